@@ -1,0 +1,40 @@
+package io.spillway.engine;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A continuously trained sparse spiking RNN that predicts each key's next event type.
+ *
+ * <p>Threading: not thread-safe; confine an instance to one trainer thread. Ownership: the learner
+ * owns its device and off-chip memory and frees it in {@link #close()}.
+ */
+public interface Learner extends AutoCloseable {
+
+    /**
+     * Prequential training on a batch of chunks (one chunk per key; distinct keys): for every step the
+     * learner first predicts the target, then back-propagates the whole batch with the configured
+     * checkpoint schedule and applies one optimizer step. The first event a key ever sends has no
+     * predecessor, so it only primes that key's carried state.
+     *
+     * @param batch chunks of distinct keys; never null, may be empty
+     * @return what was trained, predicted and changed
+     */
+    TrainingStep train(List<SequenceChunk> batch);
+
+    /** Current model version (number of applied optimizer steps). */
+    long version();
+
+    /** Copies of the named parameter tensors, flattened, in a stable order. */
+    Map<String, float[]> parameters();
+
+    /** Adds a delta to the named tensor (used to apply other instances' updates and by followers). */
+    void applyDelta(TensorDelta delta);
+
+    /** Backend, optimizer, model shape and schedule, for logs and metrics. */
+    String describe();
+
+    /** Frees device and off-chip memory. */
+    @Override
+    void close();
+}

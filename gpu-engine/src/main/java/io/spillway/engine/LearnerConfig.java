@@ -1,0 +1,212 @@
+package io.spillway.engine;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Configuration of a {@link Learner}. Immutable; build with {@link #builder()}. Every setting has a
+ * sensible default, so {@code LearnerConfig.builder().vocabularySize(16).build()} is usable.
+ */
+public final class LearnerConfig {
+    private final int vocabularySize;
+    private final int featureDimension;
+    private final int hiddenSize;
+    private final int layers;
+    private final String optimizer;
+    private final float learningRate;
+    private final String backend;
+    private final long deviceMemoryBytes;
+    private final String checkpointSchedule;
+    private final Path offChipDirectory;
+    private final long seed;
+
+    private LearnerConfig(final Builder b) {
+        this.vocabularySize = positive("vocabularySize", b.vocabularySize);
+        this.featureDimension = nonNegative("featureDimension", b.featureDimension);
+        this.hiddenSize = positive("hiddenSize", b.hiddenSize);
+        this.layers = positive("layers", b.layers);
+        this.optimizer = Objects.requireNonNull(b.optimizer, "optimizer");
+        if (!(b.learningRate > 0) || Float.isInfinite(b.learningRate)) {
+            throw new IllegalArgumentException("learningRate must be a positive number: " + b.learningRate);
+        }
+        this.learningRate = b.learningRate;
+        this.backend = Objects.requireNonNull(b.backend, "backend");
+        if (b.deviceMemoryBytes <= 0) {
+            throw new IllegalArgumentException("deviceMemoryBytes must be > 0: " + b.deviceMemoryBytes);
+        }
+        this.deviceMemoryBytes = b.deviceMemoryBytes;
+        this.checkpointSchedule = Objects.requireNonNull(b.checkpointSchedule, "checkpointSchedule");
+        this.offChipDirectory = b.offChipDirectory;
+        this.seed = b.seed;
+    }
+
+    private static int positive(final String name, final int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0: " + v);
+        }
+        return v;
+    }
+
+    private static int nonNegative(final String name, final int v) {
+        if (v < 0) {
+            throw new IllegalArgumentException(name + " must be >= 0: " + v);
+        }
+        return v;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Number of event types; the readout predicts one of them. */
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** Dimension of the sparse feature vectors (0: event type only). */
+    public int featureDimension() {
+        return featureDimension;
+    }
+
+    /** Neurons per recurrent layer. */
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    /** Optimizer name: {@code sgd}, {@code adam}, {@code mfac}, {@code mfac-sparse}, ... */
+    public String optimizer() {
+        return optimizer;
+    }
+
+    public float learningRate() {
+        return learningRate;
+    }
+
+    /** {@code cpu}, {@code cuda} or {@code auto}. */
+    public String backend() {
+        return backend;
+    }
+
+    /** Device ("local") memory budget in bytes; the checkpoint planner fits the schedule into it. */
+    public long deviceMemoryBytes() {
+        return deviceMemoryBytes;
+    }
+
+    /** {@code auto} (the planner decides), {@code bptt}, {@code uniform}, {@code remote}, {@code double}. */
+    public String checkpointSchedule() {
+        return checkpointSchedule;
+    }
+
+    /** Folder for memory-mapped off-chip stores; null means off-heap host memory. */
+    public Path offChipDirectory() {
+        return offChipDirectory;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public Builder toBuilder() {
+        final Builder b = new Builder();
+        b.vocabularySize = vocabularySize;
+        b.featureDimension = featureDimension;
+        b.hiddenSize = hiddenSize;
+        b.layers = layers;
+        b.optimizer = optimizer;
+        b.learningRate = learningRate;
+        b.backend = backend;
+        b.deviceMemoryBytes = deviceMemoryBytes;
+        b.checkpointSchedule = checkpointSchedule;
+        b.offChipDirectory = offChipDirectory;
+        b.seed = seed;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "LearnerConfig[vocab=" + vocabularySize + ", features=" + featureDimension + ", hidden=" + hiddenSize
+                + "x" + layers + ", optimizer=" + optimizer + ", lr=" + learningRate + ", backend=" + backend
+                + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule + ", seed=" + seed + "]";
+    }
+
+    /** Mutable builder; not thread-safe. */
+    public static final class Builder {
+        private int vocabularySize = 16;
+        private int featureDimension = 0;
+        private int hiddenSize = 128;
+        private int layers = 1;
+        private String optimizer = "adam";
+        private float learningRate = 1e-3f;
+        private String backend = "auto";
+        private long deviceMemoryBytes = 512L << 20;
+        private String checkpointSchedule = "auto";
+        private Path offChipDirectory;
+        private long seed = 42L;
+
+        private Builder() {
+        }
+
+        public Builder vocabularySize(final int v) {
+            vocabularySize = v;
+            return this;
+        }
+
+        public Builder featureDimension(final int v) {
+            featureDimension = v;
+            return this;
+        }
+
+        public Builder hiddenSize(final int v) {
+            hiddenSize = v;
+            return this;
+        }
+
+        public Builder layers(final int v) {
+            layers = v;
+            return this;
+        }
+
+        public Builder optimizer(final String v) {
+            optimizer = v;
+            return this;
+        }
+
+        public Builder learningRate(final float v) {
+            learningRate = v;
+            return this;
+        }
+
+        public Builder backend(final String v) {
+            backend = v;
+            return this;
+        }
+
+        public Builder deviceMemoryBytes(final long v) {
+            deviceMemoryBytes = v;
+            return this;
+        }
+
+        public Builder checkpointSchedule(final String v) {
+            checkpointSchedule = v;
+            return this;
+        }
+
+        public Builder offChipDirectory(final Path v) {
+            offChipDirectory = v;
+            return this;
+        }
+
+        public Builder seed(final long v) {
+            seed = v;
+            return this;
+        }
+
+        public LearnerConfig build() {
+            return new LearnerConfig(this);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.spillway.engine;
+
+import java.util.List;
+
+/**
+ * What one {@link Learner#train} call did.
+ *
+ * @param baseVersion model version before the step
+ * @param version model version after the step ({@code baseVersion + 1}, or equal if nothing was applied)
+ * @param targets number of trained targets (events whose type was predicted and learned)
+ * @param lossSum sum of the per-target cross-entropy, nats, measured before the update (prequential)
+ * @param correct targets whose arg-max prediction was right, before the update
+ * @param predictions one per target, in batch then step order
+ * @param deltas the applied parameter change per tensor (only non-zero entries)
+ * @param diverged true when the loss or update was not finite and the step was rolled back
+ * @param schedule description of the checkpoint schedule used, e.g. {@code double(Cr=256,Cl=16)}
+ * @param memory accountant figures after the step
+ */
+public record TrainingStep(long baseVersion, long version, int targets, double lossSum, int correct,
+                           List<Prediction> predictions, List<TensorDelta> deltas, boolean diverged,
+                           String schedule, MemoryReport memory) {
+
+    /** Mean loss per target in nats, or NaN when nothing was trained. */
+    public double meanLoss() {
+        return targets == 0 ? Double.NaN : lossSum / targets;
+    }
+
+    /** Fraction of targets predicted right, or NaN when nothing was trained. */
+    public double accuracy() {
+        return targets == 0 ? Double.NaN : (double) correct / targets;
+    }
+}

@@ -1,0 +1,116 @@
+package io.spillway.engine.optim;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/** Adam (Kingma and Ba 2015) with bias correction; a baseline and the peer PyTorch users would pick. */
+public final class Adam implements Optimizer {
+    private final float learningRate;
+    private final float beta1;
+    private final float beta2;
+    private final float epsilon;
+    private float[] m;
+    private float[] v;
+    private long steps;
+
+    public Adam(final float learningRate) {
+        this(learningRate, 0.9f, 0.999f, 1e-8f);
+    }
+
+    public Adam(final float learningRate, final float beta1, final float beta2, final float epsilon) {
+        if (!(learningRate > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon > 0)) {
+            throw new IllegalArgumentException("bad Adam settings: lr=" + learningRate + " beta1=" + beta1
+                    + " beta2=" + beta2 + " eps=" + epsilon);
+        }
+        this.learningRate = learningRate;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
+    }
+
+    @Override
+    public void initialise(final int dimension) {
+        m = new float[dimension];
+        v = new float[dimension];
+        steps = 0;
+    }
+
+    static void checkShapes(final int dimension, final float[] params, final float[] gradient) {
+        if (dimension < 0) {
+            throw new IllegalStateException("initialise(dimension) was not called");
+        }
+        if (params.length != dimension || gradient.length != dimension) {
+            throw new IllegalArgumentException("expected " + dimension + " parameters and gradients, got "
+                    + params.length + " and " + gradient.length);
+        }
+    }
+
+    @Override
+    public void step(final float[] params, final float[] gradient) {
+        checkShapes(m == null ? -1 : m.length, params, gradient);
+        steps++;
+        final double c1 = 1.0 - Math.pow(beta1, steps);
+        final double c2 = 1.0 - Math.pow(beta2, steps);
+        final float stepSize = (float) (learningRate * Math.sqrt(c2) / c1);
+        for (int i = 0; i < params.length; i++) {
+            final float g = gradient[i];
+            m[i] = beta1 * m[i] + (1 - beta1) * g;
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+            params[i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) + epsilon);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "adam(lr=" + learningRate + ")";
+    }
+
+    @Override
+    public long stateBytes() {
+        return m == null ? 0 : 2L * m.length * Float.BYTES;
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public void writeState(final DataOutput out) throws IOException {
+        out.writeInt(m.length);
+        out.writeLong(steps);
+        for (int i = 0; i < m.length; i++) {
+            out.writeFloat(m[i]);
+            out.writeFloat(v[i]);
+        }
+    }
+
+    @Override
+    public void readState(final DataInput in) throws IOException {
+        final int d = in.readInt();
+        if (m == null || d != m.length) {
+            throw new IOException("Adam state is for dimension " + d + ", this optimizer has "
+                    + (m == null ? "none (not initialised)" : m.length));
+        }
+        steps = in.readLong();
+        for (int i = 0; i < d; i++) {
+            m[i] = in.readFloat();
+            v[i] = in.readFloat();
+        }
+    }
+
+    @Override
+    public void reset() {
+        if (m != null) {
+            java.util.Arrays.fill(m, 0f);
+            java.util.Arrays.fill(v, 0f);
+        }
+        steps = 0;
+    }
+
+    @Override
+    public Optimizer copy() {
+        return new Adam(learningRate, beta1, beta2, epsilon);
+    }
+}
