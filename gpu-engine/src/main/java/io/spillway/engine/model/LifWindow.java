@@ -1,0 +1,357 @@
+package io.spillway.engine.model;
+
+import io.spillway.engine.backend.Backend;
+import io.spillway.engine.backend.DenseMatrix;
+import io.spillway.engine.checkpoint.RecurrentModel;
+import io.spillway.engine.checkpoint.StateCodec;
+import java.util.Arrays;
+
+/**
+ * The multi-layer LIF spiking RNN over one training window of a batch, as a {@link RecurrentModel} that any
+ * checkpoint schedule can drive. Per layer {@code l}, step {@code t}, element {@code b} (spec section 4.1):
+ * <pre>
+ *   A_t   = bias + W_in x_t + W_rec S_{t-1}        x_t: layer 0's sparse input, else S_t of layer l-1
+ *   V_t   = alpha * V_{t-1} * (1 - S_{t-1}) + (1 - alpha) * g * A_t     hard reset; the mask is stop-gradient
+ *   S_t   = H(V_t - theta)                          surrogate dS/dV = (beta |V_t - theta| + 1)^-2 [* H(V_t - theta2)]
+ *   z_t   = W_out V_t(top layer) + b_out            linear readout of the top layer's membrane
+ *   loss  = cross-entropy(softmax(z_t), target_t)   weighted 1 / (targets in the window)
+ * </pre>
+ * Layer {@code l} reads layer {@code l-1}'s spikes of the same step (no inter-layer delay), so the readout at
+ * {@code t} already sees event {@code t}; the layers are updated bottom-up within a step.
+ *
+ * <p>Sparse work: input currents gather only the weight rows of active inputs and of neurons that spiked;
+ * the weight gradients scatter-add only into those rows. Dense work: the readout and the adjoint of the spike
+ * inputs ({@code W dA}), through the backend's dense products.
+ *
+ * <p>Losses and predictions are computed in {@link Backward#step}, from the tape, which every schedule visits
+ * exactly once per step; {@link #step}'s {@code record} flag is therefore not needed and only counts passes.
+ * Parameters are read when the window is made (dense matrices are uploaded then) and must not change while
+ * it is used. Not thread-safe.
+ */
+public final class LifWindow implements RecurrentModel<LifState, LifTape> {
+    private final LifSettings cfg;
+    private final Backend backend;
+    private final float[] w;
+    private final LifParameters params;
+    private final WindowInputs in;
+    private final float[] grad;
+    private final DenseMatrix readout;
+    private final DenseMatrix[] inputMatrices;
+    private final DenseMatrix[] recurrentMatrices;
+    private final LifStateCodec codec;
+    private final int batch;
+    private final int layers;
+    private final int n;
+    private final float lossScale;
+    private final float[] current;
+    private int[] spikeBuffer;
+
+    private final int[] predicted;
+    private final float[] probability;
+    private final float[] stepLoss;
+    private double lossSum;
+    private int correct;
+    private long forwardSteps;
+    private long backwardSteps;
+    private long spikeOverflows;
+
+    /**
+     * @param gradient accumulator the backward pass adds into, same layout as {@code params}; zeroed by
+     *     {@link #beginBackward()}
+     */
+    public LifWindow(final Backend backend, final LifParameters params, final WindowInputs inputs,
+                     final float[] gradient) {
+        if (gradient.length != params.size()) {
+            throw new IllegalArgumentException("gradient has " + gradient.length + " entries, parameters " + params.size());
+        }
+        this.cfg = params.settings();
+        this.backend = backend;
+        this.params = params;
+        this.w = params.values();
+        this.in = inputs;
+        this.grad = gradient;
+        this.batch = inputs.batch();
+        this.layers = cfg.layers();
+        this.n = cfg.hiddenSize();
+        this.lossScale = inputs.targetCount() == 0 ? 0f : 1f / inputs.targetCount();
+        this.readout = backend.upload(w, params.readoutW(), cfg.vocabularySize(), n);
+        this.inputMatrices = new DenseMatrix[layers];
+        this.recurrentMatrices = new DenseMatrix[layers];
+        for (int l = 0; l < layers; l++) {
+            if (l > 0) {
+                inputMatrices[l] = backend.upload(w, params.wIn(l), n, n);
+            }
+            recurrentMatrices[l] = backend.upload(w, params.wRec(l), n, n);
+        }
+        this.codec = new LifStateCodec(batch, layers, n);
+        this.current = new float[n];
+        this.spikeBuffer = new int[cfg.spikeBufferLength()];
+        final int cells = batch * inputs.steps();
+        this.predicted = new int[cells];
+        this.probability = new float[cells];
+        this.stepLoss = new float[cells];
+        Arrays.fill(predicted, -1);
+    }
+
+    public WindowInputs inputs() {
+        return in;
+    }
+
+    @Override
+    public LifState step(final LifState state, final int t, final boolean record) {
+        return advance(state, t);
+    }
+
+    @Override
+    public Taped<LifState, LifTape> stepWithTape(final LifState state, final int t) {
+        final LifState next = advance(state, t);
+        return new Taped<>(next, new LifTape(t, next.rawV(), state.rawSpikes(), next.rawSpikes()));
+    }
+
+    private LifState advance(final LifState s, final int t) {
+        if (s.batch() != batch || s.layers() != layers || s.hidden() != n) {
+            throw new IllegalArgumentException("state shape " + s + " does not fit this window");
+        }
+        if (t < 0 || t >= in.steps()) {
+            throw new IndexOutOfBoundsException("step " + t + " outside window of " + in.steps());
+        }
+        forwardSteps++;
+        final float[] vPrev = s.rawV();
+        final int[][] sPrev = s.rawSpikes();
+        final float[] v = new float[vPrev.length];
+        final int[][] spikes = new int[sPrev.length][];
+        for (int b = 0; b < batch; b++) {
+            if (!in.active(t, b)) {
+                for (int l = 0; l < layers; l++) {
+                    final int p = l * batch + b;
+                    System.arraycopy(vPrev, p * n, v, p * n, n);
+                    spikes[p] = sPrev[p];
+                }
+                continue;
+            }
+            for (int l = 0; l < layers; l++) {
+                final int p = l * batch + b;
+                System.arraycopy(w, params.bias(l), current, 0, n);
+                if (l == 0) {
+                    final int[] rows = in.rows(t, b);
+                    backend.gatherRows(w, params.wIn(0), n, rows, in.scales(t, b), 0, rows.length, current, 0);
+                } else {
+                    final int[] below = spikes[p - batch];
+                    backend.gatherRows(w, params.wIn(l), n, below, null, 0, below.length, current, 0);
+                }
+                final int[] prev = sPrev[p];
+                backend.gatherRows(w, params.wRec(l), n, prev, null, 0, prev.length, current, 0);
+                int count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
+                        cfg.drive(), v, p * n, n, cfg.theta(), spikeBuffer);
+                if (count > spikeBuffer.length) {
+                    // more spikes than planned: grow (counted) and redo the same operations; nothing is dropped
+                    spikeOverflows++;
+                    spikeBuffer = new int[Math.min(n, Math.max(count, 2 * spikeBuffer.length))];
+                    count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
+                            cfg.drive(), v, p * n, n, cfg.theta(), spikeBuffer);
+                }
+                spikes[p] = Arrays.copyOf(spikeBuffer, count);
+            }
+        }
+        return new LifState(batch, layers, n, v, spikes);
+    }
+
+    @Override
+    public Backward<LifTape> beginBackward() {
+        Arrays.fill(grad, 0f);
+        lossSum = 0;
+        correct = 0;
+        return new LifBackward();
+    }
+
+    @Override
+    public StateCodec<LifState> codec() {
+        return codec;
+    }
+
+    @Override
+    public long stateBytes(final LifState state) {
+        return state.bytes();
+    }
+
+    @Override
+    public long tapeBytes(final LifTape tape) {
+        return tape.bytes();
+    }
+
+    /** Sum of the per-target cross-entropy (nats) recorded by the backward pass. */
+    public double lossSum() {
+        return lossSum;
+    }
+
+    /** Targets whose arg-max prediction was right. */
+    public int correct() {
+        return correct;
+    }
+
+    /** Arg-max class predicted at {@code (t, b)}, or -1 where there was no target. */
+    public int predicted(final int t, final int b) {
+        return predicted[t * batch + b];
+    }
+
+    public float probability(final int t, final int b) {
+        return probability[t * batch + b];
+    }
+
+    public float loss(final int t, final int b) {
+        return stepLoss[t * batch + b];
+    }
+
+    /** Forward step evaluations (first pass and recomputation). */
+    public long forwardSteps() {
+        return forwardSteps;
+    }
+
+    public long backwardSteps() {
+        return backwardSteps;
+    }
+
+    /** Populations whose spikes exceeded the planned capacity (the buffer grew). */
+    public long spikeOverflows() {
+        return spikeOverflows;
+    }
+
+    /** Frees the uploaded matrices. */
+    public void release() {
+        readout.close();
+        for (int l = 0; l < layers; l++) {
+            if (inputMatrices[l] != null) {
+                inputMatrices[l].close();
+            }
+            recurrentMatrices[l].close();
+        }
+    }
+
+    /** Adjoints carried from step t+1 to t, per population: dL/dV_t through the leak, dL/dS_t through W_rec. */
+    private final class LifBackward implements Backward<LifTape> {
+        private final float[] carryV = new float[layers * batch * n];
+        private final float[] carryS = new float[layers * batch * n];
+        private final float[] top = new float[batch * n];
+        private final float[] logits = new float[batch * cfg.vocabularySize()];
+        private final float[] dz = new float[batch * cfg.vocabularySize()];
+        private final float[] dvReadout = new float[batch * n];
+        private final float[] dS = new float[batch * n];
+        private final float[] dv = new float[batch * n];
+        private final float[] dA = new float[batch * n];
+        private final float[] below = new float[batch * n];
+        private int expected = in.steps() - 1;
+
+        @Override
+        public void step(final LifTape tape) {
+            final int t = tape.step;
+            if (t != expected) {
+                throw new IllegalStateException("backward expected step " + expected + ", got " + t);
+            }
+            expected--;
+            backwardSteps++;
+            readoutAndLoss(tape, t);
+            Arrays.fill(below, 0f);
+            for (int l = layers - 1; l >= 0; l--) {
+                layer(tape, t, l);
+            }
+        }
+
+        private void readoutAndLoss(final LifTape tape, final int t) {
+            final int classes = cfg.vocabularySize();
+            System.arraycopy(tape.v, (layers - 1) * batch * n, top, 0, batch * n);
+            backend.multiplyTransposed(readout, top, batch, logits, false);
+            Arrays.fill(dz, 0f);
+            boolean any = false;
+            for (int b = 0; b < batch; b++) {
+                final int target = in.target(t, b);
+                if (target < 0) {
+                    continue;
+                }
+                any = true;
+                final int o = b * classes;
+                double max = Double.NEGATIVE_INFINITY;
+                int arg = 0;
+                for (int k = 0; k < classes; k++) {
+                    logits[o + k] += w[params.readoutBias() + k];
+                    if (logits[o + k] > max) {
+                        max = logits[o + k];
+                        arg = k;
+                    }
+                }
+                double sum = 0;
+                for (int k = 0; k < classes; k++) {
+                    sum += Math.exp(logits[o + k] - max);
+                }
+                final double logSum = max + Math.log(sum);
+                final double loss = logSum - logits[o + target];
+                final int cell = t * batch + b;
+                predicted[cell] = arg;
+                probability[cell] = (float) Math.exp(logits[o + arg] - logSum);
+                stepLoss[cell] = (float) loss;
+                lossSum += loss;
+                if (arg == target) {
+                    correct++;
+                }
+                for (int k = 0; k < classes; k++) {
+                    final double p = Math.exp(logits[o + k] - logSum);
+                    dz[o + k] = (float) ((p - (k == target ? 1.0 : 0.0)) * lossScale);
+                    grad[params.readoutBias() + k] += dz[o + k];
+                }
+            }
+            if (any) {
+                backend.accumulateOuter(grad, params.readoutW(), classes, n, dz, top, batch);
+                backend.multiply(readout, dz, batch, dvReadout, false);
+            } else {
+                Arrays.fill(dvReadout, 0f);
+            }
+        }
+
+        private void layer(final LifTape tape, final int t, final int l) {
+            final float drive = cfg.drive();
+            final float alpha = cfg.alpha();
+            Arrays.fill(dv, 0f);
+            Arrays.fill(dA, 0f);
+            for (int b = 0; b < batch; b++) {
+                if (!in.active(t, b)) {
+                    continue;
+                }
+                final int p = l * batch + b;
+                final int o = b * n;
+                for (int i = 0; i < n; i++) {
+                    dS[o + i] = carryS[p * n + i] + below[o + i];
+                    dv[o + i] = carryV[p * n + i] + (l == layers - 1 ? dvReadout[o + i] : 0f);
+                }
+                backend.surrogateBackward(tape.v, p * n, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(), dv, o, n);
+                for (int i = 0; i < n; i++) {
+                    dA[o + i] = drive * dv[o + i];
+                    grad[params.bias(l) + i] += dA[o + i];
+                }
+                if (l == 0) {
+                    final int[] rows = in.rows(t, b);
+                    backend.scatterAddRows(grad, params.wIn(0), n, rows, in.scales(t, b), 0, rows.length, dA, o);
+                } else {
+                    final int[] src = tape.spikes[p - batch];
+                    backend.scatterAddRows(grad, params.wIn(l), n, src, null, 0, src.length, dA, o);
+                }
+                final int[] prev = tape.previousSpikes[p];
+                backend.scatterAddRows(grad, params.wRec(l), n, prev, null, 0, prev.length, dA, o);
+                // the leak path; the hard-reset mask is a constant (stop-gradient)
+                for (int i = 0; i < n; i++) {
+                    carryV[p * n + i] = alpha * dv[o + i];
+                }
+                for (final int i : prev) {
+                    carryV[p * n + i] = 0f;
+                }
+            }
+            if (l > 0) {
+                backend.multiplyTransposed(inputMatrices[l], dA, batch, below, false);
+            }
+            backend.multiplyTransposed(recurrentMatrices[l], dA, batch, dS, false);
+            for (int b = 0; b < batch; b++) {
+                if (in.active(t, b)) {
+                    System.arraycopy(dS, b * n, carryS, (l * batch + b) * n, n);
+                }
+            }
+        }
+    }
+}
