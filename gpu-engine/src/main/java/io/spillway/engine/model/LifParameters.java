@@ -60,8 +60,10 @@ public final class LifParameters {
 
     /**
      * Fills the weights from {@code seed}: uniform in {@code +-sqrt(6 / fan_in)} for {@code w_in} of hidden
-     * layers and the readout, a smaller {@code +-sqrt(3 / hidden)} for {@code w_rec} so the untrained network
-     * does not saturate, {@code +-1} for layer 0's input rows (a one-hot input has fan-in 1), biases 0.
+     * layers, a smaller {@code +-sqrt(3 / hidden)} for {@code w_rec} so the untrained network does not
+     * saturate, {@code +-1} for layer 0's input rows (a one-hot input has fan-in 1), a tenth of
+     * {@code +-sqrt(6 / hidden)} for the readout (membranes range over about +-10, so a full-size readout
+     * starts far above the uniform loss), biases 0.
      */
     public void initialise(final long seed) {
         final SplitMix64 rng = new SplitMix64(seed);
@@ -74,6 +76,8 @@ public final class LifParameters {
                 a = 1f;
             } else if (t.name().endsWith("w_rec")) {
                 a = (float) Math.sqrt(3.0 / n);
+            } else if (t.name().equals("readout.w")) {
+                a = (float) (0.1 * Math.sqrt(6.0 / n));
             } else {
                 a = (float) Math.sqrt(6.0 / t.cols());
             }

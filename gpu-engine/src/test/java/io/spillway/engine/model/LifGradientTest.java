@@ -127,4 +127,27 @@ class LifGradientTest {
             assertThat(window.forwardSteps()).isEqualTo(12);
         }
     }
+
+    @Test
+    void twoChainedWindowsEqualOneWindow() {
+        final WindowFixture fx = new WindowFixture(settings(2, Float.NEGATIVE_INFINITY), new int[] {10, 10}, 4L, 1.5f);
+        try (CpuBackend backend = new CpuBackend()) {
+            final LifState whole = WindowFixture.bptt(fx.window(backend, new float[fx.params.size()]), fx.initial, 10)
+                    .get(9);
+            final int[][] rows1 = java.util.Arrays.copyOfRange(fx.rows, 0, 10);
+            final int[][] rows2 = java.util.Arrays.copyOfRange(fx.rows, 10, 20);
+            final float[][] sc1 = java.util.Arrays.copyOfRange(fx.scales, 0, 10);
+            final float[][] sc2 = java.util.Arrays.copyOfRange(fx.scales, 10, 20);
+            final int[] tg1 = java.util.Arrays.copyOfRange(fx.targets, 0, 10);
+            final int[] tg2 = java.util.Arrays.copyOfRange(fx.targets, 10, 20);
+            final LifWindow first = new LifWindow(backend, fx.params, new WindowInputs(new int[] {5, 5}, rows1, sc1, tg1),
+                    new float[fx.params.size()]);
+            final LifState mid = WindowFixture.bptt(first, fx.initial, 5).get(4);
+            final LifWindow second = new LifWindow(backend, fx.params, new WindowInputs(new int[] {5, 5}, rows2, sc2,
+                    tg2), new float[fx.params.size()]);
+            final LifState end = WindowFixture.bptt(second, mid, 5).get(4);
+            assertThat(end.sameAs(whole)).isTrue();
+            assertThat(end.spikeCount()).isPositive();
+        }
+    }
 }

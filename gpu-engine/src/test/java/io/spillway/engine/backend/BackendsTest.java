@@ -1,0 +1,72 @@
+package io.spillway.engine.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class BackendsTest {
+
+    @Test
+    void autoFallsBackToCpuAndSaysWhy() {
+        final Logger log = (Logger) LoggerFactory.getLogger(Backends.class);
+        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        log.addAppender(appender);
+        try (Backend b = Backends.select("AUTO")) {
+            assertThat(b.name()).isEqualTo("cpu");
+            assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(m -> assertThat(m).contains("using cpu", "cuda is unavailable", "no CUDA backend"));
+        } finally {
+            log.detachAppender(appender);
+        }
+    }
+
+    @Test
+    void explicitCpuWorksAndExplicitCudaFailsClearly() {
+        try (Backend b = Backends.select("cpu")) {
+            assertThat(b.deviceDescription()).startsWith("cpu(");
+        }
+        assertThatThrownBy(() -> Backends.select("cuda")).isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("'cuda' requested but unavailable");
+        assertThatThrownBy(() -> Backends.select("tpu")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expected cpu, cuda or auto");
+    }
+
+    @Test
+    void cpuKernelsComputeWhatTheyDocument() {
+        try (Backend b = Backends.select("cpu")) {
+            // m = [[1,2,3],[4,5,6]] (2x3); x = two rows
+            final DenseMatrix m = b.upload(new float[] {9, 1, 2, 3, 4, 5, 6}, 1, 2, 3);
+            final float[] y = new float[4];
+            b.multiplyTransposed(m, new float[] {1, 0, -1, 2, 1, 0}, 2, y, false);
+            assertThat(y).containsExactly(-2, -2, 4, 13);
+            final float[] z = new float[6];
+            b.multiply(m, new float[] {1, 1, 0, 2}, 2, z, false);
+            assertThat(z).containsExactly(5, 7, 9, 8, 10, 12);
+            final float[] g = new float[6];
+            b.accumulateOuter(g, 0, 2, 3, new float[] {1, 0, 0, 2}, new float[] {1, 2, 3, 4, 5, 6}, 2);
+            assertThat(g).containsExactly(1, 2, 3, 8, 10, 12);
+            final float[] out = new float[3];
+            b.gatherRows(new float[] {1, 2, 3, 4, 5, 6}, 0, 3, new int[] {1, 0}, new float[] {2, -1}, 0, 2, out, 0);
+            assertThat(out).containsExactly(7, 8, 9);
+            final float[] acc = new float[6];
+            b.scatterAddRows(acc, 0, 3, new int[] {1}, null, 0, 1, new float[] {1, 2, 3}, 0);
+            assertThat(acc).containsExactly(0, 0, 0, 1, 2, 3);
+            final float[] v = new float[3];
+            final int[] ids = new int[1];
+            final int count = b.integrateAndFire(new float[] {2, 2, 0}, 0, new int[] {1}, 1, new float[] {0, 0.5f, 1.5f},
+                    0, 0.5f, 1f, v, 0, 3, 1f, ids);
+            assertThat(v).containsExactly(1f, 0.5f, 1.5f);
+            assertThat(count).isEqualTo(1);
+            assertThat(ids).containsExactly(2);
+            m.close();
+            assertThatThrownBy(() -> b.multiply(m, new float[2], 1, new float[3], false))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+}
