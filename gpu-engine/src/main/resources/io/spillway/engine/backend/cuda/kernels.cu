@@ -149,8 +149,11 @@ extern "C" __global__ void ring_dots(const float* __restrict__ V, const u16* __r
 }
 
 // out = sum_r alpha[r] * V[r,:] scattered to abs(I[r,:]), dense d-vector. One CUDA block per d-block
-// accumulates in shared memory row by row (indices are unique within a row and block, so no atomics),
-// then writes the whole block, so untouched coordinates come out as exact zeros.
+// accumulates in shared memory row by row, in row order (indices are unique within a row and block, so no
+// atomics), then writes the whole block, so untouched coordinates come out as exact zeros. When a row's
+// entries of this block fit one per thread, the loads of ROWS rows are issued together before their
+// scatters, so the row loop is not bound by one memory latency per row.
+#define ROWS 8
 extern "C" __global__ void ring_weighted_sum(const float* __restrict__ V, const u16* __restrict__ I,
         const int k, const int kb, const int nb, const int B, const int lastLen, const int filled,
         const double* __restrict__ alpha, float* __restrict__ out) {
@@ -161,12 +164,35 @@ extern "C" __global__ void ring_weighted_sum(const float* __restrict__ V, const 
     const int count = blk == nb - 1 ? k - first : kb;
     for (int i = threadIdx.x; i < len; i += blockDim.x) acc[i] = 0.0f;
     __syncthreads();
-    for (int r = 0; r < filled; r++) {
-        const float a = (float)alpha[r];
-        const float* v = V + (long)r * k + first;
-        const u16* idx = I + (long)r * k + first;
-        for (int j = threadIdx.x; j < count; j += blockDim.x) acc[idx[j]] = acc[idx[j]] + a * v[j];
-        __syncthreads();
+    if (count <= blockDim.x) {
+        const int j = threadIdx.x;
+        for (int r0 = 0; r0 < filled; r0 += ROWS) {
+            float term[ROWS];
+            int at[ROWS];
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                const int r = r0 + q;
+                at[q] = -1;
+                if (r < filled && j < count) {
+                    const long col = (long)r * k + first + j;
+                    term[q] = (float)alpha[r] * V[col];
+                    at[q] = I[col];
+                }
+            }
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                if (at[q] >= 0) acc[at[q]] = acc[at[q]] + term[q];
+                __syncthreads();
+            }
+        }
+    } else {
+        for (int r = 0; r < filled; r++) {
+            const float a = (float)alpha[r];
+            const float* v = V + (long)r * k + first;
+            const u16* idx = I + (long)r * k + first;
+            for (int j = threadIdx.x; j < count; j += blockDim.x) acc[idx[j]] = acc[idx[j]] + a * v[j];
+            __syncthreads();
+        }
     }
     float* o = out + (long)blk * B;
     for (int i = threadIdx.x; i < len; i += blockDim.x) o[i] = acc[i];

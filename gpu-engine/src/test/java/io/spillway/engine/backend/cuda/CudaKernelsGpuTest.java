@@ -148,7 +148,7 @@ class CudaKernelsGpuTest {
         final DeviceBuffer overflow = buffer(1);
         device.fill(overflow, 0);
         kernels.lifForwardSparse(1, n, upload(new float[n]), upload(new int[1]), upload(new float[1]),
-                upload(new int[] {0}), 1, upload(new float[n * n]), upload(new int[1]), upload(new int[] {0}), 1,
+                upload(new int[] {0}), 1, upload(new float[n * n]), upload(new int[cap]), upload(new int[] {0}), cap,
                 upload(bias), upload(new float[n]), buffer(n), spkOut, count, overflow, 0.9f, 10f, 1f);
         assertThat(device.downloadInts(count, 1)[0]).isEqualTo(cap);
         assertThat(device.downloadInts(overflow, 1)[0]).isEqualTo(n - cap);

@@ -82,7 +82,8 @@ public final class CudaKernels {
             final LaunchArgs a = new LaunchArgs(arena, 10).pointer(values.pointer()).pointer(indices.pointer())
                     .i32(layout.k()).i32(layout.kb()).i32(layout.blocks()).i32(layout.blockSize())
                     .i32(layout.lastLength()).i32(filled).pointer(alpha.pointer()).pointer(out.pointer());
-            device.launch("ring_weighted_sum", layout.blocks(), 1, 1024, shared, a);
+            // One thread per kept entry of a block lets the kernel batch the loads of several rows.
+            device.launch("ring_weighted_sum", layout.blocks(), 1, Math.min(1024, roundUp(layout.kb(), 32)), shared, a);
         }
     }
 
