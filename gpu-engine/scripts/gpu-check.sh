@@ -47,13 +47,15 @@ run() {
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/nvidia-smi.txt" || true
     set +e
     "$java" "${flags[@]}" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
-        --class-path "$cp" --select-class io.spillway.engine.backend.cuda.CudaKernelsGpuTest --include-tag gpu \
+        --class-path "$cp" --select-class io.spillway.engine.backend.cuda.CudaKernelsGpuTest \
+        --select-class io.spillway.engine.backend.cuda.CudaLifSequenceGpuTest --include-tag gpu \
         --fail-if-no-tests --disable-banner --disable-ansi-colors --reports-dir "$out/junit" --details=tree 2>&1 | tee "$out/gpu-tests.log"
     local tests=${PIPESTATUS[0]}
-    "$java" "${flags[@]}" -cp "$cp" io.spillway.engine.backend.cuda.GpuBenchmark "$out/gpu-kernels.json" 2>&1 \
+    "$java" "${flags[@]}" -cp "$cp" io.spillway.engine.backend.cuda.GpuBenchmark "$out/gpu-kernels.json" "$out/export" 2>&1 \
         | tee "$out/gpu-bench.log"
     local bench=${PIPESTATUS[0]}
-    python3 "$here/gpu-engine/scripts/lif_pytorch_peer.py" "$out/gpu-pytorch.json" 2>&1 | tee "$out/gpu-peer.log"
+    python3 "$here/gpu-engine/scripts/lif_pytorch_peer.py" "$out/gpu-pytorch.json" "$out/export" 2>&1 | tee "$out/gpu-peer.log"
+    rm -rf "$out/export" "$out/kernel-cache" "$out/junit"  # large or many files; the logs say it all
     set -e
     python3 - "$out" <<'PY'
 import datetime, json, os, sys

@@ -2,8 +2,12 @@
 
 Dense forward (x @ W_in + s @ W_rec per step, as PyTorch users write it) and a full-BPTT training step
 with the SuperSpike surrogate through autograd. Prints and writes flat JSON figures.
-Usage: python3 lif_pytorch_peer.py OUT.json
+Usage: python3 lif_pytorch_peer.py OUT.json [EXPORT_DIR]
+With EXPORT_DIR (written by GpuBenchmark: weights, inputs and Spillway's BPTT gradients of one window),
+the peer runs on exactly those weights and inputs and reports the relative error of Spillway's gradients
+against PyTorch autograd.
 """
+import os
 import json
 import sys
 import time
@@ -56,21 +60,50 @@ def timed(fn, repeats=5):
     return times[len(times) // 2]
 
 
+def load(export, name, dtype, shape):
+    import numpy as np
+    data = np.fromfile(os.path.join(export, name), dtype=dtype).reshape(shape)
+    return torch.from_numpy(data).cuda()
+
+
+def rel_error(ours, ref):
+    return float((ours - ref).norm() / ref.norm())
+
+
 def main():
+    torch.backends.cuda.matmul.allow_tf32 = False  # plain fp32, like the engine's pedantic cuBLAS mode
     torch.manual_seed(42)
-    win = (torch.randn(INPUTS, HIDDEN, device="cuda") * 0.4).requires_grad_()
-    wrec = (torch.randn(HIDDEN, HIDDEN, device="cuda") * 0.06).requires_grad_()
-    bias = (torch.randn(HIDDEN, device="cuda") * 0.08).requires_grad_()
-    inputs = torch.randint(0, INPUTS, (STEPS, BATCH), device="cuda")
+    export = sys.argv[2] if len(sys.argv) > 2 else None
+    if export:
+        win = load(export, "win.f32", "<f4", (INPUTS, HIDDEN)).requires_grad_()
+        wrec = load(export, "wrec.f32", "<f4", (HIDDEN, HIDDEN)).requires_grad_()
+        bias = load(export, "bias.f32", "<f4", (HIDDEN,)).requires_grad_()
+        inputs = load(export, "ids.i32", "<i4", (STEPS, BATCH)).long()
+    else:
+        win = (torch.randn(INPUTS, HIDDEN, device="cuda") * 0.4).requires_grad_()
+        wrec = (torch.randn(HIDDEN, HIDDEN, device="cuda") * 0.05).requires_grad_()
+        bias = (torch.randn(HIDDEN, device="cuda") * 0.08).requires_grad_()
+        inputs = torch.randint(0, INPUTS, (STEPS, BATCH), device="cuda")
     with torch.no_grad():
         activity = run(win, wrec, bias, inputs, False)
         fwd = timed(lambda: run(win, wrec, bias, inputs, False))
     train = timed(lambda: run(win, wrec, bias, inputs, True))
+    extra = {}
+    if export:
+        for p in (win, wrec, bias):
+            p.grad = None
+        run(win, wrec, bias, inputs, True)
+        extra = {
+            "grad_rel_error_vs_pytorch_wrec": round(rel_error(load(export, "grad_wrec.f32", "<f4", (HIDDEN, HIDDEN)), wrec.grad), 8),
+            "grad_rel_error_vs_pytorch_win": round(rel_error(load(export, "grad_win.f32", "<f4", (INPUTS, HIDDEN)), win.grad), 8),
+            "grad_rel_error_vs_pytorch_bias": round(rel_error(load(export, "grad_bias.f32", "<f4", (HIDDEN,)), bias.grad), 8),
+        }
     figures = {
         "pytorch_version": torch.__version__,
         "pytorch_activity": round(activity, 4),
         "steps_per_s_forward_pytorch": round(STEPS / fwd, 1),
         "steps_per_s_pytorch": round(STEPS / train, 1),
+        **extra,
     }
     print(json.dumps(figures, indent=2))
     with open(sys.argv[1], "w") as f:

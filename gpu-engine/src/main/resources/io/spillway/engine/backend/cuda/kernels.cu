@@ -269,3 +269,50 @@ extern "C" __global__ void topk_ef(float* __restrict__ a, const int d, const int
 extern "C" __global__ void copy_f32(const float* __restrict__ x, float* __restrict__ y, const long n) {
     for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) y[i] = x[i];
 }
+
+// ---------------------------------------------------------------------------------------------------
+// LIF backward, elementwise part for one step t (see lif_forward_sparse for the forward):
+//   dS_t    = dLoss[b,n] (or lossConst where dLoss is null) + (1 - alpha) * gain * R[b,n]
+//             where R = gV_{t+1} W_rec^T came from cuBLAS (the recurrent path into step t+1)
+//   gV_t    = dS_t * sg(V_t) + alpha * (V_t > theta ? 0 : 1) * gV_{t+1}
+//   sg(v)   = 1 / (beta * |v - theta| + 1)^2      (SuperSpike surrogate)
+// The reset mask is stop-gradient, as in the forward pass. gVnext may alias nothing; gVout is written.
+extern "C" __global__ void lif_backward_elementwise(const int total, const float* __restrict__ V,
+        const float* __restrict__ dLoss, const float lossConst, const float* __restrict__ R,
+        const float* __restrict__ gVnext, float* __restrict__ gVout, const float alpha, const float gain,
+        const float theta, const float beta) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= total) return;
+    const float v = V[i];
+    const float dS = (dLoss == nullptr ? lossConst : dLoss[i]) + (1.0f - alpha) * gain * R[i];
+    const float x = beta * fabsf(v - theta) + 1.0f;
+    const float sg = 1.0f / (x * x);
+    const float keep = v > theta ? 0.0f : 1.0f;
+    gVout[i] = dS * sg + alpha * keep * gVnext[i];
+}
+
+// out[n] += scale * sum_b x[b, n], batch rows in order (the bias gradient).
+extern "C" __global__ void column_sum_add(const int N, const int B, const float* __restrict__ x,
+        float* __restrict__ out, const float scale) {
+    const int n = blockIdx.x * blockDim.x + threadIdx.x;
+    if (n >= N) return;
+    float acc = out[n];
+    for (int b = 0; b < B; b++) acc = acc + scale * x[(long)b * N + n];
+    out[n] = acc;
+}
+
+// out = (V > theta) as 0/1 floats: the dense spike matrix for the weight-gradient GEMM (deterministic,
+// unlike an atomic scatter; double-checkpointing spec §8).
+extern "C" __global__ void spikes_dense(const int total, const float* __restrict__ V, const float theta,
+        float* __restrict__ out) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < total) out[i] = V[i] > theta ? 1.0f : 0.0f;
+}
+
+// out[b * width + i] = (ids[b] == i): one-hot rows of the step's event types.
+extern "C" __global__ void one_hot(const int batch, const int width, const int* __restrict__ ids,
+        float* __restrict__ out) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= batch * width) return;
+    out[i] = ids[i / width] == i % width ? 1.0f : 0.0f;
+}

@@ -10,7 +10,6 @@ import io.spillway.engine.backend.cuda.internals.PinnedBuffer;
 import io.spillway.engine.backend.cuda.internals.RingLayout;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.memory.MemoryTier;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -315,10 +314,7 @@ class CudaKernelsGpuTest {
                     1e-12 * Math.max(1, Math.abs(dotsExpected[r]))));
         }
         final DeviceBuffer dAlpha = buffer(2 * m);
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            final var host = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, alpha);
-            device.driver().copyToDevice(dAlpha.pointer(), host, host.byteSize());
-        }
+        device.upload(dAlpha, alpha);
         final DeviceBuffer out = buffer(layout.dimension());
         device.fill(out, NAN_BITS);
         kernels.ringWeightedSum(layout, filled, dV, dI, dAlpha, out);

@@ -2,6 +2,9 @@ package io.spillway.engine.backend.cuda;
 
 import io.spillway.engine.backend.cuda.internals.CudaDevice;
 import io.spillway.engine.backend.cuda.internals.CudaKernels;
+import io.spillway.engine.backend.cuda.internals.CudaLifLayer;
+import io.spillway.engine.backend.cuda.internals.CudaLifSequence;
+import io.spillway.engine.backend.cuda.internals.CudaLifState;
 import io.spillway.engine.backend.cuda.internals.DeviceBuffer;
 import io.spillway.engine.backend.cuda.internals.RingLayout;
 import io.spillway.engine.memory.MemoryAccountant;
@@ -19,8 +22,10 @@ import java.util.function.IntConsumer;
 
 /**
  * GPU benchmark of the CUDA kernels (run by gpu-engine/scripts/gpu-check.sh on a machine with a GPU):
- * the sparse ring buffer's bandwidth against the device's measured copy bandwidth, EF Top-k, and the
- * sparse LIF forward step at hidden 1024, batch 64. Times come from CUDA events, median of repeats
+ * the sparse ring buffer's bandwidth against the device's measured copy bandwidth, EF Top-k, the sparse
+ * LIF forward step and a LIF training window (BPTT vs double checkpointing) at hidden 1024, batch 64,
+ * about 5% activity, and the longest window each schedule can train. The second argument, if given, is
+ * a folder where the weights, inputs and BPTT gradients are written for the PyTorch cross-check. Times come from CUDA events, median of repeats
  * after warm-up. Writes flat JSON figures to the path given as the first argument.
  */
 public final class GpuBenchmark {
@@ -43,7 +48,7 @@ public final class GpuBenchmark {
             final GpuBenchmark bench = new GpuBenchmark(backend);
             figures.put("gpu_name", backend.device().name());
             figures.put("gpu_description", backend.deviceDescription());
-            bench.run(figures);
+            bench.run(figures, args.length > 1 ? Path.of(args[1]) : null);
         }
         final StringBuilder json = new StringBuilder("{\n");
         figures.forEach((k, v) -> json.append("  \"").append(k).append("\": ")
@@ -54,7 +59,7 @@ public final class GpuBenchmark {
         System.out.print(json);
     }
 
-    private void run(final Map<String, Object> figures) {
+    private void run(final Map<String, Object> figures, final Path exportDir) throws IOException {
         // Copy ceiling: 1 GiB read + 1 GiB written.
         final long n = 1L << 28;
         final DeviceBuffer x = device.allocate(4 * n, "bench");
@@ -74,7 +79,7 @@ public final class GpuBenchmark {
         }
         figures.put("ringbuffer_bandwidth_fraction", round(best));
 
-        lifForward(figures);
+        lifForward(figures, exportDir);
         buffers.forEach(DeviceBuffer::close);
     }
 
@@ -117,55 +122,169 @@ public final class GpuBenchmark {
         }
     }
 
-    private void lifForward(final Map<String, Object> figures) {
+    private void lifForward(final Map<String, Object> figures, final Path exportDir) throws IOException {
         final int batch = 64;
         final int n = 1024;
         final int inputs = 64;
-        final int inCap = 1;
-        final float theta = 1f;
-        // Weights scaled so that about 5% of the neurons fire per step at steady state.
-        final DeviceBuffer win = upload(scaled(gaussian(inputs * n), 0.4f));
-        final DeviceBuffer wrec = upload(scaled(gaussian(n * n), 0.06f));
-        final DeviceBuffer bias = upload(scaled(gaussian(n), 0.08f));
-        final DeviceBuffer[] v = {upload(new float[batch * n]), upload(new float[batch * n])};
-        final DeviceBuffer[] spk = {device.allocate(4L * batch * n, "spikes"), device.allocate(4L * batch * n, "spikes")};
-        final DeviceBuffer[] cnt = {upload(new int[batch]), upload(new int[batch])};
-        final DeviceBuffer overflow = upload(new int[1]);
-        final int steps = 256;
-        final DeviceBuffer[] inIds = new DeviceBuffer[steps];
-        final DeviceBuffer inVal = upload(filled(batch, 1f));
-        final DeviceBuffer inCount = upload(new int[batch]);
-        device.upload(inCount, filledInts(batch, 1));
-        for (int t = 0; t < steps; t++) {
-            inIds[t] = upload(random.ints(batch, 0, inputs).toArray());
-        }
-        final long[] spikeSum = {0};
-        final IntConsumer step = t -> {
-            final int cur = t % 2;
-            final int nxt = 1 - cur;
-            kernels.lifForwardSparse(batch, n, win, inIds[t % steps], inVal, inCount, inCap, wrec, spk[cur], cnt[cur], n,
-                    bias, v[cur], v[nxt], spk[nxt], cnt[nxt], overflow, 0.9f, 10f, theta);
-        };
-        for (int t = 0; t < steps; t++) {
-            step.accept(t);
-        }
-        device.synchronize();
-        for (int t = 0; t < 64; t++) {
-            step.accept(t);
-            spikeSum[0] += Arrays.stream(device.downloadInts(cnt[(t + 1) % 2], batch)).sum();
-        }
-        final double activity = spikeSum[0] / (64.0 * batch * n);
-        final double msPer256 = medianMillis(i -> {
-            for (int t = 0; t < steps; t++) {
-                step.accept(t);
+        final int capacity = 256; // spike-list capacity per row: 25%; overflow is counted and must stay 0
+        final float[] win = scaled(gaussian(inputs * n), 0.4f);
+        final float[] wrec = scaled(gaussian(n * n), 0.05f);
+        final float[] noise = scaled(gaussian(n), 0.08f);
+        // Calibrate the bias offset so that about 5% of the neurons fire per step.
+        final int probeSteps = 256;
+        final int[] probeIds = random.ints((long) probeSteps * batch, 0, inputs).toArray();
+        double lo = -1;
+        double hi = 1;
+        float[] bias = null;
+        double activity = 0;
+        for (int i = 0; i < 12; i++) {
+            final double mid = (lo + hi) / 2;
+            bias = offset(noise, (float) mid);
+            activity = activity(batch, inputs, n, capacity, win, wrec, bias, probeIds, probeSteps);
+            if (activity > 0.05) {
+                hi = mid;
+            } else {
+                lo = mid;
             }
-        });
+        }
         figures.put("lif_hidden", n);
         figures.put("lif_batch", batch);
         figures.put("lif_activity", round(activity));
-        figures.put("steps_per_s_forward_sparse", round(steps / (msPer256 * 1e-3)));
-        buffers.addAll(List.of(win, wrec, bias, v[0], v[1], spk[0], spk[1], cnt[0], cnt[1], overflow, inVal, inCount));
-        buffers.addAll(Arrays.asList(inIds));
+        try (CudaLifLayer layer = new CudaLifLayer(device, batch, inputs, n, capacity, win, wrec, bias);
+             DeviceBuffer ids = device.allocate(4L * probeSteps * batch, "ids")) {
+            device.upload(ids, probeIds);
+            final CudaLifSequence sequence = new CudaLifSequence(device, layer);
+            // Forward only.
+            final CudaLifState[] st = {layer.newState("bench"), layer.newState("bench")};
+            final double fwdMs = medianMillis(r -> {
+                for (int t = 0; t < probeSteps; t++) {
+                    layer.forward(st[t % 2], ids.view(4L * t * batch, 4L * batch), st[1 - t % 2]);
+                }
+            });
+            st[0].close();
+            st[1].close();
+            figures.put("steps_per_s_forward_sparse", round(probeSteps / (fwdMs * 1e-3)));
+            // Gradients of one T=256 window for the PyTorch cross-check, then training throughput.
+            layer.zeroGradients();
+            sequence.bptt(ids, probeSteps);
+            if (exportDir != null) {
+                Files.createDirectories(exportDir);
+                write(exportDir.resolve("win.f32"), win);
+                write(exportDir.resolve("wrec.f32"), wrec);
+                write(exportDir.resolve("bias.f32"), bias);
+                writeInts(exportDir.resolve("ids.i32"), probeIds);
+                write(exportDir.resolve("grad_wrec.f32"), layer.gradWrec());
+                write(exportDir.resolve("grad_win.f32"), layer.gradWin());
+                write(exportDir.resolve("grad_bias.f32"), layer.gradBias());
+            }
+            final int cr = 64;
+            final int cl = 8;
+            final double bpttMs = wallMillis(() -> sequence.bptt(ids, probeSteps));
+            final double doubleMs = wallMillis(() -> sequence.doubleCheckpointed(ids, probeSteps, cr, cl));
+            figures.put("train_window_steps", probeSteps);
+            figures.put("double_cr", cr);
+            figures.put("double_cl", cl);
+            figures.put("steps_per_s_bptt", round(probeSteps / (bpttMs * 1e-3)));
+            figures.put("steps_per_s_double", round(probeSteps / (doubleMs * 1e-3)));
+            figures.put("double_overhead", round(doubleMs / bpttMs - 1));
+
+            // Longest window: BPTT keeps T+1 states on the device; double keeps a constant local set and
+            // spills T/Cr states to pinned host memory (budget: half of this machine's RAM).
+            final long stateBytes = layer.stateBytes();
+            final long free = device.memoryInfo()[0];
+            final long maxBptt = free / stateBytes - 1;
+            final long hostBudget = hostMemoryBytes() / 2;
+            final int longCr = 4096;
+            final long maxDouble = hostBudget / stateBytes * longCr;
+            figures.put("state_bytes", stateBytes);
+            figures.put("max_steps_bptt", maxBptt);
+            figures.put("max_steps_double", maxDouble);
+            figures.put("max_steps_ratio_double_vs_bptt", round((double) maxDouble / maxBptt));
+            // Prove it: train a window 1.2x longer than BPTT can hold, with double checkpointing.
+            final int longT = (int) Math.min(Integer.MAX_VALUE, (long) (maxBptt * 1.2));
+            try (DeviceBuffer longIds = device.allocate(4L * longT * batch, "long ids")) {
+                final int[] chunk = new int[probeSteps * batch];
+                for (long t = 0; t < longT; t += probeSteps) {
+                    final int len = (int) Math.min(probeSteps, longT - t);
+                    System.arraycopy(probeIds, 0, chunk, 0, len * batch);
+                    device.upload(longIds.view(4L * t * batch, 4L * len * batch), java.util.Arrays.copyOf(chunk, len * batch));
+                }
+                final long start = System.nanoTime();
+                final CudaLifSequence.Report report = sequence.doubleCheckpointed(longIds, longT, longCr, 64);
+                final double seconds = (System.nanoTime() - start) / 1e9;
+                figures.put("max_steps_double_verified", longT);
+                figures.put("long_window_seconds", round(seconds));
+                figures.put("long_window_peak_device_bytes", report.peakDeviceBytes());
+                figures.put("long_window_offchip_bytes", report.offChipBytes());
+                figures.put("spike_overflow", layer.overflowCount());
+            }
+        }
+    }
+
+    private double activity(final int batch, final int inputs, final int n, final int capacity, final float[] win,
+                            final float[] wrec, final float[] bias, final int[] ids, final int steps) {
+        try (CudaLifLayer layer = new CudaLifLayer(device, batch, inputs, n, capacity, win, wrec, bias);
+             DeviceBuffer dIds = device.allocate(4L * ids.length, "ids");
+             CudaLifState a = layer.newState("probe");
+             CudaLifState b = layer.newState("probe")) {
+            device.upload(dIds, ids);
+            final CudaLifState[] st = {a, b};
+            long spikes = 0;
+            for (int t = 0; t < steps; t++) {
+                layer.forward(st[t % 2], dIds.view(4L * t * batch, 4L * batch), st[1 - t % 2]);
+                if (t >= steps / 2) {
+                    spikes += java.util.Arrays.stream(device.downloadInts(st[1 - t % 2].counts(), batch)).sum();
+                }
+            }
+            return spikes / ((steps - steps / 2) * (double) batch * n);
+        }
+    }
+
+    private double wallMillis(final Runnable work) {
+        work.run();
+        device.synchronize();
+        final double[] ms = new double[5];
+        for (int i = 0; i < ms.length; i++) {
+            final long start = System.nanoTime();
+            work.run();
+            device.synchronize();
+            ms[i] = (System.nanoTime() - start) / 1e6;
+        }
+        java.util.Arrays.sort(ms);
+        return ms[ms.length / 2];
+    }
+
+    private static long hostMemoryBytes() {
+        try {
+            for (final String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (final IOException e) {
+            // fall through
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    private static void write(final Path path, final float[] data) throws IOException {
+        final java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(data);
+        Files.write(path, buf.array());
+    }
+
+    private static void writeInts(final Path path, final int[] data) throws IOException {
+        final java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.asIntBuffer().put(data);
+        Files.write(path, buf.array());
+    }
+
+    private static float[] offset(final float[] x, final float by) {
+        final float[] y = x.clone();
+        for (int i = 0; i < y.length; i++) {
+            y[i] += by;
+        }
+        return y;
     }
 
     private double medianMillis(final IntConsumer work) {

@@ -139,22 +139,36 @@ public final class CudaDevice implements AutoCloseable {
     public void upload(final DeviceBuffer dst, final float[] src) {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_FLOAT, src);
-            driver().copyToDevice(dst.pointer(), host, host.byteSize());
+            copyIn(dst, host);
         }
     }
 
     public void upload(final DeviceBuffer dst, final int[] src) {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_INT, src);
-            driver().copyToDevice(dst.pointer(), host, host.byteSize());
+            copyIn(dst, host);
+        }
+    }
+
+    public void upload(final DeviceBuffer dst, final double[] src) {
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, src);
+            copyIn(dst, host);
         }
     }
 
     public void upload(final DeviceBuffer dst, final short[] src) {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_SHORT, src);
-            driver().copyToDevice(dst.pointer(), host, host.byteSize());
+            copyIn(dst, host);
         }
+    }
+
+    // Ordered on the compute stream (a plain cuMemcpyHtoD runs on the legacy stream, which our
+    // non-blocking streams do not wait for), then waited for, so the host arena may be freed.
+    private void copyIn(final DeviceBuffer dst, final MemorySegment host) {
+        driver().copyToDeviceAsync(dst.pointer(), host, host.byteSize(), computeStream);
+        driver.synchronize(computeStream);
     }
 
     public float[] downloadFloats(final DeviceBuffer src, final int count) {
@@ -193,9 +207,9 @@ public final class CudaDevice implements AutoCloseable {
         }
     }
 
-    /** Fills a buffer with a 32-bit pattern (e.g. NaN bits to poison outputs in tests). */
+    /** Fills a buffer with a 32-bit pattern, in order on the compute stream (e.g. NaN bits to poison outputs in tests). */
     public void fill(final DeviceBuffer buffer, final int pattern) {
-        driver().fill32(buffer.pointer(), pattern, buffer.bytes() / 4);
+        driver().fill32Async(buffer.pointer(), pattern, buffer.bytes() / 4, computeStream);
     }
 
     /** Waits for all work on the compute stream. */

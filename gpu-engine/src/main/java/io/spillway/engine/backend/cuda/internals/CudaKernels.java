@@ -101,6 +101,50 @@ public final class CudaKernels {
         }
     }
 
+    /**
+     * LIF backward, elementwise part of one step (see kernels.cu): gVout = dS * surrogate(V) + alpha *
+     * (1 - S) * gVnext with dS = dLoss (or lossConst when dLoss is null) + (1 - alpha) * gain * r.
+     */
+    public void lifBackwardElementwise(final int total, final DeviceBuffer v, final DeviceBuffer dLoss,
+                                       final float lossConst, final DeviceBuffer r, final DeviceBuffer gvNext,
+                                       final DeviceBuffer gvOut, final float alpha, final float gain,
+                                       final float theta, final float beta) {
+        try (Arena arena = Arena.ofConfined()) {
+            final LaunchArgs a = new LaunchArgs(arena, 11).i32(total).pointer(v.pointer())
+                    .pointer(dLoss == null ? 0 : dLoss.pointer()).f32(lossConst).pointer(r.pointer())
+                    .pointer(gvNext.pointer()).pointer(gvOut.pointer()).f32(alpha).f32(gain).f32(theta).f32(beta);
+            device.launch("lif_backward_elementwise", ceilDiv(total, THREADS), 1, THREADS, 0, a);
+        }
+    }
+
+    /** out[n] += scale * sum over batch rows b (in order) of x[b, n]. */
+    public void columnSumAdd(final int n, final int batch, final DeviceBuffer x, final DeviceBuffer out,
+                             final float scale) {
+        try (Arena arena = Arena.ofConfined()) {
+            final LaunchArgs a = new LaunchArgs(arena, 5).i32(n).i32(batch).pointer(x.pointer())
+                    .pointer(out.pointer()).f32(scale);
+            device.launch("column_sum_add", ceilDiv(n, THREADS), 1, THREADS, 0, a);
+        }
+    }
+
+    /** out = (V > theta) as 0/1 floats over {@code total} entries. */
+    public void spikesDense(final int total, final DeviceBuffer v, final float theta, final DeviceBuffer out) {
+        try (Arena arena = Arena.ofConfined()) {
+            final LaunchArgs a = new LaunchArgs(arena, 4).i32(total).pointer(v.pointer()).f32(theta)
+                    .pointer(out.pointer());
+            device.launch("spikes_dense", ceilDiv(total, THREADS), 1, THREADS, 0, a);
+        }
+    }
+
+    /** out[b][i] = (ids[b] == i) for a batch of event types. */
+    public void oneHot(final int batch, final int width, final DeviceBuffer ids, final DeviceBuffer out) {
+        try (Arena arena = Arena.ofConfined()) {
+            final LaunchArgs a = new LaunchArgs(arena, 4).i32(batch).i32(width).pointer(ids.pointer())
+                    .pointer(out.pointer());
+            device.launch("one_hot", ceilDiv(batch * width, THREADS), 1, THREADS, 0, a);
+        }
+    }
+
     /** y = x over {@code n} floats: the practical bandwidth ceiling for reports. */
     public void copy(final DeviceBuffer x, final DeviceBuffer y, final long n) {
         try (Arena arena = Arena.ofConfined()) {

@@ -17,6 +17,19 @@ public final class DeviceBuffer implements AutoCloseable {
         this.receipt = receipt;
     }
 
+    /**
+     * A window into this buffer that does not own memory: closing it frees nothing. Valid while this
+     * buffer is open.
+     */
+    public DeviceBuffer view(final long offsetBytes, final long lengthBytes) {
+        if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > bytes) {
+            throw new IndexOutOfBoundsException("view [" + offsetBytes + ", +" + lengthBytes + ") of " + bytes + " B");
+        }
+        final DeviceBuffer view = new DeviceBuffer(device, pointer + offsetBytes, lengthBytes, null);
+        view.closed = true;
+        return view;
+    }
+
     /** The device address (a {@code CUdeviceptr}). */
     public long pointer() {
         return pointer;

@@ -52,9 +52,11 @@ public final class Driver {
     private final MethodHandle cuMemcpyHtoD;
     private final MethodHandle cuMemcpyDtoH;
     private final MethodHandle cuMemcpyDtoD;
+    private final MethodHandle cuMemcpyDtoDAsync;
     private final MethodHandle cuMemcpyHtoDAsync;
     private final MethodHandle cuMemcpyDtoHAsync;
     private final MethodHandle cuMemsetD32;
+    private final MethodHandle cuMemsetD32Async;
     private final MethodHandle cuStreamCreate;
     private final MethodHandle cuStreamSynchronize;
     private final MethodHandle cuStreamWaitEvent;
@@ -93,12 +95,16 @@ public final class Driver {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
         cuMemcpyDtoD = lib.function("cuMemcpyDtoD_v2",
                 FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+        cuMemcpyDtoDAsync = lib.function("cuMemcpyDtoDAsync_v2",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
         cuMemcpyHtoDAsync = lib.function("cuMemcpyHtoDAsync_v2",
                 FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
         cuMemcpyDtoHAsync = lib.function("cuMemcpyDtoHAsync_v2",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
         cuMemsetD32 = lib.function("cuMemsetD32_v2",
                 FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG));
+        cuMemsetD32Async = lib.function("cuMemsetD32Async",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
         cuStreamCreate = lib.function("cuStreamCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         cuStreamSynchronize = lib.function("cuStreamSynchronize", I_A);
         cuStreamWaitEvent = lib.function("cuStreamWaitEvent",
@@ -234,6 +240,10 @@ public final class Driver {
         check("cuMemcpyDtoD", call(() -> (int) cuMemcpyDtoD.invokeExact(dst, src, bytes)));
     }
 
+    public void copyDeviceToDeviceAsync(final long dst, final long src, final long bytes, final MemorySegment stream) {
+        check("cuMemcpyDtoDAsync", call(() -> (int) cuMemcpyDtoDAsync.invokeExact(dst, src, bytes, stream)));
+    }
+
     public void copyToDeviceAsync(final long dst, final MemorySegment src, final long bytes, final MemorySegment stream) {
         check("cuMemcpyHtoDAsync", call(() -> (int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream)));
     }
@@ -244,6 +254,10 @@ public final class Driver {
 
     public void fill32(final long dst, final int value, final long count) {
         check("cuMemsetD32", call(() -> (int) cuMemsetD32.invokeExact(dst, value, count)));
+    }
+
+    public void fill32Async(final long dst, final int value, final long count, final MemorySegment stream) {
+        check("cuMemsetD32Async", call(() -> (int) cuMemsetD32Async.invokeExact(dst, value, count, stream)));
     }
 
     public MemorySegment createStream() {
