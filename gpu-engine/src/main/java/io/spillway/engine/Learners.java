@@ -1,6 +1,6 @@
 package io.spillway.engine;
 
-import io.spillway.engine.backend.Backend;
+import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.Backends;
 import io.spillway.engine.internals.SpikingLearner;
 import io.spillway.engine.optim.Adam;
@@ -32,7 +32,7 @@ public final class Learners {
                     + "' is not available in this build; use auto or bptt");
         }
         final Optimizer optimizer = optimizer(config);
-        final Backend backend = Backends.select(config.backend());
+        final ArrayBackend backend = Backends.selectForLearner(config.backend());
         return new SpikingLearner(config, backend, optimizer);
     }
 

@@ -1,7 +1,7 @@
 package io.spillway.engine.backend;
 
 /**
- * A read-only dense matrix made by {@link Backend#upload}; on a GPU it lives in device memory. Valid until
+ * A read-only dense matrix made by {@link ArrayBackend#upload}; on a GPU it lives in device memory. Valid until
  * {@link #close()} or until its backend is closed; only the backend that made it may use it.
  */
 public interface DenseMatrix extends AutoCloseable {

@@ -8,7 +8,7 @@ import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
-import io.spillway.engine.backend.Backend;
+import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import io.spillway.engine.memory.Allocation;
 import io.spillway.engine.memory.MemoryAccountant;
@@ -61,7 +61,7 @@ public final class SpikingLearner implements Learner {
 
     private final LearnerConfig config;
     private final LifSettings settings;
-    private final Backend backend;
+    private final ArrayBackend backend;
     private final Optimizer optimizer;
     private final MemoryAccountant accountant;
     private final LifParameters params;
@@ -83,7 +83,7 @@ public final class SpikingLearner implements Learner {
      * @param backend owned by the learner from now on (closed by {@link #close()})
      * @param optimizer fresh optimizer; the learner initialises it
      */
-    public SpikingLearner(final LearnerConfig config, final Backend backend, final Optimizer optimizer) {
+    public SpikingLearner(final LearnerConfig config, final ArrayBackend backend, final Optimizer optimizer) {
         this.config = Objects.requireNonNull(config, "config");
         this.backend = Objects.requireNonNull(backend, "backend");
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");

@@ -1,6 +1,6 @@
 package io.spillway.engine.model;
 
-import io.spillway.engine.backend.Backend;
+import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import io.spillway.engine.checkpoint.StateCodec;
@@ -30,7 +30,7 @@ import java.util.Arrays;
  */
 public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private final LifSettings cfg;
-    private final Backend backend;
+    private final ArrayBackend backend;
     private final float[] w;
     private final LifParameters params;
     private final WindowInputs in;
@@ -59,7 +59,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
      * @param gradient accumulator the backward pass adds into, same layout as {@code params}; zeroed by
      *     {@link #beginBackward()}
      */
-    public LifWindow(final Backend backend, final LifParameters params, final WindowInputs inputs,
+    public LifWindow(final ArrayBackend backend, final LifParameters params, final WindowInputs inputs,
                      final float[] gradient) {
         if (gradient.length != params.size()) {
             throw new IllegalArgumentException("gradient has " + gradient.length + " entries, parameters " + params.size());

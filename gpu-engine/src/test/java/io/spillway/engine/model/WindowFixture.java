@@ -1,6 +1,6 @@
 package io.spillway.engine.model;
 
-import io.spillway.engine.backend.Backend;
+import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,7 +67,7 @@ final class WindowFixture {
         return new WindowInputs(lengths, rows, scales, targets);
     }
 
-    LifWindow window(final Backend backend, final float[] grad) {
+    LifWindow window(final ArrayBackend backend, final float[] grad) {
         return new LifWindow(backend, params, inputs(), grad);
     }
 

@@ -1,6 +1,6 @@
 package io.spillway.engine.backend.cpu;
 
-import io.spillway.engine.backend.Backend;
+import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
 import java.util.Arrays;
 import java.util.Objects;
@@ -14,7 +14,7 @@ import java.util.Objects;
  * so equal inputs give bitwise-equal outputs run to run. Threading: stateless apart from matrix handles;
  * confine to one thread anyway (the learner does).
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements ArrayBackend {
     private final DenseKernels dense;
 
     public CpuBackend() {
