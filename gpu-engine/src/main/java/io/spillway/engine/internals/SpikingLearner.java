@@ -76,6 +76,8 @@ public final class SpikingLearner implements Learner {
     private long forwardSteps;
     private long trainedSteps;
     private long spikeOverflows;
+    private long spikesEmitted;
+    private long neuronSteps;
     private long divergedSteps;
     private boolean closed;
 
@@ -138,6 +140,8 @@ public final class SpikingLearner implements Learner {
             forwardSteps += window.forwardSteps();
             trainedSteps += window.backwardSteps();
             spikeOverflows += window.spikeOverflows();
+            spikesEmitted += window.spikesEmitted();
+            neuronSteps += window.neuronSteps();
         }
         final List<Prediction> predictions = predictions(active, window);
         final double lossSum = window.lossSum();
@@ -453,6 +457,11 @@ public final class SpikingLearner implements Learner {
     /** Populations whose spikes exceeded the planned capacity (buffers grew; nothing was dropped). */
     public long spikeOverflows() {
         return spikeOverflows;
+    }
+
+    /** Fraction of neuron updates that spiked, over all forward evaluations so far (0 before any). */
+    public double spikeActivity() {
+        return neuronSteps == 0 ? 0.0 : (double) spikesEmitted / neuronSteps;
     }
 
     /** Train calls rolled back as diverged. */

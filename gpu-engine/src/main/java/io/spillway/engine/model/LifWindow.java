@@ -54,6 +54,8 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private long forwardSteps;
     private long backwardSteps;
     private long spikeOverflows;
+    private long spikesEmitted;
+    private long neuronSteps;
 
     /**
      * @param gradient accumulator the backward pass adds into, same layout as {@code params}; zeroed by
@@ -65,6 +67,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
             throw new IllegalArgumentException("gradient has " + gradient.length + " entries, parameters " + params.size());
         }
         this.cfg = params.settings();
+        checkInputs(inputs, cfg);
         this.backend = backend;
         this.params = params;
         this.w = params.values();
@@ -95,6 +98,28 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
 
     public WindowInputs inputs() {
         return in;
+    }
+
+    /** Rows outside layer 0's input matrix would read other tensors of the flat vector: refuse them. */
+    private static void checkInputs(final WindowInputs inputs, final LifSettings cfg) {
+        for (int t = 0; t < inputs.steps(); t++) {
+            for (int b = 0; b < inputs.batch(); b++) {
+                if (!inputs.active(t, b)) {
+                    continue;
+                }
+                for (final int r : inputs.rows(t, b)) {
+                    if (r < 0 || r >= cfg.inputDimension()) {
+                        throw new IllegalArgumentException("input row " + r + " at step " + t + ", element " + b
+                                + " outside [0, " + cfg.inputDimension() + ")");
+                    }
+                }
+                final int target = inputs.target(t, b);
+                if (target >= cfg.vocabularySize()) {
+                    throw new IllegalArgumentException("target " + target + " at step " + t + ", element " + b
+                            + " outside [0, " + cfg.vocabularySize() + ")");
+                }
+            }
+        }
     }
 
     @Override
@@ -151,6 +176,8 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
                             cfg.drive(), v, p * n, n, cfg.theta(), spikeBuffer);
                 }
                 spikes[p] = Arrays.copyOf(spikeBuffer, count);
+                spikesEmitted += count;
+                neuronSteps += n;
             }
         }
         return new LifState(batch, layers, n, v, spikes);
@@ -214,6 +241,16 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     /** Populations whose spikes exceeded the planned capacity (the buffer grew). */
     public long spikeOverflows() {
         return spikeOverflows;
+    }
+
+    /** Spikes emitted by active populations over all forward evaluations. */
+    public long spikesEmitted() {
+        return spikesEmitted;
+    }
+
+    /** Neuron updates of active populations over all forward evaluations (the denominator of activity). */
+    public long neuronSteps() {
+        return neuronSteps;
     }
 
     /** Frees the uploaded matrices. */

@@ -91,6 +91,7 @@ public final class LearnerThroughputBenchmark {
             figures.put(prefix + "_trained_events_per_s", Math.round(rate));
             figures.put(prefix + "_ms_per_train_call", round(1000 * seconds / calls));
             figures.put(prefix + "_mean_loss", round(loss / events));
+            figures.put(prefix + "_spike_activity", round(learner.spikeActivity()));
             figures.put(prefix + "_peak_device_bytes", learner.accountant().peakBytes(
                     io.spillway.engine.memory.MemoryTier.DEVICE));
             System.err.printf("%s: %.0f trained events/s (%d calls)%n", prefix, rate, calls);
