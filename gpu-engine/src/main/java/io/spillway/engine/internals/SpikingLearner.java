@@ -22,6 +22,8 @@ import io.spillway.engine.model.LifWindow;
 import io.spillway.engine.model.SplitMix64;
 import io.spillway.engine.model.WindowInputs;
 import io.spillway.engine.optim.Optimizer;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
@@ -358,7 +360,8 @@ public final class SpikingLearner implements Learner {
 
     private void snapshotOptimizer() {
         optimizerSnapshot.reset();
-        try (DataOutputStream out = new DataOutputStream(optimizerSnapshot)) {
+        // buffered: DataOutputStream writes each float separately, which a bare byte-array stream grows per call
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(optimizerSnapshot, 1 << 16))) {
             optimizer.writeState(out);
         } catch (final IOException e) {
             throw new UncheckedIOException("optimizer snapshot failed", e);
@@ -366,7 +369,8 @@ public final class SpikingLearner implements Learner {
     }
 
     private void restoreOptimizer() {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(optimizerSnapshot.toByteArray()))) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                new ByteArrayInputStream(optimizerSnapshot.toByteArray()), 1 << 16))) {
             optimizer.readState(in);
         } catch (final IOException e) {
             throw new UncheckedIOException("optimizer rollback failed", e);

@@ -8,6 +8,7 @@ final class CpuMatrix implements DenseMatrix {
     private final int rows;
     private final int cols;
     private Object blasView;
+    private Object blasTransposed;
     private boolean closed;
 
     CpuMatrix(final float[] data, final int rows, final int cols) {
@@ -34,6 +35,14 @@ final class CpuMatrix implements DenseMatrix {
         this.blasView = view;
     }
 
+    Object blasTransposed() {
+        return blasTransposed;
+    }
+
+    void blasTransposed(final Object view) {
+        this.blasTransposed = view;
+    }
+
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException("matrix was closed");
@@ -44,6 +53,7 @@ final class CpuMatrix implements DenseMatrix {
     public void close() {
         closed = true;
         blasView = null;
+        blasTransposed = null;
     }
 
     @Override

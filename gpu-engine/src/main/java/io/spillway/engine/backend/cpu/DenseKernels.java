@@ -43,6 +43,8 @@ final class DenseKernels implements AutoCloseable {
                 // one BLAS thread: a fixed summation order, and no oversubscription next to the trainer and
                 // Kafka threads (two-thread sgemm measured slower than Java loops on a busy 2-core machine)
                 Nd4j.factory().blas().setMaxThreads(1);
+                Nd4j.getEnvironment().setMaxThreads(1);
+                Nd4j.getEnvironment().setMaxMasterThreads(1);
                 blasReady = true;
                 LOG.info("CPU backend: dense products of {}+ multiply-adds on single-threaded OpenBLAS", blasThreshold);
             }
@@ -61,7 +63,7 @@ final class DenseKernels implements AutoCloseable {
         final int cols = m.cols();
         if (useBlas((long) batch * rows * cols)) {
             final INDArray xa = Nd4j.create(Arrays.copyOf(x, batch * cols), new long[] {batch, cols}, DataType.FLOAT);
-            final float[] r = xa.mmul(view(m).transpose()).data().asFloat();
+            final float[] r = xa.mmul(transposedView(m)).data().asFloat();
             store(r, y, batch * rows, accumulate);
             return;
         }
@@ -119,6 +121,22 @@ final class DenseKernels implements AutoCloseable {
             m.blasView(Nd4j.create(m.data, new long[] {m.rows(), m.cols()}, DataType.FLOAT));
         }
         return (INDArray) m.blasView();
+    }
+
+    /** A row-major copy of the transpose, so sgemm reads plain 'c' arrays (no strided view per call). */
+    private static INDArray transposedView(final CpuMatrix m) {
+        if (m.blasTransposed() == null) {
+            final int rows = m.rows();
+            final int cols = m.cols();
+            final float[] t = new float[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    t[c * rows + r] = m.data[r * cols + c];
+                }
+            }
+            m.blasTransposed(Nd4j.create(t, new long[] {cols, rows}, DataType.FLOAT));
+        }
+        return (INDArray) m.blasTransposed();
     }
 
     /** Dot product with four partial sums combined in a fixed order (deterministic, vectorizable). */
