@@ -25,6 +25,8 @@ public final class LearnerConfig {
     private final float theta2;
     private final float spikeCapacity;
     private final int maxCarriedKeys;
+    private final float adaptation;
+    private final float adaptationDecay;
 
     private LearnerConfig(final Builder b) {
         this.vocabularySize = positive("vocabularySize", b.vocabularySize);
@@ -65,6 +67,14 @@ public final class LearnerConfig {
         }
         this.spikeCapacity = b.spikeCapacity;
         this.maxCarriedKeys = positive("maxCarriedKeys", b.maxCarriedKeys);
+        if (!(b.adaptation >= 0) || Float.isInfinite(b.adaptation)) {
+            throw new IllegalArgumentException("adaptation must be >= 0: " + b.adaptation);
+        }
+        this.adaptation = b.adaptation;
+        if (!(b.adaptationDecay >= 0 && b.adaptationDecay < 1)) {
+            throw new IllegalArgumentException("adaptationDecay must be in [0, 1): " + b.adaptationDecay);
+        }
+        this.adaptationDecay = b.adaptationDecay;
     }
 
     private static int positive(final String name, final int v) {
@@ -173,6 +183,19 @@ public final class LearnerConfig {
         return maxCarriedKeys;
     }
 
+    /**
+     * Adaptive-threshold strength gamma: the threshold is {@code 1 + gamma * a_t}, {@code a_t} a decaying count of
+     * the neuron's own spikes. Default 0 (plain LIF).
+     */
+    public float adaptation() {
+        return adaptation;
+    }
+
+    /** Per-step decay rho of the adaptation variable, in [0, 1); default 0.95. */
+    public float adaptationDecay() {
+        return adaptationDecay;
+    }
+
     public Builder toBuilder() {
         final Builder b = new Builder();
         b.vocabularySize = vocabularySize;
@@ -192,6 +215,8 @@ public final class LearnerConfig {
         b.theta2 = theta2;
         b.spikeCapacity = spikeCapacity;
         b.maxCarriedKeys = maxCarriedKeys;
+        b.adaptation = adaptation;
+        b.adaptationDecay = adaptationDecay;
         return b;
     }
 
@@ -201,7 +226,8 @@ public final class LearnerConfig {
                 + "x" + layers + ", optimizer=" + optimizer + ", lr=" + learningRate + ", backend=" + backend
                 + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule + ", seed=" + seed
                 + ", alpha=" + alpha + ", gain=" + gain + ", beta=" + surrogateBeta + ", theta2=" + theta2
-                + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + "]";
+                + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + ", adaptation=" + adaptation
+                + ", adaptationDecay=" + adaptationDecay + "]";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -223,8 +249,20 @@ public final class LearnerConfig {
         private float theta2 = Float.NEGATIVE_INFINITY;
         private float spikeCapacity = 0.1f;
         private int maxCarriedKeys = 100_000;
+        private float adaptation = 0f;
+        private float adaptationDecay = 0.95f;
 
         private Builder() {
+        }
+
+        public Builder adaptation(final float v) {
+            adaptation = v;
+            return this;
+        }
+
+        public Builder adaptationDecay(final float v) {
+            adaptationDecay = v;
+            return this;
         }
 
         public Builder alpha(final float v) {

@@ -69,19 +69,22 @@ public interface ArrayBackend extends Backend {
      * Leaky integrate with hard reset, for one neuron population of {@code n} neurons:
      * {@code v[i] = alpha * (reset(i) ? 0 : vPrev[i]) + drive * current[i]}, where {@code reset(i)} holds for
      * the neurons listed in {@code resetIds[0 .. resetCount)} (the previous spikes). Then writes the ids
-     * with {@code v[i] > theta} in increasing order into {@code spikesOut} and returns how many there were;
-     * when {@code spikesOut} is too small the count is still returned and the caller must grow and retry
+     * with {@code v[i] > theta + shift[i]} in increasing order into {@code spikesOut} and returns how many there
+     * were; when {@code spikesOut} is too small the count is still returned and the caller must grow and retry
      * (never a silent drop).
+     *
+     * @param shift per-neuron threshold shift (adaptive threshold), or null for none
      */
     int integrateAndFire(float[] vPrev, int vPrevOffset, int[] resetIds, int resetCount, float[] current,
                          int currentOffset, float alpha, float drive, float[] v, int vOffset, int n,
-                         float theta, int[] spikesOut);
+                         float theta, float[] shift, int shiftOffset, int[] spikesOut);
 
     /**
-     * Surrogate-gradient chain rule for one population:
-     * {@code dv[i] += ds[i] * (v[i] > theta2 ? 1 / (beta * |v[i] - theta| + 1)^2 : 0)}.
+     * Surrogate-gradient chain rule for one population, with {@code u = v[i] - shift[i]}:
+     * {@code dv[i] += ds[i] * (u > theta2 ? 1 / (beta * |u - theta| + 1)^2 : 0)}.
+     *
+     * @param shift per-neuron threshold shift (adaptive threshold), or null for none
      */
-    void surrogateBackward(float[] v, int vOffset, float[] ds, int dsOffset, float theta, float beta, float theta2,
-                           float[] dv, int dvOffset, int n);
-
+    void surrogateBackward(float[] v, int vOffset, float[] shift, int shiftOffset, float[] ds, int dsOffset,
+                           float theta, float beta, float theta2, float[] dv, int dvOffset, int n);
 }

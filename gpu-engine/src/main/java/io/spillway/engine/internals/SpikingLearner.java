@@ -93,7 +93,7 @@ public final class SpikingLearner implements Learner {
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         this.settings = new LifSettings(config.vocabularySize(), config.featureDimension(), config.hiddenSize(),
                 config.layers(), config.alpha(), config.gain(), 1f, config.surrogateBeta(), config.theta2(),
-                config.spikeCapacity());
+                config.spikeCapacity(), config.adaptation(), config.adaptationDecay());
         this.accountant = new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
         this.rng = new SplitMix64(config.seed());
         this.params = new LifParameters(settings);
@@ -272,7 +272,8 @@ public final class SpikingLearner implements Learner {
                 targetIndex[t] = t + 1 - offset;
             }
         }
-        final LifState start = entry != null ? entry.state() : LifState.zero(1, settings.layers(), settings.hiddenSize());
+        final LifState start = entry != null ? entry.state()
+                : LifState.zero(1, settings.layers(), settings.hiddenSize(), settings.adaptive());
         return new Prepared(c, start, steps, rows, scales, targets, targetIndex, sequence.getLast());
     }
 
@@ -439,7 +440,8 @@ public final class SpikingLearner implements Learner {
         return "spiking-lif(hidden=" + settings.hiddenSize() + "x" + settings.layers() + ", vocab="
                 + settings.vocabularySize() + ", features=" + settings.featureDimension() + ", alpha="
                 + settings.alpha() + ", gain=" + settings.gain() + ", beta=" + settings.beta() + ", theta2="
-                + settings.theta2() + ", params=" + params.size() + ") backend=" + backend.deviceDescription()
+                 + settings.theta2() + ", adaptation=" + settings.adaptation() + ", params=" + params.size()
+                + ") backend=" + backend.deviceDescription()
                 + " optimizer=" + optimizer.describe() + " schedule=bptt";
     }
 
@@ -491,6 +493,7 @@ public final class SpikingLearner implements Learner {
         out.writeInt(settings.featureDimension());
         out.writeInt(settings.hiddenSize());
         out.writeInt(settings.layers());
+        out.writeInt(settings.adaptive() ? 1 : 0);
         out.writeLong(version);
         out.writeLong(rng.state());
         final float[] v = params.values();
@@ -499,7 +502,8 @@ public final class SpikingLearner implements Learner {
             out.writeInt(Float.floatToRawIntBits(f));
         }
         optimizer.writeState(out);
-        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize());
+        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
+                settings.adaptive());
         final ByteBuffer buf = ByteBuffer.allocate(codec.maxEncodedBytes());
         out.writeLong(carried.evictions());
         out.writeInt(carried.size());
@@ -538,12 +542,12 @@ public final class SpikingLearner implements Learner {
         if (format != STATE_FORMAT) {
             throw new IOException("unknown learner state format " + format);
         }
-        final int[] shape = {in.readInt(), in.readInt(), in.readInt(), in.readInt()};
+        final int[] shape = {in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt()};
         final int[] mine = {settings.vocabularySize(), settings.featureDimension(), settings.hiddenSize(),
-            settings.layers()};
+            settings.layers(), settings.adaptive() ? 1 : 0};
         if (!Arrays.equals(shape, mine)) {
             throw new IOException("state is for shape " + Arrays.toString(shape) + " (vocab, features, hidden, "
-                    + "layers), this learner is " + Arrays.toString(mine));
+                    + "layers, adaptive), this learner is " + Arrays.toString(mine));
         }
         version = in.readLong();
         rng.state(in.readLong());
@@ -555,7 +559,8 @@ public final class SpikingLearner implements Learner {
             v[i] = Float.intBitsToFloat(in.readInt());
         }
         optimizer.readState(in);
-        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize());
+        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
+                settings.adaptive());
         carried.clear();
         final long evictions = in.readLong();
         final int keys = in.readInt();

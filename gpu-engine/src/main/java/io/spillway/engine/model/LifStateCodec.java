@@ -4,8 +4,9 @@ import io.spillway.engine.checkpoint.StateCodec;
 import java.nio.ByteBuffer;
 
 /**
- * Lossless record of a {@link LifState} (spec section 3.2): a header ({@code batch, layers, hidden}), the
- * potentials as raw fp32 bits, then per population a format byte, the spike count and the ids: uint16 when
+ * Lossless record of a {@link LifState} (spec section 3.2): a header ({@code batch, layers, hidden}; the
+ * sign bit of {@code hidden} marks adaptation), the potentials as raw fp32 bits, the adaptation variables
+ * likewise when the model has an adaptive threshold, then per population a format byte, the spike count and the ids: uint16 when
  * {@code hidden <= 65536}, else int32, or a bitmap when that is smaller (above about 6% activity for uint16
  * ids). Records are bounded by {@link #maxEncodedBytes()} whatever the activity, because the bitmap caps
  * every spike block at {@code ceil(hidden / 8)} bytes. Byte order is the buffer's.
@@ -20,11 +21,22 @@ public final class LifStateCodec implements StateCodec<LifState> {
     private final int batch;
     private final int layers;
     private final int hidden;
+    private final boolean adaptive;
 
+    /** Codec for states without adaptation. */
     public LifStateCodec(final int batch, final int layers, final int hidden) {
+        this(batch, layers, hidden, false);
+    }
+
+    public LifStateCodec(final int batch, final int layers, final int hidden, final boolean adaptive) {
         this.batch = batch;
         this.layers = layers;
         this.hidden = hidden;
+        this.adaptive = adaptive;
+    }
+
+    private long denseBytes() {
+        return (adaptive ? 8L : 4L) * batch * layers * hidden;
     }
 
     private int idBytes() {
@@ -38,12 +50,12 @@ public final class LifStateCodec implements StateCodec<LifState> {
     @Override
     public int maxEncodedBytes() {
         final long pops = (long) batch * layers;
-        return Math.toIntExact(HEADER + 4L * pops * hidden + pops * (BLOCK_HEADER + bitmapBytes()));
+        return Math.toIntExact(HEADER + denseBytes() + pops * (BLOCK_HEADER + bitmapBytes()));
     }
 
     /** Bytes {@link #encode} writes for {@code state}. */
     public int encodedBytes(final LifState state) {
-        long bytes = HEADER + 4L * batch * layers * hidden;
+        long bytes = HEADER + denseBytes();
         for (final int[] s : state.rawSpikes()) {
             bytes += BLOCK_HEADER + Math.min((long) idBytes() * s.length, bitmapBytes());
         }
@@ -52,12 +64,17 @@ public final class LifStateCodec implements StateCodec<LifState> {
 
     @Override
     public int encode(final LifState state, final ByteBuffer out) {
-        if (state.batch() != batch || state.layers() != layers || state.hidden() != hidden) {
-            throw new IllegalArgumentException("codec for " + batch + "x" + layers + "x" + hidden + " got " + state);
+        if (state.batch() != batch || state.layers() != layers || state.hidden() != hidden
+                || state.adaptive() != adaptive) {
+            throw new IllegalArgumentException("codec for " + batch + "x" + layers + "x" + hidden
+                    + (adaptive ? " adaptive" : "") + " got " + state);
         }
         final int start = out.position();
-        out.putInt(batch).putInt(layers).putInt(hidden);
+        out.putInt(batch).putInt(layers).putInt(adaptive ? ~hidden : hidden);
         for (final float f : state.rawV()) {
+            out.putInt(Float.floatToRawIntBits(f));
+        }
+        for (final float f : state.rawA()) {
             out.putInt(Float.floatToRawIntBits(f));
         }
         for (final int[] ids : state.rawSpikes()) {
@@ -87,14 +104,19 @@ public final class LifStateCodec implements StateCodec<LifState> {
     public LifState decode(final ByteBuffer in) {
         final int b = in.getInt();
         final int l = in.getInt();
-        final int h = in.getInt();
-        if (b != batch || l != layers || h != hidden) {
-            throw new IllegalArgumentException("record is for " + b + "x" + l + "x" + h + ", codec for " + batch + "x"
-                    + layers + "x" + hidden);
+        final int word = in.getInt();
+        final int h = word < 0 ? ~word : word;
+        if (b != batch || l != layers || h != hidden || (word < 0) != adaptive) {
+            throw new IllegalArgumentException("record is for " + b + "x" + l + "x" + h + (word < 0 ? " adaptive" : "")
+                    + ", codec for " + batch + "x" + layers + "x" + hidden + (adaptive ? " adaptive" : ""));
         }
         final float[] v = new float[batch * layers * hidden];
         for (int i = 0; i < v.length; i++) {
             v[i] = Float.intBitsToFloat(in.getInt());
+        }
+        final float[] a = new float[adaptive ? v.length : 0];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = Float.intBitsToFloat(in.getInt());
         }
         final int[][] spikes = new int[batch * layers][];
         for (int p = 0; p < spikes.length; p++) {
@@ -135,6 +157,6 @@ public final class LifStateCodec implements StateCodec<LifState> {
             }
             spikes[p] = ids;
         }
-        return new LifState(batch, layers, hidden, v, spikes);
+        return new LifState(batch, layers, hidden, v, a, spikes);
     }
 }

@@ -12,7 +12,9 @@ import java.util.Arrays;
  * <pre>
  *   A_t   = bias + W_in x_t + W_rec S_{t-1}        x_t: layer 0's sparse input, else S_t of layer l-1
  *   V_t   = alpha * V_{t-1} * (1 - S_{t-1}) + (1 - alpha) * g * A_t     hard reset; the mask is stop-gradient
- *   S_t   = H(V_t - theta)                          surrogate dS/dV = (beta |V_t - theta| + 1)^-2 [* H(V_t - theta2)]
+ *   S_t   = H(V_t - theta - gamma a_t)              surrogate dS/dV = (beta |u - theta| + 1)^-2 [* H(u - theta2)],
+ *                                                   u = V_t - gamma a_t
+ *   a_t   = rho a_{t-1} + S_{t-1}                   adaptive threshold, only when gamma > 0
  *   z_t   = W_out V_t(top layer) + b_out            linear readout of the top layer's membrane
  *   loss  = cross-entropy(softmax(z_t), target_t)   weighted 1 / (targets in the window)
  * </pre>
@@ -44,6 +46,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private final int n;
     private final float lossScale;
     private final float[] current;
+    private final float[] shiftScratch;
     private int[] spikeBuffer;
 
     private final int[] predicted;
@@ -86,8 +89,9 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
             }
             recurrentMatrices[l] = backend.upload(w, params.wRec(l), n, n);
         }
-        this.codec = new LifStateCodec(batch, layers, n);
+        this.codec = new LifStateCodec(batch, layers, n, cfg.adaptive());
         this.current = new float[n];
+        this.shiftScratch = new float[n];
         this.spikeBuffer = new int[cfg.spikeBufferLength()];
         final int cells = batch * inputs.steps();
         this.predicted = new int[cells];
@@ -130,11 +134,11 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     @Override
     public Taped<LifState, LifTape> stepWithTape(final LifState state, final int t) {
         final LifState next = advance(state, t);
-        return new Taped<>(next, new LifTape(t, next.rawV(), state.rawSpikes(), next.rawSpikes()));
+        return new Taped<>(next, new LifTape(t, next.rawV(), next.rawA(), state.rawSpikes(), next.rawSpikes()));
     }
 
     private LifState advance(final LifState s, final int t) {
-        if (s.batch() != batch || s.layers() != layers || s.hidden() != n) {
+        if (s.batch() != batch || s.layers() != layers || s.hidden() != n || s.adaptive() != cfg.adaptive()) {
             throw new IllegalArgumentException("state shape " + s + " does not fit this window");
         }
         if (t < 0 || t >= in.steps()) {
@@ -144,12 +148,18 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
         final float[] vPrev = s.rawV();
         final int[][] sPrev = s.rawSpikes();
         final float[] v = new float[vPrev.length];
+        final boolean adaptive = cfg.adaptive();
+        final float[] aPrev = s.rawA();
+        final float[] a = adaptive ? new float[aPrev.length] : aPrev;
         final int[][] spikes = new int[sPrev.length][];
         for (int b = 0; b < batch; b++) {
             if (!in.active(t, b)) {
                 for (int l = 0; l < layers; l++) {
                     final int p = l * batch + b;
                     System.arraycopy(vPrev, p * n, v, p * n, n);
+                    if (adaptive) {
+                        System.arraycopy(aPrev, p * n, a, p * n, n);
+                    }
                     spikes[p] = sPrev[p];
                 }
                 continue;
@@ -166,21 +176,43 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
                 }
                 final int[] prev = sPrev[p];
                 backend.gatherRows(w, params.wRec(l), n, prev, null, 0, prev.length, current, 0);
+                final float[] shift = adaptive ? thresholdShift(aPrev, a, p, prev) : null;
                 int count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
-                        cfg.drive(), v, p * n, n, cfg.theta(), spikeBuffer);
+                        cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
                 if (count > spikeBuffer.length) {
                     // more spikes than planned: grow (counted) and redo the same operations; nothing is dropped
                     spikeOverflows++;
                     spikeBuffer = new int[Math.min(n, Math.max(count, 2 * spikeBuffer.length))];
                     count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
-                            cfg.drive(), v, p * n, n, cfg.theta(), spikeBuffer);
+                            cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
                 }
                 spikes[p] = Arrays.copyOf(spikeBuffer, count);
                 spikesEmitted += count;
                 neuronSteps += n;
             }
         }
-        return new LifState(batch, layers, n, v, spikes);
+        return new LifState(batch, layers, n, v, a, spikes);
+    }
+
+    /** {@code a_t = rho a_{t-1} + S_{t-1}} for population {@code p}; returns {@code gamma a_t} in a scratch array. */
+    private float[] thresholdShift(final float[] aPrev, final float[] a, final int p, final int[] prevSpikes) {
+        final float rho = cfg.adaptationDecay();
+        for (int i = 0; i < n; i++) {
+            a[p * n + i] = rho * aPrev[p * n + i];
+        }
+        for (final int i : prevSpikes) {
+            a[p * n + i] += 1f;
+        }
+        shiftOf(a, p, shiftScratch);
+        return shiftScratch;
+    }
+
+    /** {@code gamma a_t} of population {@code p}: the same operation in the forward and backward passes. */
+    private void shiftOf(final float[] a, final int p, final float[] out) {
+        final float gamma = cfg.adaptation();
+        for (int i = 0; i < n; i++) {
+            out[i] = gamma * a[p * n + i];
+        }
     }
 
     @Override
@@ -268,6 +300,10 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private final class LifBackward implements Backward<LifTape> {
         private final float[] carryV = new float[layers * batch * n];
         private final float[] carryS = new float[layers * batch * n];
+        private final float[] carryA = cfg.adaptive() ? new float[layers * batch * n] : null;
+        private final float[] shift = new float[n];
+        private final float[] psiDs = new float[n];
+        private final float[] daAll = new float[batch * n];
         private final float[] top = new float[batch * n];
         private final float[] logits = new float[batch * cfg.vocabularySize()];
         private final float[] dz = new float[batch * cfg.vocabularySize()];
@@ -358,7 +394,24 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
                     dS[o + i] = carryS[p * n + i] + below[o + i];
                     dv[o + i] = carryV[p * n + i] + (l == layers - 1 ? dvReadout[o + i] : 0f);
                 }
-                backend.surrogateBackward(tape.v, p * n, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(), dv, o, n);
+                if (carryA == null) {
+                    backend.surrogateBackward(tape.v, p * n, null, 0, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(), dv,
+                            o, n);
+                } else {
+                    // dL/da_t = carried - gamma * psi * dS; a_t = rho a_{t-1} + S_{t-1} passes it to both
+                    shiftOf(tape.a, p, shift);
+                    Arrays.fill(psiDs, 0f);
+                    backend.surrogateBackward(tape.v, p * n, shift, 0, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(),
+                            psiDs, 0, n);
+                    final float gamma = cfg.adaptation();
+                    final float rho = cfg.adaptationDecay();
+                    for (int i = 0; i < n; i++) {
+                        dv[o + i] += psiDs[i];
+                        final float da = carryA[p * n + i] - gamma * psiDs[i];
+                        carryA[p * n + i] = rho * da;
+                        daAll[o + i] = da; // dL/da_t is also dL/dS_{t-1}: added to carryS below
+                    }
+                }
                 for (int i = 0; i < n; i++) {
                     dA[o + i] = drive * dv[o + i];
                     grad[params.bias(l) + i] += dA[o + i];
@@ -387,6 +440,16 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
             for (int b = 0; b < batch; b++) {
                 if (in.active(t, b)) {
                     System.arraycopy(dS, b * n, carryS, (l * batch + b) * n, n);
+                }
+            }
+            if (carryA != null) {
+                for (int b = 0; b < batch; b++) {
+                    if (in.active(t, b)) {
+                        final int p = (l * batch + b) * n;
+                        for (int i = 0; i < n; i++) {
+                            carryS[p + i] += daAll[b * n + i];
+                        }
+                    }
                 }
             }
         }

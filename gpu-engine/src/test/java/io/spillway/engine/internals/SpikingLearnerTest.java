@@ -90,6 +90,36 @@ class SpikingLearnerTest {
     }
 
     @Test
+    void adaptiveThresholdLearnerLearnsAndRestoresBitIdentically() throws IOException {
+        final LearnerConfig cfg = config().adaptation(0.2f).adaptationDecay(0.9f).build();
+        try (SpikingLearner a = (SpikingLearner) Learners.create(cfg);
+             SpikingLearner b = (SpikingLearner) Learners.create(cfg)) {
+            assertThat(a.describe()).contains("adaptation=0.2");
+            final MotifSource src = new MotifSource(6, 12L);
+            double last = 0;
+            int targets = 0;
+            byte[] snap = null;
+            for (int i = 0; i < 60; i++) {
+                final List<SequenceChunk> batch = src.batch(24);
+                if (i == 55) {
+                    snap = state(a);
+                    b.readState(new DataInputStream(new ByteArrayInputStream(snap)));
+                }
+                final TrainingStep step = a.train(batch);
+                if (i >= 55) {
+                    assertThat(b.train(batch).lossSum()).isEqualTo(step.lossSum());
+                }
+                if (i >= 50) {
+                    last += step.lossSum();
+                    targets += step.targets();
+                }
+            }
+            assertThat(last / targets).isLessThan(0.7 * Math.log(VOCAB));
+            assertThat(state(b)).isEqualTo(state(a));
+        }
+    }
+
+    @Test
     void firstEventOnlyPrimesAndPendingEventsCarryOver() {
         try (Learner learner = Learners.create(config().build())) {
             final TrainingStep one = learner.train(List.of(new SequenceChunk("a", List.of(SparseEvent.ofType(1)))));

@@ -21,6 +21,7 @@ final class DenseReference {
     final double[][] x; // [t * batch + b] dense layer-0 input
     final int[] targets;
     final double[] v0; // [l][b][i] initial potentials
+    final double[] a0; // initial adaptation (0 without)
     final boolean[] h0; // initial spikes
 
     DenseReference(final LifParameters layout, final boolean smooth, final int[] lengths, final int[][] rows,
@@ -42,11 +43,13 @@ final class DenseReference {
         }
         final int n = s.hiddenSize();
         v0 = new double[s.layers() * batch * n];
+        a0 = new double[v0.length];
         h0 = new boolean[v0.length];
         for (int l = 0; l < s.layers(); l++) {
             for (int b = 0; b < batch; b++) {
                 for (int i = 0; i < n; i++) {
                     v0[(l * batch + b) * n + i] = initial.potential(l, b, i);
+                    a0[(l * batch + b) * n + i] = initial.adaptation(l, b, i);
                 }
                 for (final int i : initial.spikeIds(l, b)) {
                     h0[(l * batch + b) * n + i] = true;
@@ -59,11 +62,12 @@ final class DenseReference {
         return smooth ? Math.signum(u) * (1 - 1 / (s.beta() * Math.abs(u) + 1)) / s.beta() : (u > 0 ? 1 : 0);
     }
 
-    private double fPrime(final double vv) {
-        if (!(vv > s.theta2())) {
+    /** Surrogate at {@code u = V - gamma a}. */
+    private double fPrime(final double u) {
+        if (!(u > s.theta2())) {
             return 0;
         }
-        final double d = s.beta() * Math.abs(vv - s.theta()) + 1;
+        final double d = s.beta() * Math.abs(u - s.theta()) + 1;
         return 1 / (d * d);
     }
 
@@ -80,6 +84,7 @@ final class DenseReference {
     /** Forward record: V[t][l][b][i], spike values and hard spikes, logits. */
     final class Trace {
         final double[][] v = new double[steps][];
+        final double[][] u = new double[steps][]; // V - gamma a: what the threshold and surrogate see
         final double[][] sv = new double[steps][];
         final boolean[][] h = new boolean[steps][];
         double loss;
@@ -91,6 +96,7 @@ final class DenseReference {
         final double drive = (1 - (double) s.alpha()) * s.gain();
         final Trace tr = new Trace();
         double[] vPrev = v0.clone();
+        double[] aPrev = a0.clone();
         boolean[] hPrev = h0.clone();
         double[] sPrev = new double[v0.length];
         for (int i = 0; i < v0.length; i++) {
@@ -99,6 +105,8 @@ final class DenseReference {
         final int targetsTotal = countTargets();
         for (int t = 0; t < steps; t++) {
             final double[] v = vPrev.clone();
+            final double[] a = aPrev.clone();
+            final double[] u = new double[v.length];
             final double[] sv = sPrev.clone();
             final boolean[] h = hPrev.clone();
             for (int b = 0; b < batch; b++) {
@@ -108,25 +116,29 @@ final class DenseReference {
                 for (int l = 0; l < layers; l++) {
                     final int p0 = (l * batch + b) * n;
                     for (int i = 0; i < n; i++) {
-                        double a = w(p, "layer" + l + ".bias", 0, i);
+                        double cur = w(p, "layer" + l + ".bias", 0, i);
                         if (l == 0) {
                             for (int j = 0; j < s.inputDimension(); j++) {
-                                a += x[t * batch + b][j] * w(p, "layer0.w_in", j, i);
+                                cur += x[t * batch + b][j] * w(p, "layer0.w_in", j, i);
                             }
                         } else {
                             final int q0 = ((l - 1) * batch + b) * n;
                             for (int j = 0; j < n; j++) {
-                                a += sv[q0 + j] * w(p, "layer" + l + ".w_in", j, i);
+                                cur += sv[q0 + j] * w(p, "layer" + l + ".w_in", j, i);
                             }
                         }
                         for (int j = 0; j < n; j++) {
-                            a += sPrev[p0 + j] * w(p, "layer" + l + ".w_rec", j, i);
+                            cur += sPrev[p0 + j] * w(p, "layer" + l + ".w_rec", j, i);
                         }
-                        v[p0 + i] = s.alpha() * vPrev[p0 + i] * (hPrev[p0 + i] ? 0 : 1) + drive * a;
+                        v[p0 + i] = s.alpha() * vPrev[p0 + i] * (hPrev[p0 + i] ? 0 : 1) + drive * cur;
                     }
                     for (int i = 0; i < n; i++) {
-                        h[p0 + i] = v[p0 + i] > s.theta();
-                        sv[p0 + i] = f(v[p0 + i] - s.theta());
+                        if (s.adaptive()) {
+                            a[p0 + i] = s.adaptationDecay() * aPrev[p0 + i] + sPrev[p0 + i];
+                        }
+                        u[p0 + i] = v[p0 + i] - s.adaptation() * a[p0 + i];
+                        h[p0 + i] = u[p0 + i] > s.theta();
+                        sv[p0 + i] = f(u[p0 + i] - s.theta());
                     }
                 }
                 final int target = targets[t * batch + b];
@@ -136,9 +148,11 @@ final class DenseReference {
                 }
             }
             tr.v[t] = v;
+            tr.u[t] = u;
             tr.sv[t] = sv;
             tr.h[t] = h;
             vPrev = v;
+            aPrev = a;
             sPrev = sv;
             hPrev = h;
         }
@@ -195,13 +209,15 @@ final class DenseReference {
         final double[] g = new double[p.length];
         final int total = countTargets();
         double[] lamV = new double[v0.length]; // dL/dV_t from later steps (leak path)
-        double[] lamS = new double[v0.length]; // dL/dS_t from later steps (recurrent path)
+        double[] lamS = new double[v0.length]; // dL/dS_t from later steps (recurrent and adaptation paths)
+        double[] lamA = new double[v0.length]; // dL/da_t from later steps
         for (int t = steps - 1; t >= 0; t--) {
             final double[] v = tr.v[t];
             final double[] sPrev = t == 0 ? initialSpikeValues() : tr.sv[t - 1];
             final boolean[] hPrev = t == 0 ? h0 : tr.h[t - 1];
             final double[] newLamV = lamV.clone();
             final double[] newLamS = lamS.clone();
+            final double[] newLamA = lamA.clone();
             for (int b = 0; b < batch; b++) {
                 if (t >= lengths[b]) {
                     continue;
@@ -225,11 +241,16 @@ final class DenseReference {
                 for (int l = layers - 1; l >= 0; l--) {
                     final int p0 = (l * batch + b) * n;
                     final double[] dA = new double[n];
+                    final double[] da = new double[n];
+                    final double[] u = tr.u[t];
                     for (int i = 0; i < n; i++) {
                         final double ds = lamS[p0 + i] + dsFromAbove[i];
-                        final double dv = lamV[p0 + i] + (l == layers - 1 ? dvTop[i] : 0) + ds * fPrime(v[p0 + i]);
+                        final double psi = fPrime(u[p0 + i]);
+                        final double dv = lamV[p0 + i] + (l == layers - 1 ? dvTop[i] : 0) + ds * psi;
                         dA[i] = drive * dv;
                         newLamV[p0 + i] = s.alpha() * dv * (hPrev[p0 + i] ? 0 : 1);
+                        da[i] = lamA[p0 + i] - s.adaptation() * ds * psi;
+                        newLamA[p0 + i] = s.adaptive() ? s.adaptationDecay() * da[i] : 0;
                     }
                     final double[] below = new double[n];
                     for (int i = 0; i < n; i++) {
@@ -254,13 +275,14 @@ final class DenseReference {
                         for (int i = 0; i < n; i++) {
                             r += w(p, "layer" + l + ".w_rec", j, i) * dA[i];
                         }
-                        newLamS[p0 + j] = r;
+                        newLamS[p0 + j] = r + (s.adaptive() ? da[j] : 0); // a_t = rho a_{t-1} + S_{t-1}
                     }
                     dsFromAbove = below;
                 }
             }
             lamV = newLamV;
             lamS = newLamS;
+            lamA = newLamA;
         }
         return g;
     }

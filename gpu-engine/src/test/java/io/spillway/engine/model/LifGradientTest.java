@@ -19,9 +19,12 @@ class LifGradientTest {
         return new LifSettings(5, 4, 12, layers, 0.9f, 10f, 1f, 10f, theta2, 0.25f);
     }
 
-    @Test
-    void referenceBpttMatchesFiniteDifferencesWithSmoothSpikes() {
-        final WindowFixture fx = new WindowFixture(settings(2, Float.NEGATIVE_INFINITY), new int[] {5, 3, 4}, 7L, 1.5f);
+    @ParameterizedTest(name = "adaptation={0}")
+    @CsvSource({"0", "0.3"})
+    void referenceBpttMatchesFiniteDifferencesWithSmoothSpikes(final float adaptation) {
+        final LifSettings s = adaptation > 0 ? settings(2, Float.NEGATIVE_INFINITY).withAdaptation(adaptation, 0.8f)
+                : settings(2, Float.NEGATIVE_INFINITY);
+        final WindowFixture fx = new WindowFixture(s, new int[] {5, 3, 4}, 7L, 1.5f);
         final DenseReference ref = fx.reference(true);
         final double[] p = fx.paramsAsDouble();
         final double[] g = ref.gradient(p);
@@ -47,10 +50,13 @@ class LifGradientTest {
         assertThat(checked).isEqualTo(fx.params.size());
     }
 
-    @ParameterizedTest(name = "layers={0} theta2={1}")
-    @CsvSource({"1, -Infinity", "2, -Infinity", "3, -Infinity", "2, 0.9"})
-    void engineBpttMatchesDenseReference(final int layers, final float theta2) {
-        final WindowFixture fx = new WindowFixture(settings(layers, theta2), new int[] {6, 4, 5}, 11L + layers, 1.5f);
+    @ParameterizedTest(name = "layers={0} theta2={1} adaptation={2}")
+    @CsvSource({"1, -Infinity, 0", "2, -Infinity, 0", "3, -Infinity, 0", "2, 0.9, 0", "2, -Infinity, 0.3",
+        "3, 0.9, 0.5"})
+    void engineBpttMatchesDenseReference(final int layers, final float theta2, final float adaptation) {
+        final LifSettings cfg = adaptation > 0 ? settings(layers, theta2).withAdaptation(adaptation, 0.8f)
+                : settings(layers, theta2);
+        final WindowFixture fx = new WindowFixture(cfg, new int[] {6, 4, 5}, 11L + layers, 1.5f);
         final float[] grad = new float[fx.params.size()];
         try (CpuBackend backend = new CpuBackend()) {
             final LifWindow window = fx.window(backend, grad);

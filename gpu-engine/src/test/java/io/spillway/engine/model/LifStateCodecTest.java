@@ -55,6 +55,34 @@ class LifStateCodecTest {
     }
 
     @Test
+    void adaptiveStatesKeepTheirAdaptationBitwise() {
+        final LifState plain = state(2, 2, 40, 0.3, 5L);
+        final float[] v = new float[2 * 2 * 40];
+        final float[] a = new float[v.length];
+        final int[][] spikes = new int[4][];
+        for (int p = 0; p < 4; p++) {
+            spikes[p] = plain.spikeIds(p / 2, p % 2);
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = plain.potential(i / 80, (i / 40) % 2, i % 40);
+            a[i] = i * 0.37f;
+        }
+        a[3] = -0.0f;
+        final LifState s = new LifState(2, 2, 40, v, a, spikes);
+        final LifStateCodec codec = new LifStateCodec(2, 2, 40, true);
+        final ByteBuffer buf = ByteBuffer.allocate(codec.maxEncodedBytes());
+        assertThat(codec.encode(s, buf)).isEqualTo(codec.encodedBytes(s));
+        buf.flip();
+        final LifState back = codec.decode(buf);
+        assertThat(back.sameAs(s)).isTrue();
+        assertThat(back.sameAs(plain)).isFalse();
+        buf.flip();
+        assertThatThrownBy(() -> new LifStateCodec(2, 2, 40).decode(buf)).hasMessageContaining("40 adaptive");
+        assertThatThrownBy(() -> new LifStateCodec(2, 2, 40).encode(s, ByteBuffer.allocate(100000)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void sparseRecordsAreSmallAndDenseOnesCapped() {
         final LifStateCodec codec = new LifStateCodec(1, 1, 1024);
         final int vBlock = 12 + 4 * 1024;

@@ -49,6 +49,10 @@ final class WindowFixture {
         }
         final int n = s.hiddenSize();
         final float[] v = new float[s.layers() * batch * n];
+        final float[] a = new float[s.adaptive() ? v.length : 0];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (2 * r.nextDouble());
+        }
         final int[][] spikes = new int[s.layers() * batch][];
         for (int pop = 0; pop < spikes.length; pop++) {
             final List<Integer> ids = new ArrayList<>();
@@ -60,7 +64,7 @@ final class WindowFixture {
             }
             spikes[pop] = ids.stream().mapToInt(Integer::intValue).toArray();
         }
-        initial = new LifState(batch, s.layers(), n, v, spikes);
+        initial = new LifState(batch, s.layers(), n, v, a, spikes);
     }
 
     WindowInputs inputs() {

@@ -123,7 +123,7 @@ public final class CpuBackend implements ArrayBackend {
     public int integrateAndFire(final float[] vPrev, final int vPrevOffset, final int[] resetIds, final int resetCount,
                                 final float[] current, final int currentOffset, final float alpha, final float drive,
                                 final float[] v, final int vOffset, final int n, final float theta,
-                                final int[] spikesOut) {
+                                final float[] shift, final int shiftOffset, final int[] spikesOut) {
         for (int i = 0; i < n; i++) {
             v[vOffset + i] = alpha * vPrev[vPrevOffset + i] + drive * current[currentOffset + i];
         }
@@ -134,7 +134,7 @@ public final class CpuBackend implements ArrayBackend {
         }
         int count = 0;
         for (int i = 0; i < n; i++) {
-            if (v[vOffset + i] > theta) {
+            if (v[vOffset + i] > (shift == null ? theta : theta + shift[shiftOffset + i])) {
                 if (count < spikesOut.length) {
                     spikesOut[count] = i;
                 }
@@ -145,11 +145,11 @@ public final class CpuBackend implements ArrayBackend {
     }
 
     @Override
-    public void surrogateBackward(final float[] v, final int vOffset, final float[] ds, final int dsOffset,
-                                  final float theta, final float beta, final float theta2, final float[] dv,
-                                  final int dvOffset, final int n) {
+    public void surrogateBackward(final float[] v, final int vOffset, final float[] shift, final int shiftOffset,
+                                  final float[] ds, final int dsOffset, final float theta, final float beta,
+                                  final float theta2, final float[] dv, final int dvOffset, final int n) {
         for (int i = 0; i < n; i++) {
-            final float vi = v[vOffset + i];
+            final float vi = shift == null ? v[vOffset + i] : v[vOffset + i] - shift[shiftOffset + i];
             if (vi > theta2) {
                 final float d = beta * Math.abs(vi - theta) + 1f;
                 dv[dvOffset + i] += ds[dsOffset + i] / (d * d);
