@@ -120,6 +120,24 @@ class SpikingLearnerTest {
     }
 
     @Test
+    void twoRunsAreBitIdenticalOnJavaLoopsAndOnBlas() throws IOException {
+        for (final long blasThreshold : new long[] {Long.MAX_VALUE, 0}) {
+            final byte[][] runs = new byte[2][];
+            for (int r = 0; r < 2; r++) {
+                try (SpikingLearner l = new SpikingLearner(config().build(), new CpuBackend(blasThreshold),
+                        new Adam(3e-3f))) {
+                    final MotifSource src = new MotifSource(5, 13L);
+                    for (int i = 0; i < 4; i++) {
+                        l.train(src.batch(9));
+                    }
+                    runs[r] = state(l);
+                }
+            }
+            assertThat(runs[1]).as("blas threshold %d", blasThreshold).isEqualTo(runs[0]);
+        }
+    }
+
+    @Test
     void firstEventOnlyPrimesAndPendingEventsCarryOver() {
         try (Learner learner = Learners.create(config().build())) {
             final TrainingStep one = learner.train(List.of(new SequenceChunk("a", List.of(SparseEvent.ofType(1)))));
