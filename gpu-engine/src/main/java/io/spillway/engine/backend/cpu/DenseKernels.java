@@ -1,17 +1,14 @@
 package io.spillway.engine.backend.cpu;
 
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Dense products for {@link CpuBackend}: plain Java loops for small shapes (a native call and the copies
  * around it cost more than the arithmetic), ND4J/OpenBLAS sgemm above {@code blasThreshold} multiply-adds.
- * The only class that references ND4J, so the engine still runs if the native libraries cannot load
- * (it then logs why and stays on Java loops).
+ * ND4J is touched only through {@link Nd4jGemm}, loaded on first use, so the engine still runs if the ND4J
+ * jars or native libraries are missing (it then logs why and stays on Java loops).
  */
 final class DenseKernels implements AutoCloseable {
     /**
@@ -40,16 +37,12 @@ final class DenseKernels implements AutoCloseable {
         }
         try {
             if (!blasReady) {
-                // one BLAS thread: a fixed summation order, and no oversubscription next to the trainer and
-                // Kafka threads (two-thread sgemm measured slower than Java loops on a busy 2-core machine)
-                Nd4j.factory().blas().setMaxThreads(1);
-                Nd4j.getEnvironment().setMaxThreads(1);
-                Nd4j.getEnvironment().setMaxMasterThreads(1);
+                Nd4jGemm.initialise();
                 blasReady = true;
                 LOG.info("CPU backend: dense products of {}+ multiply-adds on single-threaded OpenBLAS", blasThreshold);
             }
             return true;
-        } catch (final Throwable e) { // native libraries missing or unloadable: keep going on Java loops
+        } catch (final LinkageError | RuntimeException e) { // ND4J or its natives missing: stay on Java loops
             LOG.warn("ND4J/OpenBLAS unavailable, dense products stay on Java loops: {}", e.toString());
             blasUsable = false;
             return false;
@@ -62,9 +55,7 @@ final class DenseKernels implements AutoCloseable {
         final int rows = m.rows();
         final int cols = m.cols();
         if (useBlas((long) batch * rows * cols)) {
-            final INDArray xa = Nd4j.create(Arrays.copyOf(x, batch * cols), new long[] {batch, cols}, DataType.FLOAT);
-            final float[] r = xa.mmul(transposedView(m)).data().asFloat();
-            store(r, y, batch * rows, accumulate);
+            store(Nd4jGemm.timesTransposed(m, x, batch), y, batch * rows, accumulate);
             return;
         }
         final float[] w = m.data;
@@ -83,9 +74,7 @@ final class DenseKernels implements AutoCloseable {
         final int rows = m.rows();
         final int cols = m.cols();
         if (useBlas((long) batch * rows * cols)) {
-            final INDArray xa = Nd4j.create(Arrays.copyOf(x, batch * rows), new long[] {batch, rows}, DataType.FLOAT);
-            final float[] r = xa.mmul(view(m)).data().asFloat();
-            store(r, y, batch * cols, accumulate);
+            store(Nd4jGemm.times(m, x, batch), y, batch * cols, accumulate);
             return;
         }
         final float[] w = m.data;
@@ -114,29 +103,6 @@ final class DenseKernels implements AutoCloseable {
         } else {
             System.arraycopy(r, 0, y, 0, len);
         }
-    }
-
-    private static INDArray view(final CpuMatrix m) {
-        if (m.blasView() == null) {
-            m.blasView(Nd4j.create(m.data, new long[] {m.rows(), m.cols()}, DataType.FLOAT));
-        }
-        return (INDArray) m.blasView();
-    }
-
-    /** A row-major copy of the transpose, so sgemm reads plain 'c' arrays (no strided view per call). */
-    private static INDArray transposedView(final CpuMatrix m) {
-        if (m.blasTransposed() == null) {
-            final int rows = m.rows();
-            final int cols = m.cols();
-            final float[] t = new float[rows * cols];
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    t[c * rows + r] = m.data[r * cols + c];
-                }
-            }
-            m.blasTransposed(Nd4j.create(t, new long[] {cols, rows}, DataType.FLOAT));
-        }
-        return (INDArray) m.blasTransposed();
     }
 
     /** Dot product with four partial sums combined in a fixed order (deterministic, vectorizable). */
