@@ -138,6 +138,40 @@ class SpikingLearnerTest {
     }
 
     @Test
+    void predictionsAreMadeBeforeTheUpdate() {
+        final List<SequenceChunk> batch = new MotifSource(4, 21L).batch(12);
+        try (Learner slow = Learners.create(config().learningRate(1e-30f).build());
+             Learner fast = Learners.create(config().learningRate(0.5f).build())) {
+            final TrainingStep a = slow.train(batch);
+            final TrainingStep b = fast.train(batch);
+            // same weights before the step, so the same predictions; the updates differ wildly
+            assertThat(b.predictions()).isEqualTo(a.predictions());
+            assertThat(b.lossSum()).isEqualTo(a.lossSum());
+            assertThat(fast.parameters().get("readout.bias")).isNotEqualTo(slow.parameters().get("readout.bias"));
+        }
+    }
+
+    @Test
+    void chunksOfDifferentLengthsInOneBatchAreMasked() {
+        // weights fixed by an update below fp32 resolution: each key must see exactly what it sees alone
+        final LearnerConfig cfg = config().learningRate(1e-30f).build();
+        final List<SequenceChunk> full = new MotifSource(3, 22L).batch(15);
+        final List<SequenceChunk> ragged = List.of(full.get(0),
+                new SequenceChunk(full.get(1).key(), full.get(1).events().subList(0, 4)),
+                new SequenceChunk(full.get(2).key(), full.get(2).events().subList(0, 9)));
+        try (Learner together = Learners.create(cfg)) {
+            final List<Prediction> all = together.train(ragged).predictions();
+            assertThat(all).hasSize(14 + 3 + 8);
+            for (final SequenceChunk c : ragged) {
+                try (Learner alone = Learners.create(cfg)) {
+                    final List<Prediction> mine = alone.train(List.of(c)).predictions();
+                    assertThat(all.stream().filter(p -> p.key().equals(c.key())).toList()).isEqualTo(mine);
+                }
+            }
+        }
+    }
+
+    @Test
     void firstEventOnlyPrimesAndPendingEventsCarryOver() {
         try (Learner learner = Learners.create(config().build())) {
             final TrainingStep one = learner.train(List.of(new SequenceChunk("a", List.of(SparseEvent.ofType(1)))));
