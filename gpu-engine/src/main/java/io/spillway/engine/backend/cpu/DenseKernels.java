@@ -12,10 +12,12 @@ import org.slf4j.LoggerFactory;
  */
 final class DenseKernels implements AutoCloseable {
     /**
-     * Multiply-adds per call from which single-threaded sgemm beats the Java loop: measured 2.5x faster at
-     * 16 x 256 x 256 (1M) and 7x at 16 x 512 x 512 on an AVX-512 Xeon; much smaller shapes lose to the copies.
+     * Multiply-adds per call from which single-threaded sgemm beats the Java loop. Measured on a 2-core AVX-512
+     * Xeon: 3-4x faster for one 16 x 256 x 256 product, 7x at 16 x 512 x 512; end to end the learner trains
+     * 1.2-1.4x faster at hidden 128 (16 x 128 x 128 = 256K) and 1.5-1.9x at hidden 256 (see
+     * bench/results/engine-learner-throughput.json). Smaller shapes (the readout) stay on Java loops.
      */
-    static final long DEFAULT_BLAS_THRESHOLD = 1L << 19;
+    static final long DEFAULT_BLAS_THRESHOLD = 1L << 17;
     private static final Logger LOG = LoggerFactory.getLogger(DenseKernels.class);
 
     private final long blasThreshold;
