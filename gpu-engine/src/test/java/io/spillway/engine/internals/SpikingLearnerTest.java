@@ -441,8 +441,14 @@ class SpikingLearnerTest {
         }
         final LearnerConfig tight = config().deviceMemoryBytes(300_000).build();
         try (Learner l = Learners.create(tight)) {
-            assertThatThrownBy(() -> l.train(new MotifSource(4, 2L).batch(200)))
+            final MotifSource src = new MotifSource(4, 2L);
+            assertThatThrownBy(() -> l.train(src.batch(200)))
                     .isInstanceOf(io.spillway.engine.memory.MemoryBudgetExceededException.class);
+            // nothing was committed, every tape was released, and a window that fits still trains
+            assertThat(l.version()).isZero();
+            final TrainingStep ok = l.train(src.batch(5));
+            assertThat(ok.version()).isEqualTo(1);
+            assertThat(ok.targets()).isEqualTo(4 * 4);
         }
     }
 }
