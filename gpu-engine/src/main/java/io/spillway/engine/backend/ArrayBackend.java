@@ -66,6 +66,15 @@ public interface ArrayBackend extends Backend {
                         float[] src, int srcOffset);
 
     /**
+     * {@code out[outOffset + rows[k]] = sum_c w[wOffset + rows[k] * cols + c] * x[xOffset + c]} for
+     * {@code k < count}; other entries of {@code out} are left alone. The sparse form of
+     * {@link #multiplyTransposed} for one batch row: the spike adjoint of only the neurons whose surrogate is
+     * non-zero.
+     */
+    void dotRows(float[] w, int wOffset, int cols, int[] rows, int count, float[] x, int xOffset, float[] out,
+                 int outOffset);
+
+    /**
      * Leaky integrate with hard reset, for one neuron population of {@code n} neurons:
      * {@code v[i] = alpha * (reset(i) ? 0 : vPrev[i]) + drive * current[i]}, where {@code reset(i)} holds for
      * the neurons listed in {@code resetIds[0 .. resetCount)} (the previous spikes). Then writes the ids

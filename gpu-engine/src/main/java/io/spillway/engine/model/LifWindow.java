@@ -58,6 +58,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private long backwardSteps;
     private long spikeOverflows;
     private long spikesEmitted;
+    private long sparseAdjoints;
     private long neuronSteps;
 
     /**
@@ -285,6 +286,11 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
         return neuronSteps;
     }
 
+    /** Spike adjoints computed row-wise for the gated neurons only (instead of one dense product). */
+    public long sparseAdjoints() {
+        return sparseAdjoints;
+    }
+
     /** Frees the uploaded matrices. */
     public void release() {
         readout.close();
@@ -296,14 +302,30 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
         }
     }
 
-    /** Adjoints carried from step t+1 to t, per population: dL/dV_t through the leak, dL/dS_t through W_rec. */
+    private static int[] filled(final int length, final int value) {
+        final int[] a = new int[length];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /**
+     * Adjoints carried from step t+1 to t, per population: dL/dV_t through the leak, dL/dS_t through the
+     * adaptation, and dA_{t+1}, from which dL/dS_t through W_rec is formed at step t (only for the neurons
+     * whose surrogate is non-zero when the theta2 gate is on).
+     */
     private final class LifBackward implements Backward<LifTape> {
         private final float[] carryV = new float[layers * batch * n];
         private final float[] carryS = new float[layers * batch * n];
         private final float[] carryA = cfg.adaptive() ? new float[layers * batch * n] : null;
         private final float[] shift = new float[n];
         private final float[] psiDs = new float[n];
-        private final float[] daAll = new float[batch * n];
+        private final float[][] pendingDA = new float[layers][batch * n];
+        private final boolean[] hasPending = new boolean[layers];
+        private final boolean gated = cfg.theta2() != Float.NEGATIVE_INFINITY;
+        private final int[][] candidates = gated ? new int[layers * batch][n] : null;
+        private final int[] candidateCount = new int[layers * batch];
+        private final int[] candidateStep = filled(layers, Integer.MIN_VALUE);
+        private final boolean[] candidateSparse = new boolean[layers];
         private final float[] top = new float[batch * n];
         private final float[] logits = new float[batch * cfg.vocabularySize()];
         private final float[] dz = new float[batch * cfg.vocabularySize()];
@@ -382,6 +404,12 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
         private void layer(final LifTape tape, final int t, final int l) {
             final float drive = cfg.drive();
             final float alpha = cfg.alpha();
+            // dL/dS_t through the recurrence: W_rec dA_{t+1}, needed only where the surrogate of step t is non-zero
+            if (hasPending[l]) {
+                adjoint(recurrentMatrices[l], params.wRec(l), pendingDA[l], dS, tape, t, l);
+            } else {
+                Arrays.fill(dS, 0f);
+            }
             Arrays.fill(dv, 0f);
             Arrays.fill(dA, 0f);
             for (int b = 0; b < batch; b++) {
@@ -391,7 +419,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
                 final int p = l * batch + b;
                 final int o = b * n;
                 for (int i = 0; i < n; i++) {
-                    dS[o + i] = carryS[p * n + i] + below[o + i];
+                    dS[o + i] = dS[o + i] + carryS[p * n + i] + below[o + i];
                     dv[o + i] = carryV[p * n + i] + (l == layers - 1 ? dvReadout[o + i] : 0f);
                 }
                 if (carryA == null) {
@@ -409,7 +437,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
                         dv[o + i] += psiDs[i];
                         final float da = carryA[p * n + i] - gamma * psiDs[i];
                         carryA[p * n + i] = rho * da;
-                        daAll[o + i] = da; // dL/da_t is also dL/dS_{t-1}: added to carryS below
+                        carryS[p * n + i] = da; // dL/da_t is also dL/dS_{t-1}
                     }
                 }
                 for (int i = 0; i < n; i++) {
@@ -433,25 +461,66 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
                     carryV[p * n + i] = 0f;
                 }
             }
+            System.arraycopy(dA, 0, pendingDA[l], 0, batch * n);
+            hasPending[l] = true;
             if (l > 0) {
-                backend.multiplyTransposed(inputMatrices[l], dA, batch, below, false);
+                // dL/dS_t of layer l-1 through W_in of layer l, where layer l-1's surrogate is non-zero
+                adjoint(inputMatrices[l], params.wIn(l), dA, below, tape, t, l - 1);
             }
-            backend.multiplyTransposed(recurrentMatrices[l], dA, batch, dS, false);
+        }
+
+        /**
+         * {@code out[b] = m x[b]} (rows of {@code m} dotted with {@code x[b]}) for the neurons of layer
+         * {@code candidateLayer} at step {@code t} whose surrogate can be non-zero. With the theta2 gate and few
+         * such neurons only their rows are computed (sparse backward); otherwise one dense product.
+         */
+        private void adjoint(final DenseMatrix m, final int wOffset, final float[] x, final float[] out,
+                             final LifTape tape, final int t, final int candidateLayer) {
+            if (!gated || !collectCandidates(tape, t, candidateLayer)) {
+                backend.multiplyTransposed(m, x, batch, out, false);
+                return;
+            }
+            Arrays.fill(out, 0f);
+            sparseAdjoints++;
             for (int b = 0; b < batch; b++) {
-                if (in.active(t, b)) {
-                    System.arraycopy(dS, b * n, carryS, (l * batch + b) * n, n);
+                final int p = candidateLayer * batch + b;
+                if (candidateCount[p] > 0) {
+                    backend.dotRows(w, wOffset, n, candidates[p], candidateCount[p], x, b * n, out, b * n);
                 }
             }
-            if (carryA != null) {
+        }
+
+        /**
+         * Lists, per active element, the neurons of {@code layer} at step {@code t} above the surrogate gate
+         * (the same float operations as {@code surrogateBackward}). Returns whether they are few enough (under a
+         * quarter of the active neurons) for row-wise products to beat one dense product.
+         */
+        private boolean collectCandidates(final LifTape tape, final int t, final int layer) {
+            if (candidateStep[layer] != t) {
+                candidateStep[layer] = t;
+                int total = 0;
+                int activeNeurons = 0;
                 for (int b = 0; b < batch; b++) {
+                    final int p = layer * batch + b;
+                    int count = 0;
                     if (in.active(t, b)) {
-                        final int p = (l * batch + b) * n;
+                        activeNeurons += n;
+                        if (carryA != null) {
+                            shiftOf(tape.a, p, shift);
+                        }
                         for (int i = 0; i < n; i++) {
-                            carryS[p + i] += daAll[b * n + i];
+                            final float u = carryA == null ? tape.v[p * n + i] : tape.v[p * n + i] - shift[i];
+                            if (u > cfg.theta2()) {
+                                candidates[p][count++] = i;
+                            }
                         }
                     }
+                    candidateCount[p] = count;
+                    total += count;
                 }
+                candidateSparse[layer] = 4L * total < activeNeurons;
             }
+            return candidateSparse[layer];
         }
     }
 }

@@ -52,7 +52,7 @@ class LifGradientTest {
 
     @ParameterizedTest(name = "layers={0} theta2={1} adaptation={2}")
     @CsvSource({"1, -Infinity, 0", "2, -Infinity, 0", "3, -Infinity, 0", "2, 0.9, 0", "2, -Infinity, 0.3",
-        "3, 0.9, 0.5"})
+        "3, 0.9, 0.5", "2, 1.6, 0", "3, 1.4, 0.3"})
     void engineBpttMatchesDenseReference(final int layers, final float theta2, final float adaptation) {
         final LifSettings cfg = adaptation > 0 ? settings(layers, theta2).withAdaptation(adaptation, 0.8f)
                 : settings(layers, theta2);
@@ -81,6 +81,9 @@ class LifGradientTest {
                         }
                     }
                 }
+            }
+            if (theta2 >= 1.4f) {
+                assertThat(window.sparseAdjoints()).as("gated rows computed sparsely").isPositive();
             }
             // the test is only meaningful with a mix of spiking and silent neurons
             assertThat(spikes).isBetween(20, 6 * layers * 3 * 12 - 20);

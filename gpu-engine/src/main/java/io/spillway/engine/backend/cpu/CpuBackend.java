@@ -120,6 +120,14 @@ public final class CpuBackend implements ArrayBackend {
     }
 
     @Override
+    public void dotRows(final float[] w, final int wOffset, final int cols, final int[] rows, final int count,
+                        final float[] x, final int xOffset, final float[] out, final int outOffset) {
+        for (int k = 0; k < count; k++) {
+            out[outOffset + rows[k]] = DenseKernels.dot(w, wOffset + rows[k] * cols, x, xOffset, cols);
+        }
+    }
+
+    @Override
     public int integrateAndFire(final float[] vPrev, final int vPrevOffset, final int[] resetIds, final int resetCount,
                                 final float[] current, final int currentOffset, final float alpha, final float drive,
                                 final float[] v, final int vOffset, final int n, final float theta,
