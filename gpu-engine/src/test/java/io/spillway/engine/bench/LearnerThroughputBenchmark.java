@@ -20,7 +20,8 @@ import java.util.Random;
 
 /**
  * Trained events per second of the CPU spiking learner (full BPTT, Adam) at hidden 128 and 256, with the
- * dense products on Java loops only and with the default Java/OpenBLAS split, measured side by side.
+ * dense products on Java loops only and with the default Java/OpenBLAS split, measured side by side, and at
+ * hidden 256 with the theta2 surrogate gate (sparse backward).
  * Not a test: run with {@code gpu-engine/scripts/learner-bench.sh [out.json]}.
  */
 public final class LearnerThroughputBenchmark {
@@ -47,6 +48,13 @@ public final class LearnerThroughputBenchmark {
                 figures.put(name + "_default_over_java", round(split / java));
             }
         }
+        // the theta2 surrogate gate (0.9): the backward pass forms spike adjoints only for gated neurons
+        for (final int layers : new int[] {1, 2}) {
+            final String name = "h256_l" + layers;
+            final double gated = run(256, layers, -1, 0.9f, figures, name + "_theta2");
+            figures.put(name + "_theta2_over_default", round(gated / ((Number) figures.get(name
+                    + "_default_trained_events_per_s")).doubleValue()));
+        }
         final StringBuilder json = new StringBuilder("{\n");
         json.append("  \"benchmark\": \"engine-learner-throughput\",\n");
         json.append("  \"machine\": \"").append(machine()).append("\",\n");
@@ -67,8 +75,13 @@ public final class LearnerThroughputBenchmark {
     /** Returns trained events per second and records the figures under {@code prefix}. */
     private static double run(final int hidden, final int layers, final long blasThreshold,
                               final Map<String, Object> figures, final String prefix) {
+        return run(hidden, layers, blasThreshold, Float.NEGATIVE_INFINITY, figures, prefix);
+    }
+
+    private static double run(final int hidden, final int layers, final long blasThreshold, final float theta2,
+                              final Map<String, Object> figures, final String prefix) {
         final LearnerConfig cfg = LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(FEATURES)
-                .hiddenSize(hidden).layers(layers).learningRate(1e-3f).seed(1L).build();
+                .hiddenSize(hidden).layers(layers).learningRate(1e-3f).theta2(theta2).seed(1L).build();
         final CpuBackend backend = blasThreshold < 0 ? new CpuBackend() : new CpuBackend(blasThreshold);
         try (SpikingLearner learner = new SpikingLearner(cfg, backend, new Adam(cfg.learningRate()))) {
             final Random rnd = new Random(7L);
