@@ -33,6 +33,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -60,6 +61,7 @@ import java.util.Set;
 public final class SpikingLearner implements Learner {
     private static final int STATE_MAGIC = 0x5350574C; // "SPWL"
     private static final int STATE_FORMAT = 1;
+    private static final int MAX_KEY_BYTES = 1 << 24;
 
     private final LearnerConfig config;
     private final LifSettings settings;
@@ -460,7 +462,7 @@ public final class SpikingLearner implements Learner {
         return carried.bytes();
     }
 
-    /** Populations whose spikes exceeded the planned capacity (buffers grew; nothing was dropped). */
+    /** Times spikes exceeded a window's spike-id buffer, which then grew (nothing is ever dropped). */
     public long spikeOverflows() {
         return spikeOverflows;
     }
@@ -508,7 +510,9 @@ public final class SpikingLearner implements Learner {
         out.writeLong(carried.evictions());
         out.writeInt(carried.size());
         for (final Map.Entry<String, CarriedStates.KeyState> e : carried.entries()) {
-            out.writeUTF(e.getKey());
+            final byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8); // any length, unlike writeUTF
+            out.writeInt(key.length);
+            out.write(key);
             buf.clear();
             codec.encode(e.getValue().state(), buf);
             out.writeInt(buf.position());
@@ -565,7 +569,13 @@ public final class SpikingLearner implements Learner {
         final long evictions = in.readLong();
         final int keys = in.readInt();
         for (int k = 0; k < keys; k++) {
-            final String key = in.readUTF();
+            final int keyLength = in.readInt();
+            if (keyLength < 0 || keyLength > MAX_KEY_BYTES) {
+                throw new IOException("corrupt key length " + keyLength);
+            }
+            final byte[] keyBytes = new byte[keyLength];
+            in.readFully(keyBytes);
+            final String key = new String(keyBytes, StandardCharsets.UTF_8);
             final int len = in.readInt();
             if (len < 0 || len > codec.maxEncodedBytes()) {
                 throw new IOException("corrupt carried state of key '" + key + "': " + len + " bytes");

@@ -271,7 +271,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
         return backwardSteps;
     }
 
-    /** Populations whose spikes exceeded the planned capacity (the buffer grew). */
+    /** Times a population's spikes exceeded the spike-id buffer (planned capacity, then as grown); it then grew. */
     public long spikeOverflows() {
         return spikeOverflows;
     }

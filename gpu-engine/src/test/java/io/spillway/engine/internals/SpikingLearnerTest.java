@@ -238,10 +238,14 @@ class SpikingLearnerTest {
             for (int i = 0; i < 3; i++) {
                 a.train(batches.get(i));
             }
+            // a key longer than DataOutput.writeUTF allows, and not ASCII
+            a.train(List.of(new SequenceChunk("ключ-".repeat(20_000), List.of(SparseEvent.ofType(1),
+                    SparseEvent.ofType(2)))));
             final byte[] snap = state(a);
             b.readState(new DataInputStream(new ByteArrayInputStream(snap)));
             assertThat(state(b)).isEqualTo(snap);
-            assertThat(b.version()).isEqualTo(3);
+            assertThat(b.version()).isEqualTo(4);
+            assertThat(b.carriedKeys()).isEqualTo(5);
             for (int i = 3; i < 5; i++) {
                 final TrainingStep x = a.train(batches.get(i));
                 final TrainingStep y = b.train(batches.get(i));
