@@ -22,14 +22,9 @@ import io.spillway.engine.model.LifWindow;
 import io.spillway.engine.model.SplitMix64;
 import io.spillway.engine.model.WindowInputs;
 import io.spillway.engine.optim.Optimizer;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.DataOutput;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -75,7 +70,7 @@ public final class SpikingLearner implements Learner {
     private final SplitMix64 rng;
     private final Allocation parameterMemory;
     private Allocation optimizerMemory;
-    private final ByteArrayOutputStream optimizerSnapshot = new ByteArrayOutputStream();
+    private final ByteArrayDataOutput optimizerSnapshot = new ByteArrayDataOutput();
     private long version;
     private long forwardSteps;
     private long trainedSteps;
@@ -363,17 +358,15 @@ public final class SpikingLearner implements Learner {
 
     private void snapshotOptimizer() {
         optimizerSnapshot.reset();
-        // buffered: DataOutputStream writes each float separately, which a bare byte-array stream grows per call
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(optimizerSnapshot, 1 << 16))) {
-            optimizer.writeState(out);
+        try {
+            optimizer.writeState(optimizerSnapshot);
         } catch (final IOException e) {
             throw new UncheckedIOException("optimizer snapshot failed", e);
         }
     }
 
     private void restoreOptimizer() {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-                new ByteArrayInputStream(optimizerSnapshot.toByteArray()), 1 << 16))) {
+        try (DataInputStream in = optimizerSnapshot.input()) {
             optimizer.readState(in);
         } catch (final IOException e) {
             throw new UncheckedIOException("optimizer rollback failed", e);
