@@ -440,6 +440,16 @@ public final class SpikingLearner implements Learner {
                 + " optimizer=" + optimizer.describe() + " schedule=bptt";
     }
 
+    @Override
+    public String backendName() {
+        return backend.name();
+    }
+
+    @Override
+    public String optimizerDescription() {
+        return optimizer.describe();
+    }
+
     /** Keys whose state is carried now. */
     public int carriedKeys() {
         return carried.size();
@@ -466,6 +476,7 @@ public final class SpikingLearner implements Learner {
     }
 
     /** Train calls rolled back as diverged. */
+    @Override
     public long divergedSteps() {
         return divergedSteps;
     }
@@ -480,6 +491,7 @@ public final class SpikingLearner implements Learner {
      * optimizer state and every carried key state with its pending event, in eviction order. Snapshots use it.
      * Cumulative metrics (forward steps, overflows) are not part of it.
      */
+    @Override
     public void writeState(final DataOutput out) throws IOException {
         checkOpen();
         out.writeInt(STATE_MAGIC);
@@ -530,6 +542,7 @@ public final class SpikingLearner implements Learner {
      * @throws IOException if the data is not such a state; this learner is then unchanged only if the
      *     header was rejected, so callers restore into a fresh learner
      */
+    @Override
     public void readState(final DataInput in) throws IOException {
         checkOpen();
         if (in.readInt() != STATE_MAGIC) {
