@@ -68,6 +68,7 @@ public final class SpillwayApp implements AutoCloseable {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.replicationFactor());
+        props.put("processing.exception.handler.global.enabled", true);
         props.putAll(config.kafkaOverrides());
         this.streams = new KafkaStreams(SpillwayTopology.build(config.topics(), () -> {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);

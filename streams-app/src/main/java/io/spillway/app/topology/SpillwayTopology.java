@@ -40,8 +40,9 @@ public final class SpillwayTopology {
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, DLQ_SINK, deserializers.get(), validator,
                 queue, counters, chunkLength, maxWait), SOURCE);
+        // Cached: the open chunk of a key is rewritten per event; the cache sends only the latest to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
-                Serdes.ByteArray()), CHUNKER);
+                Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         return topology;
     }
