@@ -22,11 +22,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Shared set-up of the integration tests: a small, fast app configuration and topic readers. */
-final class TestApps {
+public final class TestApps {
     private TestApps() {
     }
 
-    static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final int vocabulary) {
+    public static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final int vocabulary) {
         final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(16)
                 .hiddenSize(64).optimizer("adam").learningRate(0.005f).backend("cpu").seed(3).build();
         return new AppConfig(bootstrap, registry, "spillway-it-" + System.nanoTime(), stateDir, Topics.defaults(), 2,
@@ -69,7 +69,7 @@ final class TestApps {
         return out;
     }
 
-    static void await(final String what, final Duration timeout, final BooleanSupplier condition) throws InterruptedException {
+    public static void await(final String what, final Duration timeout, final BooleanSupplier condition) throws InterruptedException {
         final long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
