@@ -95,7 +95,24 @@ public final class MFac implements Optimizer {
     @Override
     public void step(final float[] params, final float[] gradient) {
         Adam.checkShapes(dimension, params, gradient);
-        final boolean l2 = settings.weightDecay() > 0 && settings.weightDecayVariant() == MFacSettings.WeightDecayVariant.L2;
+        final double[] s = insert(params, gradient);
+        final double[] y = algebra.solve(s);
+        for (int r = 0; r < y.length; r++) {
+            y[r] = -y[r];
+        }
+        System.arraycopy(x, 0, update, 0, dimension);
+        window.addCombination(y, update);
+        apply(params);
+        finishInsert();
+    }
+
+    /**
+     * Puts the (compressed) gradient into the window and updates the Gram matrix; the inserted vector is
+     * left in {@link #inserted()} until {@link #finishInsert()}. Returns the new row's dots with the window.
+     */
+    private double[] insert(final float[] params, final float[] gradient) {
+        final boolean l2 = params != null && settings.weightDecay() > 0
+                && settings.weightDecayVariant() == MFacSettings.WeightDecayVariant.L2;
         if (sparse) {
             compress(params, gradient, l2);
         } else {
@@ -109,13 +126,23 @@ public final class MFac implements Optimizer {
         final double[] s = new double[settings.windowSize()];
         window.dots(x, s);
         algebra.insert(slot, s);
-        final double[] y = algebra.solve(s);
-        for (int r = 0; r < y.length; r++) {
-            y[r] = -y[r];
-        }
-        System.arraycopy(x, 0, update, 0, dimension);
-        window.addCombination(y, update);
-        apply(params);
+        return s;
+    }
+
+    /** For GGT, which shares the window: inserts without the M-FAC step and returns the inserted vector. */
+    double[] insertOnly(final float[] gradient) {
+        Adam.checkShapes(dimension, gradient, gradient);
+        insert(null, gradient);
+        return x;
+    }
+
+    /** The vector last inserted (dense, fp64), valid until {@link #finishInsert()}. */
+    double[] inserted() {
+        return x;
+    }
+
+    /** Clears the inserted vector and advances the ring slot. */
+    void finishInsert() {
         if (sparse) {
             for (int j = 0; j < kept; j++) {
                 x[keptIndices[j]] = 0;
