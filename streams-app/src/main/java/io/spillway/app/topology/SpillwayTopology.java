@@ -1,0 +1,49 @@
+package io.spillway.app.topology;
+
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the app's topology: {@code events} (raw bytes) -> validate and chunk per key (persistent store
+ * with changelog) -> trainer queue; bad records -> {@code events-dlq} with the reason in headers.
+ * Records are read as bytes so that even undecodable ones reach the dead-letter topic intact.
+ */
+public final class SpillwayTopology {
+    public static final String SOURCE = "events-source";
+    public static final String CHUNKER = "validate-and-chunk";
+    public static final String DLQ_SINK = "events-dlq-sink";
+    public static final String STORE = "open-chunks";
+
+    private SpillwayTopology() {
+    }
+
+    /**
+     * @param deserializers makes one configured Event deserializer per stream task
+     * @param chunkLength events per chunk handed to the trainer
+     * @param maxWait a chunk open longer than this is handed over even if short (slow keys still train)
+     */
+    public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
+                                 final EventLimits limits, final ChunkQueue queue, final PipelineCounters counters,
+                                 final int chunkLength, final Duration maxWait) {
+        if (chunkLength <= 0) {
+            throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
+        }
+        final EventValidator validator = new EventValidator(limits);
+        final Topology topology = new Topology();
+        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
+        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, DLQ_SINK, deserializers.get(), validator,
+                queue, counters, chunkLength, maxWait), SOURCE);
+        // Cached: the open chunk of a key is rewritten per event; the cache sends only the latest to the changelog.
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
+        topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
+        return topology;
+    }
+}

@@ -1,0 +1,182 @@
+package io.spillway.app.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.avro.SparseVector;
+import io.spillway.schemas.registry.SchemaRegistryClients;
+import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import io.spillway.schemas.serde.SpecificAvroSerializer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SpillwayTopologyTest {
+    private static final String REGISTRY = "mock://topology-test";
+    private static final int CHUNK = 4;
+    private final Topics topics = Topics.defaults();
+    private final ChunkQueue queue = new ChunkQueue(1000);
+    private final PipelineCounters counters = new PipelineCounters();
+    private final SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class);
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> input;
+    private TestOutputTopic<byte[], byte[]> dlq;
+
+    @BeforeEach
+    void setUp() {
+        serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
+        final Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        driver = new TopologyTestDriver(SpillwayTopology.build(topics, () -> {
+            final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
+            d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
+            return d;
+        }, new EventLimits(8, 16, 4, 4096), queue, counters, CHUNK, Duration.ofSeconds(5)), props);
+        input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
+        dlq = driver.createOutputTopic(topics.deadLetters(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+        SchemaRegistryClients.dropMockScope("topology-test");
+    }
+
+    private static Event event(final String key, final long ts, final int type, final int[] idx, final float[] val) {
+        final List<Integer> i = new ArrayList<>();
+        final List<Float> v = new ArrayList<>();
+        for (int j = 0; j < idx.length; j++) {
+            i.add(idx[j]);
+            v.add(val[j]);
+        }
+        return Event.newBuilder().setEntityId(key).setTimestampMs(ts).setEventType(type)
+                .setFeatures(SparseVector.newBuilder().setIndices(i).setValues(v).build()).setLabel(null).build();
+    }
+
+    private static Event event(final String key, final long ts, final int type) {
+        return event(key, ts, type, new int[] {1, 3}, new float[] {0.5f, 2f});
+    }
+
+    private void send(final String key, final Event e) {
+        input.pipeInput(key == null ? null : key.getBytes(StandardCharsets.UTF_8), serializer.serialize(topics.events(), e));
+    }
+
+    private void sendRaw(final String key, final byte[] value) {
+        input.pipeInput(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    @Test
+    void validEventsBecomeChunksOfTheirKeyInOrder() throws Exception {
+        for (int t = 0; t < 9; t++) {
+            send("a", event("a", 1000 + t, t % 8));
+            if (t % 2 == 0) {
+                send("b", event("b", 2000 + t, 7 - t % 8));
+            }
+        }
+        final List<TimedChunk> chunks = new ArrayList<>();
+        TimedChunk c;
+        while ((c = queue.poll(10, TimeUnit.MILLISECONDS)) != null) {
+            chunks.add(c);
+        }
+        assertThat(chunks).extracting(TimedChunk::key).containsExactly("a", "b", "a");
+        assertThat(chunks.get(0).chunk().events()).extracting(e -> e.eventType()).containsExactly(0, 1, 2, 3);
+        assertThat(chunks.get(0).timestampsMs()).containsExactly(1000, 1001, 1002, 1003);
+        assertThat(chunks.get(0).chunk().events().get(0).featureIndices()).containsExactly(1, 3);
+        assertThat(chunks.get(2).chunk().events()).extracting(e -> e.eventType()).containsExactly(4, 5, 6, 7);
+        assertThat(dlq.isEmpty()).isTrue();
+        assertThat(counters.consumed()).isEqualTo(14);
+        assertThat(counters.accepted()).isEqualTo(14);
+        // 14 accepted = 12 handed over + 1 open for "a" + 1 open for "b".
+        assertThat(queue.eventsEnqueued()).isEqualTo(12);
+    }
+
+    @Test
+    void slowKeysAreFlushedAfterTheMaximumWait() throws Exception {
+        send("slow", event("slow", 1, 1));
+        send("slow", event("slow", 2, 2));
+        assertThat(queue.depth()).isZero();
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        final TimedChunk c = queue.poll(10, TimeUnit.MILLISECONDS);
+        assertThat(c).isNotNull();
+        assertThat(c.key()).isEqualTo("slow");
+        assertThat(c.size()).isEqualTo(2);
+    }
+
+    @Test
+    void everyKindOfBadRecordGoesToTheDeadLetterTopicWithItsReasonAndOriginalBytes() {
+        final byte[] valid = serializer.serialize(topics.events(), event("k", 10, 1));
+        final byte[] wrongMagic = valid.clone();
+        wrongMagic[0] = 7;
+        final byte[] unknownId = ByteBuffer.allocate(valid.length).put((byte) 0).putInt(987654)
+                .put(valid, 5, valid.length - 5).array();
+        final byte[] garbage = Arrays.copyOf(valid, 9);
+        garbage[5] = (byte) 0xff;
+        garbage[6] = (byte) 0xff;
+        final List<String> expected = List.of("wrong-magic-byte", "too-short", "unknown-schema-id", "malformed-avro",
+                "missing-key", "key-mismatch", "non-finite-feature", "event-type-out-of-range",
+                "feature-index-out-of-range", "feature-indices-not-increasing", "oversized-event", "null-value",
+                "timestamp-out-of-order");
+        sendRaw("k", wrongMagic);
+        sendRaw("k", new byte[] {0, 0});
+        sendRaw("k", unknownId);
+        sendRaw("k", garbage);
+        send(null, event("k", 10, 1));
+        send("other", event("k", 10, 1));
+        send("k", event("k", 10, 1, new int[] {2}, new float[] {Float.NaN}));
+        send("k", event("k", 10, 8));
+        send("k", event("k", 10, 1, new int[] {16}, new float[] {1f}));
+        send("k", event("k", 10, 1, new int[] {3, 2}, new float[] {1f, 1f}));
+        send("k", event("k", 10, 1, new int[] {0, 1, 2, 3, 4}, new float[] {1f, 1f, 1f, 1f, 1f}));
+        sendRaw("k", null);
+        send("k", event("k", 100, 1)); // valid
+        send("k", event("k", 99, 1));  // earlier than the previous event of k
+        final List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertThat(dead).extracting(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON))
+                .containsExactlyElementsOf(expected);
+        assertThat(dead.get(0).value()).isEqualTo(wrongMagic);
+        assertThat(dead.get(2).value()).isEqualTo(unknownId);
+        assertThat(DeadLetterHeaders.get(dead.get(2).headers(), DeadLetterHeaders.MESSAGE)).contains("987654");
+        assertThat(DeadLetterHeaders.get(dead.get(0).headers(), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo("events");
+        assertThat(DeadLetterHeaders.get(dead.get(0).headers(), DeadLetterHeaders.SOURCE_OFFSET)).isEqualTo("0");
+        assertThat(DeadLetterHeaders.get(dead.get(12).headers(), DeadLetterHeaders.SOURCE_OFFSET)).isEqualTo("13");
+        assertThat(new String(dead.get(5).key(), StandardCharsets.UTF_8)).isEqualTo("other");
+        assertThat(counters.consumed()).isEqualTo(14);
+        assertThat(counters.deadLettered()).isEqualTo(13);
+        assertThat(counters.accepted()).isEqualTo(1);
+        assertThat(counters.consumed()).isEqualTo(counters.accepted() + counters.deadLettered());
+        assertThat(counters.deadLetteredByReason()).containsEntry("wrong-magic-byte", 1L).hasSize(13);
+    }
+
+    @Test
+    void openChunksLiveInTheStateStore() {
+        send("s", event("s", 5, 2));
+        final byte[] stored = driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s");
+        assertThat(OpenChunk.fromBytes(stored).size()).isEqualTo(1);
+        assertThat(OpenChunk.fromBytes(stored).lastTimestampMs()).isEqualTo(5);
+    }
+
+    @SuppressWarnings("unused")
+    private static Instant at(final long ms) {
+        return Instant.ofEpochMilli(ms);
+    }
+}
