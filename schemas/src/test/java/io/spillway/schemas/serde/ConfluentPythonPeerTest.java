@@ -106,6 +106,35 @@ class ConfluentPythonPeerTest {
     }
 
     @Test
+    void anOlderWriterSchemaFromPythonIsResolvedToTheCurrentEvent() throws Exception {
+        // Written by hand, without the optional label: what an older producer would register.
+        final Path schema = Files.writeString(dir.resolve("event-v0.avsc"), """
+            {"type": "record", "name": "Event", "namespace": "io.spillway.schemas.avro", "fields": [
+              {"name": "entityId", "type": "string"},
+              {"name": "timestampMs", "type": "long"},
+              {"name": "eventType", "type": "int"},
+              {"name": "features", "type": {"type": "record", "name": "SparseVector", "fields": [
+                {"name": "indices", "type": {"type": "array", "items": "int"}},
+                {"name": "values", "type": {"type": "array", "items": "float"}}]}}]}
+            """, StandardCharsets.UTF_8);
+        final String input = """
+            {"entityId": "old-1", "timestampMs": 5, "eventType": 7, "features": {"indices": [9], "values": [0.25]}}
+            """;
+        final JsonNode out = peer(List.of("encode", server.url().toString(), "py-legacy", schema.toString()), input)
+            .jsonLines().get(0);
+        final byte[] value = HEX.parseHex(out.get("hex").asText());
+        assertThat(WireFormat.readSchemaId(value)).isEqualTo(out.get("schema_id").asInt());
+        try (SpecificAvroDeserializer<Event> deserializer = new SpecificAvroDeserializer<>(Event.class)) {
+            deserializer.configure(serdeConfig(), false);
+            final Event read = deserializer.deserialize("py-legacy", value);
+            assertThat(read.getEntityId()).isEqualTo("old-1");
+            assertThat(read.getEventType()).isEqualTo(7);
+            assertThat(read.getFeatures().getValues()).containsExactly(0.25f);
+            assertThat(read.getLabel()).as("label takes its default").isNull();
+        }
+    }
+
+    @Test
     void javaEncodesTrainingMetricsThatPythonDecodes() throws Exception {
         final TrainingMetrics metrics = SampleRecords.metrics();
         final TrainingMetrics noLag = TrainingMetrics.newBuilder(metrics).setConsumerLag(null).setModelVersion(13).build();
