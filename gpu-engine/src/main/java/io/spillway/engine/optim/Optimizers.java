@@ -17,10 +17,25 @@ import java.util.Map;
 public final class Optimizers {
     /** Window size for online learning (efcp-mfac spec §7 suggests 32-128). */
     public static final int DEFAULT_WINDOW = 32;
-    public static final double DEFAULT_DAMPING = 0.01;
+    /** Damping from the quality benchmark on the spiking RNN (efcp.json; eta/lambda near 1/3 worked best). */
+    public static final double DEFAULT_DAMPING = 0.3;
     public static final double DEFAULT_DENSITY = 0.01;
 
     private Optimizers() {
+    }
+
+    /**
+     * The learning rate that worked best for the optimizer family on the spiking RNN's motif task
+     * (bench/results/efcp.json): M-FAC and GGT take large steps relative to Adam because lambda scales them.
+     */
+    public static float defaultLearningRate(final String spec) {
+        final String name = spec.split(":", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return switch (name) {
+            case "mfac", "mfac-sparse", "mfac-sparse-no-ef" -> 0.1f;
+            case "ggt", "ggt-sparse" -> 0.01f;
+            case "sgd" -> 0.01f;
+            default -> 0.01f;
+        };
     }
 
     /**
