@@ -3,7 +3,6 @@ package io.spillway.engine;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.Backends;
 import io.spillway.engine.internals.SpikingLearner;
-import io.spillway.engine.optim.Optimizer;
 import io.spillway.engine.optim.Optimizers;
 import java.util.Locale;
 import java.util.Objects;
@@ -30,13 +29,10 @@ public final class Learners {
             throw new IllegalArgumentException("unknown checkpoint schedule '" + config.checkpointSchedule()
                     + "': expected auto, bptt, uniform, remote or double");
         }
-        final Optimizer optimizer = optimizer(config);
+        Optimizers.create(config.optimizer(), config.learningRate(), null, null); // fail fast on a bad name
         final ArrayBackend backend = Backends.selectForLearner(config.backend());
-        return new SpikingLearner(config, backend, optimizer);
+        return new SpikingLearner(config, backend, shapes -> Optimizers.create(config.optimizer(),
+                config.learningRate(), null, shapes));
     }
 
-    private static Optimizer optimizer(final LearnerConfig config) {
-        // The learner books the optimizer's memory itself (stateBytes), so no accountant here.
-        return Optimizers.create(config.optimizer(), config.learningRate(), null);
-    }
 }

@@ -31,7 +31,7 @@ public final class TestApps {
                 .hiddenSize(64).optimizer("adam").learningRate(0.005f).backend("cpu").seed(3).build();
         return new AppConfig(bootstrap, registry, "spillway-it-" + System.nanoTime(), stateDir, Topics.defaults(), 2,
                 (short) 1, 32, Duration.ofMillis(500), 64, "exactly_once_v2", learner,
-                new TrainerSettings("it-model", "it-instance", 8, 20, 100_000, 512 * 1024),
+                new TrainerSettings("it-model", "it-instance", 4, 20, 100_000, 512 * 1024),
                 new EventLimits(vocabulary, 16, 64, 1 << 20), "127.0.0.1", 0,
                 Map.of("commit.interval.ms", 200), Map.of());
     }
