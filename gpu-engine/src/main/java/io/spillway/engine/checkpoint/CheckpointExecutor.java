@@ -121,24 +121,13 @@ public final class CheckpointExecutor implements AutoCloseable {
         S uniform(final S initial, final int interval) {
             final List<Booked<S>> checkpoints = new ArrayList<>();
             final Deque<Booked<T>> tail = new ArrayDeque<>();
-            final int tailStart = lastStart(steps, interval);
-            S s = initial;
-            for (int t = 0; t < steps; t++) {
-                if (t % interval == 0 && !(tailReuse && t == tailStart)) {
-                    checkpoints.add(checkpoint(s));
+            final S s = firstPass(initial, interval, tail, (state, t) -> {
+                if (!(tailReuse && t == lastStart(steps, interval))) {
+                    checkpoints.add(checkpoint(state));
                 }
-                if (tailReuse && t >= tailStart) {
-                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
-                    tail.push(tape(taped.tape()));
-                    s = taped.state();
-                } else {
-                    s = step(s, t, true);
-                }
-            }
+            });
             backward = model.beginBackward();
-            if (tailReuse) {
-                drain(tail);
-            }
+            drain(tail);
             for (int k = checkpoints.size() - 1; k >= 0; k--) {
                 final int a = k * interval;
                 recomputeAndBackprop(checkpoints.get(k).value(), a, Math.min(a + interval, steps));
@@ -150,25 +139,11 @@ public final class CheckpointExecutor implements AutoCloseable {
         S remote(final S initial, final int interval) {
             openStore(Schedule.ceilDiv(steps, interval));
             final Deque<Booked<T>> tail = new ArrayDeque<>();
-            final int tailStart = lastStart(steps, interval);
             final int segments = Schedule.ceilDiv(steps, interval);
-            S s = initial;
-            for (int t = 0; t < steps; t++) {
-                if (t % interval == 0) {
-                    write(t / interval, s); // the tail's too, so a restart could resume from it
-                }
-                if (tailReuse && t >= tailStart) {
-                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
-                    tail.push(tape(taped.tape()));
-                    s = taped.state();
-                } else {
-                    s = step(s, t, true);
-                }
-            }
+            // Every checkpoint is written, the tail's too, so a restart could resume from it.
+            final S s = firstPass(initial, interval, tail, (state, t) -> write(t / interval, state));
             backward = model.beginBackward();
-            if (tailReuse) {
-                drain(tail);
-            }
+            drain(tail);
             final int last = tailReuse ? segments - 2 : segments - 1;
             Future<S> next = last >= 0 ? fetch(last) : null;
             for (int j = last; j >= 0; j--) {
@@ -222,6 +197,30 @@ public final class CheckpointExecutor implements AutoCloseable {
                     final int c = a + k * cl;
                     recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
                     release(local.remove(k));
+                }
+            }
+            return s;
+        }
+
+        /**
+         * Pass 1 of the single-level schedules: forward over the window, handing the state before every
+         * {@code interval}-th step to {@code save}; with tail reuse the last segment records its tapes into
+         * {@code tail} instead of being recomputed later.
+         */
+        private S firstPass(final S initial, final int interval, final Deque<Booked<T>> tail,
+                            final java.util.function.ObjIntConsumer<S> save) {
+            final int tailStart = lastStart(steps, interval);
+            S s = initial;
+            for (int t = 0; t < steps; t++) {
+                if (t % interval == 0) {
+                    save.accept(s, t);
+                }
+                if (tailReuse && t >= tailStart) {
+                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
+                    tail.push(tape(taped.tape()));
+                    s = taped.state();
+                } else {
+                    s = step(s, t, true);
                 }
             }
             return s;
