@@ -6,6 +6,7 @@ import io.spillway.app.topology.ChunkQueue;
 import io.spillway.app.topology.PipelineCounters;
 import io.spillway.app.topology.SpillwayTopology;
 import io.spillway.app.trainer.KafkaTrainingSink;
+import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.TrainerLoop;
 import io.spillway.engine.Learner;
 import io.spillway.engine.Learners;
@@ -58,6 +59,7 @@ public final class SpillwayApp implements AutoCloseable {
         this.queue = new ChunkQueue(config.queueCapacity());
         createTopics();
         this.learner = Learners.create(config.learner());
+        restore();
         LOG.info("Learner: {}", learner.describe());
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
@@ -96,6 +98,18 @@ public final class SpillwayApp implements AutoCloseable {
         LOG.info("Spillway started: application {} reading '{}' on {}", config.applicationId(),
                 config.topics().events(), config.bootstrapServers());
         return app;
+    }
+
+    /** Continues from the newest complete snapshot of this model, if the snapshots topic has one. */
+    private void restore() throws IOException {
+        final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
+                config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
+                config.trainer().modelId());
+        if (snapshot.isPresent()) {
+            learner.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot.get().state())));
+            LOG.info("Restored model {} at version {} from its snapshot", config.trainer().modelId(),
+                    snapshot.get().version());
+        }
     }
 
     private Map<String, Object> clientConfig() {
@@ -180,7 +194,11 @@ public final class SpillwayApp implements AutoCloseable {
 
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        // Leave the consumer group, so the partitions move to the other instances (or a restart) at once
+        // instead of after the session timeout.
+        streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+                org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
         trainer.stop();
         try {
             trainerThread.join(Duration.ofSeconds(60));

@@ -19,15 +19,12 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,6 +59,7 @@ public final class TrainerLoop implements Runnable {
     private final AtomicLong steps = new AtomicLong();
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
     private volatile boolean stopping;
+    private long lastSnapshotVersion = -1;
     private volatile Throwable failure;
 
     /**
@@ -94,6 +92,10 @@ public final class TrainerLoop implements Runnable {
                     continue;
                 }
                 trainAndPublish(batch);
+            }
+            // A clean stop leaves a snapshot of everything trained, so a restart continues from here.
+            if (learner.version() != lastSnapshotVersion) {
+                publishSnapshot(learner.version(), System.currentTimeMillis());
             }
             sink.flush();
         } catch (final InterruptedException e) {
@@ -238,7 +240,7 @@ public final class TrainerLoop implements Runnable {
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
         }
-        final String sha = sha256(state);
+        final String sha = SnapshotReader.sha256(state);
         final int size = settings.snapshotChunkBytes();
         final int count = Math.max(1, (state.length + size - 1) / size);
         for (int c = 0; c < count; c++) {
@@ -250,6 +252,7 @@ public final class TrainerLoop implements Runnable {
                     .setTotalBytes(state.length).setSha256(sha).setPayload(ByteBuffer.wrap(state, from, to - from))
                     .setCreatedAtMs(now).build());
         }
+        lastSnapshotVersion = version;
         LOG.info("Published snapshot of model version {} ({} bytes in {} chunks)", version, state.length, count);
     }
 
@@ -292,13 +295,5 @@ public final class TrainerLoop implements Runnable {
             v.add(values[k]);
         }
         return SparseVector.newBuilder().setIndices(i).setValues(v).build();
-    }
-
-    private static String sha256(final byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (final NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
