@@ -19,6 +19,14 @@ public final class LearnerConfig {
     private final String checkpointSchedule;
     private final Path offChipDirectory;
     private final long seed;
+    private final float alpha;
+    private final float gain;
+    private final float surrogateBeta;
+    private final float theta2;
+    private final float spikeCapacity;
+    private final int maxCarriedKeys;
+    private final float adaptation;
+    private final float adaptationDecay;
 
     private LearnerConfig(final Builder b) {
         this.vocabularySize = positive("vocabularySize", b.vocabularySize);
@@ -38,6 +46,35 @@ public final class LearnerConfig {
         this.checkpointSchedule = Objects.requireNonNull(b.checkpointSchedule, "checkpointSchedule");
         this.offChipDirectory = b.offChipDirectory;
         this.seed = b.seed;
+        if (!(b.alpha > 0 && b.alpha < 1)) {
+            throw new IllegalArgumentException("alpha must be in (0, 1): " + b.alpha);
+        }
+        this.alpha = b.alpha;
+        if (!(b.gain > 0) || Float.isInfinite(b.gain)) {
+            throw new IllegalArgumentException("gain must be a positive number: " + b.gain);
+        }
+        this.gain = b.gain;
+        if (!(b.surrogateBeta > 0) || Float.isInfinite(b.surrogateBeta)) {
+            throw new IllegalArgumentException("surrogateBeta must be a positive number: " + b.surrogateBeta);
+        }
+        this.surrogateBeta = b.surrogateBeta;
+        if (Float.isNaN(b.theta2) || b.theta2 == Float.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("theta2 must be a number or -Infinity: " + b.theta2);
+        }
+        this.theta2 = b.theta2;
+        if (!(b.spikeCapacity > 0 && b.spikeCapacity <= 1)) {
+            throw new IllegalArgumentException("spikeCapacity must be in (0, 1]: " + b.spikeCapacity);
+        }
+        this.spikeCapacity = b.spikeCapacity;
+        this.maxCarriedKeys = positive("maxCarriedKeys", b.maxCarriedKeys);
+        if (!(b.adaptation >= 0) || Float.isInfinite(b.adaptation)) {
+            throw new IllegalArgumentException("adaptation must be >= 0: " + b.adaptation);
+        }
+        this.adaptation = b.adaptation;
+        if (!(b.adaptationDecay >= 0 && b.adaptationDecay < 1)) {
+            throw new IllegalArgumentException("adaptationDecay must be in [0, 1): " + b.adaptationDecay);
+        }
+        this.adaptationDecay = b.adaptationDecay;
     }
 
     private static int positive(final String name, final int v) {
@@ -110,6 +147,55 @@ public final class LearnerConfig {
         return seed;
     }
 
+    /** Membrane leak per step, in (0, 1); default 0.9. */
+    public float alpha() {
+        return alpha;
+    }
+
+    /** Input gain g; the membrane moves by {@code (1 - alpha) * g} per unit of input current. Default 10. */
+    public float gain() {
+        return gain;
+    }
+
+    /** Surrogate sharpness beta in {@code dS/dV = 1 / (beta |V - 1| + 1)^2}; default 10. */
+    public float surrogateBeta() {
+        return surrogateBeta;
+    }
+
+    /** Surrogate gate: no gradient where {@code V <= theta2}; default negative infinity (no gate). */
+    public float theta2() {
+        return theta2;
+    }
+
+    /**
+     * Planned fraction of neurons spiking per step (sizes spike-id buffers; more spikes grow them and are
+     * counted, never dropped). Default 0.1.
+     */
+    public float spikeCapacity() {
+        return spikeCapacity;
+    }
+
+    /**
+     * Most keys whose recurrent state the learner carries between chunks; the least recently trained key is
+     * evicted beyond it and restarts from a zero state. Default 100,000.
+     */
+    public int maxCarriedKeys() {
+        return maxCarriedKeys;
+    }
+
+    /**
+     * Adaptive-threshold strength gamma: the threshold is {@code 1 + gamma * a_t}, {@code a_t} a decaying count of
+     * the neuron's own spikes. Default 0 (plain LIF).
+     */
+    public float adaptation() {
+        return adaptation;
+    }
+
+    /** Per-step decay rho of the adaptation variable, in [0, 1); default 0.95. */
+    public float adaptationDecay() {
+        return adaptationDecay;
+    }
+
     public Builder toBuilder() {
         final Builder b = new Builder();
         b.vocabularySize = vocabularySize;
@@ -123,6 +209,14 @@ public final class LearnerConfig {
         b.checkpointSchedule = checkpointSchedule;
         b.offChipDirectory = offChipDirectory;
         b.seed = seed;
+        b.alpha = alpha;
+        b.gain = gain;
+        b.surrogateBeta = surrogateBeta;
+        b.theta2 = theta2;
+        b.spikeCapacity = spikeCapacity;
+        b.maxCarriedKeys = maxCarriedKeys;
+        b.adaptation = adaptation;
+        b.adaptationDecay = adaptationDecay;
         return b;
     }
 
@@ -130,7 +224,10 @@ public final class LearnerConfig {
     public String toString() {
         return "LearnerConfig[vocab=" + vocabularySize + ", features=" + featureDimension + ", hidden=" + hiddenSize
                 + "x" + layers + ", optimizer=" + optimizer + ", lr=" + learningRate + ", backend=" + backend
-                + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule + ", seed=" + seed + "]";
+                + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule + ", seed=" + seed
+                + ", alpha=" + alpha + ", gain=" + gain + ", beta=" + surrogateBeta + ", theta2=" + theta2
+                + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + ", adaptation=" + adaptation
+                + ", adaptationDecay=" + adaptationDecay + "]";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -146,8 +243,56 @@ public final class LearnerConfig {
         private String checkpointSchedule = "auto";
         private Path offChipDirectory;
         private long seed = 42L;
+        private float alpha = 0.9f;
+        private float gain = 10f;
+        private float surrogateBeta = 10f;
+        private float theta2 = Float.NEGATIVE_INFINITY;
+        private float spikeCapacity = 0.1f;
+        private int maxCarriedKeys = 100_000;
+        private float adaptation = 0f;
+        private float adaptationDecay = 0.95f;
 
         private Builder() {
+        }
+
+        public Builder adaptation(final float v) {
+            adaptation = v;
+            return this;
+        }
+
+        public Builder adaptationDecay(final float v) {
+            adaptationDecay = v;
+            return this;
+        }
+
+        public Builder alpha(final float v) {
+            alpha = v;
+            return this;
+        }
+
+        public Builder gain(final float v) {
+            gain = v;
+            return this;
+        }
+
+        public Builder surrogateBeta(final float v) {
+            surrogateBeta = v;
+            return this;
+        }
+
+        public Builder theta2(final float v) {
+            theta2 = v;
+            return this;
+        }
+
+        public Builder spikeCapacity(final float v) {
+            spikeCapacity = v;
+            return this;
+        }
+
+        public Builder maxCarriedKeys(final int v) {
+            maxCarriedKeys = v;
+            return this;
         }
 
         public Builder vocabularySize(final int v) {

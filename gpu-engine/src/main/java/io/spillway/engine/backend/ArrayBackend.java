@@ -1,0 +1,99 @@
+package io.spillway.engine.backend;
+
+/**
+ * A {@link Backend} that computes on Java heap arrays: the few operations the spiking learner's
+ * {@code LifWindow} needs (dense products for the readout and the spike adjoints, row gathers and
+ * scatter-adds for sparse inputs and spikes, the LIF update, the surrogate). The CPU reference backend is one;
+ * a device backend that keeps its data on the device (such as the CUDA backend) offers its own kernels
+ * instead and need not implement this.
+ *
+ * <p>Layout: every matrix is row-major; a "batch" argument {@code x} of {@code batch} rows of width
+ * {@code k} holds row {@code b} at {@code x[b * k .. b * k + k)}. Sparse operations address whole rows of a
+ * weight matrix (a row is the fan-out of one input or neuron), which is what makes event-driven
+ * forward and backward passes cheap.
+ *
+ * <p>Determinism: every operation sums in a fixed order, so equal inputs give bitwise-equal outputs from run
+ * to run. Threading: confine to one thread. Ownership: the backend owns the resources of the
+ * {@link DenseMatrix} handles it makes.
+ */
+public interface ArrayBackend extends Backend {
+
+    /**
+     * Copies {@code rows x cols} values starting at {@code data[offset]} into a read-only matrix the dense
+     * operations can use (on a GPU: a device upload). Later changes to {@code data} are not seen.
+     */
+    DenseMatrix upload(float[] data, int offset, int rows, int cols);
+
+    /**
+     * {@code y[b, r] (+)= sum_c x[b, c] * m[r, c]} for {@code b < batch}: each batch row times the transpose
+     * of {@code m}, e.g. logits from membranes with a {@code [classes][neurons]} readout matrix.
+     *
+     * @param x {@code batch x m.cols()}
+     * @param y {@code batch x m.rows()}; overwritten, or added to when {@code accumulate}
+     */
+    void multiplyTransposed(DenseMatrix m, float[] x, int batch, float[] y, boolean accumulate);
+
+    /**
+     * {@code y[b, c] (+)= sum_r x[b, r] * m[r, c]} for {@code b < batch}: each batch row times {@code m}.
+     *
+     * @param x {@code batch x m.rows()}
+     * @param y {@code batch x m.cols()}; overwritten, or added to when {@code accumulate}
+     */
+    void multiply(DenseMatrix m, float[] x, int batch, float[] y, boolean accumulate);
+
+    /**
+     * {@code g[gOffset + r * cols + c] += sum_b a[b, r] * x[b, c]}, summed over {@code b} in increasing order:
+     * the weight gradient of a dense layer.
+     */
+    void accumulateOuter(float[] g, int gOffset, int rows, int cols, float[] a, float[] x, int batch);
+
+    /**
+     * {@code out[outOffset .. outOffset + cols) += sum_i scale_i * w[wOffset + rows[i] * cols ..]} for
+     * {@code i in [from, to)}, in increasing {@code i}: the input current of a sparse input or spike list.
+     *
+     * @param scales per-row factors, or null for 1
+     */
+    void gatherRows(float[] w, int wOffset, int cols, int[] rows, float[] scales, int from, int to,
+                    float[] out, int outOffset);
+
+    /**
+     * {@code g[gOffset + rows[i] * cols ..] += scale_i * src[srcOffset .. srcOffset + cols)} for
+     * {@code i in [from, to)}: the gradient of {@link #gatherRows}, touching only the listed rows.
+     *
+     * @param scales per-row factors, or null for 1
+     */
+    void scatterAddRows(float[] g, int gOffset, int cols, int[] rows, float[] scales, int from, int to,
+                        float[] src, int srcOffset);
+
+    /**
+     * {@code out[outOffset + rows[k]] = sum_c w[wOffset + rows[k] * cols + c] * x[xOffset + c]} for
+     * {@code k < count}; other entries of {@code out} are left alone. The sparse form of
+     * {@link #multiplyTransposed} for one batch row: the spike adjoint of only the neurons whose surrogate is
+     * non-zero.
+     */
+    void dotRows(float[] w, int wOffset, int cols, int[] rows, int count, float[] x, int xOffset, float[] out,
+                 int outOffset);
+
+    /**
+     * Leaky integrate with hard reset, for one neuron population of {@code n} neurons:
+     * {@code v[i] = alpha * (reset(i) ? 0 : vPrev[i]) + drive * current[i]}, where {@code reset(i)} holds for
+     * the neurons listed in {@code resetIds[0 .. resetCount)} (the previous spikes). Then writes the ids
+     * with {@code v[i] > theta + shift[i]} in increasing order into {@code spikesOut} and returns how many there
+     * were; when {@code spikesOut} is too small the count is still returned and the caller must grow and retry
+     * (never a silent drop).
+     *
+     * @param shift per-neuron threshold shift (adaptive threshold), or null for none
+     */
+    int integrateAndFire(float[] vPrev, int vPrevOffset, int[] resetIds, int resetCount, float[] current,
+                         int currentOffset, float alpha, float drive, float[] v, int vOffset, int n,
+                         float theta, float[] shift, int shiftOffset, int[] spikesOut);
+
+    /**
+     * Surrogate-gradient chain rule for one population, with {@code u = v[i] - shift[i]}:
+     * {@code dv[i] += ds[i] * (u > theta2 ? 1 / (beta * |u - theta| + 1)^2 : 0)}.
+     *
+     * @param shift per-neuron threshold shift (adaptive threshold), or null for none
+     */
+    void surrogateBackward(float[] v, int vOffset, float[] shift, int shiftOffset, float[] ds, int dsOffset,
+                           float theta, float beta, float theta2, float[] dv, int dvOffset, int n);
+}

@@ -1,0 +1,172 @@
+package io.spillway.engine.backend.cpu;
+
+import io.spillway.engine.backend.ArrayBackend;
+import io.spillway.engine.backend.DenseMatrix;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The CPU reference backend. Sparse row gathers and scatters, the LIF update and the surrogate are plain
+ * Java loops (for the few rows a sparse step touches, a native call costs more than the work). Dense
+ * products run through {@link DenseKernels}: plain Java below a size threshold, ND4J/OpenBLAS above it.
+ *
+ * <p>Determinism: every loop sums in a fixed order and the Java/ND4J choice depends only on the shapes,
+ * so equal inputs give bitwise-equal outputs run to run. Threading: stateless apart from matrix handles;
+ * confine to one thread anyway (the learner does).
+ */
+public final class CpuBackend implements ArrayBackend {
+    private final DenseKernels dense;
+
+    public CpuBackend() {
+        this(DenseKernels.DEFAULT_BLAS_THRESHOLD);
+    }
+
+    /** @param blasThreshold smallest multiply-add count sent to BLAS; {@code Long.MAX_VALUE}: Java only */
+    public CpuBackend(final long blasThreshold) {
+        this.dense = new DenseKernels(blasThreshold);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String deviceDescription() {
+        return "cpu(" + Runtime.getRuntime().availableProcessors() + " cores, " + dense.describe() + ")";
+    }
+
+    @Override
+    public DenseMatrix upload(final float[] data, final int offset, final int rows, final int cols) {
+        Objects.checkFromIndexSize(offset, Math.multiplyExact(rows, cols), data.length);
+        return new CpuMatrix(Arrays.copyOfRange(data, offset, offset + rows * cols), rows, cols);
+    }
+
+    private static CpuMatrix own(final DenseMatrix m) {
+        if (!(m instanceof CpuMatrix c)) {
+            throw new IllegalArgumentException("matrix was not made by the cpu backend: " + m);
+        }
+        c.checkOpen();
+        return c;
+    }
+
+    @Override
+    public void multiplyTransposed(final DenseMatrix m, final float[] x, final int batch, final float[] y,
+                                   final boolean accumulate) {
+        final CpuMatrix a = own(m);
+        dense.multiplyTransposed(a, x, batch, y, accumulate);
+    }
+
+    @Override
+    public void multiply(final DenseMatrix m, final float[] x, final int batch, final float[] y,
+                         final boolean accumulate) {
+        final CpuMatrix a = own(m);
+        dense.multiply(a, x, batch, y, accumulate);
+    }
+
+    @Override
+    public void accumulateOuter(final float[] g, final int gOffset, final int rows, final int cols, final float[] a,
+                                final float[] x, final int batch) {
+        for (int b = 0; b < batch; b++) {
+            final int aRow = b * rows;
+            final int xRow = b * cols;
+            for (int r = 0; r < rows; r++) {
+                final float s = a[aRow + r];
+                if (s != 0f) {
+                    final int gRow = gOffset + r * cols;
+                    for (int c = 0; c < cols; c++) {
+                        g[gRow + c] += s * x[xRow + c];
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void gatherRows(final float[] w, final int wOffset, final int cols, final int[] rows, final float[] scales,
+                           final int from, final int to, final float[] out, final int outOffset) {
+        for (int i = from; i < to; i++) {
+            final int row = wOffset + rows[i] * cols;
+            if (scales == null) {
+                for (int c = 0; c < cols; c++) {
+                    out[outOffset + c] += w[row + c];
+                }
+            } else {
+                final float s = scales[i];
+                for (int c = 0; c < cols; c++) {
+                    out[outOffset + c] += s * w[row + c];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void scatterAddRows(final float[] g, final int gOffset, final int cols, final int[] rows,
+                               final float[] scales, final int from, final int to, final float[] src,
+                               final int srcOffset) {
+        for (int i = from; i < to; i++) {
+            final int row = gOffset + rows[i] * cols;
+            if (scales == null) {
+                for (int c = 0; c < cols; c++) {
+                    g[row + c] += src[srcOffset + c];
+                }
+            } else {
+                final float s = scales[i];
+                for (int c = 0; c < cols; c++) {
+                    g[row + c] += s * src[srcOffset + c];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void dotRows(final float[] w, final int wOffset, final int cols, final int[] rows, final int count,
+                        final float[] x, final int xOffset, final float[] out, final int outOffset) {
+        for (int k = 0; k < count; k++) {
+            out[outOffset + rows[k]] = DenseKernels.dot(w, wOffset + rows[k] * cols, x, xOffset, cols);
+        }
+    }
+
+    @Override
+    public int integrateAndFire(final float[] vPrev, final int vPrevOffset, final int[] resetIds, final int resetCount,
+                                final float[] current, final int currentOffset, final float alpha, final float drive,
+                                final float[] v, final int vOffset, final int n, final float theta,
+                                final float[] shift, final int shiftOffset, final int[] spikesOut) {
+        for (int i = 0; i < n; i++) {
+            v[vOffset + i] = alpha * vPrev[vPrevOffset + i] + drive * current[currentOffset + i];
+        }
+        // hard reset: the previous spikers start from 0, so only the drive remains
+        for (int k = 0; k < resetCount; k++) {
+            final int i = resetIds[k];
+            v[vOffset + i] = alpha * 0f + drive * current[currentOffset + i];
+        }
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (v[vOffset + i] > (shift == null ? theta : theta + shift[shiftOffset + i])) {
+                if (count < spikesOut.length) {
+                    spikesOut[count] = i;
+                }
+                count++;
+            }
+        }
+        return count;
+    }
+
+    @Override
+    public void surrogateBackward(final float[] v, final int vOffset, final float[] shift, final int shiftOffset,
+                                  final float[] ds, final int dsOffset, final float theta, final float beta,
+                                  final float theta2, final float[] dv, final int dvOffset, final int n) {
+        for (int i = 0; i < n; i++) {
+            final float vi = shift == null ? v[vOffset + i] : v[vOffset + i] - shift[shiftOffset + i];
+            if (vi > theta2) {
+                final float d = beta * Math.abs(vi - theta) + 1f;
+                dv[dvOffset + i] += ds[dsOffset + i] / (d * d);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        dense.close();
+    }
+}

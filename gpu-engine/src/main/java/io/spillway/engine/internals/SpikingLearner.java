@@ -1,0 +1,617 @@
+package io.spillway.engine.internals;
+
+import io.spillway.engine.Learner;
+import io.spillway.engine.LearnerConfig;
+import io.spillway.engine.MemoryReport;
+import io.spillway.engine.Prediction;
+import io.spillway.engine.SequenceChunk;
+import io.spillway.engine.SparseEvent;
+import io.spillway.engine.TensorDelta;
+import io.spillway.engine.TrainingStep;
+import io.spillway.engine.backend.ArrayBackend;
+import io.spillway.engine.checkpoint.RecurrentModel;
+import io.spillway.engine.memory.Allocation;
+import io.spillway.engine.memory.MemoryAccountant;
+import io.spillway.engine.memory.MemoryTier;
+import io.spillway.engine.model.LifParameters;
+import io.spillway.engine.model.LifSettings;
+import io.spillway.engine.model.LifState;
+import io.spillway.engine.model.LifStateCodec;
+import io.spillway.engine.model.LifTape;
+import io.spillway.engine.model.LifWindow;
+import io.spillway.engine.model.SplitMix64;
+import io.spillway.engine.model.WindowInputs;
+import io.spillway.engine.optim.Optimizer;
+import java.io.DataInput;
+import java.io.DataInputStream;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@link Learner} of a multi-layer LIF spiking RNN ({@link LifWindow}) trained prequentially on batches
+ * of per-key chunks. Each key's recurrent state and last event are carried between chunks
+ * ({@link CarriedStates}); a batch becomes one window whose element {@code b} has as many steps as chunk
+ * {@code b} has inputs, back-propagated by {@link #backpropagate} and followed by one optimizer step over the
+ * flattened parameters.
+ *
+ * <p>Targets: the input at each step is an event; its target is its explicit label, else the next event's
+ * type. A chunk's last event has no successor yet, so it waits as the key's pending event and becomes the
+ * first input of the key's next chunk. A key's very first event therefore only primes its state.
+ *
+ * <p>Divergence: a non-finite loss or gradient applies no update; a non-finite parameter after the optimizer
+ * step restores parameters and optimizer state. Either way the carried states stay as before the call and
+ * the step reports {@code diverged}. Not thread-safe: confine to the trainer thread.
+ */
+public final class SpikingLearner implements Learner {
+    private static final int STATE_MAGIC = 0x5350574C; // "SPWL"
+    private static final int STATE_FORMAT = 1;
+    private static final int MAX_KEY_BYTES = 1 << 24;
+
+    private final LearnerConfig config;
+    private final LifSettings settings;
+    private final ArrayBackend backend;
+    private final Optimizer optimizer;
+    private final MemoryAccountant accountant;
+    private final LifParameters params;
+    private final float[] grad;
+    private final float[] before;
+    private final CarriedStates carried;
+    private final SplitMix64 rng;
+    private final Allocation parameterMemory;
+    private Allocation optimizerMemory;
+    private final ByteArrayDataOutput optimizerSnapshot = new ByteArrayDataOutput();
+    private long version;
+    private long forwardSteps;
+    private long trainedSteps;
+    private long spikeOverflows;
+    private long spikesEmitted;
+    private long neuronSteps;
+    private long divergedSteps;
+    private boolean closed;
+
+    /**
+     * @param backend owned by the learner from now on (closed by {@link #close()})
+     * @param optimizer fresh optimizer; the learner initialises it
+     */
+    public SpikingLearner(final LearnerConfig config, final ArrayBackend backend, final Optimizer optimizer) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.settings = new LifSettings(config.vocabularySize(), config.featureDimension(), config.hiddenSize(),
+                config.layers(), config.alpha(), config.gain(), 1f, config.surrogateBeta(), config.theta2(),
+                config.spikeCapacity(), config.adaptation(), config.adaptationDecay());
+        this.accountant = new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
+        this.rng = new SplitMix64(config.seed());
+        this.params = new LifParameters(settings);
+        params.initialise(rng.nextLong());
+        // weights, gradient and the rollback copy
+        this.parameterMemory = accountant.allocate(MemoryTier.DEVICE, 3L * Float.BYTES * params.size(),
+                "parameters, gradient, rollback copy");
+        this.grad = new float[params.size()];
+        this.before = new float[params.size()];
+        optimizer.initialise(params.size());
+        this.optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
+        this.carried = new CarriedStates(config.maxCarriedKeys());
+    }
+
+    /** One chunk turned into window inputs, before anything is committed. */
+    private record Prepared(SequenceChunk chunk, LifState start, int steps, int[][] rows, float[][] scales,
+                            int[] targets, int[] targetIndex, SparseEvent pending) {
+    }
+
+    @Override
+    public TrainingStep train(final List<SequenceChunk> batch) {
+        checkOpen();
+        Objects.requireNonNull(batch, "batch");
+        validate(batch);
+        final List<Prepared> all = new ArrayList<>(batch.size());
+        final List<Prepared> active = new ArrayList<>();
+        for (final SequenceChunk c : batch) {
+            final Prepared p = prepare(c);
+            all.add(p);
+            if (p.steps > 0) {
+                active.add(p);
+            }
+        }
+        final long base = version;
+        if (active.isEmpty()) {
+            commit(all, null, null);
+            return new TrainingStep(base, base, 0, 0, 0, List.of(), List.of(), false, "bptt", memoryReport());
+        }
+        final WindowInputs inputs = windowInputs(active);
+        final LifWindow window = new LifWindow(backend, params, inputs, grad);
+        final LifState end;
+        try {
+            end = backpropagate(window, LifState.stack(active.stream().map(Prepared::start).toList()));
+        } finally {
+            window.release();
+            forwardSteps += window.forwardSteps();
+            trainedSteps += window.backwardSteps();
+            spikeOverflows += window.spikeOverflows();
+            spikesEmitted += window.spikesEmitted();
+            neuronSteps += window.neuronSteps();
+        }
+        final List<Prediction> predictions = predictions(active, window);
+        final double lossSum = window.lossSum();
+        boolean diverged = !Double.isFinite(lossSum) || !allFinite(grad);
+        List<TensorDelta> deltas = List.of();
+        if (!diverged) {
+            System.arraycopy(params.values(), 0, before, 0, before.length);
+            snapshotOptimizer();
+            optimizer.step(params.values(), grad);
+            if (allFinite(params.values())) {
+                version++;
+                deltas = deltas();
+            } else {
+                System.arraycopy(before, 0, params.values(), 0, before.length);
+                restoreOptimizer();
+                diverged = true;
+            }
+        }
+        if (diverged) {
+            divergedSteps++;
+        } else {
+            commit(all, active, end);
+        }
+        refreshOptimizerMemory();
+        return new TrainingStep(base, version, inputs.targetCount(), lossSum, window.correct(), predictions, deltas,
+                diverged, "bptt", memoryReport());
+    }
+
+    /**
+     * Full BPTT: a forward pass keeping every tape, then the reverse sweep over {@code t = T-1 .. 0}. Tapes
+     * and the live state are booked with the memory accountant. This is the one place a checkpoint
+     * schedule from the planner replaces: it only needs {@code model} and {@code initial}.
+     *
+     * @return the state after the last step, carried into the keys' next chunks
+     */
+    private LifState backpropagate(final LifWindow model, final LifState initial) {
+        final int steps = model.inputs().steps();
+        final List<LifTape> tapes = new ArrayList<>(steps);
+        final List<Allocation> booked = new ArrayList<>(steps + 1);
+        try {
+            LifState s = initial;
+            for (int t = 0; t < steps; t++) {
+                final RecurrentModel.Taped<LifState, LifTape> taped = model.stepWithTape(s, t);
+                booked.add(accountant.allocate(MemoryTier.DEVICE, model.tapeBytes(taped.tape()), "bptt tape"));
+                tapes.add(taped.tape());
+                s = taped.state();
+            }
+            // the final state shares its potentials with the last tape; only its spikes are extra
+            booked.add(accountant.allocate(MemoryTier.DEVICE, model.stateBytes(s), "carried state"));
+            final RecurrentModel.Backward<LifTape> backward = model.beginBackward();
+            for (int t = steps - 1; t >= 0; t--) {
+                backward.step(tapes.get(t));
+                tapes.set(t, null);
+                booked.get(t).close();
+            }
+            return s;
+        } finally {
+            booked.forEach(Allocation::close);
+        }
+    }
+
+    private void validate(final List<SequenceChunk> batch) {
+        final Set<String> keys = new HashSet<>();
+        for (final SequenceChunk c : batch) {
+            Objects.requireNonNull(c, "chunk");
+            if (!keys.add(c.key())) {
+                throw new IllegalArgumentException("batch has key '" + c.key() + "' twice; keys must be distinct");
+            }
+            for (int i = 0; i < c.events().size(); i++) {
+                final SparseEvent e = c.events().get(i);
+                final String where = "key '" + c.key() + "' event " + i + ": ";
+                if (e.eventType() < 0 || e.eventType() >= settings.vocabularySize()) {
+                    throw new IllegalArgumentException(where + "eventType " + e.eventType() + " outside [0, "
+                            + settings.vocabularySize() + ")");
+                }
+                if (e.label() != SparseEvent.NO_LABEL && (e.label() < 0 || e.label() >= settings.vocabularySize())) {
+                    throw new IllegalArgumentException(where + "label " + e.label() + " outside [0, "
+                            + settings.vocabularySize() + ")");
+                }
+                int last = -1;
+                for (int k = 0; k < e.featureIndices().length; k++) {
+                    final int f = e.featureIndices()[k];
+                    if (f <= last || f >= settings.featureDimension()) {
+                        throw new IllegalArgumentException(where + "feature index " + f + " is not strictly "
+                                + "increasing in [0, " + settings.featureDimension() + ")");
+                    }
+                    if (!Float.isFinite(e.featureValues()[k])) {
+                        throw new IllegalArgumentException(where + "feature " + f + " is not finite: "
+                                + e.featureValues()[k]);
+                    }
+                    last = f;
+                }
+            }
+        }
+    }
+
+    private Prepared prepare(final SequenceChunk c) {
+        final CarriedStates.KeyState entry = carried.peek(c.key());
+        final List<SparseEvent> sequence = new ArrayList<>(c.events().size() + 1);
+        final int offset = entry != null && entry.pending() != null ? 1 : 0;
+        if (offset == 1) {
+            sequence.add(entry.pending());
+        }
+        sequence.addAll(c.events());
+        final int steps = sequence.size() - 1;
+        final int[][] rows = new int[steps][];
+        final float[][] scales = new float[steps][];
+        final int[] targets = new int[steps];
+        final int[] targetIndex = new int[steps];
+        for (int t = 0; t < steps; t++) {
+            final SparseEvent e = sequence.get(t);
+            final int nnz = e.featureIndices().length;
+            rows[t] = new int[1 + nnz];
+            scales[t] = new float[1 + nnz];
+            rows[t][0] = e.eventType();
+            scales[t][0] = 1f;
+            for (int k = 0; k < nnz; k++) {
+                rows[t][1 + k] = settings.vocabularySize() + e.featureIndices()[k];
+                scales[t][1 + k] = e.featureValues()[k];
+            }
+            if (e.label() != SparseEvent.NO_LABEL) {
+                targets[t] = e.label();
+                targetIndex[t] = t - offset;
+            } else {
+                targets[t] = sequence.get(t + 1).eventType();
+                targetIndex[t] = t + 1 - offset;
+            }
+        }
+        final LifState start = entry != null ? entry.state()
+                : LifState.zero(1, settings.layers(), settings.hiddenSize(), settings.adaptive());
+        return new Prepared(c, start, steps, rows, scales, targets, targetIndex, sequence.getLast());
+    }
+
+    private static WindowInputs windowInputs(final List<Prepared> active) {
+        final int batch = active.size();
+        final int[] lengths = new int[batch];
+        int steps = 0;
+        for (int b = 0; b < batch; b++) {
+            lengths[b] = active.get(b).steps;
+            steps = Math.max(steps, lengths[b]);
+        }
+        final int[][] rows = new int[batch * steps][];
+        final float[][] scales = new float[batch * steps][];
+        final int[] targets = new int[batch * steps];
+        Arrays.fill(targets, -1);
+        for (int b = 0; b < batch; b++) {
+            final Prepared p = active.get(b);
+            for (int t = 0; t < p.steps; t++) {
+                rows[t * batch + b] = p.rows[t];
+                scales[t * batch + b] = p.scales[t];
+                targets[t * batch + b] = p.targets[t];
+            }
+        }
+        return new WindowInputs(lengths, rows, scales, targets);
+    }
+
+    private static List<Prediction> predictions(final List<Prepared> active, final LifWindow w) {
+        final List<Prediction> out = new ArrayList<>();
+        for (int b = 0; b < active.size(); b++) {
+            final Prepared p = active.get(b);
+            for (int t = 0; t < p.steps; t++) {
+                out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
+                        p.targets[t], w.loss(t, b)));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private void commit(final List<Prepared> all, final List<Prepared> active, final LifState end) {
+        int b = 0;
+        for (final Prepared p : all) {
+            final LifState state = p.steps > 0 ? end.element(b++) : p.start;
+            carried.put(p.chunk.key(), new CarriedStates.KeyState(state, p.pending));
+        }
+        if (active != null && b != active.size()) {
+            throw new IllegalStateException("internal: " + b + " of " + active.size() + " states committed");
+        }
+    }
+
+    private List<TensorDelta> deltas() {
+        final float[] now = params.values();
+        final List<TensorDelta> out = new ArrayList<>();
+        for (final LifParameters.Tensor t : params.tensors()) {
+            int count = 0;
+            for (int i = t.offset(); i < t.offset() + t.size(); i++) {
+                if (now[i] != before[i]) {
+                    count++;
+                }
+            }
+            if (count == 0) {
+                continue;
+            }
+            final int[] idx = new int[count];
+            final float[] val = new float[count];
+            int k = 0;
+            for (int i = t.offset(); i < t.offset() + t.size(); i++) {
+                if (now[i] != before[i]) {
+                    idx[k] = i - t.offset();
+                    val[k++] = now[i] - before[i];
+                }
+            }
+            out.add(new TensorDelta(t.name(), t.size(), idx, val));
+        }
+        return List.copyOf(out);
+    }
+
+    private static boolean allFinite(final float[] a) {
+        for (final float f : a) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void snapshotOptimizer() {
+        optimizerSnapshot.reset();
+        try {
+            optimizer.writeState(optimizerSnapshot);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("optimizer snapshot failed", e);
+        }
+    }
+
+    private void restoreOptimizer() {
+        try (DataInputStream in = optimizerSnapshot.input()) {
+            optimizer.readState(in);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("optimizer rollback failed", e);
+        }
+    }
+
+    private void refreshOptimizerMemory() {
+        if (optimizer.stateBytes() != optimizerMemory.bytes()) {
+            optimizerMemory.close();
+            optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
+        }
+    }
+
+    private MemoryReport memoryReport() {
+        return new MemoryReport(accountant.peakBytes(MemoryTier.DEVICE), accountant.liveBytes(MemoryTier.OFF_CHIP),
+                accountant.transferredBytes(), forwardSteps, trainedSteps, optimizer.stateBytes());
+    }
+
+    @Override
+    public long version() {
+        return version;
+    }
+
+    @Override
+    public Map<String, float[]> parameters() {
+        checkOpen();
+        final Map<String, float[]> out = new LinkedHashMap<>();
+        for (final LifParameters.Tensor t : params.tensors()) {
+            out.put(t.name(), Arrays.copyOfRange(params.values(), t.offset(), t.offset() + t.size()));
+        }
+        return out;
+    }
+
+    @Override
+    public void applyDelta(final TensorDelta delta) {
+        checkOpen();
+        Objects.requireNonNull(delta, "delta");
+        final LifParameters.Tensor t = params.tensor(delta.tensor());
+        if (t == null) {
+            throw new IllegalArgumentException("unknown tensor '" + delta.tensor() + "'");
+        }
+        if (t.size() != delta.size()) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' has " + t.size() + " entries, delta says "
+                    + delta.size());
+        }
+        int last = -1;
+        for (int k = 0; k < delta.indices().length; k++) {
+            final int i = delta.indices()[k];
+            if (i <= last || i >= t.size()) {
+                throw new IllegalArgumentException("delta indices of '" + t.name() + "' must be strictly increasing"
+                        + " in [0, " + t.size() + "): " + i);
+            }
+            if (!Float.isFinite(delta.values()[k])) {
+                throw new IllegalArgumentException("delta value for '" + t.name() + "'[" + i + "] is not finite");
+            }
+            last = i;
+        }
+        final float[] v = params.values();
+        for (int k = 0; k < delta.indices().length; k++) {
+            v[t.offset() + delta.indices()[k]] += delta.values()[k];
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "spiking-lif(hidden=" + settings.hiddenSize() + "x" + settings.layers() + ", vocab="
+                + settings.vocabularySize() + ", features=" + settings.featureDimension() + ", alpha="
+                + settings.alpha() + ", gain=" + settings.gain() + ", beta=" + settings.beta() + ", theta2="
+                 + settings.theta2() + ", adaptation=" + settings.adaptation() + ", params=" + params.size()
+                + ") backend=" + backend.deviceDescription()
+                + " optimizer=" + optimizer.describe() + " schedule=bptt";
+    }
+
+    /** Keys whose state is carried now. */
+    public int carriedKeys() {
+        return carried.size();
+    }
+
+    /** Keys evicted from the carried-state map so far. */
+    public long evictedKeys() {
+        return carried.evictions();
+    }
+
+    /** Heap bytes of carried states (not booked as device memory: they live between windows). */
+    public long carriedStateBytes() {
+        return carried.bytes();
+    }
+
+    /** Times spikes exceeded a window's spike-id buffer, which then grew (nothing is ever dropped). */
+    public long spikeOverflows() {
+        return spikeOverflows;
+    }
+
+    /** Fraction of neuron updates that spiked, over all forward evaluations so far (0 before any). */
+    public double spikeActivity() {
+        return neuronSteps == 0 ? 0.0 : (double) spikesEmitted / neuronSteps;
+    }
+
+    /** Train calls rolled back as diverged. */
+    public long divergedSteps() {
+        return divergedSteps;
+    }
+
+    /** The accountant every device byte of this learner is booked with. */
+    public MemoryAccountant accountant() {
+        return accountant;
+    }
+
+    /**
+     * Writes everything needed to continue bit-identically: model version, RNG position, parameters,
+     * optimizer state and every carried key state with its pending event, in eviction order. Snapshots use it.
+     * Cumulative metrics (forward steps, overflows) are not part of it.
+     */
+    public void writeState(final DataOutput out) throws IOException {
+        checkOpen();
+        out.writeInt(STATE_MAGIC);
+        out.writeInt(STATE_FORMAT);
+        out.writeInt(settings.vocabularySize());
+        out.writeInt(settings.featureDimension());
+        out.writeInt(settings.hiddenSize());
+        out.writeInt(settings.layers());
+        out.writeInt(settings.adaptive() ? 1 : 0);
+        out.writeLong(version);
+        out.writeLong(rng.state());
+        final float[] v = params.values();
+        out.writeInt(v.length);
+        for (final float f : v) {
+            out.writeInt(Float.floatToRawIntBits(f));
+        }
+        optimizer.writeState(out);
+        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
+                settings.adaptive());
+        final ByteBuffer buf = ByteBuffer.allocate(codec.maxEncodedBytes());
+        out.writeLong(carried.evictions());
+        out.writeInt(carried.size());
+        for (final Map.Entry<String, CarriedStates.KeyState> e : carried.entries()) {
+            final byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8); // any length, unlike writeUTF
+            out.writeInt(key.length);
+            out.write(key);
+            buf.clear();
+            codec.encode(e.getValue().state(), buf);
+            out.writeInt(buf.position());
+            out.write(buf.array(), 0, buf.position());
+            final SparseEvent p = e.getValue().pending();
+            out.writeBoolean(p != null);
+            if (p != null) {
+                out.writeInt(p.eventType());
+                out.writeInt(p.label());
+                out.writeInt(p.featureIndices().length);
+                for (int k = 0; k < p.featureIndices().length; k++) {
+                    out.writeInt(p.featureIndices()[k]);
+                    out.writeInt(Float.floatToRawIntBits(p.featureValues()[k]));
+                }
+            }
+        }
+    }
+
+    /**
+     * Replaces this learner's state with one written by {@link #writeState} of a learner with the same shape.
+     *
+     * @throws IOException if the data is not such a state; this learner is then unchanged only if the
+     *     header was rejected, so callers restore into a fresh learner
+     */
+    public void readState(final DataInput in) throws IOException {
+        checkOpen();
+        if (in.readInt() != STATE_MAGIC) {
+            throw new IOException("not a spiking learner state");
+        }
+        final int format = in.readInt();
+        if (format != STATE_FORMAT) {
+            throw new IOException("unknown learner state format " + format);
+        }
+        final int[] shape = {in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt()};
+        final int[] mine = {settings.vocabularySize(), settings.featureDimension(), settings.hiddenSize(),
+            settings.layers(), settings.adaptive() ? 1 : 0};
+        if (!Arrays.equals(shape, mine)) {
+            throw new IOException("state is for shape " + Arrays.toString(shape) + " (vocab, features, hidden, "
+                    + "layers, adaptive), this learner is " + Arrays.toString(mine));
+        }
+        version = in.readLong();
+        rng.state(in.readLong());
+        final float[] v = params.values();
+        if (in.readInt() != v.length) {
+            throw new IOException("parameter count differs");
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Float.intBitsToFloat(in.readInt());
+        }
+        optimizer.readState(in);
+        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
+                settings.adaptive());
+        carried.clear();
+        final long evictions = in.readLong();
+        final int keys = in.readInt();
+        for (int k = 0; k < keys; k++) {
+            final int keyLength = in.readInt();
+            if (keyLength < 0 || keyLength > MAX_KEY_BYTES) {
+                throw new IOException("corrupt key length " + keyLength);
+            }
+            final byte[] keyBytes = new byte[keyLength];
+            in.readFully(keyBytes);
+            final String key = new String(keyBytes, StandardCharsets.UTF_8);
+            final int len = in.readInt();
+            if (len < 0 || len > codec.maxEncodedBytes()) {
+                throw new IOException("corrupt carried state of key '" + key + "': " + len + " bytes");
+            }
+            final byte[] bytes = new byte[len];
+            in.readFully(bytes);
+            final LifState state = codec.decode(ByteBuffer.wrap(bytes));
+            SparseEvent pending = null;
+            if (in.readBoolean()) {
+                final int type = in.readInt();
+                final int label = in.readInt();
+                final int nnz = in.readInt();
+                if (nnz < 0 || nnz > settings.featureDimension()) {
+                    throw new IOException("corrupt pending event of key '" + key + "'");
+                }
+                final int[] idx = new int[nnz];
+                final float[] val = new float[nnz];
+                for (int i = 0; i < nnz; i++) {
+                    idx[i] = in.readInt();
+                    val[i] = Float.intBitsToFloat(in.readInt());
+                }
+                pending = new SparseEvent(type, idx, val, label);
+            }
+            carried.put(key, new CarriedStates.KeyState(state, pending));
+        }
+        carried.evictions(evictions);
+        refreshOptimizerMemory();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("learner is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            carried.clear();
+            optimizerMemory.close();
+            parameterMemory.close();
+            backend.close();
+        }
+    }
+}

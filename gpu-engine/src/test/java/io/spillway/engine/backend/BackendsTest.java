@@ -1,0 +1,95 @@
+package io.spillway.engine.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.spillway.engine.backend.cuda.CudaBackend;
+import io.spillway.engine.memory.MemoryAccountant;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class BackendsTest {
+
+    @Test
+    void autoFallsBackToCpuAndSaysWhy() {
+        final Logger log = (Logger) LoggerFactory.getLogger(Backends.class);
+        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        log.addAppender(appender);
+        try (Backend b = Backends.selectForLearner("AUTO");
+             Backend any = Backends.select("auto", new MemoryAccountant())) {
+            assertThat(b.name()).isEqualTo("cpu");
+            assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(m -> assertThat(m).contains("using cpu", "cuda is"));
+            if (!CudaBackend.probe().available()) {
+                assertThat(any.name()).isEqualTo("cpu");
+                assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+                        .anySatisfy(m -> assertThat(m).contains("using cpu because cuda is unavailable"));
+            }
+        } finally {
+            log.detachAppender(appender);
+        }
+    }
+
+    @Test
+    void explicitCpuWorksAndExplicitCudaFailsClearly() {
+        try (Backend b = Backends.selectForLearner("cpu"); Backend c = Backends.select("CPU", new MemoryAccountant())) {
+            assertThat(b.deviceDescription()).startsWith("cpu(");
+            assertThat(c.name()).isEqualTo("cpu");
+        }
+        assertThatThrownBy(() -> Backends.selectForLearner("cuda")).isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("'cuda' requested but the spiking learner has no CUDA path");
+        if (!CudaBackend.probe().available()) {
+            assertThatThrownBy(() -> Backends.select("cuda", new MemoryAccountant()))
+                    .isInstanceOf(BackendUnavailableException.class)
+                    .hasMessageContaining("'cuda' requested but unavailable");
+        }
+        assertThatThrownBy(() -> Backends.select("tpu", new MemoryAccountant()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected cpu, cuda or auto");
+    }
+
+    @Test
+    void cpuKernelsComputeWhatTheyDocument() {
+        try (ArrayBackend b = Backends.selectForLearner("cpu")) {
+            // m = [[1,2,3],[4,5,6]] (2x3); x = two rows
+            final DenseMatrix m = b.upload(new float[] {9, 1, 2, 3, 4, 5, 6}, 1, 2, 3);
+            final float[] y = new float[4];
+            b.multiplyTransposed(m, new float[] {1, 0, -1, 2, 1, 0}, 2, y, false);
+            assertThat(y).containsExactly(-2, -2, 4, 13);
+            final float[] z = new float[6];
+            b.multiply(m, new float[] {1, 1, 0, 2}, 2, z, false);
+            assertThat(z).containsExactly(5, 7, 9, 8, 10, 12);
+            final float[] g = new float[6];
+            b.accumulateOuter(g, 0, 2, 3, new float[] {1, 0, 0, 2}, new float[] {1, 2, 3, 4, 5, 6}, 2);
+            assertThat(g).containsExactly(1, 2, 3, 8, 10, 12);
+            final float[] out = new float[3];
+            b.gatherRows(new float[] {1, 2, 3, 4, 5, 6}, 0, 3, new int[] {1, 0}, new float[] {2, -1}, 0, 2, out, 0);
+            assertThat(out).containsExactly(7, 8, 9);
+            final float[] acc = new float[6];
+            b.scatterAddRows(acc, 0, 3, new int[] {1}, null, 0, 1, new float[] {1, 2, 3}, 0);
+            assertThat(acc).containsExactly(0, 0, 0, 1, 2, 3);
+            final float[] v = new float[3];
+            final int[] ids = new int[1];
+            final int count = b.integrateAndFire(new float[] {2, 2, 0}, 0, new int[] {1}, 1, new float[] {0, 0.5f, 1.5f},
+                    0, 0.5f, 1f, v, 0, 3, 1f, null, 0, ids);
+            assertThat(v).containsExactly(1f, 0.5f, 1.5f);
+            assertThat(count).isEqualTo(1);
+            assertThat(ids).containsExactly(2);
+            // a threshold shift of 0.6 on neuron 2 silences it; a second spiker is reported, not written
+            final int[] two = new int[1];
+            assertThat(b.integrateAndFire(new float[] {4, 0, 0}, 0, new int[0], 0, new float[] {0, 2, 1.5f}, 0, 0.5f,
+                    1f, v, 0, 3, 1f, new float[] {0, 0, 0.6f}, 0, two)).isEqualTo(2);
+            assertThat(two).containsExactly(0);
+            final float[] dv = new float[2];
+            b.surrogateBackward(new float[] {1f, 1.5f}, 0, new float[] {0f, 0.5f}, 0, new float[] {2f, 3f}, 0, 1f, 10f,
+                    0.9f, dv, 0, 2);
+            assertThat(dv).containsExactly(2f, 3f); // both exactly at threshold: surrogate 1
+            m.close();
+            assertThatThrownBy(() -> b.multiply(m, new float[2], 1, new float[3], false))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+}

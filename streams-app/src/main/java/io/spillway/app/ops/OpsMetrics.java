@@ -1,0 +1,138 @@
+package io.spillway.app.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * The learner's operational figures as Micrometer meters (served to Prometheus by {@link OpsServer}),
+ * plus a bounded history of recent steps for the live dashboard. JVM and, once bound, Kafka Streams and
+ * client metrics are registered too.
+ *
+ * <p>Threading: {@link #record} and {@link #deadLettered} may be called from any thread (the trainer
+ * thread and stream threads); readers see a consistent latest step.
+ */
+public final class OpsMetrics implements AutoCloseable {
+    /** Steps kept for the dashboard's curves. */
+    public static final int HISTORY = 3000;
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicReference<TrainingFigures> latest = new AtomicReference<>();
+    private final ArrayDeque<TrainingFigures> history = new ArrayDeque<>();
+    private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
+    private final Map<String, Long> deadLetterCounts = new ConcurrentHashMap<>();
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private KafkaStreamsMetrics streamsMetrics;
+
+    public OpsMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        gauge("spillway.training.loss", "Prequential loss of the last step, nats per event", TrainingFigures::loss);
+        gauge("spillway.training.accuracy", "Prequential next-event accuracy of the last step", TrainingFigures::accuracy);
+        gauge("spillway.training.events.per.second", "Trained events per second", TrainingFigures::eventsPerSecond);
+        gauge("spillway.training.events.trained", "Events trained since start", f -> f.eventsTrained());
+        gauge("spillway.training.consumer.lag", "Records behind the end of the input topic (-1 unknown)",
+                f -> f.consumerLag());
+        gauge("spillway.training.queue.depth", "Chunks waiting for the trainer thread", f -> f.queueDepth());
+        gauge("spillway.memory.device.peak.bytes", "Peak device bytes of the last step", f -> f.peakDeviceBytes());
+        gauge("spillway.memory.offchip.bytes", "Bytes spilled to off-chip memory", f -> f.offChipBytes());
+        gauge("spillway.memory.transfer.bytes", "Bytes moved between device and off-chip memory in the last step",
+                f -> f.transferBytes());
+        gauge("spillway.checkpoint.recompute.ratio", "Recomputed over trained forward steps",
+                TrainingFigures::recomputeRatio);
+        gauge("spillway.optimizer.window.bytes", "Bytes of the optimizer's gradient window and residuals",
+                f -> f.optimizerWindowBytes());
+        gauge("spillway.training.diverged.steps", "Steps rolled back for a non-finite loss or update",
+                f -> f.divergedSteps());
+        gauge("spillway.model.version", "Model version", f -> f.modelVersion());
+    }
+
+    private void gauge(final String name, final String help, final ToDoubleFunction<TrainingFigures> value) {
+        Gauge.builder(name, latest, ref -> {
+            final TrainingFigures f = ref.get();
+            return f == null ? Double.NaN : value.applyAsDouble(f);
+        }).description(help).register(registry);
+    }
+
+    /** Registers Kafka Streams' own and its clients' metrics. Call once the streams instance exists. */
+    public synchronized void bindKafkaStreams(final KafkaStreams streams) {
+        if (streamsMetrics == null) {
+            streamsMetrics = new KafkaStreamsMetrics(streams);
+            streamsMetrics.bindTo(registry);
+        }
+    }
+
+    /** Records one training step. */
+    public void record(final TrainingFigures figures) {
+        latest.set(figures);
+        synchronized (history) {
+            history.addLast(figures);
+            while (history.size() > HISTORY) {
+                history.removeFirst();
+            }
+        }
+    }
+
+    /** Counts one dead-lettered record by its reason code. */
+    public void deadLettered(final String reason) {
+        deadLetters.computeIfAbsent(reason, r -> Counter.builder("spillway.dlq.records")
+                .description("Records sent to the dead-letter topic, by reason").tag("reason", r)
+                .register(registry)).increment();
+        deadLetterCounts.merge(reason, 1L, Long::sum);
+    }
+
+    public Optional<TrainingFigures> latest() {
+        return Optional.ofNullable(latest.get());
+    }
+
+    /** The recent steps, oldest first. */
+    public List<TrainingFigures> history() {
+        synchronized (history) {
+            return new ArrayList<>(history);
+        }
+    }
+
+    /** Dead-lettered records by reason, sorted by reason. */
+    public Map<String, Long> deadLetterCounts() {
+        return new TreeMap<>(deadLetterCounts);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
+        }
+        gcMetrics.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,89 @@
+package io.spillway.app.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The live dashboard in a real headless Chromium: the page loads, every chart has data, and the charts
+ * and the model version move as new training steps arrive. Leaves a screenshot at
+ * {@code streams-app/target/dashboard.png}.
+ */
+class DashboardBrowserIT {
+    private static final Pattern CANVAS = Pattern.compile("<canvas id=\"(chart-[a-z]+)\" data-points=\"(\\d+)\"");
+    private static final Pattern VERSION = Pattern.compile("<b id=\"version\">([^<]*)</b>");
+
+    @TempDir
+    Path profile;
+
+    @Test
+    void chartsHaveDataAndFollowTraining() throws Exception {
+        final Optional<Path> chromium = ExternalTool.find(List.of("chromium", "chromium-browser", "google-chrome"),
+                List.of("/usr/bin", "/snap/bin"));
+        assumeTrue(chromium.isPresent(), "dashboard browser test skipped: no chromium on PATH (Debian package 'chromium')");
+        try (OpsMetrics metrics = new OpsMetrics();
+             OpsServer server = OpsServer.start("127.0.0.1", 0, metrics, () -> true)) {
+            for (int v = 1; v <= 20; v++) {
+                metrics.record(OpsServerTest.figures(v, 3.0 / v));
+            }
+            metrics.deadLettered("nan-feature");
+            final String first = dumpDom(chromium.get(), server, null);
+            final Map<String, Integer> before = points(first);
+            assertThat(before).containsOnlyKeys("chart-loss", "chart-accuracy", "chart-throughput", "chart-memory");
+            assertThat(before.values()).allSatisfy(n -> assertThat(n).isEqualTo(20));
+            assertThat(version(first)).isEqualTo("20");
+            assertThat(first).contains("nan-feature");
+
+            for (int v = 21; v <= 35; v++) {
+                metrics.record(OpsServerTest.figures(v, 3.0 / v));
+            }
+            final Path screenshot = Path.of("target", "dashboard.png").toAbsolutePath();
+            final String second = dumpDom(chromium.get(), server, screenshot);
+            assertThat(points(second).values()).allSatisfy(n -> assertThat(n).isEqualTo(35));
+            assertThat(version(second)).isEqualTo("35");
+            assertThat(Files.size(screenshot)).isGreaterThan(10_000);
+        }
+    }
+
+    private String dumpDom(final Path chromium, final OpsServer server, final Path screenshot) throws Exception {
+        final List<String> command = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox",
+                "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1400,1000",
+                "--virtual-time-budget=4000"));
+        if (screenshot != null) {
+            Files.createDirectories(screenshot.getParent());
+            Files.deleteIfExists(screenshot);
+            final List<String> shot = new ArrayList<>(command);
+            shot.add("--screenshot=" + screenshot);
+            shot.add(server.uri().resolve("dashboard").toString());
+            ExternalTool.run(shot, 60);
+        }
+        command.add("--dump-dom");
+        command.add(server.uri().resolve("dashboard").toString());
+        return ExternalTool.run(command, 60);
+    }
+
+    private static Map<String, Integer> points(final String dom) {
+        final Map<String, Integer> points = new TreeMap<>();
+        final Matcher m = CANVAS.matcher(dom);
+        while (m.find()) {
+            points.put(m.group(1), Integer.parseInt(m.group(2)));
+        }
+        return points;
+    }
+
+    private static String version(final String dom) {
+        final Matcher m = VERSION.matcher(dom);
+        return m.find() ? m.group(1) : "";
+    }
+}

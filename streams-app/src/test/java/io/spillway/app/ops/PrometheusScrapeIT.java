@@ -1,0 +1,92 @@
+package io.spillway.app.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real Prometheus (Debian's package) scrapes the operations endpoint; the learner's figures come back. */
+class PrometheusScrapeIT {
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void prometheusScrapesTheLearnerMetrics() throws Exception {
+        final Optional<Path> prometheus = ExternalTool.find(List.of("prometheus"), List.of("/usr/bin"));
+        assumeTrue(prometheus.isPresent(), "Prometheus scrape test skipped: no prometheus on PATH (Debian package 'prometheus')");
+        try (OpsMetrics metrics = new OpsMetrics();
+             OpsServer server = OpsServer.start("127.0.0.1", 0, metrics, () -> true)) {
+            metrics.record(OpsServerTest.figures(7, 0.875));
+            final int port = freePort();
+            final Path config = dir.resolve("prometheus.yml");
+            Files.writeString(config, """
+                    global:
+                      scrape_interval: 1s
+                    scrape_configs:
+                      - job_name: spillway
+                        metrics_path: /metrics
+                        static_configs:
+                          - targets: ['127.0.0.1:%d']
+                    """.formatted(server.uri().getPort()));
+            final Process process = new ProcessBuilder(prometheus.get().toString(), "--config.file=" + config,
+                    "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            try {
+                final JsonNode loss = poll(port, "spillway_training_loss");
+                assertThat(loss.get("value").get(1).asDouble()).isEqualTo(0.875);
+                assertThat(loss.get("metric").get("job").asText()).isEqualTo("spillway");
+                final JsonNode version = poll(port, "spillway_model_version");
+                assertThat(version.get("value").get(1).asDouble()).isEqualTo(7);
+            } finally {
+                process.destroy();
+                process.waitFor();
+            }
+        }
+    }
+
+    private JsonNode poll(final int port, final String query) throws Exception {
+        final URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                + URLEncoder.encode(query, StandardCharsets.UTF_8));
+        final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            try {
+                final HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                last = r.body();
+                final JsonNode result = new ObjectMapper().readTree(r.body()).path("data").path("result");
+                if (result.isArray() && !result.isEmpty()) {
+                    return result.get(0);
+                }
+            } catch (final java.io.IOException notUpYet) {
+                last = notUpYet.toString();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("Prometheus never returned " + query + "; last answer: " + last + "; log: "
+                + Files.readString(dir.resolve("prometheus.log")));
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
