@@ -34,6 +34,24 @@ public interface Learner extends AutoCloseable {
     /** Backend, optimizer, model shape and schedule, for logs and metrics. */
     String describe();
 
+    /** Name of the compute backend in use, e.g. {@code cpu}. */
+    String backendName();
+
+    /** The optimizer and its key settings, e.g. {@code adam(lr=0.001)}. */
+    String optimizerDescription();
+
+    /** Steps rolled back since creation because a loss, gradient or update was not finite. */
+    long divergedSteps();
+
+    /**
+     * Writes everything needed to continue bit-identically after {@link #readState}: version, parameters,
+     * optimizer state, RNG and the carried per-key states. The format is versioned by the implementation.
+     */
+    void writeState(java.io.DataOutput out) throws java.io.IOException;
+
+    /** Restores state written by {@link #writeState} of a learner with the same configuration. */
+    void readState(java.io.DataInput in) throws java.io.IOException;
+
     /** Frees device and off-chip memory. */
     @Override
     void close();

@@ -27,9 +27,9 @@ public final class Learners {
     public static Learner create(final LearnerConfig config) {
         Objects.requireNonNull(config, "config");
         final String schedule = config.checkpointSchedule().toLowerCase(Locale.ROOT);
-        if (!schedule.equals("auto") && !schedule.equals("bptt")) {
-            throw new IllegalArgumentException("checkpoint schedule '" + config.checkpointSchedule()
-                    + "' is not available in this build; use auto or bptt");
+        if (!java.util.Set.of("auto", "bptt", "uniform", "remote", "double").contains(schedule)) {
+            throw new IllegalArgumentException("unknown checkpoint schedule '" + config.checkpointSchedule()
+                    + "': expected auto, bptt, uniform, remote or double");
         }
         final Optimizer optimizer = optimizer(config);
         final ArrayBackend backend = Backends.selectForLearner(config.backend());

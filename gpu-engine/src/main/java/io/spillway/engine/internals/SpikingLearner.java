@@ -9,7 +9,9 @@ import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import io.spillway.engine.backend.ArrayBackend;
-import io.spillway.engine.checkpoint.RecurrentModel;
+import io.spillway.engine.checkpoint.CheckpointExecutor;
+import io.spillway.engine.checkpoint.CheckpointPlanner;
+import io.spillway.engine.checkpoint.store.OffChipStores;
 import io.spillway.engine.memory.Allocation;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.memory.MemoryTier;
@@ -37,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Learner} of a multi-layer LIF spiking RNN ({@link LifWindow}) trained prequentially on batches
@@ -54,6 +58,7 @@ import java.util.Set;
  * the step reports {@code diverged}. Not thread-safe: confine to the trainer thread.
  */
 public final class SpikingLearner implements Learner {
+    private static final Logger LOG = LoggerFactory.getLogger(SpikingLearner.class);
     private static final int STATE_MAGIC = 0x5350574C; // "SPWL"
     private static final int STATE_FORMAT = 1;
     private static final int MAX_KEY_BYTES = 1 << 24;
@@ -79,6 +84,9 @@ public final class SpikingLearner implements Learner {
     private long neuronSteps;
     private long divergedSteps;
     private boolean closed;
+    private final CheckpointExecutor executor;
+    private String schedule = "none yet";
+    private long transfersAtStart;
 
     /**
      * @param backend owned by the learner from now on (closed by {@link #close()})
@@ -103,6 +111,8 @@ public final class SpikingLearner implements Learner {
         optimizer.initialise(params.size());
         this.optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
         this.carried = new CarriedStates(config.maxCarriedKeys());
+        this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null
+                ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()), true, true);
     }
 
     /** One chunk turned into window inputs, before anything is committed. */
@@ -125,9 +135,10 @@ public final class SpikingLearner implements Learner {
             }
         }
         final long base = version;
+        transfersAtStart = accountant.transferredBytes();
         if (active.isEmpty()) {
             commit(all, null, null);
-            return new TrainingStep(base, base, 0, 0, 0, List.of(), List.of(), false, "bptt", memoryReport());
+            return new TrainingStep(base, base, 0, 0, 0, List.of(), List.of(), false, schedule, memoryReport());
         }
         final WindowInputs inputs = windowInputs(active);
         final LifWindow window = new LifWindow(backend, params, inputs, grad);
@@ -166,40 +177,29 @@ public final class SpikingLearner implements Learner {
         }
         refreshOptimizerMemory();
         return new TrainingStep(base, version, inputs.targetCount(), lossSum, window.correct(), predictions, deltas,
-                diverged, "bptt", memoryReport());
+                diverged, schedule, memoryReport());
     }
 
     /**
-     * Full BPTT: a forward pass keeping every tape, then the reverse sweep over {@code t = T-1 .. 0}. Tapes
-     * and the live state are booked with the memory accountant. This is the one place a checkpoint
-     * schedule from the planner replaces: it only needs {@code model} and {@code initial}.
+     * Back-propagates the window under the schedule the planner picks for the remaining device budget
+     * (or the configured one), through the checkpoint executor. Sizes for planning are upper bounds: dense
+     * potentials plus spike lists at half of the neurons (tapes hold two spike lists); the accountant
+     * enforces the real bytes.
      *
      * @return the state after the last step, carried into the keys' next chunks
      */
     private LifState backpropagate(final LifWindow model, final LifState initial) {
         final int steps = model.inputs().steps();
-        final List<LifTape> tapes = new ArrayList<>(steps);
-        final List<Allocation> booked = new ArrayList<>(steps + 1);
-        try {
-            LifState s = initial;
-            for (int t = 0; t < steps; t++) {
-                final RecurrentModel.Taped<LifState, LifTape> taped = model.stepWithTape(s, t);
-                booked.add(accountant.allocate(MemoryTier.DEVICE, model.tapeBytes(taped.tape()), "bptt tape"));
-                tapes.add(taped.tape());
-                s = taped.state();
-            }
-            // the final state shares its potentials with the last tape; only its spikes are extra
-            booked.add(accountant.allocate(MemoryTier.DEVICE, model.stateBytes(s), "carried state"));
-            final RecurrentModel.Backward<LifTape> backward = model.beginBackward();
-            for (int t = steps - 1; t >= 0; t--) {
-                backward.step(tapes.get(t));
-                tapes.set(t, null);
-                booked.get(t).close();
-            }
-            return s;
-        } finally {
-            booked.forEach(Allocation::close);
+        final long dense = initial.bytes() - 4L * initial.spikeCount();
+        final long spikeBound = 4L * ((long) initial.batch() * initial.layers() * initial.hidden() + 1) / 2;
+        final long budget = accountant.budgetBytes(MemoryTier.DEVICE) - accountant.liveBytes(MemoryTier.DEVICE);
+        final CheckpointPlanner.Plan plan = CheckpointPlanner.plan(config.checkpointSchedule(), steps,
+                dense + spikeBound, dense + 2 * spikeBound, budget);
+        if (!plan.schedule().describe().equals(schedule)) {
+            LOG.info("Checkpoint schedule for windows of {} steps: {}", steps, plan.explanation());
         }
+        schedule = plan.schedule().describe();
+        return executor.run(model, initial, steps, plan.schedule()).finalState();
     }
 
     private void validate(final List<SequenceChunk> batch) {
@@ -381,8 +381,8 @@ public final class SpikingLearner implements Learner {
     }
 
     private MemoryReport memoryReport() {
-        return new MemoryReport(accountant.peakBytes(MemoryTier.DEVICE), accountant.liveBytes(MemoryTier.OFF_CHIP),
-                accountant.transferredBytes(), forwardSteps, trainedSteps, optimizer.stateBytes());
+        return new MemoryReport(accountant.peakBytes(MemoryTier.DEVICE), accountant.peakBytes(MemoryTier.OFF_CHIP),
+                accountant.transferredBytes() - transfersAtStart, forwardSteps, trainedSteps, optimizer.stateBytes());
     }
 
     @Override
@@ -437,7 +437,17 @@ public final class SpikingLearner implements Learner {
                 + settings.alpha() + ", gain=" + settings.gain() + ", beta=" + settings.beta() + ", theta2="
                  + settings.theta2() + ", adaptation=" + settings.adaptation() + ", params=" + params.size()
                 + ") backend=" + backend.deviceDescription()
-                + " optimizer=" + optimizer.describe() + " schedule=bptt";
+                + " optimizer=" + optimizer.describe() + " schedule=" + schedule + " (" + config.checkpointSchedule() + ")";
+    }
+
+    @Override
+    public String backendName() {
+        return backend.name();
+    }
+
+    @Override
+    public String optimizerDescription() {
+        return optimizer.describe();
     }
 
     /** Keys whose state is carried now. */
@@ -466,6 +476,7 @@ public final class SpikingLearner implements Learner {
     }
 
     /** Train calls rolled back as diverged. */
+    @Override
     public long divergedSteps() {
         return divergedSteps;
     }
@@ -480,6 +491,7 @@ public final class SpikingLearner implements Learner {
      * optimizer state and every carried key state with its pending event, in eviction order. Snapshots use it.
      * Cumulative metrics (forward steps, overflows) are not part of it.
      */
+    @Override
     public void writeState(final DataOutput out) throws IOException {
         checkOpen();
         out.writeInt(STATE_MAGIC);
@@ -530,6 +542,7 @@ public final class SpikingLearner implements Learner {
      * @throws IOException if the data is not such a state; this learner is then unchanged only if the
      *     header was rejected, so callers restore into a fresh learner
      */
+    @Override
     public void readState(final DataInput in) throws IOException {
         checkOpen();
         if (in.readInt() != STATE_MAGIC) {
@@ -609,6 +622,7 @@ public final class SpikingLearner implements Learner {
         if (!closed) {
             closed = true;
             carried.clear();
+            executor.close();
             optimizerMemory.close();
             parameterMemory.close();
             backend.close();

@@ -423,10 +423,11 @@ class SpikingLearnerTest {
     void factoryRejectsWhatThisBuildDoesNotHave() {
         assertThatThrownBy(() -> Learners.create(config().optimizer("mfac").build()))
                 .hasMessageContaining("optimizer 'mfac'");
-        assertThatThrownBy(() -> Learners.create(config().checkpointSchedule("double").build()))
-                .hasMessageContaining("schedule 'double'");
+        assertThatThrownBy(() -> Learners.create(config().checkpointSchedule("sometimes").build()))
+                .hasMessageContaining("schedule 'sometimes'");
         try (Learner l = Learners.create(config().optimizer("sgd").build())) {
-            assertThat(l.describe()).contains("hidden=48x2", "backend=cpu", "schedule=bptt");
+            l.train(new MotifSource(4, 2L).batch(8));
+            assertThat(l.describe()).contains("hidden=48x2", "backend=cpu", "schedule=bptt (auto)");
         }
     }
 
@@ -443,16 +444,34 @@ class SpikingLearnerTest {
             assertThat(l.accountant().liveBytes(io.spillway.engine.memory.MemoryTier.DEVICE))
                     .isEqualTo(weights + optimizer);
         }
-        final LearnerConfig tight = config().deviceMemoryBytes(300_000).build();
-        try (Learner l = Learners.create(tight)) {
+        // A window too long for BPTT in the budget is trained with checkpointing, to the same result.
+        final Map<String, float[]> reference;
+        try (Learner l = Learners.create(config().checkpointSchedule("bptt").build())) {
+            l.train(new MotifSource(4, 2L).batch(200));
+            reference = l.parameters();
+        }
+        try (Learner l = Learners.create(config().deviceMemoryBytes(300_000).build())) {
+            final TrainingStep step = l.train(new MotifSource(4, 2L).batch(200));
+            assertThat(step.schedule()).isNotEqualTo("bptt");
+            assertThat(step.memory().peakDeviceBytes()).isLessThanOrEqualTo(300_000);
+            assertThat(step.memory().recomputedSteps()).isPositive();
+            // Standard checkpointing keeps its checkpoints on the device; the remote schedules move bytes.
+            assertThat(step.memory().transferBytes() > 0).isEqualTo(!step.schedule().startsWith("uniform"));
+            for (final Map.Entry<String, float[]> e : l.parameters().entrySet()) {
+                assertThat(e.getValue()).as(e.getKey()).containsExactly(reference.get(e.getKey()));
+            }
+        }
+        // A budget nothing fits fails before training; nothing is committed and a fitting window trains.
+        final long base;
+        try (SpikingLearner probe = (SpikingLearner) Learners.create(config().build())) {
+            base = probe.accountant().liveBytes(io.spillway.engine.memory.MemoryTier.DEVICE);
+        }
+        try (Learner l = Learners.create(config().deviceMemoryBytes(base + 3_000).build())) {
             final MotifSource src = new MotifSource(4, 2L);
             assertThatThrownBy(() -> l.train(src.batch(200)))
-                    .isInstanceOf(io.spillway.engine.memory.MemoryBudgetExceededException.class);
-            // nothing was committed, every tape was released, and a window that fits still trains
+                    .isInstanceOf(io.spillway.engine.checkpoint.ScheduleDoesNotFitException.class)
+                    .hasMessageContaining("--device-memory");
             assertThat(l.version()).isZero();
-            final TrainingStep ok = l.train(src.batch(5));
-            assertThat(ok.version()).isEqualTo(1);
-            assertThat(ok.targets()).isEqualTo(4 * 4);
         }
     }
 }

@@ -1,70 +1,63 @@
 package io.spillway.app.topology;
 
-import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
 
 /**
- * Counts of what the topology did with its input, for reconciliation: every consumed record is either
- * dead-lettered, handed to the trainer in a chunk, or still buffered in an open chunk. Thread-safe.
- *
- * <p>Counts are per process since start; a task that is re-processed after a failure under exactly-once may
- * count records again.
+ * Counts that reconcile the pipeline: every input record is either dead-lettered or becomes an event
+ * that is buffered in an open chunk, queued for the trainer, or trained. Thread-safe.
  */
 public final class PipelineCounters {
     private final AtomicLong consumed = new AtomicLong();
-    private final AtomicLong handedOff = new AtomicLong();
-    private final AtomicLongArray deadLettered = new AtomicLongArray(DeadLetterReason.values().length);
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private final Map<String, AtomicLong> byReason = new ConcurrentHashMap<>();
+    private final Consumer<String> deadLetterListener;
 
-    /** Called once per input record. */
-    public void recordConsumed() {
+    /** @param deadLetterListener told the reason of each dead-lettered record (e.g. a metrics counter) */
+    public PipelineCounters(final Consumer<String> deadLetterListener) {
+        this.deadLetterListener = deadLetterListener;
+    }
+
+    public PipelineCounters() {
+        this(reason -> { });
+    }
+
+    void countConsumed() {
         consumed.incrementAndGet();
     }
 
-    /** Called once per dead-lettered record. */
-    public void recordDeadLettered(final DeadLetterReason reason) {
-        deadLettered.incrementAndGet(reason.ordinal());
+    void countAccepted() {
+        accepted.incrementAndGet();
     }
 
-    /** Called with the size of each chunk handed to the trainer. */
-    public void recordHandedOff(final int events) {
-        handedOff.addAndGet(events);
+    void countDeadLettered(final String reason) {
+        deadLettered.incrementAndGet();
+        byReason.computeIfAbsent(reason, r -> new AtomicLong()).incrementAndGet();
+        deadLetterListener.accept(reason);
     }
 
-    /** Input records seen. */
+    /** Input records read from the events topic. */
     public long consumed() {
         return consumed.get();
     }
 
-    /** Valid events handed to the trainer in chunks. */
-    public long handedOff() {
-        return handedOff.get();
+    /** Valid events accepted into a chunk. */
+    public long accepted() {
+        return accepted.get();
     }
 
-    /** Dead-lettered records, all reasons. */
+    /** Records sent to the dead-letter topic. */
     public long deadLettered() {
-        long sum = 0;
-        for (int i = 0; i < deadLettered.length(); i++) {
-            sum += deadLettered.get(i);
-        }
-        return sum;
+        return deadLettered.get();
     }
 
-    /** Dead-lettered records per reason (only reasons that occurred). */
-    public Map<DeadLetterReason, Long> deadLetteredByReason() {
-        final Map<DeadLetterReason, Long> out = new EnumMap<>(DeadLetterReason.class);
-        for (final DeadLetterReason r : DeadLetterReason.values()) {
-            final long n = deadLettered.get(r.ordinal());
-            if (n > 0) {
-                out.put(r, n);
-            }
-        }
+    public Map<String, Long> deadLetteredByReason() {
+        final Map<String, Long> out = new TreeMap<>();
+        byReason.forEach((k, v) -> out.put(k, v.get()));
         return out;
-    }
-
-    /** Valid events still waiting in open chunks: consumed minus dead-lettered minus handed off. */
-    public long buffered() {
-        return consumed() - deadLettered() - handedOff();
     }
 }

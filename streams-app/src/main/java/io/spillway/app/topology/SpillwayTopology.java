@@ -1,59 +1,49 @@
 package io.spillway.app.topology;
 
-import io.spillway.app.topology.internals.IngestProcessor;
-import java.util.Map;
-import java.util.Objects;
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Builds the Spillway topology: {@code events} (raw bytes) -> validate -> bad records to the dead-letter topic
- * (original key, value and headers, plus {@link DeadLetterHeaders}) -> per-key sequence assembly in two logged
- * key-value stores -> completed chunks to a {@link ChunkHandoff}.
- *
- * <p>A key's open chunk is handed over when it reaches {@link TopologySettings#chunkLength()} events, or when its
- * first event is older than {@link TopologySettings#maxWait()} (checked by wall-clock punctuation).
+ * Builds the app's topology: {@code events} (raw bytes) -> validate and chunk per key (persistent store
+ * with changelog) -> trainer queue; bad records -> {@code events-dlq} with the reason in headers.
+ * Records are read as bytes so that even undecodable ones reach the dead-letter topic intact.
  */
 public final class SpillwayTopology {
-    /** Name of the store with per-key bookkeeping (last timestamp, open chunk size). */
-    public static final String META_STORE = "spillway-open-chunk-meta";
-    /** Name of the store with the buffered events of open chunks. */
-    public static final String EVENT_STORE = "spillway-open-chunk-events";
-    private static final String SOURCE = "events-source";
-    private static final String INGEST = "ingest";
-    private static final String DLQ_SINK = "dlq-sink";
+    public static final String SOURCE = "events-source";
+    public static final String CHUNKER = "validate-and-chunk";
+    public static final String DLQ_SINK = "events-dlq-sink";
+    public static final String STORE = "open-chunks";
 
     private SpillwayTopology() {
     }
 
     /**
-     * @param topics topic names; not null
-     * @param settings validation and chunking settings; not null
-     * @param serdeConfig configuration of the Avro deserializer ({@code schema.registry.url}, ...); not null
-     * @param handoff receives completed chunks on the stream threads; not null
-     * @param counters updated as records are consumed, dead-lettered and handed off; not null
-     * @return a new topology
+     * @param deserializers makes one configured Event deserializer per stream task
+     * @param chunkLength events per chunk handed to the trainer
+     * @param maxWait a chunk open longer than this is handed over even if short (slow keys still train)
      */
-    public static Topology build(final TopicNames topics, final TopologySettings settings,
-                                 final Map<String, ?> serdeConfig, final ChunkHandoff handoff,
-                                 final PipelineCounters counters) {
-        Objects.requireNonNull(topics, "topics");
-        Objects.requireNonNull(settings, "settings");
-        Objects.requireNonNull(serdeConfig, "serdeConfig");
-        Objects.requireNonNull(handoff, "handoff");
-        Objects.requireNonNull(counters, "counters");
-        final Map<String, ?> serde = Map.copyOf(serdeConfig);
+    public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
+                                 final EventLimits limits, final ChunkQueue queue, final PipelineCounters counters,
+                                 final int chunkLength, final Duration maxWait) {
+        if (chunkLength <= 0) {
+            throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
+        }
+        final EventValidator validator = new EventValidator(limits);
         final Topology topology = new Topology();
-        topology.addSource(SOURCE, Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), topics.events());
-        topology.addProcessor(INGEST, () -> new IngestProcessor(settings, serde, handoff, counters, META_STORE,
-                EVENT_STORE, DLQ_SINK), SOURCE);
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(META_STORE),
-                Serdes.String(), Serdes.ByteArray()), INGEST);
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EVENT_STORE),
-                Serdes.String(), Serdes.ByteArray()), INGEST);
-        topology.addSink(DLQ_SINK, topics.deadLetters(), Serdes.ByteArray().serializer(),
-                Serdes.ByteArray().serializer(), INGEST);
+        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
+        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, DLQ_SINK, deserializers.get(), validator,
+                queue, counters, chunkLength, maxWait), SOURCE);
+        // Cached: the open chunk of a key is rewritten per event; the cache sends only the latest to the changelog.
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
+        topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         return topology;
     }
 }

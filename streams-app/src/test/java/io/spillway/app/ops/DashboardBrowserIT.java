@@ -12,12 +12,14 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.spillway.app.it.RunningApp;
+import io.spillway.app.it.TestApps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The live dashboard in a real headless Chromium: the page loads, every chart has data, and the charts
- * and the model version move as new training steps arrive. Leaves a screenshot at
+ * The live dashboard in a real headless Chromium while the app trains on a real broker: the page loads,
+ * every chart has data, and the charts and the model version move as training goes on. Leaves a screenshot at
  * {@code streams-app/target/dashboard.png}.
  */
 class DashboardBrowserIT {
@@ -27,36 +29,40 @@ class DashboardBrowserIT {
     @TempDir
     Path profile;
 
+    @TempDir
+    Path app;
+
     @Test
     void chartsHaveDataAndFollowTraining() throws Exception {
         final Optional<Path> chromium = ExternalTool.find(List.of("chromium", "chromium-browser", "google-chrome"),
                 List.of("/usr/bin", "/snap/bin"));
         assumeTrue(chromium.isPresent(), "dashboard browser test skipped: no chromium on PATH (Debian package 'chromium')");
-        try (OpsMetrics metrics = new OpsMetrics();
-             OpsServer server = OpsServer.start("127.0.0.1", 0, metrics, () -> true)) {
-            for (int v = 1; v <= 20; v++) {
-                metrics.record(OpsServerTest.figures(v, 3.0 / v));
-            }
-            metrics.deadLettered("nan-feature");
-            final String first = dumpDom(chromium.get(), server, null);
+        try (RunningApp running = RunningApp.start(app, 2_000)) {
+            final java.net.URI uri = running.app().opsUri();
+            TestApps.await("a few training steps", java.time.Duration.ofSeconds(60),
+                    () -> running.app().trainer().steps() >= 5);
+            final String first = dumpDom(chromium.get(), uri, null);
             final Map<String, Integer> before = points(first);
             assertThat(before).containsOnlyKeys("chart-loss", "chart-accuracy", "chart-throughput", "chart-memory");
-            assertThat(before.values()).allSatisfy(n -> assertThat(n).isEqualTo(20));
-            assertThat(version(first)).isEqualTo("20");
-            assertThat(first).contains("nan-feature");
+            assertThat(before.values()).allSatisfy(n -> assertThat(n).isPositive());
+            final long firstVersion = Long.parseLong(version(first));
+            assertThat(firstVersion).isPositive();
 
-            for (int v = 21; v <= 35; v++) {
-                metrics.record(OpsServerTest.figures(v, 3.0 / v));
-            }
+            final long target = running.app().learner().version() + 10;
+            TestApps.await("more training", java.time.Duration.ofSeconds(60),
+                    () -> running.app().learner().version() >= target);
             final Path screenshot = Path.of("target", "dashboard.png").toAbsolutePath();
-            final String second = dumpDom(chromium.get(), server, screenshot);
-            assertThat(points(second).values()).allSatisfy(n -> assertThat(n).isEqualTo(35));
-            assertThat(version(second)).isEqualTo("35");
+            final String second = dumpDom(chromium.get(), uri, screenshot);
+            final Map<String, Integer> after = points(second);
+            for (final String chart : before.keySet()) {
+                assertThat(after.get(chart)).as(chart + " must gain points while training").isGreaterThan(before.get(chart));
+            }
+            assertThat(Long.parseLong(version(second))).isGreaterThan(firstVersion);
             assertThat(Files.size(screenshot)).isGreaterThan(10_000);
         }
     }
 
-    private String dumpDom(final Path chromium, final OpsServer server, final Path screenshot) throws Exception {
+    private String dumpDom(final Path chromium, final java.net.URI server, final Path screenshot) throws Exception {
         final List<String> command = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox",
                 "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1400,1000",
                 "--virtual-time-budget=4000"));
@@ -65,11 +71,11 @@ class DashboardBrowserIT {
             Files.deleteIfExists(screenshot);
             final List<String> shot = new ArrayList<>(command);
             shot.add("--screenshot=" + screenshot);
-            shot.add(server.uri().resolve("dashboard").toString());
+            shot.add(server.resolve("dashboard").toString());
             ExternalTool.run(shot, 60);
         }
         command.add("--dump-dom");
-        command.add(server.uri().resolve("dashboard").toString());
+        command.add(server.resolve("dashboard").toString());
         return ExternalTool.run(command, 60);
     }
 

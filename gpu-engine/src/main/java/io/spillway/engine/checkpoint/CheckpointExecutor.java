@@ -1,0 +1,352 @@
+package io.spillway.engine.checkpoint;
+
+import io.spillway.engine.checkpoint.store.OffChipStore;
+import io.spillway.engine.checkpoint.store.OffChipStores;
+import io.spillway.engine.memory.Allocation;
+import io.spillway.engine.memory.MemoryAccountant;
+import io.spillway.engine.memory.MemoryTier;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Runs one window of a {@link RecurrentModel} forward and backward under a {@link Schedule}: full BPTT,
+ * standard (uniform local) checkpointing, remote checkpointing, or double checkpointing (spec §2.8). All
+ * schedules drive the model through the same three functions in the same order per step, so their
+ * gradients are bitwise equal. Every live local state and tape is booked with the {@link MemoryAccountant}
+ * (so a schedule that does not fit fails with {@code MemoryBudgetExceededException}); off-chip records go
+ * through an {@link OffChipStore}, and the previous remote checkpoint is prefetched on a background thread
+ * while the current segment is recomputed.
+ *
+ * <p>Threading: one window at a time; the prefetch thread is internal. Close to stop it.
+ */
+public final class CheckpointExecutor implements AutoCloseable {
+    private final MemoryAccountant accountant;
+    private final OffChipStores stores;
+    private final boolean tailReuse;
+    private final ExecutorService prefetcher;
+
+    /**
+     * @param tailReuse record the tapes of the last (sub-)segment when it is first computed (saves its
+     *     recomputation; spec §2.2 and §2.5)
+     * @param prefetch read the previous remote checkpoint on a background thread while computing
+     */
+    public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final boolean tailReuse,
+                              final boolean prefetch) {
+        this.accountant = Objects.requireNonNull(accountant, "accountant");
+        this.stores = Objects.requireNonNull(stores, "stores");
+        this.tailReuse = tailReuse;
+        this.prefetcher = prefetch ? Executors.newSingleThreadExecutor(r -> {
+            final Thread t = new Thread(r, "spillway-checkpoint-prefetch");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+    }
+
+    /** The final state (carried into the next window) and what the window cost. */
+    public record Result<S>(S finalState, CheckpointStats stats) {
+    }
+
+    /** Trains one window of {@code steps} from {@code initial}; the model accumulates the gradients. */
+    public <S, T> Result<S> run(final RecurrentModel<S, T> model, final S initial, final int steps,
+                                final Schedule schedule) {
+        if (steps <= 0) {
+            throw new IllegalArgumentException("a window needs at least one step: " + steps);
+        }
+        accountant.resetPeaks();
+        final Window<S, T> w = new Window<>(model, steps);
+        try {
+            final S end = switch (schedule) {
+                case Schedule.Bptt b -> w.bptt(initial);
+                case Schedule.Uniform u -> w.uniform(initial, u.interval());
+                case Schedule.Remote r -> w.remote(initial, r.interval());
+                case Schedule.DoubleCheckpoint d -> w.doubleCheckpoint(initial, d.remoteInterval(), d.localInterval());
+            };
+            return new Result<>(end, w.stats());
+        } finally {
+            w.release();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (prefetcher != null) {
+            prefetcher.shutdownNow();
+        }
+    }
+
+    /** The state of one window's run: counters, bookings and the backward sweep. */
+    private final class Window<S, T> {
+        private final RecurrentModel<S, T> model;
+        private final int steps;
+        private final List<Allocation> remoteReservation = new ArrayList<>();
+        /** Bookings of live local states and tapes, released on return or failure. */
+        private final java.util.Set<Allocation> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        private RecurrentModel.Backward<T> backward;
+        private long forward;
+        private long backwardSteps;
+        private long writes;
+        private long reads;
+        private long bytesWritten;
+        private long bytesRead;
+        private int liveSlots;
+        private int peakSlots;
+        private OffChipStore store;
+
+        Window(final RecurrentModel<S, T> model, final int steps) {
+            this.model = model;
+            this.steps = steps;
+        }
+
+        S bptt(final S initial) {
+            final Deque<Booked<T>> tapes = new ArrayDeque<>();
+            S s = initial;
+            for (int t = 0; t < steps; t++) {
+                final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
+                tapes.push(tape(taped.tape()));
+                s = taped.state();
+            }
+            backward = model.beginBackward();
+            drain(tapes);
+            return s;
+        }
+
+        S uniform(final S initial, final int interval) {
+            final List<Booked<S>> checkpoints = new ArrayList<>();
+            final Deque<Booked<T>> tail = new ArrayDeque<>();
+            final int tailStart = lastStart(steps, interval);
+            S s = initial;
+            for (int t = 0; t < steps; t++) {
+                if (t % interval == 0 && !(tailReuse && t == tailStart)) {
+                    checkpoints.add(checkpoint(s));
+                }
+                if (tailReuse && t >= tailStart) {
+                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
+                    tail.push(tape(taped.tape()));
+                    s = taped.state();
+                } else {
+                    s = step(s, t, true);
+                }
+            }
+            backward = model.beginBackward();
+            if (tailReuse) {
+                drain(tail);
+            }
+            for (int k = checkpoints.size() - 1; k >= 0; k--) {
+                final int a = k * interval;
+                recomputeAndBackprop(checkpoints.get(k).value(), a, Math.min(a + interval, steps));
+                release(checkpoints.remove(k));
+            }
+            return s;
+        }
+
+        S remote(final S initial, final int interval) {
+            openStore(Schedule.ceilDiv(steps, interval));
+            final Deque<Booked<T>> tail = new ArrayDeque<>();
+            final int tailStart = lastStart(steps, interval);
+            final int segments = Schedule.ceilDiv(steps, interval);
+            S s = initial;
+            for (int t = 0; t < steps; t++) {
+                if (t % interval == 0) {
+                    write(t / interval, s); // the tail's too, so a restart could resume from it
+                }
+                if (tailReuse && t >= tailStart) {
+                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
+                    tail.push(tape(taped.tape()));
+                    s = taped.state();
+                } else {
+                    s = step(s, t, true);
+                }
+            }
+            backward = model.beginBackward();
+            if (tailReuse) {
+                drain(tail);
+            }
+            final int last = tailReuse ? segments - 2 : segments - 1;
+            Future<S> next = last >= 0 ? fetch(last) : null;
+            for (int j = last; j >= 0; j--) {
+                final S start = await(next);
+                next = j > 0 ? fetch(j - 1) : null;
+                final Booked<S> staged = checkpoint(start);
+                final int a = j * interval;
+                recomputeAndBackprop(start, a, Math.min(a + interval, steps));
+                release(staged);
+            }
+            return s;
+        }
+
+        S doubleCheckpoint(final S initial, final int cr, final int cl) {
+            final int segments = Schedule.ceilDiv(steps, cr);
+            openStore(segments);
+            S s = initial;
+            for (int t = 0; t < steps; t++) {
+                if (t % cr == 0) {
+                    write(t / cr, s);
+                }
+                s = step(s, t, true);
+            }
+            backward = model.beginBackward();
+            Future<S> next = fetch(segments - 1);
+            for (int j = segments - 1; j >= 0; j--) {
+                final S start = await(next);
+                next = j > 0 ? fetch(j - 1) : null;
+                final int a = j * cr;
+                final int b = Math.min(a + cr, steps);
+                final int lastSub = a + lastStart(b - a, cl);
+                // Pass 2: rebuild this segment's local checkpoints (and, with tail reuse, its last tapes).
+                final List<Booked<S>> local = new ArrayList<>();
+                final Deque<Booked<T>> tail = new ArrayDeque<>();
+                S u = start;
+                for (int t = a; t < b; t++) {
+                    if ((t - a) % cl == 0 && !(tailReuse && t == lastSub)) {
+                        local.add(checkpoint(u));
+                    }
+                    if (tailReuse && t >= lastSub) {
+                        final RecurrentModel.Taped<S, T> taped = stepWithTape(u, t);
+                        tail.push(tape(taped.tape()));
+                        u = taped.state();
+                    } else {
+                        u = step(u, t, false);
+                    }
+                }
+                drain(tail);
+                // Pass 3: each remaining sub-segment, last first, recomputed with tapes.
+                for (int k = local.size() - 1; k >= 0; k--) {
+                    final int c = a + k * cl;
+                    recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
+                    release(local.remove(k));
+                }
+            }
+            return s;
+        }
+
+        private void recomputeAndBackprop(final S from, final int a, final int b) {
+            final Deque<Booked<T>> tapes = new ArrayDeque<>();
+            S u = from;
+            for (int t = a; t < b; t++) {
+                final RecurrentModel.Taped<S, T> taped = stepWithTape(u, t);
+                tapes.push(tape(taped.tape()));
+                u = taped.state();
+            }
+            drain(tapes);
+        }
+
+        /** Back-propagates the tapes, newest first, and frees each as soon as it is used. */
+        private void drain(final Deque<Booked<T>> tapes) {
+            while (!tapes.isEmpty()) {
+                final Booked<T> tape = tapes.pop();
+                backward.step(tape.value());
+                backwardSteps++;
+                release(tape);
+            }
+        }
+
+        private S step(final S s, final int t, final boolean record) {
+            forward++;
+            return model.step(s, t, record);
+        }
+
+        private RecurrentModel.Taped<S, T> stepWithTape(final S s, final int t) {
+            forward++;
+            return model.stepWithTape(s, t);
+        }
+
+        private Booked<T> tape(final T tape) {
+            return book(tape, model.tapeBytes(tape), "tape");
+        }
+
+        private Booked<S> checkpoint(final S state) {
+            return book(state, model.stateBytes(state), "local checkpoint");
+        }
+
+        private <V> Booked<V> book(final V value, final long bytes, final String purpose) {
+            final Allocation a = accountant.allocate(MemoryTier.DEVICE, bytes, purpose);
+            live.add(a);
+            liveSlots++;
+            peakSlots = Math.max(peakSlots, liveSlots);
+            return new Booked<>(value, a);
+        }
+
+        private void release(final Booked<?> booked) {
+            booked.allocation().close();
+            live.remove(booked.allocation());
+            liveSlots--;
+        }
+
+        private void openStore(final int records) {
+            final int recordBytes = model.codec().maxEncodedBytes();
+            store = stores.create(records, recordBytes);
+            remoteReservation.add(accountant.allocate(MemoryTier.OFF_CHIP, store.reservedBytes(), "remote checkpoints"));
+        }
+
+        private void write(final int slot, final S state) {
+            final ByteBuffer record = ByteBuffer.allocate(model.codec().maxEncodedBytes());
+            model.codec().encode(state, record);
+            record.flip();
+            final int n = record.remaining();
+            store.write(slot, record);
+            writes++;
+            bytesWritten += n;
+            accountant.recordTransfer(n);
+        }
+
+        private Future<S> fetch(final int slot) {
+            if (prefetcher == null) {
+                return java.util.concurrent.CompletableFuture.completedFuture(readNow(slot));
+            }
+            return prefetcher.submit(() -> readNow(slot));
+        }
+
+        private S readNow(final int slot) {
+            final ByteBuffer record = store.read(slot);
+            final int n = record.remaining();
+            final S state = model.codec().decode(record);
+            synchronized (this) {
+                reads++;
+                bytesRead += n;
+            }
+            accountant.recordTransfer(n);
+            return state;
+        }
+
+        private S await(final Future<S> future) {
+            try {
+                return future.get();
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading a checkpoint", e);
+            } catch (final ExecutionException e) {
+                throw new IllegalStateException("reading a checkpoint failed: " + e.getCause(), e.getCause());
+            }
+        }
+
+        synchronized CheckpointStats stats() {
+            return new CheckpointStats(steps, forward, backwardSteps, writes, reads, bytesWritten, bytesRead, peakSlots,
+                    accountant.peakBytes(MemoryTier.DEVICE));
+        }
+
+        void release() {
+            live.forEach(Allocation::close);
+            live.clear();
+            remoteReservation.forEach(Allocation::close);
+            if (store != null) {
+                store.close();
+            }
+        }
+    }
+
+    /** First step of the last of the segments of {@code interval} steps covering {@code steps}. */
+    private static int lastStart(final int steps, final int interval) {
+        return steps - Schedule.lastLength(steps, interval);
+    }
+
+    private record Booked<V>(V value, Allocation allocation) {
+    }
+}

@@ -1,0 +1,58 @@
+package io.spillway.app;
+
+import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.TrainerSettings;
+import io.spillway.engine.LearnerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a {@link SpillwayApp} needs. Immutable.
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param schemaRegistryUrl Confluent-compatible registry URL ({@code mock://} only in tests)
+ * @param applicationId Kafka Streams application id: instances with the same id split the partitions
+ * @param stateDir Kafka Streams state directory
+ * @param topics topic names
+ * @param partitions partitions of topics the app creates when missing
+ * @param replicationFactor replication factor of created topics ({@code -1}: the broker's default)
+ * @param chunkLength events per chunk handed to the trainer
+ * @param maxChunkWait a shorter chunk is handed over after this long
+ * @param queueCapacity chunks the trainer queue holds before the stream threads wait
+ * @param processingGuarantee {@code exactly_once_v2} (default) or {@code at_least_once}
+ * @param learner the model and its training settings
+ * @param trainer batching and publishing settings
+ * @param limits what a valid event looks like
+ * @param opsHost interface of the operations endpoint
+ * @param opsPort port of the operations endpoint; 0 picks a free one, -1 disables it
+ * @param kafkaOverrides extra Kafka client/Streams settings (security, tuning), applied last
+ * @param registryOverrides extra registry client settings (e.g. basic auth)
+ */
+public record AppConfig(String bootstrapServers, String schemaRegistryUrl, String applicationId, Path stateDir,
+                        Topics topics, int partitions, short replicationFactor, int chunkLength, Duration maxChunkWait,
+                        int queueCapacity, String processingGuarantee, LearnerConfig learner, TrainerSettings trainer,
+                        EventLimits limits, String opsHost, int opsPort, Map<String, Object> kafkaOverrides,
+                        Map<String, Object> registryOverrides) {
+    public AppConfig {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(schemaRegistryUrl, "schemaRegistryUrl");
+        Objects.requireNonNull(applicationId, "applicationId");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(learner, "learner");
+        Objects.requireNonNull(trainer, "trainer");
+        Objects.requireNonNull(limits, "limits");
+        kafkaOverrides = Map.copyOf(kafkaOverrides);
+        registryOverrides = Map.copyOf(registryOverrides);
+        if (partitions <= 0 || chunkLength <= 0 || queueCapacity <= 0) {
+            throw new IllegalArgumentException("partitions, chunk length and queue capacity must be > 0");
+        }
+        if (!processingGuarantee.equals("exactly_once_v2") && !processingGuarantee.equals("at_least_once")) {
+            throw new IllegalArgumentException("processing guarantee must be exactly_once_v2 or at_least_once: "
+                    + processingGuarantee);
+        }
+    }
+}

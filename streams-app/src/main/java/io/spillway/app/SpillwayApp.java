@@ -1,0 +1,199 @@
+package io.spillway.app;
+
+import io.spillway.app.ops.OpsMetrics;
+import io.spillway.app.ops.OpsServer;
+import io.spillway.app.topology.ChunkQueue;
+import io.spillway.app.topology.PipelineCounters;
+import io.spillway.app.topology.SpillwayTopology;
+import io.spillway.app.trainer.KafkaTrainingSink;
+import io.spillway.app.trainer.TrainerLoop;
+import io.spillway.engine.Learner;
+import io.spillway.engine.Learners;
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running application: the Kafka Streams topology feeding the trainer thread, the producer that
+ * publishes what it learns, and the operations endpoint. Start with {@link #start}; {@link #close()} stops
+ * consuming, lets the trainer finish the queued chunks, flushes and frees everything.
+ */
+public final class SpillwayApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SpillwayApp.class);
+
+    private final AppConfig config;
+    private final OpsMetrics ops;
+    private final OpsServer opsServer;
+    private final PipelineCounters counters;
+    private final ChunkQueue queue;
+    private final Learner learner;
+    private final KafkaTrainingSink sink;
+    private final TrainerLoop trainer;
+    private final Thread trainerThread;
+    private final KafkaStreams streams;
+
+    private SpillwayApp(final AppConfig config) throws IOException {
+        this.config = config;
+        this.ops = new OpsMetrics();
+        this.counters = new PipelineCounters(ops::deadLettered);
+        this.queue = new ChunkQueue(config.queueCapacity());
+        createTopics();
+        this.learner = Learners.create(config.learner());
+        LOG.info("Learner: {}", learner.describe());
+        final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
+        serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
+        this.sink = new KafkaTrainingSink(clientConfig(), serde);
+        final Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.replicationFactor());
+        props.put("processing.exception.handler.global.enabled", true);
+        props.putAll(config.kafkaOverrides());
+        this.streams = new KafkaStreams(SpillwayTopology.build(config.topics(), () -> {
+            final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
+            d.configure(serde, false);
+            return d;
+        }, config.limits(), queue, counters, config.chunkLength(), config.maxChunkWait()), props);
+        ops.bindKafkaStreams(streams);
+        this.trainer = new TrainerLoop(learner, queue, sink, config.topics(), config.trainer(), ops::record,
+                this::consumerLag, counters::deadLettered);
+        this.trainerThread = new Thread(trainer, "spillway-trainer");
+        this.opsServer = config.opsPort() < 0 ? null : OpsServer.start(config.opsHost(), config.opsPort(), ops,
+                () -> streams.state() == KafkaStreams.State.RUNNING && trainerThread.isAlive());
+    }
+
+    /** Creates missing topics, builds everything and starts consuming. */
+    public static SpillwayApp start(final AppConfig config) throws IOException {
+        final SpillwayApp app = new SpillwayApp(config);
+        app.trainerThread.start();
+        app.streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("Stream thread failed: {}", e.toString(), e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                    .SHUTDOWN_CLIENT;
+        });
+        app.streams.start();
+        LOG.info("Spillway started: application {} reading '{}' on {}", config.applicationId(),
+                config.topics().events(), config.bootstrapServers());
+        return app;
+    }
+
+    private Map<String, Object> clientConfig() {
+        final Map<String, Object> client = new HashMap<>(config.kafkaOverrides());
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        return client;
+    }
+
+    private void createTopics() throws IOException {
+        try (Admin admin = Admin.create(clientConfig())) {
+            final Set<String> existing = admin.listTopics().names().get();
+            final List<NewTopic> missing = new ArrayList<>();
+            for (final String topic : config.topics().all()) {
+                if (!existing.contains(topic)) {
+                    final NewTopic t = new NewTopic(topic, java.util.Optional.of(config.partitions()),
+                            config.replicationFactor() < 0 ? java.util.Optional.empty()
+                                    : java.util.Optional.of(config.replicationFactor()));
+                    if (topic.equals(config.topics().snapshots())) {
+                        t.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                    }
+                    missing.add(t);
+                }
+            }
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get();
+                LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+            }
+        } catch (final ExecutionException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw new IOException("could not create topics on " + config.bootstrapServers() + ": "
+                        + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while creating topics", e);
+        }
+    }
+
+    /** Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. */
+    public long consumerLag() {
+        long lag = -1;
+        for (final Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
+            final MetricName name = e.getKey();
+            if (name.name().equals("records-lag") && config.topics().events().equals(name.tags().get("topic"))) {
+                final Object value = e.getValue().metricValue();
+                if (value instanceof Double d && !d.isNaN()) {
+                    lag = Math.max(lag, 0) + d.longValue();
+                }
+            }
+        }
+        return lag;
+    }
+
+    public PipelineCounters counters() {
+        return counters;
+    }
+
+    public TrainerLoop trainer() {
+        return trainer;
+    }
+
+    public ChunkQueue queue() {
+        return queue;
+    }
+
+    public OpsMetrics ops() {
+        return ops;
+    }
+
+    /** The operations endpoint's base URI, or null when disabled. */
+    public java.net.URI opsUri() {
+        return opsServer == null ? null : opsServer.uri();
+    }
+
+    public KafkaStreams.State streamsState() {
+        return streams.state();
+    }
+
+    public Learner learner() {
+        return learner;
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        trainer.stop();
+        try {
+            trainerThread.join(Duration.ofSeconds(60));
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sink.close();
+        learner.close();
+        if (opsServer != null) {
+            opsServer.close();
+        }
+        ops.close();
+        LOG.info("Spillway stopped: {} records consumed, {} trained, {} dead-lettered", counters.consumed(),
+                trainer.eventsTrained(), counters.deadLettered());
+    }
+}

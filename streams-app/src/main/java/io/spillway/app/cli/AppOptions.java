@@ -1,0 +1,143 @@
+package io.spillway.app.cli;
+
+import io.spillway.app.AppConfig;
+import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.TrainerSettings;
+import io.spillway.engine.LearnerConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import picocli.CommandLine.Option;
+
+/** Options shared by the commands that train: the model, the pipeline and the Kafka settings. */
+final class AppOptions {
+    @Option(names = "--application-id", defaultValue = "spillway",
+            description = "Kafka Streams application id; instances with the same id share the work (default: ${DEFAULT-VALUE}).")
+    String applicationId;
+
+    @Option(names = "--model-id", defaultValue = "spillway-model", description = "Model name in deltas, snapshots and metrics (default: ${DEFAULT-VALUE}).")
+    String modelId;
+
+    @Option(names = "--instance-id", description = "This instance's name (default: host name and process id).")
+    String instanceId;
+
+    @Option(names = "--state-dir", description = "Kafka Streams state directory (default: a folder under the system temp dir).")
+    Path stateDir;
+
+    @Option(names = "--events-topic", defaultValue = "events", description = "Input topic (default: ${DEFAULT-VALUE}).")
+    String eventsTopic;
+
+    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of topics created when missing (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--replication-factor", defaultValue = "-1", description = "Replication factor of created topics; -1 = broker default.")
+    short replicationFactor;
+
+    @Option(names = "--processing-guarantee", defaultValue = "exactly_once_v2",
+            description = "exactly_once_v2 or at_least_once (default: ${DEFAULT-VALUE}).")
+    String processingGuarantee;
+
+    @Option(names = "--vocabulary", defaultValue = "16", description = "Number of event types (default: ${DEFAULT-VALUE}).")
+    int vocabulary;
+
+    @Option(names = "--features", defaultValue = "16", description = "Dimension of the sparse event features (default: ${DEFAULT-VALUE}).")
+    int features;
+
+    @Option(names = "--hidden-size", defaultValue = "128", description = "Neurons per recurrent layer (default: ${DEFAULT-VALUE}).")
+    int hiddenSize;
+
+    @Option(names = "--layers", defaultValue = "1", description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--optimizer", defaultValue = "adam", description = "Optimizer (default: ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--learning-rate", defaultValue = "0.003", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    float learningRate;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--device-memory", defaultValue = "512MiB", converter = ByteSize.class,
+            description = "Device memory budget of the learner, e.g. 512MiB (default: ${DEFAULT-VALUE}).")
+    long deviceMemory;
+
+    @Option(names = "--checkpoint-schedule", defaultValue = "auto",
+            description = "auto, bptt, uniform, remote or double (default: ${DEFAULT-VALUE}).")
+    String checkpointSchedule;
+
+    @Option(names = "--chunk-length", defaultValue = "64", description = "Events per chunk handed to the trainer (default: ${DEFAULT-VALUE}).")
+    int chunkLength;
+
+    @Option(names = "--max-chunk-wait", defaultValue = "PT2S",
+            description = "A shorter chunk is trained after this long, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration maxChunkWait;
+
+    @Option(names = "--batch-keys", defaultValue = "16", description = "Chunks of distinct keys per training step (default: ${DEFAULT-VALUE}).")
+    int batchKeys;
+
+    @Option(names = "--snapshot-every", defaultValue = "200", description = "Publish a snapshot every N model versions; 0 = never (default: ${DEFAULT-VALUE}).")
+    int snapshotEvery;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the model's initialisation (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--ops-host", defaultValue = "127.0.0.1", description = "Interface of the metrics/dashboard endpoint (default: ${DEFAULT-VALUE}).")
+    String opsHost;
+
+    @Option(names = "--ops-port", defaultValue = "9404", description = "Port of the metrics/dashboard endpoint; 0 = any free, -1 = off (default: ${DEFAULT-VALUE}).")
+    int opsPort;
+
+    @Option(names = "--config", description = "Properties file of extra Kafka client/Streams settings (e.g. security.protocol, sasl.*, ssl.*); "
+            + "keys starting with 'schema.registry.' or 'basic.auth.' go to the registry client.")
+    Path configFile;
+
+    AppConfig toConfig(final String bootstrapServers, final String registryUrl) {
+        final Map<String, Object> kafka = new HashMap<>();
+        final Map<String, Object> registry = new HashMap<>();
+        if (configFile != null) {
+            final Properties p = new Properties();
+            try (InputStream in = Files.newInputStream(configFile)) {
+                p.load(in);
+            } catch (final IOException e) {
+                throw new UncheckedIOException("cannot read --config " + configFile + ": " + e.getMessage(), e);
+            }
+            for (final String key : p.stringPropertyNames()) {
+                if (key.startsWith("schema.registry.") || key.startsWith("basic.auth.")) {
+                    registry.put(key, p.getProperty(key));
+                } else {
+                    kafka.put(key, p.getProperty(key));
+                }
+            }
+        }
+        final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(features)
+                .hiddenSize(hiddenSize).layers(layers).optimizer(optimizer).learningRate(learningRate).backend(backend)
+                .deviceMemoryBytes(deviceMemory).checkpointSchedule(checkpointSchedule).seed(seed).build();
+        final Topics defaults = Topics.defaults();
+        final Topics topics = new Topics(eventsTopic, defaults.deadLetters(), defaults.deltas(), defaults.snapshots(),
+                defaults.metrics(), defaults.predictions());
+        final String instance = instanceId != null ? instanceId : hostName() + "-" + ProcessHandle.current().pid();
+        final Path state = stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "spillway-state");
+        final TrainerSettings trainer = new TrainerSettings(modelId, instance, batchKeys, snapshotEvery, 100_000,
+                512 * 1024);
+        return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
+                chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
+                new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry);
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (final IOException e) {
+            return "spillway";
+        }
+    }
+}

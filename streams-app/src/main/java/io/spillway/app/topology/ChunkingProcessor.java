@@ -1,0 +1,185 @@
+package io.spillway.app.topology;
+
+import io.spillway.engine.SparseEvent;
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.serde.SerdeException;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Validates each raw input record and appends valid events to its key's open chunk (a state store with a
+ * changelog); a chunk of {@code chunkLength} events, or one left open longer than {@code maxWait}, goes to
+ * the trainer's {@link ChunkQueue}. Anything that cannot be trained is forwarded, with its original key and
+ * value bytes, to the dead-letter sink, with the reason and its source topic/partition/offset in headers.
+ * Nothing is dropped silently.
+ */
+final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkingProcessor.class);
+
+    private final String storeName;
+    private final String dlqSink;
+    private final SpecificAvroDeserializer<Event> deserializer;
+    private final EventValidator validator;
+    private final ChunkQueue queue;
+    private final PipelineCounters counters;
+    private final int chunkLength;
+    private final Duration maxWait;
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<String, byte[]> store;
+
+    ChunkingProcessor(final String storeName, final String dlqSink, final SpecificAvroDeserializer<Event> deserializer,
+                      final EventValidator validator, final ChunkQueue queue, final PipelineCounters counters,
+                      final int chunkLength, final Duration maxWait) {
+        this.storeName = storeName;
+        this.dlqSink = dlqSink;
+        this.deserializer = deserializer;
+        this.validator = validator;
+        this.queue = queue;
+        this.counters = counters;
+        this.chunkLength = chunkLength;
+        this.maxWait = maxWait;
+    }
+
+    @Override
+    public void init(final ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.store = context.getStateStore(storeName);
+        final Duration every = maxWait.dividedBy(2).compareTo(Duration.ofMillis(100)) < 0
+                ? Duration.ofMillis(100) : maxWait.dividedBy(2);
+        context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::flushStale);
+    }
+
+    @Override
+    public void process(final Record<byte[], byte[]> record) {
+        counters.countConsumed();
+        final String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            deadLetter(record, new Rejection("null-value", "record has no value (tombstone) for key " + key));
+            return;
+        }
+        final Event event;
+        try {
+            event = decode(record.value());
+        } catch (final SerdeException e) {
+            deadLetter(record, new Rejection(code(e.reason()), e.getMessage()));
+            return;
+        } catch (final RuntimeException e) {
+            deadLetter(record, new Rejection("malformed-avro", e.toString()));
+            return;
+        }
+        final Optional<Rejection> invalid = validator.check(key, event, record.value().length);
+        if (invalid.isPresent()) {
+            deadLetter(record, invalid.get());
+            return;
+        }
+        final OpenChunk chunk = OpenChunk.fromBytes(store.get(key));
+        if (event.getTimestampMs() < chunk.lastTimestampMs()) {
+            deadLetter(record, new Rejection("timestamp-out-of-order", "timestampMs " + event.getTimestampMs()
+                    + " is before the key's previous event at " + chunk.lastTimestampMs()));
+            return;
+        }
+        chunk.add(toSparse(event), event.getTimestampMs(), System.currentTimeMillis());
+        counters.countAccepted();
+        if (chunk.size() >= chunkLength) {
+            handOff(key, chunk);
+        }
+        store.put(key, chunk.toBytes());
+    }
+
+    /** Decodes, retrying while the registry is unreachable: that is transient, not the record's fault. */
+    private Event decode(final byte[] value) {
+        long backoffMs = 100;
+        final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (true) {
+            try {
+                return deserializer.deserialize(context.recordMetadata().map(RecordMetadata::topic).orElse(""), value);
+            } catch (final SerdeException e) {
+                if (e.reason() != SerdeException.Reason.REGISTRY_UNAVAILABLE || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LOG.warn("Schema registry unavailable ({}); retrying in {} ms", e.getMessage(), backoffMs);
+                sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
+        }
+    }
+
+    private void flushStale(final long nowMs) {
+        final List<KeyValue<String, OpenChunk>> stale = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = store.all()) {
+            while (it.hasNext()) {
+                final KeyValue<String, byte[]> kv = it.next();
+                final OpenChunk chunk = OpenChunk.fromBytes(kv.value);
+                if (chunk.size() > 0 && nowMs - chunk.openedAtMs() >= maxWait.toMillis()) {
+                    stale.add(KeyValue.pair(kv.key, chunk));
+                }
+            }
+        }
+        for (final KeyValue<String, OpenChunk> kv : stale) {
+            handOff(kv.key, kv.value);
+            store.put(kv.key, kv.value.toBytes());
+        }
+    }
+
+    private void handOff(final String key, final OpenChunk chunk) {
+        try {
+            queue.put(chunk.drain(key));
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StreamsException("interrupted while handing a chunk of " + key + " to the trainer", e);
+        }
+    }
+
+    private void deadLetter(final Record<byte[], byte[]> record, final Rejection rejection) {
+        final Headers headers = new RecordHeaders(record.headers().toArray());
+        DeadLetterHeaders.add(headers, rejection, context.recordMetadata());
+        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), dlqSink);
+        counters.countDeadLettered(rejection.reason());
+        LOG.debug("Dead-lettered a record: {} ({})", rejection.reason(), rejection.message());
+    }
+
+    private static SparseEvent toSparse(final Event event) {
+        final List<Integer> indices = event.getFeatures().getIndices();
+        final List<Float> values = event.getFeatures().getValues();
+        final int[] idx = new int[indices.size()];
+        final float[] val = new float[values.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = indices.get(i);
+            val[i] = values.get(i);
+        }
+        final Integer label = event.getLabel();
+        return new SparseEvent(event.getEventType(), idx, val, label == null ? SparseEvent.NO_LABEL : label);
+    }
+
+    /** {@code WRONG_MAGIC_BYTE} becomes {@code wrong-magic-byte}. */
+    static String code(final SerdeException.Reason reason) {
+        return reason.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    private static void sleep(final long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StreamsException("interrupted while waiting for the schema registry", e);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.spillway.app.topology;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The topic names the app reads and writes. Defaults follow DESIGN.md; every name can be changed.
+ *
+ * @param events input: Avro {@code Event}, key = entity id
+ * @param deadLetters records that could not be trained, with the reason in headers and the original bytes
+ * @param deltas Avro {@code ModelDelta}: every applied parameter change
+ * @param snapshots Avro {@code ModelSnapshotChunk}, compacted: full learner state, chunked
+ * @param metrics Avro {@code TrainingMetrics}, one per training step
+ * @param predictions Avro {@code Prediction}, one per trained event (predicted before learning)
+ */
+public record Topics(String events, String deadLetters, String deltas, String snapshots, String metrics,
+                     String predictions) {
+
+    public Topics {
+        Objects.requireNonNull(events, "events");
+        Objects.requireNonNull(deadLetters, "deadLetters");
+        Objects.requireNonNull(deltas, "deltas");
+        Objects.requireNonNull(snapshots, "snapshots");
+        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(predictions, "predictions");
+    }
+
+    public static Topics defaults() {
+        return new Topics("events", "events-dlq", "model-deltas", "model-snapshots", "training-metrics", "predictions");
+    }
+
+    /** The topics the app writes. */
+    public List<String> outputs() {
+        return List.of(deadLetters, deltas, snapshots, metrics, predictions);
+    }
+
+    public List<String> all() {
+        return List.of(events, deadLetters, deltas, snapshots, metrics, predictions);
+    }
+}

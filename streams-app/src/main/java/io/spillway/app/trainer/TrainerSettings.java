@@ -1,0 +1,30 @@
+package io.spillway.app.trainer;
+
+import java.util.Objects;
+
+/**
+ * How the trainer batches and publishes.
+ *
+ * @param modelId name of the model all instances train together
+ * @param instanceId this instance, in deltas and metrics
+ * @param batchKeys at most this many chunks (of distinct keys) per training step
+ * @param snapshotEveryVersions publish a full snapshot every this many model versions (0: never)
+ * @param maxDeltaEntries sparse entries per ModelDelta record, to stay under the broker's record size limit
+ * @param snapshotChunkBytes payload bytes per ModelSnapshotChunk record
+ */
+public record TrainerSettings(String modelId, String instanceId, int batchKeys, int snapshotEveryVersions,
+                              int maxDeltaEntries, int snapshotChunkBytes) {
+    public TrainerSettings {
+        Objects.requireNonNull(modelId, "modelId");
+        Objects.requireNonNull(instanceId, "instanceId");
+        if (batchKeys <= 0 || snapshotEveryVersions < 0 || maxDeltaEntries <= 0 || snapshotChunkBytes <= 0) {
+            throw new IllegalArgumentException("bad trainer settings: " + batchKeys + " keys per step, snapshot every "
+                    + snapshotEveryVersions + ", " + maxDeltaEntries + " delta entries, " + snapshotChunkBytes + " B chunks");
+        }
+    }
+
+    public static TrainerSettings defaults(final String modelId, final String instanceId) {
+        // 100k entries x 8 B (index + value) stays well under Kafka's 1 MiB default record limit.
+        return new TrainerSettings(modelId, instanceId, 16, 200, 100_000, 512 * 1024);
+    }
+}

@@ -1,0 +1,21 @@
+package io.spillway.app.trainer;
+
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Where the trainer publishes what it learns. The Kafka implementation produces to the output topics;
+ * tests may collect records in memory.
+ *
+ * <p>Threading: used by the trainer thread only.
+ */
+public interface TrainingSink extends AutoCloseable {
+
+    /** Publishes {@code value} under {@code key} on {@code topic}; may buffer until {@link #flush()}. */
+    void send(String topic, String key, SpecificRecord value);
+
+    /** Blocks until everything sent so far is durable; throws if any send failed. */
+    void flush();
+
+    @Override
+    void close();
+}

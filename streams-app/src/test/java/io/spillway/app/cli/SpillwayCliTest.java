@@ -1,0 +1,53 @@
+package io.spillway.app.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class SpillwayCliTest {
+
+    @Test
+    void sizesParseWithBinaryUnits() {
+        assertThat(ByteSize.parse("512MiB")).isEqualTo(512L << 20);
+        assertThat(ByteSize.parse("2g")).isEqualTo(2L << 30);
+        assertThat(ByteSize.parse("4096")).isEqualTo(4096);
+        assertThatThrownBy(() -> ByteSize.parse("lots")).hasMessageContaining("not a size");
+    }
+
+    @Test
+    void runRequiresTheClusterAndRegistry() {
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final CommandLine cli = new CommandLine(new SpillwayCli());
+        cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+        final int code = cli.execute("run");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--bootstrap-servers").contains("--schema-registry-url");
+    }
+
+    @Test
+    void badOptionValuesGiveAClearErrorNotAStackTrace() {
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final CommandLine cli = new CommandLine(new SpillwayCli());
+        cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+        final int code = cli.execute("run", "--bootstrap-servers=x:1", "--schema-registry-url=http://r",
+                "--device-memory=plenty");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("'plenty' is not a size");
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (final String command : new String[] {"demo", "run", "status", "report"}) {
+            final ByteArrayOutputStream out = new ByteArrayOutputStream();
+            final CommandLine cli = new CommandLine(new SpillwayCli());
+            cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
+            assertThat(cli.execute(command, "--help")).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("Usage: spillway " + command);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.spillway.app.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spillway.app.SpillwayApp;
+import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.schemas.registry.server.SchemaRegistryServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Confluent's own Python client (Debian's python3-confluent-kafka with python3-avro) talks to Spillway
+ * through the project's registry and a real broker: it produces Avro events that the app trains on, and
+ * decodes a TrainingMetrics record the app produced.
+ */
+class PythonInteropIT {
+    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
+    private static final int EVENTS = 3_000;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void requirePeer() throws Exception {
+        assumeTrue(Files.isExecutable(PYTHON), "Python interop test skipped: /usr/bin/python3 is not installed");
+        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
+                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
+        final String output = new String(probe.getInputStream().readAllBytes());
+        assumeTrue(probe.waitFor() == 0, "Python interop test skipped: Debian packages python3-confluent-kafka, "
+                + "python3-avro and python3-requests are needed (" + output.trim() + ")");
+    }
+
+    @Test
+    void confluentsPythonClientProducesEventsAndReadsTheAppsMetrics() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"));
+             SpillwayApp app = SpillwayApp.start(TestApps.config(kafka.bootstrapServers(), registry.url().toString(),
+                     dir.resolve("state"), 8))) {
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
+            final List<String> produced = python("produce", bootstrap, url, "events", Integer.toString(EVENTS), "6");
+            assertThat(produced).contains("{\"produced\": " + EVENTS + "}");
+            TestApps.await("the Python client's events trained", Duration.ofSeconds(90),
+                    () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= EVENTS);
+            assertThat(app.counters().deadLettered()).as("Confluent-encoded events must all be valid").isZero();
+            assertThat(app.trainer().eventsTrained()).isEqualTo(EVENTS);
+
+            final List<String> lines = python("consume", bootstrap, url, "training-metrics", "3", "60");
+            assertThat(lines).hasSize(3);
+            final JsonNode metrics = new ObjectMapper().readTree(lines.get(0));
+            assertThat(metrics.get("modelId").asText()).isEqualTo("it-model");
+            assertThat(metrics.get("backend").asText()).isEqualTo("cpu");
+            assertThat(metrics.get("eventsTrained").asLong()).isPositive();
+            assertThat(metrics.get("loss").asDouble()).isPositive().isLessThan(10);
+        }
+    }
+
+    private List<String> python(final String... args) throws Exception {
+        final List<String> command = new ArrayList<>(List.of(PYTHON.toString(), PEER.toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        final Path out = dir.resolve("python-" + args[0] + ".out");
+        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("python peer timed out: " + Files.readString(out));
+        }
+        final List<String> lines = Files.readAllLines(out);
+        assertThat(p.exitValue()).as("python peer failed: %s", String.join("\n", lines)).isZero();
+        return lines.stream().filter(l -> l.startsWith("{")).toList();
+    }
+}

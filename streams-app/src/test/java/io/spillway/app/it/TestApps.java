@@ -1,0 +1,81 @@
+package io.spillway.app.it;
+
+import io.spillway.app.AppConfig;
+import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.TrainerSettings;
+import io.spillway.engine.LearnerConfig;
+import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Shared set-up of the integration tests: a small, fast app configuration and topic readers. */
+public final class TestApps {
+    private TestApps() {
+    }
+
+    public static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final int vocabulary) {
+        final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(16)
+                .hiddenSize(64).optimizer("adam").learningRate(0.005f).backend("cpu").seed(3).build();
+        return new AppConfig(bootstrap, registry, "spillway-it-" + System.nanoTime(), stateDir, Topics.defaults(), 2,
+                (short) 1, 32, Duration.ofMillis(500), 64, "exactly_once_v2", learner,
+                new TrainerSettings("it-model", "it-instance", 8, 20, 100_000, 512 * 1024),
+                new EventLimits(vocabulary, 16, 64, 1 << 20), "127.0.0.1", 0,
+                Map.of("commit.interval.ms", 200), Map.of());
+    }
+
+    /**
+     * All records on {@code topic} now, in partition then offset order, decoded as {@code type} (null: values
+     * are not decoded and come back null; headers and keys still do).
+     */
+    static <T extends SpecificRecord> List<ConsumerRecord<byte[], T>> readAll(final String bootstrap,
+            final String registry, final String topic, final Class<T> type) {
+        final Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        final List<ConsumerRecord<byte[], T>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+             SpecificAvroDeserializer<T> d = type == null ? null : new SpecificAvroDeserializer<>(type)) {
+            if (d != null) {
+                d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+            }
+            final List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(20)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            final Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
+                    final T value = type == null || r.value() == null ? null : d.deserialize(topic, r.value());
+                    out.add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.timestamp(), r.timestampType(),
+                            r.serializedKeySize(), r.serializedValueSize(), r.key(), value, r.headers(), r.leaderEpoch()));
+                }
+            }
+        }
+        return out;
+    }
+
+    public static void await(final String what, final Duration timeout, final BooleanSupplier condition) throws InterruptedException {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+}

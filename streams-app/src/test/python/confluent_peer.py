@@ -1,0 +1,87 @@
+"""Confluent's own Python client as an independent peer of Spillway (interop test).
+
+Uses Debian's python3-confluent-kafka legacy Avro API (CachedSchemaRegistryClient + MessageSerializer,
+which need python3-avro) against Spillway's schema registry and a real broker:
+
+  confluent_peer.py produce BOOTSTRAP REGISTRY TOPIC COUNT KEYS
+      registers the Event schema and produces COUNT Avro events (key = entity id as UTF-8 text)
+  confluent_peer.py consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
+      reads up to COUNT records from the start of TOPIC and prints each decoded value as a JSON line
+
+Run with the system interpreter (/usr/bin/python3), where Debian installs the packages.
+"""
+import json
+import sys
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.avro import CachedSchemaRegistryClient, loads
+from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
+
+EVENT_SCHEMA = loads(json.dumps({
+    "type": "record", "name": "Event", "namespace": "io.spillway.schemas.avro",
+    "fields": [
+        {"name": "entityId", "type": "string"},
+        {"name": "timestampMs", "type": "long"},
+        {"name": "eventType", "type": "int"},
+        {"name": "features", "type": {
+            "type": "record", "name": "SparseVector", "fields": [
+                {"name": "indices", "type": {"type": "array", "items": "int"}},
+                {"name": "values", "type": {"type": "array", "items": "float"}}]}},
+        {"name": "label", "type": ["null", "int"], "default": None},
+    ]}))
+
+
+def produce(bootstrap, registry, topic, count, keys):
+    serializer = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    motif = [3, 1, 4, 1, 5, 2, 6]
+    for i in range(count):
+        k = i % keys
+        step = i // keys
+        event = {
+            "entityId": "py-%d" % k,
+            "timestampMs": 1_700_000_000_000 + step,
+            "eventType": motif[(step + k) % len(motif)],
+            "features": {"indices": [k % 8, 8 + step % 8], "values": [1.0, 0.5]},
+            "label": None,
+        }
+        value = serializer.encode_record_with_schema(topic, EVENT_SCHEMA, event, is_key=False)
+        producer.produce(topic, key=event["entityId"].encode("utf-8"), value=value)
+        if i % 1000 == 0:
+            producer.poll(0)
+    remaining = producer.flush(30)
+    if remaining:
+        raise SystemExit("%d events were not delivered" % remaining)
+    print(json.dumps({"produced": count}))
+
+
+def consume(bootstrap, registry, topic, count, timeout_s):
+    serializer = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "confluent-peer-%d" % time.time_ns(),
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "isolation.level": "read_committed"})
+    consumer.subscribe([topic])
+    seen = 0
+    deadline = time.time() + timeout_s
+    while seen < count and time.time() < deadline:
+        msg = consumer.poll(1.0)
+        if msg is None:
+            continue
+        if msg.error():
+            raise SystemExit("consume error: %s" % msg.error())
+        print(json.dumps(serializer.decode_message(msg.value())))
+        seen += 1
+    consumer.close()
+    if seen == 0:
+        raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "produce":
+        produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif mode == "consume":
+        consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
+    else:
+        raise SystemExit("usage: confluent_peer.py produce|consume ...")
