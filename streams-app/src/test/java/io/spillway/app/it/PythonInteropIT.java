@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spillway.app.SpillwayApp;
 import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.topology.Topics;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +50,7 @@ class PythonInteropIT {
                      dir.resolve("state"), 8))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
+            TestApps.awaitLeaders(bootstrap, Topics.defaults().all());
             final List<String> produced = python("produce", bootstrap, url, "events", Integer.toString(EVENTS), "6");
             assertThat(produced).contains("{\"produced\": " + EVENTS + "}");
             TestApps.await("the Python client's events trained", Duration.ofSeconds(90),

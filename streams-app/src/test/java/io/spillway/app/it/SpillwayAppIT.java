@@ -6,6 +6,7 @@ import io.spillway.app.SpillwayApp;
 import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.topology.DeadLetterHeaders;
+import io.spillway.app.topology.Topics;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.avro.ModelSnapshotChunk;
@@ -47,6 +48,7 @@ class SpillwayAppIT {
             final String url = registry.url().toString();
             try (SpillwayApp app = SpillwayApp.start(TestApps.config(kafka.bootstrapServers(), url,
                     dir.resolve("state"), 8))) {
+                TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
                 final Properties props = new Properties();
                 props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
                 final SequenceGenerator generator = new SequenceGenerator(16, 8, 16, 0.05, 11);
@@ -81,6 +83,7 @@ class SpillwayAppIT {
                     .filter(Double::isFinite).average().orElseThrow();
             final double late = m.subList(m.size() - 10, m.size()).stream().mapToDouble(TrainingMetrics::getLoss)
                     .average().orElseThrow();
+            System.out.printf("SpillwayAppIT: prequential loss early %.3f, late %.3f over %d steps%n", early, late, m.size());
             assertThat(late).as("loss must fall: early %.3f, late %.3f", early, late).isLessThan(early * 0.75);
             assertThat(m.get(m.size() - 1).getEventsTrained()).isEqualTo(EVENTS);
             assertThat(m.get(m.size() - 1).getEventsDeadLettered()).isEqualTo(3);
