@@ -61,6 +61,8 @@ public final class TrainerLoop implements Runnable {
     private final AtomicLong eventsTrained = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
+    private long previousSnapshotVersion = -1;
+    private int previousSnapshotChunks;
     private volatile boolean stopping;
     private volatile Throwable failure;
 
@@ -244,13 +246,25 @@ public final class TrainerLoop implements Runnable {
         for (int c = 0; c < count; c++) {
             final int from = c * size;
             final int to = Math.min(state.length, from + size);
-            sink.send(topics.snapshots(), settings.modelId() + "/" + c, ModelSnapshotChunk.newBuilder()
+            sink.send(topics.snapshots(), snapshotKey(version, c), ModelSnapshotChunk.newBuilder()
                     .setModelId(settings.modelId()).setInstanceId(settings.instanceId()).setVersion(version)
                     .setFormat("spillway-learner-state-v1").setChunkIndex(c).setChunkCount(count)
                     .setTotalBytes(state.length).setSha256(sha).setPayload(ByteBuffer.wrap(state, from, to - from))
                     .setCreatedAtMs(now).build());
         }
+        // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete one.
+        sink.flush();
+        for (int c = 0; c < previousSnapshotChunks; c++) {
+            sink.delete(topics.snapshots(), snapshotKey(previousSnapshotVersion, c));
+        }
+        previousSnapshotVersion = version;
+        previousSnapshotChunks = count;
         LOG.info("Published snapshot of model version {} ({} bytes in {} chunks)", version, state.length, count);
+    }
+
+    /** Key of a snapshot chunk, as the ModelSnapshotChunk schema specifies: {@code modelId/version/chunkIndex}. */
+    private String snapshotKey(final long version, final int chunk) {
+        return settings.modelId() + "/" + version + "/" + chunk;
     }
 
     private TrainingFigures figures(final TrainingStep step, final int events, final long now) {

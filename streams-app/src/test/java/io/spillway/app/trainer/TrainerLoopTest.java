@@ -184,6 +184,16 @@ class TrainerLoopTest {
 
         final List<ModelSnapshotChunk> chunks = sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class);
         assertThat(chunks).extracting(ModelSnapshotChunk::getVersion).containsOnly(2L, 4L);
+        // keyed modelId/version/chunkIndex; version 2 is retired by tombstones only after version 4 is complete
+        final List<RecordingSink.Sent> onTopic = sink.sent.stream().filter(s -> s.topic().equals(TOPICS.snapshots())).toList();
+        final int chunksOf4 = (int) chunks.stream().filter(c -> c.getVersion() == 4L).count();
+        final int chunksOf2 = chunks.size() - chunksOf4;
+        assertThat(onTopic.subList(0, chunksOf2)).allSatisfy(s -> assertThat(s.key()).startsWith("m/2/"));
+        assertThat(onTopic.subList(chunksOf2, chunksOf2 + chunksOf4)).allSatisfy(s -> assertThat(s.key()).startsWith("m/4/"));
+        assertThat(onTopic.subList(chunksOf2 + chunksOf4, onTopic.size())).extracting(RecordingSink.Sent::key)
+                .containsExactlyElementsOf(IntStream.range(0, chunksOf2).mapToObj(c -> "m/2/" + c).toList());
+        assertThat(onTopic.subList(chunksOf2 + chunksOf4, onTopic.size())).allSatisfy(s -> assertThat(s.value()).isNull());
+        assertThat(sink.flushes).isGreaterThanOrEqualTo(2);
         for (final long version : List.of(2L, 4L)) {
             final List<ModelSnapshotChunk> of = chunks.stream().filter(c -> c.getVersion() == version).toList();
             assertThat(of.size()).isEqualTo(of.getFirst().getChunkCount()).isGreaterThan(1);
@@ -215,7 +225,13 @@ class TrainerLoopTest {
         }
 
         <T> List<T> of(final String topic, final Class<T> type) {
-            return sent.stream().filter(s -> s.topic().equals(topic)).map(s -> type.cast(s.value())).toList();
+            return sent.stream().filter(s -> s.topic().equals(topic) && s.value() != null).map(s -> type.cast(s.value()))
+                    .toList();
+        }
+
+        @Override
+        public void delete(final String topic, final String key) {
+            sent.add(new Sent(topic, key, null));
         }
 
         @Override
