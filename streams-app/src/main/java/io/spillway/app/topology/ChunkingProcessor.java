@@ -181,7 +181,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         store.put(key, OpenChunk.encodeMeta(meta.drained()));
         try {
-            queue.put(new TimedChunk(new SequenceChunk(key, events), timestamps));
+            queue.put(new TimedChunk(new SequenceChunk(key, events), timestamps, meta.previousTimestampMs()));
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StreamsException("interrupted while handing a chunk of " + key + " to the trainer", e);

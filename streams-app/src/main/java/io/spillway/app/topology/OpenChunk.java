@@ -23,24 +23,26 @@ final class OpenChunk {
      * @param lastTimestampMs event time of the key's latest accepted event, -1 before the first
      * @param openedAtMs wall-clock time of the open chunk's first event, -1 when the chunk is empty
      * @param size events in the open chunk
+     * @param previousTimestampMs event time of the key's event before the open chunk, -1 if none
      */
-    record Meta(long lastTimestampMs, long openedAtMs, int size) {
-        static final Meta EMPTY = new Meta(-1, -1, 0);
+    record Meta(long lastTimestampMs, long openedAtMs, int size, long previousTimestampMs) {
+        static final Meta EMPTY = new Meta(-1, -1, 0, -1);
 
         /** With one more event at {@code timestampMs}, received at wall-clock {@code nowMs}. */
         Meta plus(final long timestampMs, final long nowMs) {
-            return new Meta(timestampMs, size == 0 ? nowMs : openedAtMs, size + 1);
+            return size == 0 ? new Meta(timestampMs, nowMs, 1, lastTimestampMs)
+                    : new Meta(timestampMs, openedAtMs, size + 1, previousTimestampMs);
         }
 
         /** After the open chunk was handed over: empty, the last event time kept. */
         Meta drained() {
-            return new Meta(lastTimestampMs, -1, 0);
+            return new Meta(lastTimestampMs, -1, 0, lastTimestampMs);
         }
     }
 
     static byte[] encodeMeta(final Meta meta) {
-        return ByteBuffer.allocate(1 + 8 + 8 + 4).put(FORMAT).putLong(meta.lastTimestampMs())
-                .putLong(meta.openedAtMs()).putInt(meta.size()).array();
+        return ByteBuffer.allocate(1 + 8 + 8 + 4 + 8).put(FORMAT).putLong(meta.lastTimestampMs())
+                .putLong(meta.openedAtMs()).putInt(meta.size()).putLong(meta.previousTimestampMs()).array();
     }
 
     /** @param data stored bytes, or null for a key never seen */
@@ -50,7 +52,7 @@ final class OpenChunk {
         }
         final ByteBuffer b = ByteBuffer.wrap(data);
         checkFormat(b.get());
-        return new Meta(b.getLong(), b.getLong(), b.getInt());
+        return new Meta(b.getLong(), b.getLong(), b.getInt(), b.getLong());
     }
 
     /**

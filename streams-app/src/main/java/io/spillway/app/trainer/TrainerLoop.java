@@ -8,6 +8,7 @@ import io.spillway.engine.Learner;
 import io.spillway.engine.MemoryReport;
 import io.spillway.engine.Prediction;
 import io.spillway.engine.SequenceChunk;
+import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import io.spillway.schemas.avro.ModelDelta;
@@ -214,19 +215,33 @@ public final class TrainerLoop implements Runnable {
     }
 
     private void publishPredictions(final TrainingStep step, final List<TimedChunk> batch) {
-        final Map<String, long[]> times = new HashMap<>();
+        final Map<String, TimedChunk> byKey = new HashMap<>();
         for (final TimedChunk c : batch) {
-            times.put(c.key(), c.timestampsMs());
+            byKey.put(c.key(), c);
         }
         for (final Prediction p : step.predictions()) {
-            final long[] ts = times.get(p.key());
-            final long after = ts == null || ts.length == 0 ? 0
-                    : ts[p.stepInChunk() >= 0 && p.stepInChunk() < ts.length ? p.stepInChunk() : ts.length - 1];
             sink.send(topics.predictions(), p.key(), io.spillway.schemas.avro.Prediction.newBuilder()
-                    .setEntityId(p.key()).setModelVersion(step.baseVersion()).setAfterTimestampMs(after)
+                    .setEntityId(p.key()).setModelVersion(step.baseVersion())
+                    .setAfterTimestampMs(seenAt(byKey.get(p.key()), p))
                     .setPredictedEventType(p.predictedType()).setProbability(p.probability())
                     .setActualEventType(p.actualType() < 0 ? null : p.actualType()).build());
         }
+    }
+
+    /**
+     * Event time of the last event the prediction saw: the target event itself for an explicit label, else the
+     * event before the target (the previous chunk's last one for the first target of a chunk).
+     */
+    static long seenAt(final TimedChunk chunk, final Prediction p) {
+        if (chunk == null || chunk.size() == 0) {
+            return -1;
+        }
+        final int target = Math.max(0, Math.min(p.stepInChunk(), chunk.size() - 1));
+        final SparseEvent targetEvent = chunk.chunk().events().get(target);
+        if (targetEvent.label() != SparseEvent.NO_LABEL && targetEvent.label() == p.actualType()) {
+            return chunk.timestampsMs()[target];
+        }
+        return target > 0 ? chunk.timestampsMs()[target - 1] : chunk.previousTimestampMs();
     }
 
     private void publishSnapshot(final long version, final long now) {

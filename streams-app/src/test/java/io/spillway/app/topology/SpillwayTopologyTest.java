@@ -121,6 +121,8 @@ class SpillwayTopologyTest {
         assertThat(chunks.get(0).timestampsMs()).containsExactly(1000, 1001, 1002, 1003);
         assertThat(chunks.get(0).chunk().events().get(0).featureIndices()).containsExactly(1, 3);
         assertThat(chunks.get(2).chunk().events()).extracting(e -> e.eventType()).containsExactly(4, 5, 6, 7);
+        assertThat(chunks.get(0).previousTimestampMs()).isEqualTo(-1);
+        assertThat(chunks.get(2).previousTimestampMs()).isEqualTo(1003);
         assertThat(dlq.isEmpty()).isTrue();
         assertThat(counters.consumed()).isEqualTo(14);
         assertThat(counters.accepted()).isEqualTo(14);
@@ -199,7 +201,7 @@ class SpillwayTopologyTest {
         send("s", event("s", 8, 5)); // completes the chunk: the buffered events leave the store
         assertThat(entries(events)).isZero();
         assertThat(OpenChunk.decodeMeta(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s")))
-                .isEqualTo(new OpenChunk.Meta(8, -1, 0));
+                .isEqualTo(new OpenChunk.Meta(8, -1, 0, 8));
     }
 
     @Test

@@ -61,7 +61,7 @@ class TrainerLoopTest {
             events.add(SparseEvent.ofType((from + i) % VOCAB));
             ts[i] = 1_000L + from + i;
         }
-        return new TimedChunk(new SequenceChunk(key, events), ts);
+        return new TimedChunk(new SequenceChunk(key, events), ts, from == 0 ? -1 : 1_000L + from - 1);
     }
 
     private TrainerLoop loop(final ChunkQueue queue, final TrainerSettings settings) {
@@ -128,6 +128,10 @@ class TrainerLoopTest {
             expected.add(i % VOCAB);
         }
         assertThat(actualOfA).isEqualTo(expected);
+        // each prediction saw the event before its target, across chunk edges too (event i has time 1000 + i)
+        assertThat(sink.of(TOPICS.predictions(), Prediction.class).stream().filter(p -> p.getEntityId().equals("a"))
+                .map(Prediction::getAfterTimestampMs).toList())
+                .isEqualTo(IntStream.range(0, 23).mapToObj(i -> 1_000L + i).toList());
     }
 
     @Test
