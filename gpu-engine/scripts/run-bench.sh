@@ -12,4 +12,4 @@ heap=${3:-2g}
 . .mvn/select-jdk.sh # the same JDK 25+ the wrapper uses
 "${JAVA_HOME:+$JAVA_HOME/bin/}java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
     -cp "gpu-engine/target/test-classes:gpu-engine/target/classes:$(cat gpu-engine/target/bench.classpath)" \
-    "io.spillway.engine.bench.$class" "$out"
+    "$([[ $class == *.* ]] && echo "$class" || echo "io.spillway.engine.bench.$class")" "$out"

@@ -3,9 +3,7 @@ package io.spillway.engine;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.Backends;
 import io.spillway.engine.internals.SpikingLearner;
-import io.spillway.engine.optim.Adam;
-import io.spillway.engine.optim.Optimizer;
-import io.spillway.engine.optim.Sgd;
+import io.spillway.engine.optim.Optimizers;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -31,17 +29,10 @@ public final class Learners {
             throw new IllegalArgumentException("unknown checkpoint schedule '" + config.checkpointSchedule()
                     + "': expected auto, bptt, uniform, remote or double");
         }
-        final Optimizer optimizer = optimizer(config);
+        Optimizers.create(config.optimizer(), config.learningRate(), null, null); // fail fast on a bad name
         final ArrayBackend backend = Backends.selectForLearner(config.backend());
-        return new SpikingLearner(config, backend, optimizer);
+        return new SpikingLearner(config, backend, shapes -> Optimizers.create(config.optimizer(),
+                config.learningRate(), null, shapes));
     }
 
-    private static Optimizer optimizer(final LearnerConfig config) {
-        return switch (config.optimizer().toLowerCase(Locale.ROOT)) {
-            case "adam" -> new Adam(config.learningRate());
-            case "sgd" -> new Sgd(config.learningRate());
-            default -> throw new IllegalArgumentException("optimizer '" + config.optimizer()
-                    + "' is not available in this build; use adam or sgd");
-        };
-    }
 }

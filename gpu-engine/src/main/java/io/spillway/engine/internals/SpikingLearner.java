@@ -93,12 +93,22 @@ public final class SpikingLearner implements Learner {
      * @param optimizer fresh optimizer; the learner initialises it
      */
     public SpikingLearner(final LearnerConfig config, final ArrayBackend backend, final Optimizer optimizer) {
+        this(config, backend, shapes -> optimizer);
+    }
+
+    /**
+     * @param optimizerForShapes makes a fresh optimizer given the {rows, cols} of each parameter tensor in the
+     *     flattened order (low-rank M-FAC compresses per matrix)
+     */
+    public SpikingLearner(final LearnerConfig config, final ArrayBackend backend,
+                          final java.util.function.Function<List<int[]>, Optimizer> optimizerForShapes) {
         this.config = Objects.requireNonNull(config, "config");
         this.backend = Objects.requireNonNull(backend, "backend");
-        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         this.settings = new LifSettings(config.vocabularySize(), config.featureDimension(), config.hiddenSize(),
                 config.layers(), config.alpha(), config.gain(), 1f, config.surrogateBeta(), config.theta2(),
                 config.spikeCapacity(), config.adaptation(), config.adaptationDecay());
+        this.optimizer = Objects.requireNonNull(optimizerForShapes.apply(new LifParameters(settings).tensors().stream()
+                .map(t -> new int[] {t.rows(), t.cols()}).toList()), "optimizer");
         this.accountant = new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
         this.rng = new SplitMix64(config.seed());
         this.params = new LifParameters(settings);

@@ -8,11 +8,11 @@ import java.time.ZoneOffset;
 import java.util.Map;
 
 /** Writes a benchmark's figures in the format of DESIGN.md, with this machine described. */
-final class BenchResults {
+public final class BenchResults {
     private BenchResults() {
     }
 
-    static void write(final Path out, final String benchmark, final String command, final Map<String, Object> figures)
+    public static void write(final Path out, final String benchmark, final String command, final Map<String, Object> figures)
             throws IOException {
         final StringBuilder json = new StringBuilder("{\n");
         json.append("  \"benchmark\": \"").append(benchmark).append("\",\n");
@@ -31,7 +31,7 @@ final class BenchResults {
         System.out.print(json);
     }
 
-    static double round(final double v) {
+    public static double round(final double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 

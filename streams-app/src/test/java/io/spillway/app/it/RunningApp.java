@@ -48,6 +48,14 @@ public final class RunningApp implements AutoCloseable {
         return app;
     }
 
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public String registryUrl() {
+        return registry.url().toString();
+    }
+
     public long produced() {
         return produced.get();
     }

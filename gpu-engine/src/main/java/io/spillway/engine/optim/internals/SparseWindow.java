@@ -1,5 +1,7 @@
 package io.spillway.engine.optim.internals;
 
+import io.spillway.engine.backend.WindowKernels;
+import io.spillway.engine.backend.cpu.CpuWindowKernels;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -11,7 +13,7 @@ import java.io.IOException;
  * positions of the row, so the block of an entry is known from its position). Entries of a row are in
  * increasing coordinate order.
  */
-public final class SparseWindow implements GradientWindow {
+public final class SparseWindow implements GradientWindow, WindowKernels.SparseRows {
     private final int slots;
     private final int k;
     private final BlockLayout layout;
@@ -22,6 +24,7 @@ public final class SparseWindow implements GradientWindow {
     private final int[] index32;
     private final char[] index16;
     private final int[] counts;
+    private final WindowKernels kernels;
 
     /**
      * @param layout null for a global Top-K (then indices must be {@link IndexEncoding#INT32}), else the
@@ -48,6 +51,7 @@ public final class SparseWindow implements GradientWindow {
         this.index32 = indexEncoding == IndexEncoding.INT32 ? new int[n] : null;
         this.index16 = indexEncoding == IndexEncoding.UINT16_BLOCK_RELATIVE ? new char[n] : null;
         this.counts = new int[slots];
+        this.kernels = CpuWindowKernels.INSTANCE;
     }
 
     /**
@@ -81,17 +85,20 @@ public final class SparseWindow implements GradientWindow {
     }
 
     /** Absolute coordinate of entry {@code j} of {@code slot}. */
+    @Override
     public int index(final int slot, final int j) {
         final int p = slot * k + j;
         return index32 != null ? index32[p] : layout.blockOf(j) * layout.blockSize() + index16[p];
     }
 
     /** Stored value of entry {@code j} of {@code slot}. */
+    @Override
     public float value(final int slot, final int j) {
         final int p = slot * k + j;
         return values32 != null ? values32[p] : ValueEncoding.fromBf16(values16[p]);
     }
 
+    @Override
     public int count(final int slot) {
         return counts[slot];
     }
@@ -108,32 +115,12 @@ public final class SparseWindow implements GradientWindow {
 
     @Override
     public void dots(final double[] x, final double[] out) {
-        for (int r = 0; r < slots; r++) {
-            double s = 0;
-            for (int j = 0; j < counts[r]; j++) {
-                final float v = value(r, j);
-                if (v != 0f) {
-                    s += v * x[index(r, j)];
-                }
-            }
-            out[r] = s;
-        }
+        kernels.dots(this, x, out);
     }
 
     @Override
     public void addCombination(final double[] alpha, final double[] acc) {
-        for (int r = 0; r < slots; r++) {
-            final double a = alpha[r];
-            if (a == 0) {
-                continue;
-            }
-            for (int j = 0; j < counts[r]; j++) {
-                final float v = value(r, j);
-                if (v != 0f) {
-                    acc[index(r, j)] += a * v;
-                }
-            }
-        }
+        kernels.addCombination(this, alpha, acc);
     }
 
     @Override
