@@ -176,16 +176,17 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             throw new IllegalStateException("open chunk of key " + key + " holds " + events.size()
                     + " events, its bookkeeping says " + meta.size());
         }
-        for (final String k : storeKeys) {
-            eventStore.delete(k);
-        }
-        store.put(key, OpenChunk.encodeMeta(meta.drained()));
         try {
             queue.put(new TimedChunk(new SequenceChunk(key, events), timestamps, meta.previousTimestampMs()));
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StreamsException("interrupted while handing a chunk of " + key + " to the trainer", e);
         }
+        // Only once the trainer holds the chunk: a failed hand-off leaves the events in the store.
+        for (final String k : storeKeys) {
+            eventStore.delete(k);
+        }
+        store.put(key, OpenChunk.encodeMeta(meta.drained()));
     }
 
     private void deadLetter(final Record<byte[], byte[]> record, final Rejection rejection) {

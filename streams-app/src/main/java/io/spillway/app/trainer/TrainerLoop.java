@@ -103,6 +103,7 @@ public final class TrainerLoop implements Runnable {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
             failure = e;
+            queue.close(e.toString());
             LOG.error("Trainer stopped: {}", e.toString(), e);
         }
     }

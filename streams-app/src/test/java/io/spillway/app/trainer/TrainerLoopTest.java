@@ -1,6 +1,7 @@
 package io.spillway.app.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.spillway.app.topology.ChunkQueue;
@@ -213,6 +214,23 @@ class TrainerLoopTest {
             assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(whole.toByteArray())))
                     .isEqualTo(of.getFirst().getSha256());
         }
+    }
+
+    @Test
+    void aFailingStepStopsTheLoopAndClosesTheQueueSoStreamThreadsFailInsteadOfBlocking() throws Exception {
+        final ChunkQueue queue = new ChunkQueue(1);
+        final SparseEvent outOfVocabulary = SparseEvent.ofType(VOCAB + 3);
+        queue.put(new TimedChunk(new SequenceChunk("bad", List.of(SparseEvent.ofType(1), outOfVocabulary)),
+                new long[] {1, 2}));
+        final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 4, 0, 100_000, 4096));
+        loop.run();
+
+        assertThat(loop.failure()).isNotNull();
+        assertThat(queue.isClosed()).isTrue();
+        final TimedChunk next = cyclic("a", 0, 4);
+        assertThatThrownBy(() -> queue.put(next)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("trainer stopped");
+        assertThat(queue.depth()).isZero();
     }
 
     /** Keeps what the trainer publishes, in order. */
