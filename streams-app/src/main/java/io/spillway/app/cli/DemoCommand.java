@@ -18,15 +18,22 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,6 +45,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start an embedded Kafka broker and schema registry, stream synthetic sequences and train on them.")
 final class DemoCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(DemoCommand.class);
+
     @Option(names = "--events", defaultValue = "200000", description = "Events to generate (default: ${DEFAULT-VALUE}).")
     long events;
 
@@ -49,6 +58,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--rate", defaultValue = "0", description = "Events per second to produce; 0 = as fast as possible.")
     double rate;
+
+    @Option(names = "--duration", converter = DurationConverter.class,
+            description = "Stop producing after this long, e.g. 30s, 5m, 1h (default: produce all --events).")
+    Duration duration;
 
     @Option(names = "--keep-running", description = "Keep the broker, registry, app and dashboard up after the stream ends, until Ctrl+C.")
     boolean keepRunning;
@@ -80,13 +93,25 @@ final class DemoCommand implements Callable<Integer> {
                 if (app.opsUri() != null) {
                     out.printf("Dashboard %sdashboard   Prometheus metrics %smetrics%n", app.opsUri(), app.opsUri());
                 }
+                awaitLeaders(kafka, config);
                 final AtomicLong produced = new AtomicLong();
-                final Thread producer = new Thread(() -> produce(kafka.bootstrapServers(), registry.url().toString(),
-                        config, produced), "spillway-demo-producer");
+                final AtomicLong failed = new AtomicLong();
+                final AtomicBoolean producing = new AtomicBoolean(true);
+                final Thread producer = new Thread(() -> {
+                    try {
+                        produce(kafka.bootstrapServers(), registry.url().toString(), config, produced, failed);
+                    } finally {
+                        producing.set(false);
+                    }
+                }, "spillway-demo-producer");
                 producer.setDaemon(true);
                 producer.start();
-                track(app, out);
+                track(app, out, () -> producing.get() ? events : produced.get() - failed.get());
                 producer.join();
+                if (failed.get() > 0) {
+                    out.printf(Locale.ROOT, "%d of %d generated events could not be produced (see the log)%n",
+                            failed.get(), produced.get());
+                }
                 final double seconds = (System.nanoTime() - started) / 1e9;
                 summary(app, config, seconds, out);
                 if (keepRunning) {
@@ -98,8 +123,22 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Producing into topics the app has only just created can race the broker taking their leadership. */
+    private static void awaitLeaders(final EmbeddedKafka kafka, final AppConfig config) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!admin.describeTopics(config.topics().all()).allTopicNames().get().values().stream()
+                    .flatMap(d -> d.partitions().stream()).allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the embedded broker did not elect leaders for " + config.topics().all());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
     private void produce(final String bootstrap, final String registryUrl, final AppConfig config,
-                         final AtomicLong produced) {
+                         final AtomicLong produced, final AtomicLong failed) {
         final Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
@@ -110,10 +149,15 @@ final class DemoCommand implements Callable<Integer> {
              SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class)) {
             serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl), false);
             final long start = System.nanoTime();
-            for (long i = 0; i < events; i++) {
+            final long stopAt = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
+            for (long i = 0; i < events && System.nanoTime() < stopAt; i++) {
                 final Event e = generator.next();
                 producer.send(new ProducerRecord<>(config.topics().events(), e.getEntityId(),
-                        serializer.serialize(config.topics().events(), e)));
+                        serializer.serialize(config.topics().events(), e)), (metadata, error) -> {
+                            if (error != null && failed.getAndIncrement() == 0) {
+                                LOG.error("Producing a demo event failed: {}", error.toString());
+                            }
+                        });
                 produced.incrementAndGet();
                 if (rate > 0) {
                     final long due = start + (long) (i / rate * 1e9);
@@ -130,7 +174,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Shows progress until every produced event is trained or dead-lettered. */
-    private void track(final SpillwayApp app, final PrintStream out) throws InterruptedException {
+    private void track(final SpillwayApp app, final PrintStream out, final LongSupplier target) throws InterruptedException {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Training").setInitialMax(events)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setUnit(" ev", 1)
                 .showSpeed().continuousUpdate().build()) {
@@ -141,7 +185,11 @@ final class DemoCommand implements Callable<Integer> {
                 bar.stepTo(done);
                 app.ops().latest().ifPresent(f -> bar.setExtraMessage(String.format(Locale.ROOT,
                         " loss %.3f acc %.0f%% v%d", f.loss(), 100 * f.accuracy(), f.modelVersion())));
-                if (done >= events) {
+                final long goal = target.getAsLong();
+                if (goal != events) {
+                    bar.maxHint(goal);
+                }
+                if (done >= goal) {
                     break;
                 }
                 if (done != lastDone) {
@@ -175,6 +223,36 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Topics: " + String.join(", ", config.topics().all()) + " (Avro, Confluent wire format)");
         out.println("Metrics: the '" + config.topics().metrics() + "' topic"
                 + (app.opsUri() == null ? "" : ", Prometheus " + app.opsUri() + "metrics, dashboard " + app.opsUri() + "dashboard"));
+    }
+
+    /** Reads {@code 30s}, {@code 5m}, {@code 1h}, {@code 250ms} or ISO-8601 ({@code PT30S}). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(final String value) {
+            final String v = value.trim().toLowerCase(Locale.ROOT);
+            try {
+                final Duration d;
+                if (v.startsWith("pt")) {
+                    d = Duration.parse(v);
+                } else if (v.endsWith("ms")) {
+                    d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+                } else if (v.endsWith("s")) {
+                    d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+                } else if (v.endsWith("m")) {
+                    d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+                } else if (v.endsWith("h")) {
+                    d = Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+                } else {
+                    throw new CommandLine.TypeConversionException("'" + value + "' needs a unit: ms, s, m or h (e.g. 30s)");
+                }
+                if (d.isNegative() || d.isZero()) {
+                    throw new CommandLine.TypeConversionException("'" + value + "' must be a positive duration");
+                }
+                return d;
+            } catch (final NumberFormatException | java.time.format.DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 30s, 5m or PT1M");
+            }
+        }
     }
 
     private static boolean portFree(final String host, final int port) {

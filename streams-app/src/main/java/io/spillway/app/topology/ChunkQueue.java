@@ -15,15 +15,46 @@ public final class ChunkQueue {
     private final BlockingQueue<TimedChunk> queue;
     private final AtomicLong eventsIn = new AtomicLong();
     private final AtomicLong eventsOut = new AtomicLong();
+    private volatile String closed;
 
     public ChunkQueue(final int capacity) {
         this.queue = new ArrayBlockingQueue<>(capacity);
     }
 
-    /** Waits for room, then enqueues. */
+    /**
+     * Waits for room, then enqueues.
+     *
+     * @throws IllegalStateException once the queue is {@link #close() closed} (the trainer stopped): the stream
+     *         thread then fails loudly instead of waiting forever for room that will never come
+     */
     public void put(final TimedChunk chunk) throws InterruptedException {
-        queue.put(chunk);
+        while (!queue.offer(chunk, 100, TimeUnit.MILLISECONDS)) {
+            checkOpen(chunk);
+        }
+        checkOpen(chunk);
         eventsIn.addAndGet(chunk.size());
+    }
+
+    private void checkOpen(final TimedChunk chunk) {
+        if (closed != null) {
+            queue.remove(chunk);
+            throw new IllegalStateException("the trainer stopped (" + closed + "); chunk of key " + chunk.key()
+                    + " not accepted");
+        }
+    }
+
+    /**
+     * Refuses further chunks: blocked and later {@link #put} calls throw. Called by the trainer when it stops for good.
+     *
+     * @param reason why, for the error message
+     */
+    public void close(final String reason) {
+        closed = reason;
+    }
+
+    /** Whether {@link #close} was called. */
+    public boolean isClosed() {
+        return closed != null;
     }
 
     /** The next chunk, or null after {@code timeout}. */

@@ -1,9 +1,13 @@
 package io.spillway.app.topology;
 
+import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SerdeException;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,6 +16,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -35,6 +40,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private static final Logger LOG = LoggerFactory.getLogger(ChunkingProcessor.class);
 
     private final String storeName;
+    private final String eventStoreName;
     private final String dlqSink;
     private final SpecificAvroDeserializer<Event> deserializer;
     private final EventValidator validator;
@@ -44,11 +50,14 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final Duration maxWait;
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> store;
+    private KeyValueStore<String, byte[]> eventStore;
+    private final StringSerializer prefixSerializer = new StringSerializer();
 
-    ChunkingProcessor(final String storeName, final String dlqSink, final SpecificAvroDeserializer<Event> deserializer,
+    ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final SpecificAvroDeserializer<Event> deserializer,
                       final EventValidator validator, final ChunkQueue queue, final PipelineCounters counters,
                       final int chunkLength, final Duration maxWait) {
         this.storeName = storeName;
+        this.eventStoreName = eventStoreName;
         this.dlqSink = dlqSink;
         this.deserializer = deserializer;
         this.validator = validator;
@@ -62,6 +71,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     public void init(final ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
+        this.eventStore = context.getStateStore(eventStoreName);
         final Duration every = maxWait.dividedBy(2).compareTo(Duration.ofMillis(100)) < 0
                 ? Duration.ofMillis(100) : maxWait.dividedBy(2);
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::flushStale);
@@ -70,7 +80,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     @Override
     public void process(final Record<byte[], byte[]> record) {
         counters.countConsumed();
-        final String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+        final String key = decodeKey(record.key());
+        if (record.key() != null && record.key().length > 0 && key == null) {
+            deadLetter(record, new Rejection("invalid-key", "record key is not UTF-8 text without NUL characters"));
+            return;
+        }
         if (record.value() == null) {
             deadLetter(record, new Rejection("null-value", "record has no value (tombstone) for key " + key));
             return;
@@ -90,18 +104,20 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             deadLetter(record, invalid.get());
             return;
         }
-        final OpenChunk chunk = OpenChunk.fromBytes(store.get(key));
-        if (event.getTimestampMs() < chunk.lastTimestampMs()) {
+        final OpenChunk.Meta meta = OpenChunk.decodeMeta(store.get(key));
+        if (event.getTimestampMs() < meta.lastTimestampMs()) {
             deadLetter(record, new Rejection("timestamp-out-of-order", "timestampMs " + event.getTimestampMs()
-                    + " is before the key's previous event at " + chunk.lastTimestampMs()));
+                    + " is before the key's previous event at " + meta.lastTimestampMs()));
             return;
         }
-        chunk.add(toSparse(event), event.getTimestampMs(), System.currentTimeMillis());
+        eventStore.put(OpenChunk.eventKey(key, meta.size()), OpenChunk.encodeEvent(event.getTimestampMs(), toSparse(event)));
+        final OpenChunk.Meta grown = meta.plus(event.getTimestampMs(), context.currentSystemTimeMs());
         counters.countAccepted();
-        if (chunk.size() >= chunkLength) {
-            handOff(key, chunk);
+        if (grown.size() >= chunkLength) {
+            handOff(key, grown);
+        } else {
+            store.put(key, OpenChunk.encodeMeta(grown));
         }
-        store.put(key, chunk.toBytes());
     }
 
     /** Decodes, retrying while the registry is unreachable: that is transient, not the record's fault. */
@@ -123,29 +139,54 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     }
 
     private void flushStale(final long nowMs) {
-        final List<KeyValue<String, OpenChunk>> stale = new ArrayList<>();
+        final List<KeyValue<String, OpenChunk.Meta>> stale = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> it = store.all()) {
             while (it.hasNext()) {
                 final KeyValue<String, byte[]> kv = it.next();
-                final OpenChunk chunk = OpenChunk.fromBytes(kv.value);
-                if (chunk.size() > 0 && nowMs - chunk.openedAtMs() >= maxWait.toMillis()) {
-                    stale.add(KeyValue.pair(kv.key, chunk));
+                final OpenChunk.Meta meta = OpenChunk.decodeMeta(kv.value);
+                if (meta.size() > 0 && nowMs - meta.openedAtMs() >= maxWait.toMillis()) {
+                    stale.add(KeyValue.pair(kv.key, meta));
                 }
             }
         }
-        for (final KeyValue<String, OpenChunk> kv : stale) {
+        for (final KeyValue<String, OpenChunk.Meta> kv : stale) {
             handOff(kv.key, kv.value);
-            store.put(kv.key, kv.value.toBytes());
         }
     }
 
-    private void handOff(final String key, final OpenChunk chunk) {
+    /** Moves the key's buffered events out of the store into a chunk for the trainer, and empties its meta. */
+    private void handOff(final String key, final OpenChunk.Meta meta) {
+        final List<SparseEvent> events = new ArrayList<>(meta.size());
+        final long[] timestamps = new long[meta.size()];
+        final List<String> storeKeys = new ArrayList<>(meta.size());
+        try (KeyValueIterator<String, byte[]> it = eventStore.prefixScan(OpenChunk.eventPrefix(key), prefixSerializer)) {
+            while (it.hasNext()) {
+                final KeyValue<String, byte[]> kv = it.next();
+                final OpenChunk.Buffered b = OpenChunk.decodeEvent(kv.value);
+                if (events.size() == timestamps.length) {
+                    throw new IllegalStateException("open chunk of key " + key + " holds more events than its "
+                            + meta.size() + " counted");
+                }
+                timestamps[events.size()] = b.timestampMs();
+                events.add(b.event());
+                storeKeys.add(kv.key);
+            }
+        }
+        if (events.size() != meta.size()) {
+            throw new IllegalStateException("open chunk of key " + key + " holds " + events.size()
+                    + " events, its bookkeeping says " + meta.size());
+        }
         try {
-            queue.put(chunk.drain(key));
+            queue.put(new TimedChunk(new SequenceChunk(key, events), timestamps, meta.previousTimestampMs()));
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StreamsException("interrupted while handing a chunk of " + key + " to the trainer", e);
         }
+        // Only once the trainer holds the chunk: a failed hand-off leaves the events in the store.
+        for (final String k : storeKeys) {
+            eventStore.delete(k);
+        }
+        store.put(key, OpenChunk.encodeMeta(meta.drained()));
     }
 
     private void deadLetter(final Record<byte[], byte[]> record, final Rejection rejection) {
@@ -154,6 +195,20 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), dlqSink);
         counters.countDeadLettered(rejection.reason());
         LOG.debug("Dead-lettered a record: {} ({})", rejection.reason(), rejection.message());
+    }
+
+    /** The key as text, or null when absent, empty, not UTF-8, or containing NUL (the event-store separator). */
+    static String decodeKey(final byte[] key) {
+        if (key == null || key.length == 0) {
+            return null;
+        }
+        try {
+            final String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(key)).toString();
+            return s.indexOf('\u0000') >= 0 ? null : s;
+        } catch (final CharacterCodingException e) {
+            return null;
+        }
     }
 
     private static SparseEvent toSparse(final Event event) {

@@ -1,114 +1,111 @@
 package io.spillway.app.topology;
 
-import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.ByteBuffer;
 
 /**
- * A key's open chunk as kept in the state store (and its changelog): the events received since the last
- * hand-off, the last event time seen (to reject out-of-order events) and when the chunk was opened (to
- * flush slow keys). Mutable; serialized with {@link #toBytes()}.
+ * How a key's open chunk is laid out in the state stores (and their changelogs), so that adding an event
+ * costs the same whatever the chunk length T: a small per-key {@link Meta} record (last event time, to
+ * reject out-of-order events; size; when the chunk was opened, to flush slow keys) in one store, and one
+ * entry per buffered event, under {@link #eventKey}, in another. Nothing is rewritten per event, and no
+ * changelog record grows with T (a single-blob chunk of 10^5 events would exceed Kafka's record limit).
+ * Big-endian, with a format byte.
  */
 final class OpenChunk {
-    private static final int FORMAT = 1;
+    private static final byte FORMAT = 2;
 
-    private long lastTimestampMs = -1;
-    private long openedAtMs = -1;
-    private final List<SparseEvent> events = new ArrayList<>();
-    private final List<Long> timestamps = new ArrayList<>();
-
-    long lastTimestampMs() {
-        return lastTimestampMs;
+    private OpenChunk() {
     }
 
-    long openedAtMs() {
-        return openedAtMs;
-    }
+    /**
+     * Per-key bookkeeping.
+     *
+     * @param lastTimestampMs event time of the key's latest accepted event, -1 before the first
+     * @param openedAtMs wall-clock time of the open chunk's first event, -1 when the chunk is empty
+     * @param size events in the open chunk
+     * @param previousTimestampMs event time of the key's event before the open chunk, -1 if none
+     */
+    record Meta(long lastTimestampMs, long openedAtMs, int size, long previousTimestampMs) {
+        static final Meta EMPTY = new Meta(-1, -1, 0, -1);
 
-    int size() {
-        return events.size();
-    }
-
-    void add(final SparseEvent event, final long timestampMs, final long nowMs) {
-        if (events.isEmpty()) {
-            openedAtMs = nowMs;
+        /** With one more event at {@code timestampMs}, received at wall-clock {@code nowMs}. */
+        Meta plus(final long timestampMs, final long nowMs) {
+            return size == 0 ? new Meta(timestampMs, nowMs, 1, lastTimestampMs)
+                    : new Meta(timestampMs, openedAtMs, size + 1, previousTimestampMs);
         }
-        events.add(event);
-        timestamps.add(timestampMs);
-        lastTimestampMs = timestampMs;
-    }
 
-    /** Takes the events out as a chunk and leaves this empty (the last timestamp is kept). */
-    TimedChunk drain(final String key) {
-        final long[] ts = timestamps.stream().mapToLong(Long::longValue).toArray();
-        final TimedChunk chunk = new TimedChunk(new SequenceChunk(key, List.copyOf(events)), ts);
-        events.clear();
-        timestamps.clear();
-        openedAtMs = -1;
-        return chunk;
-    }
-
-    byte[] toBytes() {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + events.size() * 24);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
-            out.writeLong(lastTimestampMs);
-            out.writeLong(openedAtMs);
-            out.writeInt(events.size());
-            for (int i = 0; i < events.size(); i++) {
-                final SparseEvent e = events.get(i);
-                out.writeLong(timestamps.get(i));
-                out.writeInt(e.eventType());
-                out.writeInt(e.label());
-                out.writeInt(e.featureIndices().length);
-                for (int j = 0; j < e.featureIndices().length; j++) {
-                    out.writeInt(e.featureIndices()[j]);
-                    out.writeFloat(e.featureValues()[j]);
-                }
-            }
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
+        /** After the open chunk was handed over: empty, the last event time kept. */
+        Meta drained() {
+            return new Meta(lastTimestampMs, -1, 0, lastTimestampMs);
         }
-        return bytes.toByteArray();
     }
 
-    static OpenChunk fromBytes(final byte[] data) {
-        final OpenChunk chunk = new OpenChunk();
+    static byte[] encodeMeta(final Meta meta) {
+        return ByteBuffer.allocate(1 + 8 + 8 + 4 + 8).put(FORMAT).putLong(meta.lastTimestampMs())
+                .putLong(meta.openedAtMs()).putInt(meta.size()).putLong(meta.previousTimestampMs()).array();
+    }
+
+    /** @param data stored bytes, or null for a key never seen */
+    static Meta decodeMeta(final byte[] data) {
         if (data == null) {
-            return chunk;
+            return Meta.EMPTY;
         }
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-            final int format = in.readByte();
-            if (format != FORMAT) {
-                throw new IllegalStateException("open chunk store format " + format + " is not " + FORMAT);
-            }
-            chunk.lastTimestampMs = in.readLong();
-            chunk.openedAtMs = in.readLong();
-            final int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                final long ts = in.readLong();
-                final int type = in.readInt();
-                final int label = in.readInt();
-                final int nf = in.readInt();
-                final int[] idx = new int[nf];
-                final float[] val = new float[nf];
-                for (int j = 0; j < nf; j++) {
-                    idx[j] = in.readInt();
-                    val[j] = in.readFloat();
-                }
-                chunk.events.add(new SparseEvent(type, idx, val, label));
-                chunk.timestamps.add(ts);
-            }
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
+        final ByteBuffer b = ByteBuffer.wrap(data);
+        checkFormat(b.get());
+        return new Meta(b.getLong(), b.getLong(), b.getInt(), b.getLong());
+    }
+
+    /**
+     * A buffered event and its event time.
+     *
+     * @param timestampMs event time
+     * @param event the event
+     */
+    record Buffered(long timestampMs, SparseEvent event) {
+    }
+
+    static byte[] encodeEvent(final long timestampMs, final SparseEvent e) {
+        final int n = e.featureIndices().length;
+        final ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + 4 + 4 + 8 * n).put(FORMAT).putLong(timestampMs)
+                .putInt(e.eventType()).putInt(e.label()).putInt(n);
+        for (int i = 0; i < n; i++) {
+            b.putInt(e.featureIndices()[i]).putFloat(e.featureValues()[i]);
         }
-        return chunk;
+        return b.array();
+    }
+
+    static Buffered decodeEvent(final byte[] data) {
+        final ByteBuffer b = ByteBuffer.wrap(data);
+        checkFormat(b.get());
+        final long ts = b.getLong();
+        final int type = b.getInt();
+        final int label = b.getInt();
+        final int n = b.getInt();
+        final int[] idx = new int[n];
+        final float[] val = new float[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = b.getInt();
+            val[i] = b.getFloat();
+        }
+        return new Buffered(ts, new SparseEvent(type, idx, val, label));
+    }
+
+    /**
+     * Store key of the event at {@code position} of {@code key}'s open chunk. Keys are UTF-8 without NUL (the
+     * processor rejects others), so the NUL separator keeps each key's events a contiguous, position-ordered
+     * range under {@link #eventPrefix}.
+     */
+    static String eventKey(final String key, final int position) {
+        return eventPrefix(key) + String.format("%010d", position);
+    }
+
+    static String eventPrefix(final String key) {
+        return key + '\u0000';
+    }
+
+    private static void checkFormat(final byte format) {
+        if (format != FORMAT) {
+            throw new IllegalStateException("open chunk store format " + format + " is not " + FORMAT);
+        }
     }
 }

@@ -19,7 +19,10 @@ public final class SpillwayTopology {
     public static final String SOURCE = "events-source";
     public static final String CHUNKER = "validate-and-chunk";
     public static final String DLQ_SINK = "events-dlq-sink";
+    /** Per-key bookkeeping of the open chunks (last event time, size, opening time). */
     public static final String STORE = "open-chunks";
+    /** The buffered events of the open chunks, one entry per event. */
+    public static final String EVENT_STORE = "open-chunk-events";
 
     private SpillwayTopology() {
     }
@@ -38,11 +41,14 @@ public final class SpillwayTopology {
         final EventValidator validator = new EventValidator(limits);
         final Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
-        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, DLQ_SINK, deserializers.get(), validator,
+        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, deserializers.get(), validator,
                 queue, counters, chunkLength, maxWait), SOURCE);
-        // Cached: the open chunk of a key is rewritten per event; the cache sends only the latest to the changelog.
+        // Cached: a key's meta is rewritten per event and its buffered events are deleted at hand-off; the cache
+        // sends only the latest meta, and nothing for events written and deleted within one commit, to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EVENT_STORE),
+                Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         return topology;
     }

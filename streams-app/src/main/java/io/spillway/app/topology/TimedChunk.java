@@ -9,8 +9,15 @@ import java.util.Objects;
  *
  * @param chunk the events, in order
  * @param timestampsMs event time of each event, same order
+ * @param previousTimestampMs event time of the key's event just before this chunk (the one the first
+ *        prediction of the chunk saw), or -1 for the key's first chunk
  */
-public record TimedChunk(SequenceChunk chunk, long[] timestampsMs) {
+public record TimedChunk(SequenceChunk chunk, long[] timestampsMs, long previousTimestampMs) {
+    /** A chunk with no known predecessor. */
+    public TimedChunk(final SequenceChunk chunk, final long[] timestampsMs) {
+        this(chunk, timestampsMs, -1);
+    }
+
     public TimedChunk {
         Objects.requireNonNull(chunk, "chunk");
         Objects.requireNonNull(timestampsMs, "timestampsMs");

@@ -58,6 +58,16 @@ public final class KafkaTrainingSink implements TrainingSink {
     }
 
     @Override
+    public void delete(final String topic, final String key) {
+        rethrow();
+        producer.send(new ProducerRecord<>(topic, key, null), (metadata, error) -> {
+            if (error != null) {
+                failure.compareAndSet(null, error);
+            }
+        });
+    }
+
+    @Override
     public void flush() {
         producer.flush();
         rethrow();

@@ -8,6 +8,7 @@ import io.spillway.engine.Learner;
 import io.spillway.engine.MemoryReport;
 import io.spillway.engine.Prediction;
 import io.spillway.engine.SequenceChunk;
+import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import io.spillway.schemas.avro.ModelDelta;
@@ -58,8 +59,9 @@ public final class TrainerLoop implements Runnable {
     private final AtomicLong eventsTrained = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
+    private long previousSnapshotVersion = -1;
+    private int previousSnapshotChunks;
     private volatile boolean stopping;
-    private long lastSnapshotVersion = -1;
     private volatile Throwable failure;
 
     /**
@@ -94,7 +96,7 @@ public final class TrainerLoop implements Runnable {
                 trainAndPublish(batch);
             }
             // A clean stop leaves a snapshot of everything trained, so a restart continues from here.
-            if (learner.version() != lastSnapshotVersion) {
+            if (learner.version() != previousSnapshotVersion) {
                 publishSnapshot(learner.version(), System.currentTimeMillis());
             }
             sink.flush();
@@ -102,6 +104,7 @@ public final class TrainerLoop implements Runnable {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
             failure = e;
+            queue.close(e.toString());
             LOG.error("Trainer stopped: {}", e.toString(), e);
         }
     }
@@ -214,19 +217,33 @@ public final class TrainerLoop implements Runnable {
     }
 
     private void publishPredictions(final TrainingStep step, final List<TimedChunk> batch) {
-        final Map<String, long[]> times = new HashMap<>();
+        final Map<String, TimedChunk> byKey = new HashMap<>();
         for (final TimedChunk c : batch) {
-            times.put(c.key(), c.timestampsMs());
+            byKey.put(c.key(), c);
         }
         for (final Prediction p : step.predictions()) {
-            final long[] ts = times.get(p.key());
-            final long after = ts == null || ts.length == 0 ? 0
-                    : ts[p.stepInChunk() >= 0 && p.stepInChunk() < ts.length ? p.stepInChunk() : ts.length - 1];
             sink.send(topics.predictions(), p.key(), io.spillway.schemas.avro.Prediction.newBuilder()
-                    .setEntityId(p.key()).setModelVersion(step.baseVersion()).setAfterTimestampMs(after)
+                    .setEntityId(p.key()).setModelVersion(step.baseVersion())
+                    .setAfterTimestampMs(seenAt(byKey.get(p.key()), p))
                     .setPredictedEventType(p.predictedType()).setProbability(p.probability())
                     .setActualEventType(p.actualType() < 0 ? null : p.actualType()).build());
         }
+    }
+
+    /**
+     * Event time of the last event the prediction saw: the target event itself for an explicit label, else the
+     * event before the target (the previous chunk's last one for the first target of a chunk).
+     */
+    static long seenAt(final TimedChunk chunk, final Prediction p) {
+        if (chunk == null || chunk.size() == 0) {
+            return -1;
+        }
+        final int target = Math.max(0, Math.min(p.stepInChunk(), chunk.size() - 1));
+        final SparseEvent targetEvent = chunk.chunk().events().get(target);
+        if (targetEvent.label() != SparseEvent.NO_LABEL && targetEvent.label() == p.actualType()) {
+            return chunk.timestampsMs()[target];
+        }
+        return target > 0 ? chunk.timestampsMs()[target - 1] : chunk.previousTimestampMs();
     }
 
     private void publishSnapshot(final long version, final long now) {
@@ -246,14 +263,25 @@ public final class TrainerLoop implements Runnable {
         for (int c = 0; c < count; c++) {
             final int from = c * size;
             final int to = Math.min(state.length, from + size);
-            sink.send(topics.snapshots(), settings.modelId() + "/" + c, ModelSnapshotChunk.newBuilder()
+            sink.send(topics.snapshots(), snapshotKey(version, c), ModelSnapshotChunk.newBuilder()
                     .setModelId(settings.modelId()).setInstanceId(settings.instanceId()).setVersion(version)
                     .setFormat("spillway-learner-state-v1").setChunkIndex(c).setChunkCount(count)
                     .setTotalBytes(state.length).setSha256(sha).setPayload(ByteBuffer.wrap(state, from, to - from))
                     .setCreatedAtMs(now).build());
         }
-        lastSnapshotVersion = version;
+        // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete one.
+        sink.flush();
+        for (int c = 0; c < previousSnapshotChunks; c++) {
+            sink.delete(topics.snapshots(), snapshotKey(previousSnapshotVersion, c));
+        }
+        previousSnapshotVersion = version;
+        previousSnapshotChunks = count;
         LOG.info("Published snapshot of model version {} ({} bytes in {} chunks)", version, state.length, count);
+    }
+
+    /** Key of a snapshot chunk, as the ModelSnapshotChunk schema specifies: {@code modelId/version/chunkIndex}. */
+    private String snapshotKey(final long version, final int chunk) {
+        return settings.modelId() + "/" + version + "/" + chunk;
     }
 
     private TrainingFigures figures(final TrainingStep step, final int events, final long now) {

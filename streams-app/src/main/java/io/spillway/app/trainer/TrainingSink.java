@@ -13,6 +13,9 @@ public interface TrainingSink extends AutoCloseable {
     /** Publishes {@code value} under {@code key} on {@code topic}; may buffer until {@link #flush()}. */
     void send(String topic, String key, SpecificRecord value);
 
+    /** Publishes a tombstone (null value) under {@code key} on {@code topic}, e.g. to retire a compacted entry. */
+    void delete(String topic, String key);
+
     /** Blocks until everything sent so far is durable; throws if any send failed. */
     void flush();
 

@@ -50,4 +50,19 @@ class SpillwayCliTest {
             assertThat(out.toString(StandardCharsets.UTF_8)).contains("Usage: spillway " + command);
         }
     }
+
+    @Test
+    void demoDurationsParseWithUnitsAndRejectNonsense() {
+        final DemoCommand.DurationConverter c = new DemoCommand.DurationConverter();
+        assertThat(c.convert("30s")).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(c.convert("5m")).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(c.convert("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(c.convert("PT1H")).isEqualTo(java.time.Duration.ofHours(1));
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final CommandLine cli = new CommandLine(new SpillwayCli());
+        cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+        assertThat(cli.execute("demo", "--duration=soon")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("'soon'").contains("30s");
+        assertThatThrownBy(() -> c.convert("0s")).hasMessageContaining("positive");
+    }
 }

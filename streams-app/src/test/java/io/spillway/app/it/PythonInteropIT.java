@@ -3,10 +3,13 @@ package io.spillway.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.spillway.app.SpillwayApp;
 import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.topology.Topics;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +52,7 @@ class PythonInteropIT {
                      dir.resolve("state"), 8))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
+            TestApps.awaitLeaders(bootstrap, Topics.defaults().all());
             final List<String> produced = python("produce", bootstrap, url, "events", Integer.toString(EVENTS), "6");
             assertThat(produced).contains("{\"produced\": " + EVENTS + "}");
             TestApps.await("the Python client's events trained", Duration.ofSeconds(90),
@@ -58,11 +62,18 @@ class PythonInteropIT {
 
             final List<String> lines = python("consume", bootstrap, url, "training-metrics", "3", "60");
             assertThat(lines).hasSize(3);
-            final JsonNode metrics = new ObjectMapper().readTree(lines.get(0));
-            assertThat(metrics.get("modelId").asText()).isEqualTo("it-model");
-            assertThat(metrics.get("backend").asText()).isEqualTo("cpu");
-            assertThat(metrics.get("eventsTrained").asLong()).isPositive();
-            assertThat(metrics.get("loss").asDouble()).isPositive().isLessThan(10);
+            // Python's json writes NaN for the loss of a batch that only primed new keys (no targets yet).
+            final ObjectMapper json = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+            final List<JsonNode> records = new ArrayList<>();
+            for (final String line : lines) {
+                records.add(json.readTree(line));
+            }
+            assertThat(records).allSatisfy(m -> {
+                assertThat(m.get("modelId").asText()).isEqualTo("it-model");
+                assertThat(m.get("backend").asText()).isEqualTo("cpu");
+                assertThat(m.get("eventsTrained").asLong()).isPositive();
+            });
+            assertThat(records).anySatisfy(m -> assertThat(m.get("loss").asDouble()).isPositive().isLessThan(10));
         }
     }
 

@@ -6,6 +6,7 @@ import io.spillway.app.SpillwayApp;
 import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.topology.DeadLetterHeaders;
+import io.spillway.app.topology.Topics;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.avro.ModelSnapshotChunk;
@@ -59,6 +60,7 @@ class SpillwayAppIT {
             final String url = registry.url().toString();
             try (SpillwayApp app = SpillwayApp.start(TestApps.config(kafka.bootstrapServers(), url,
                     dir.resolve("state"), 8))) {
+                TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
                 final Properties props = new Properties();
                 props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
                 final SequenceGenerator generator = new SequenceGenerator(16, 8, 16, 0.05, 11);
@@ -94,6 +96,7 @@ class SpillwayAppIT {
             assertThat(quarter).as("training steps").isGreaterThanOrEqualTo(10);
             final double early = weightedLoss(m.subList(0, quarter));
             final double late = weightedLoss(m.subList(m.size() - quarter, m.size()));
+            System.out.printf("SpillwayAppIT: prequential loss early %.3f, late %.3f over %d steps%n", early, late, m.size());
             assertThat(late).as("loss must fall: early %.3f, late %.3f", early, late).isLessThan(early * 0.9)
                     .isLessThan(0.7 * Math.log(8));
             assertThat(m.get(m.size() - 1).getEventsTrained()).isEqualTo(EVENTS);

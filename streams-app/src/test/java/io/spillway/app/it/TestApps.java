@@ -10,11 +10,14 @@ import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,12 +29,16 @@ public final class TestApps {
     private TestApps() {
     }
 
+    /**
+     * At most 2 keys per step keeps the number of optimizer steps (>= 8000 / (32 x 2)) high enough for the loss to
+     * fall even when a loaded machine makes every batch full; the learning rate is set for that step count.
+     */
     public static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final int vocabulary) {
         final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(16)
-                .hiddenSize(64).optimizer("adam").learningRate(0.005f).backend("cpu").seed(3).build();
+                .hiddenSize(64).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).build();
         return new AppConfig(bootstrap, registry, "spillway-it-" + System.nanoTime(), stateDir, Topics.defaults(), 2,
                 (short) 1, 32, Duration.ofMillis(500), 64, "exactly_once_v2", learner,
-                new TrainerSettings("it-model", "it-instance", 4, 20, 100_000, 512 * 1024),
+                new TrainerSettings("it-model", "it-instance", 2, 20, 100_000, 512 * 1024),
                 new EventLimits(vocabulary, 16, 64, 1 << 20), "127.0.0.1", 0,
                 Map.of("commit.interval.ms", 200), Map.of());
     }
@@ -67,6 +74,24 @@ public final class TestApps {
             }
         }
         return out;
+    }
+
+    /**
+     * Waits until every partition of {@code topics} has a leader in the broker's metadata. Producing into a
+     * topic the app has only just created can otherwise race the broker taking leadership, which the
+     * idempotent producer may report as lost sequence numbers on a loaded machine.
+     */
+    public static void awaitLeaders(final String bootstrap, final Collection<String> topics) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            await("leaders of " + topics, Duration.ofSeconds(30), () -> {
+                try {
+                    return admin.describeTopics(topics).allTopicNames().get().values().stream()
+                            .flatMap(d -> d.partitions().stream()).allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+                } catch (final Exception e) {
+                    return false;
+                }
+            });
+        }
     }
 
     public static void await(final String what, final Duration timeout, final BooleanSupplier condition) throws InterruptedException {

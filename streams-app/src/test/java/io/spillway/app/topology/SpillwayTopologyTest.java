@@ -8,8 +8,10 @@ import io.spillway.schemas.registry.SchemaRegistryClients;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,16 +20,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SpillwayTopologyTest {
     private static final String REGISTRY = "mock://topology-test";
@@ -36,6 +47,8 @@ class SpillwayTopologyTest {
     private final ChunkQueue queue = new ChunkQueue(1000);
     private final PipelineCounters counters = new PipelineCounters();
     private final SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class);
+    @TempDir
+    Path stateDir;
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<byte[], byte[]> dlq;
@@ -43,17 +56,22 @@ class SpillwayTopologyTest {
     @BeforeEach
     void setUp() {
         serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
-        final Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(SpillwayTopology.build(topics, () -> {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
             return d;
-        }, new EventLimits(8, 16, 4, 4096), queue, counters, CHUNK, Duration.ofSeconds(5)), props);
+        }, new EventLimits(8, 16, 4, 4096), queue, counters, CHUNK, Duration.ofSeconds(5)), props());
         input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
         dlq = driver.createOutputTopic(topics.deadLetters(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private Properties props() {
+        final Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        return props;
     }
 
     @AfterEach
@@ -103,6 +121,8 @@ class SpillwayTopologyTest {
         assertThat(chunks.get(0).timestampsMs()).containsExactly(1000, 1001, 1002, 1003);
         assertThat(chunks.get(0).chunk().events().get(0).featureIndices()).containsExactly(1, 3);
         assertThat(chunks.get(2).chunk().events()).extracting(e -> e.eventType()).containsExactly(4, 5, 6, 7);
+        assertThat(chunks.get(0).previousTimestampMs()).isEqualTo(-1);
+        assertThat(chunks.get(2).previousTimestampMs()).isEqualTo(1003);
         assertThat(dlq.isEmpty()).isTrue();
         assertThat(counters.consumed()).isEqualTo(14);
         assertThat(counters.accepted()).isEqualTo(14);
@@ -168,11 +188,100 @@ class SpillwayTopologyTest {
     }
 
     @Test
-    void openChunksLiveInTheStateStore() {
+    void openChunksLiveInTheStateStores() {
         send("s", event("s", 5, 2));
-        final byte[] stored = driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s");
-        assertThat(OpenChunk.fromBytes(stored).size()).isEqualTo(1);
-        assertThat(OpenChunk.fromBytes(stored).lastTimestampMs()).isEqualTo(5);
+        send("s", event("s", 6, 3));
+        final OpenChunk.Meta meta = OpenChunk.decodeMeta(
+                driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s"));
+        assertThat(meta.size()).isEqualTo(2);
+        assertThat(meta.lastTimestampMs()).isEqualTo(6);
+        final KeyValueStore<String, byte[]> events = driver.getKeyValueStore(SpillwayTopology.EVENT_STORE);
+        assertThat(OpenChunk.decodeEvent(events.get(OpenChunk.eventKey("s", 1))).event().eventType()).isEqualTo(3);
+        send("s", event("s", 7, 4));
+        send("s", event("s", 8, 5)); // completes the chunk: the buffered events leave the store
+        assertThat(entries(events)).isZero();
+        assertThat(OpenChunk.decodeMeta(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s")))
+                .isEqualTo(new OpenChunk.Meta(8, -1, 0, 8));
+    }
+
+    @Test
+    void theStoredStatePerKeyDoesNotGrowWithTheChunkLength() throws Exception {
+        driver.close();
+        final int longChunk = 3000;
+        driver = new TopologyTestDriver(SpillwayTopology.build(topics, () -> {
+            final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
+            d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
+            return d;
+        }, new EventLimits(8, 16, 4, 4096), queue, counters, longChunk, Duration.ofMinutes(5)), props());
+        input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
+        for (int t = 0; t < longChunk - 1; t++) {
+            send("long", event("long", t, t % 8));
+        }
+        final KeyValueStore<String, byte[]> events = driver.getKeyValueStore(SpillwayTopology.EVENT_STORE);
+        int largest = 0;
+        try (KeyValueIterator<String, byte[]> it = events.all()) {
+            while (it.hasNext()) {
+                largest = Math.max(largest, it.next().value.length);
+            }
+        }
+        assertThat(largest).as("one small entry per event, not one growing blob").isLessThan(64);
+        assertThat(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("long")).hasSizeLessThan(64);
+        assertThat(queue.depth()).isZero();
+        send("long", event("long", longChunk, 1));
+        final TimedChunk chunk = queue.poll(10, TimeUnit.MILLISECONDS);
+        assertThat(chunk.size()).isEqualTo(longChunk);
+        for (int t = 0; t < longChunk - 1; t++) {
+            assertThat(chunk.chunk().events().get(t).eventType()).isEqualTo(t % 8);
+        }
+        assertThat(entries(events)).isZero();
+    }
+
+    @Test
+    void moreBadRecordKindsAreDeadLettered() throws Exception {
+        final Event mismatch = event("k", 10, 1);
+        mismatch.getFeatures().setValues(List.of(1f));
+        final Event badLabel = event("k", 10, 1);
+        badLabel.setLabel(8);
+        input.pipeInput(new byte[] {'k', 0, 'x'}, serializer.serialize(topics.events(), event("k", 10, 1)));
+        input.pipeInput(new byte[] {(byte) 0xc3, (byte) 0x28}, serializer.serialize(topics.events(), event("k", 10, 1)));
+        send("k", event("k", -1, 1));
+        send("k", badLabel);
+        send("k", mismatch);
+        sendRaw("k", foreignSchemaRecord());
+        send("k", event("k", 10, 1)); // valid
+        assertThat(dlq.readRecordsToList()).extracting(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON))
+                .containsExactly("invalid-key", "invalid-key", "negative-timestamp", "label-out-of-range",
+                        "feature-length-mismatch", "incompatible-schema");
+        assertThat(counters.consumed()).isEqualTo(7);
+        assertThat(counters.accepted()).isEqualTo(1);
+        assertThat(counters.consumed()).isEqualTo(counters.accepted() + counters.deadLettered());
+    }
+
+    /** Wire-format bytes under a registered schema that cannot be read as an Event. */
+    private static byte[] foreignSchemaRecord() throws Exception {
+        final Schema foreign = new Schema.Parser().parse(
+                "{\"type\":\"record\",\"name\":\"Other\",\"fields\":[{\"name\":\"x\",\"type\":\"string\"}]}");
+        final int id = SchemaRegistryClients.create(REGISTRY, Map.of()).register("other-value", foreign);
+        final GenericRecord rec = new GenericData.Record(foreign);
+        rec.put("x", "hello");
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0);
+        out.write(ByteBuffer.allocate(4).putInt(id).array());
+        final BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(foreign).write(rec, enc);
+        enc.flush();
+        return out.toByteArray();
+    }
+
+    private static int entries(final KeyValueStore<String, byte[]> store) {
+        int n = 0;
+        try (KeyValueIterator<String, byte[]> it = store.all()) {
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+        }
+        return n;
     }
 
     @SuppressWarnings("unused")
