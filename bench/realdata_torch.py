@@ -154,6 +154,7 @@ def main():
     loss_sum = 0.0
     first_loss = float("nan")
     train_s = 0.0
+    cpu0 = time.process_time()
     for batch in batches:
         t0 = time.perf_counter()
         seqs, keys, starts = [], [], []
@@ -206,7 +207,7 @@ def main():
     print(json.dumps({
         "targets": targets, "steps": steps, "loss_nats": loss_sum / max(targets, 1),
         "bits_per_event": loss_sum / max(targets, 1) / np.log(2), "accuracy": correct / max(targets, 1),
-        "first_step_loss_nats": first_loss, "train_seconds": train_s,
+        "first_step_loss_nats": first_loss, "train_seconds": train_s, "cpu_seconds": time.process_time() - cpu0,
         "events_per_s": targets / train_s if train_s > 0 else float("nan"),
         "peak_rss_bytes": vm_hwm_bytes(), "threads": args.threads, "torch": torch.__version__}))
 

@@ -28,7 +28,7 @@ class ReplayRateTest {
         final double seconds = (System.nanoTime() - start) / 1e9;
         assertThat(n).isEqualTo(301);
         // event i is due at i / rate: 300 ms for the last one; never early
-        assertThat(seconds).isGreaterThanOrEqualTo(0.299).isLessThan(2.0);
+        assertThat(seconds).isGreaterThanOrEqualTo(0.299).isLessThan(10.0); // upper bound loose: shared CPUs oversleep
         for (int i = 0; i < sentAt.size(); i++) {
             assertThat((sentAt.get(i) - sentAt.getFirst()) / 1e6).as("event %d", i).isGreaterThanOrEqualTo(i - 1.0);
         }
@@ -41,7 +41,7 @@ class ReplayRateTest {
         final long start = System.nanoTime();
         final long n = ReplayCommand.replay(events(10_000).iterator(), 2_500, new Pacer(0), got::add,
                 progress::incrementAndGet);
-        assertThat((System.nanoTime() - start) / 1e9).isLessThan(1.0);
+        assertThat((System.nanoTime() - start) / 1e9).isLessThan(2.0); // no pacing: under the 2.5 s a 1000/s pace would take
         assertThat(n).isEqualTo(2_500);
         assertThat(progress.get()).isEqualTo(2_500);
         assertThat(got).isEqualTo(events(10_000).subList(0, 2_500));

@@ -61,6 +61,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class RealDataBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String RESULT = "RESULT ";
+    private static final String UNAVAILABLE = "UNAVAILABLE ";
 
     // One setting for every run: the same model size and schedule of updates.
     static final int HIDDEN = Integer.getInteger("realdata.hidden", 128);
@@ -89,16 +90,36 @@ public final class RealDataBenchmark {
         return new InterleavedDocuments(ds.documents(), OPEN_DOCUMENTS, MIN_DOCUMENT, SEED);
     }
 
+    /** Adam at the peer's learning rate; M-FAC variants at their own defaults (learning rate, window, damping). */
     static LearnerConfig learner(final String optimizer) {
-        return LearnerConfig.builder().vocabularySize(CharacterVocabulary.SIZE).featureDimension(0).hiddenSize(HIDDEN)
-                .layers(1).optimizer(optimizer).learningRate(LR).backend("cpu").seed(42).build();
+        final LearnerConfig.Builder b = LearnerConfig.builder().vocabularySize(CharacterVocabulary.SIZE)
+                .featureDimension(0).hiddenSize(HIDDEN).layers(1).optimizer(optimizer).backend("cpu").seed(42);
+        if (optimizer.equals("adam")) {
+            b.learningRate(LR);
+        }
+        return b.build();
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Child: prequential run of the engine alone; optionally exports the schedule and initial parameters. */
     private static void engine(final RealDataset ds, final String optimizer, final Path export) throws Exception {
         final InterleavedDocuments events = stream(ds);
         final PrequentialEvaluation.Result r;
-        try (Learner learner = Learners.create(learner(optimizer))) {
+        final LearnerConfig config;
+        try {
+            config = learner(optimizer);
+            Learners.create(config).close();
+        } catch (final IllegalArgumentException unavailable) {
+            System.out.println(UNAVAILABLE + unavailable.getMessage());
+            System.exit(3);
+            return;
+        }
+        final long cpu0 = processCpuNanos();
+        try (Learner learner = Learners.create(config)) {
             if (export != null) {
                 ScheduleFiles.writeParameters(export.resolve("params.bin"), learner.parameters());
                 try (ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(export.resolve("schedule.bin"),
@@ -115,7 +136,8 @@ public final class RealDataBenchmark {
                 .put("accuracy", r.accuracy()).put("first_step_loss_nats", r.firstStepLossNats())
                 .put("events_per_s", r.trainedEventsPerSecond()).put("train_seconds", r.trainSeconds())
                 .put("diverged_steps", r.divergedSteps()).put("documents", events.documentsOpened())
-                .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+                .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
+                .put("optimizer", config.optimizer()).put("peak_rss_bytes", ProcessMemory.peakRssBytes());
         System.out.println(RESULT + o);
     }
 
@@ -196,9 +218,17 @@ public final class RealDataBenchmark {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
              SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class)) {
             serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+            final java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
             final long n = ReplayCommand.replay(stream(ds), EVENTS, new Pacer(0), e -> producer.send(
-                    new ProducerRecord<>(topic, e.getEntityId(), serializer.serialize(topic, e))).get(), () -> { });
+                    new ProducerRecord<>(topic, e.getEntityId(), serializer.serialize(topic, e)), (md, ex) -> {
+                        if (ex != null) {
+                            failed.compareAndSet(null, ex);
+                        }
+                    }), () -> { });
             producer.flush();
+            if (failed.get() != null) {
+                throw new IllegalStateException("producing the stream failed", failed.get());
+            }
             return n;
         }
     }
@@ -224,6 +254,7 @@ public final class RealDataBenchmark {
             figures.put(p + "bits_per_event_adam", round(adam.get("bits_per_event").asDouble()));
             figures.put(p + "accuracy_adam", round(adam.get("accuracy").asDouble()));
             figures.put(p + "events_per_s", Math.round(adam.get("events_per_s").asDouble()));
+            figures.put(p + "events_per_cpu_s", Math.round(adam.get("targets").asDouble() / adam.get("cpu_seconds").asDouble()));
             figures.put(p + "peak_rss_mb", mb(adam.get("peak_rss_bytes").asLong()));
             for (final String opt : List.of("mfac", "mfac-sparse")) {
                 final String name = opt.replace('-', '_');
@@ -233,6 +264,7 @@ public final class RealDataBenchmark {
                     figures.put(p + "bits_per_event_" + name, round(r.get("bits_per_event").asDouble()));
                     figures.put(p + "accuracy_" + name, round(r.get("accuracy").asDouble()));
                     figures.put(p + "events_per_s_" + name, Math.round(r.get("events_per_s").asDouble()));
+                    figures.put(p + "learning_rate_" + name, r.get("learning_rate").asDouble());
                     figures.put(p + "peak_rss_mb_" + name, mb(r.get("peak_rss_bytes").asLong()));
                 } catch (final IllegalStateException missing) {
                     figures.put(p + "loss_" + name, "missing: " + missing.getMessage());
@@ -248,6 +280,7 @@ public final class RealDataBenchmark {
             figures.put(p + "first_step_loss_abs_diff", Math.abs(torch.get("first_step_loss_nats").asDouble()
                     - adam.get("first_step_loss_nats").asDouble()));
             figures.put(p + "events_per_s_pytorch", Math.round(torch.get("events_per_s").asDouble()));
+            figures.put(p + "events_per_cpu_s_pytorch", Math.round(torch.get("targets").asDouble() / torch.get("cpu_seconds").asDouble()));
             figures.put(p + "pytorch_threads", torch.get("threads").asInt());
             figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
             figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
@@ -300,12 +333,15 @@ public final class RealDataBenchmark {
                 command.size())));
         final Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         JsonNode result = null;
+        String unavailable = null;
         final StringBuilder tail = new StringBuilder();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 if (line.startsWith(RESULT)) {
                     result = JSON.readTree(line.substring(RESULT.length()));
+                } else if (line.startsWith(UNAVAILABLE)) {
+                    unavailable = line.substring(UNAVAILABLE.length());
                 } else if (line.startsWith("{")) {
                     result = JSON.readTree(line);
                 } else {
@@ -314,6 +350,9 @@ public final class RealDataBenchmark {
             }
         }
         final int exit = p.waitFor();
+        if (unavailable != null) {
+            throw new IllegalStateException(unavailable);
+        }
         if (exit != 0 || result == null) {
             throw new IllegalStateException("exit " + exit + ": " + tail.toString().strip().lines()
                     .reduce((a, b) -> b).orElse("no output"));
