@@ -96,6 +96,8 @@ public final class RealDataBenchmark {
                 .featureDimension(0).hiddenSize(HIDDEN).layers(1).optimizer(optimizer).backend("cpu").seed(42);
         if (optimizer.equals("adam")) {
             b.learningRate(LR);
+        } else if (System.getProperty("realdata.optimizerLr") != null) {
+            b.learningRate(Float.parseFloat(System.getProperty("realdata.optimizerLr")));
         }
         return b.build();
     }
@@ -315,7 +317,7 @@ public final class RealDataBenchmark {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
-                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lr")) {
+                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lr", "realdata.optimizerLr")) {
             if (System.getProperty(prop) != null) {
                 cmd.add("-D" + prop + "=" + System.getProperty(prop));
             }
