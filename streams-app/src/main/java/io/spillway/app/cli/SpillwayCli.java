@@ -1,12 +1,13 @@
 package io.spillway.app.cli;
 
+import io.spillway.app.replay.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code spillway} command line. */
 @Command(name = "spillway", mixinStandardHelpOptions = true, versionProvider = SpillwayCli.Version.class,
         description = "Continuous training of sparse spiking RNNs on Kafka event streams.",
-        subcommands = {DemoCommand.class, RunCommand.class, StatusCommand.class, ReportCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, StatusCommand.class, ReportCommand.class, ReplayCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli {
 

@@ -1,0 +1,386 @@
+package io.spillway.app.replay.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spillway.app.AppConfig;
+import io.spillway.app.SpillwayApp;
+import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.ops.TrainingFigures;
+import io.spillway.app.replay.CharacterVocabulary;
+import io.spillway.app.replay.InterleavedDocuments;
+import io.spillway.app.replay.Pacer;
+import io.spillway.app.replay.PrequentialEvaluation;
+import io.spillway.app.replay.ProcessMemory;
+import io.spillway.app.replay.RealDataset;
+import io.spillway.app.replay.ReplayCommand;
+import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.TrainerSettings;
+import io.spillway.engine.Learner;
+import io.spillway.engine.LearnerConfig;
+import io.spillway.engine.Learners;
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.registry.server.SchemaRegistryServer;
+import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.SpecificAvroSerializer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The realdata benchmark: on each real data set, Spillway's prequential loss and speed with Adam, dense
+ * M-FAC and sparse M-FAC, the PyTorch peer ({@code bench/realdata_torch.py}) on exactly the batches Spillway
+ * trained (from the same initial parameters), and Spillway end to end through an in-JVM KRaft broker.
+ * Every run is its own process, so peak RSS ({@code VmHWM}) belongs to that run alone; runs go one after
+ * the other (side by side in one invocation). Writes {@code bench/results/realdata.json}.
+ *
+ * <p>Usage: {@code streams-app/scripts/realdata-bench.sh [out.json]}; children are started as
+ * {@code RealDataBenchmark engine|e2e ...}.
+ */
+public final class RealDataBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String RESULT = "RESULT ";
+    private static final String UNAVAILABLE = "UNAVAILABLE ";
+
+    // One setting for every run: the same model size and schedule of updates.
+    static final int HIDDEN = Integer.getInteger("realdata.hidden", 128);
+    static final int CHUNK = Integer.getInteger("realdata.chunk", 64);
+    static final int BATCH_KEYS = Integer.getInteger("realdata.batchKeys", 16);
+    static final int OPEN_DOCUMENTS = Integer.getInteger("realdata.openDocuments", 16);
+    static final int MIN_DOCUMENT = Integer.getInteger("realdata.minDocument", 4096);
+    static final long EVENTS = Long.getLong("realdata.events", 200_000);
+    static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
+    static final long SEED = 1;
+
+    private RealDataBenchmark() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("engine")) {
+            engine(RealDataset.byId(args[1]), args[2], args.length > 3 ? Path.of(args[3]) : null);
+        } else if (args.length > 0 && args[0].equals("e2e")) {
+            endToEnd(RealDataset.byId(args[1]));
+        } else {
+            all(Path.of(args.length > 0 ? args[0] : "bench/results/realdata.json"));
+        }
+    }
+
+    static InterleavedDocuments stream(final RealDataset ds) throws IOException {
+        return new InterleavedDocuments(ds.documents(), OPEN_DOCUMENTS, MIN_DOCUMENT, SEED);
+    }
+
+    /** Adam at the peer's learning rate; M-FAC variants at their own defaults (learning rate, window, damping). */
+    static LearnerConfig learner(final String optimizer) {
+        final LearnerConfig.Builder b = LearnerConfig.builder().vocabularySize(CharacterVocabulary.SIZE)
+                .featureDimension(0).hiddenSize(HIDDEN).layers(1).optimizer(optimizer).backend("cpu").seed(42);
+        if (optimizer.equals("adam")) {
+            b.learningRate(LR);
+        } else if (System.getProperty("realdata.optimizerLr") != null) {
+            b.learningRate(Float.parseFloat(System.getProperty("realdata.optimizerLr")));
+        }
+        return b.build();
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Child: prequential run of the engine alone; optionally exports the schedule and initial parameters. */
+    private static void engine(final RealDataset ds, final String optimizer, final Path export) throws Exception {
+        final InterleavedDocuments events = stream(ds);
+        final PrequentialEvaluation.Result r;
+        final LearnerConfig config;
+        try {
+            config = learner(optimizer);
+            Learners.create(config).close();
+        } catch (final IllegalArgumentException unavailable) {
+            System.out.println(UNAVAILABLE + unavailable.getMessage());
+            System.exit(3);
+            return;
+        }
+        final long cpu0 = processCpuNanos();
+        try (Learner learner = Learners.create(config)) {
+            if (export != null) {
+                ScheduleFiles.writeParameters(export.resolve("params.bin"), learner.parameters());
+                try (ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(export.resolve("schedule.bin"),
+                        CharacterVocabulary.SIZE)) {
+                    r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, w::write);
+                }
+            } else {
+                r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, null);
+            }
+        }
+        final ObjectNode o = JSON.createObjectNode();
+        o.put("events", r.events()).put("targets", r.targets()).put("steps", r.steps())
+                .put("loss_nats", r.meanLossNats()).put("bits_per_event", r.bitsPerEvent())
+                .put("accuracy", r.accuracy()).put("first_step_loss_nats", r.firstStepLossNats())
+                .put("events_per_s", r.trainedEventsPerSecond()).put("train_seconds", r.trainSeconds())
+                .put("diverged_steps", r.divergedSteps()).put("documents", events.documentsOpened())
+                .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
+                .put("optimizer", config.optimizer()).put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+        System.out.println(RESULT + o);
+    }
+
+    /**
+     * Child: the same stream produced to a real broker first (all of it), then the streams app consumes,
+     * chunks and trains it; the rate counts from the first trained chunk to the last event trained.
+     */
+    private static void endToEnd(final RealDataset ds) throws Exception {
+        final Path dir = Files.createTempDirectory("spillway-realdata");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final Topics topics = Topics.defaults();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic(topics.events(), Optional.of(4), Optional.of((short) 1))))
+                        .all().get();
+            }
+            final long produceStart = System.nanoTime();
+            final long produced = produce(ds, kafka.bootstrapServers(), registry.url().toString(), topics.events());
+            final double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
+            final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "realdata",
+                    dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, "exactly_once_v2",
+                    learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024),
+                    new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
+            long firstAt = 0;
+            long firstEvents = 0;
+            long lastAt;
+            long lastProgress = System.nanoTime();
+            long seen = -1;
+            try (SpillwayApp app = SpillwayApp.start(config)) {
+                while (true) {
+                    final long done = app.trainer().eventsTrained();
+                    final long now = System.nanoTime();
+                    if (firstAt == 0 && done > 0) {
+                        firstAt = now;
+                        firstEvents = done;
+                    }
+                    if (done != seen) {
+                        seen = done;
+                        lastProgress = now;
+                    }
+                    if (done >= produced) {
+                        lastAt = now;
+                        break;
+                    }
+                    if (app.trainer().failure() != null || now - lastProgress > Duration.ofSeconds(120).toNanos()) {
+                        throw new IllegalStateException("end-to-end run stalled at " + done + " of " + produced
+                                + " events: " + app.trainer().failure());
+                    }
+                    Thread.sleep(10);
+                }
+                double weighted = 0;
+                double weights = 0;
+                long before = 0;
+                for (final TrainingFigures f : app.ops().history()) {
+                    final long n = f.eventsTrained() - before;
+                    before = f.eventsTrained();
+                    if (Double.isFinite(f.loss()) && n > 0) {
+                        weighted += f.loss() * n;
+                        weights += n;
+                    }
+                }
+                final ObjectNode o = JSON.createObjectNode();
+                o.put("events", produced).put("produce_seconds", produceSeconds)
+                        .put("events_per_s", (produced - firstEvents) / ((lastAt - firstAt) / 1e9))
+                        .put("loss_nats", weighted / weights).put("steps", app.trainer().steps())
+                        .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+                System.out.println(RESULT + o);
+            }
+        }
+    }
+
+    private static long produce(final RealDataset ds, final String bootstrap, final String registry, final String topic)
+            throws Exception {
+        final Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+             SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class)) {
+            serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+            final java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            final long n = ReplayCommand.replay(stream(ds), EVENTS, new Pacer(0), e -> producer.send(
+                    new ProducerRecord<>(topic, e.getEntityId(), serializer.serialize(topic, e)), (md, ex) -> {
+                        if (ex != null) {
+                            failed.compareAndSet(null, ex);
+                        }
+                    }), () -> { });
+            producer.flush();
+            if (failed.get() != null) {
+                throw new IllegalStateException("producing the stream failed", failed.get());
+            }
+            return n;
+        }
+    }
+
+    /** Parent: every run of every data set, one process at a time, then the results file. */
+    private static void all(final Path out) throws Exception {
+        final Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("hidden", HIDDEN);
+        figures.put("chunk_length", CHUNK);
+        figures.put("batch_keys", BATCH_KEYS);
+        figures.put("open_documents", OPEN_DOCUMENTS);
+        figures.put("events_per_data_set", EVENTS);
+        figures.put("learning_rate", LR);
+        figures.put("vocabulary", CharacterVocabulary.SIZE);
+        for (final RealDataset ds : RealDataset.values()) {
+            final String p = ds.id().replace('-', '_') + ".";
+            final Path export = Files.createTempDirectory("realdata-" + ds.id());
+            final JsonNode adam = child(java("engine", ds.id(), "adam", export.toString()));
+            figures.put(p + "events", adam.get("events").asLong());
+            figures.put(p + "documents", adam.get("documents").asLong());
+            figures.put(p + "targets", adam.get("targets").asLong());
+            figures.put(p + "loss_adam", round(adam.get("loss_nats").asDouble()));
+            figures.put(p + "bits_per_event_adam", round(adam.get("bits_per_event").asDouble()));
+            figures.put(p + "accuracy_adam", round(adam.get("accuracy").asDouble()));
+            figures.put(p + "events_per_s", Math.round(adam.get("events_per_s").asDouble()));
+            figures.put(p + "events_per_cpu_s", Math.round(adam.get("targets").asDouble() / adam.get("cpu_seconds").asDouble()));
+            figures.put(p + "peak_rss_mb", mb(adam.get("peak_rss_bytes").asLong()));
+            for (final String opt : List.of("mfac", "mfac-sparse")) {
+                final String name = opt.replace('-', '_');
+                try {
+                    final JsonNode r = child(java("engine", ds.id(), opt));
+                    figures.put(p + "loss_" + name, round(r.get("loss_nats").asDouble()));
+                    figures.put(p + "bits_per_event_" + name, round(r.get("bits_per_event").asDouble()));
+                    figures.put(p + "accuracy_" + name, round(r.get("accuracy").asDouble()));
+                    figures.put(p + "events_per_s_" + name, Math.round(r.get("events_per_s").asDouble()));
+                    figures.put(p + "learning_rate_" + name, r.get("learning_rate").asDouble());
+                    figures.put(p + "peak_rss_mb_" + name, mb(r.get("peak_rss_bytes").asLong()));
+                } catch (final IllegalStateException missing) {
+                    figures.put(p + "loss_" + name, "missing: " + missing.getMessage());
+                }
+            }
+            final JsonNode torch = child(List.of("/usr/bin/python3", "bench/realdata_torch.py",
+                    "--schedule", export.resolve("schedule.bin").toString(), "--params",
+                    export.resolve("params.bin").toString(), "--hidden", String.valueOf(HIDDEN), "--lr", String.valueOf(LR)));
+            figures.put(p + "loss_pytorch_adam", round(torch.get("loss_nats").asDouble()));
+            figures.put(p + "bits_per_event_pytorch_adam", round(torch.get("bits_per_event").asDouble()));
+            figures.put(p + "accuracy_pytorch_adam", round(torch.get("accuracy").asDouble()));
+            figures.put(p + "targets_pytorch", torch.get("targets").asLong());
+            figures.put(p + "first_step_loss_abs_diff", Math.abs(torch.get("first_step_loss_nats").asDouble()
+                    - adam.get("first_step_loss_nats").asDouble()));
+            figures.put(p + "events_per_s_pytorch", Math.round(torch.get("events_per_s").asDouble()));
+            figures.put(p + "events_per_cpu_s_pytorch", Math.round(torch.get("targets").asDouble() / torch.get("cpu_seconds").asDouble()));
+            figures.put(p + "pytorch_threads", torch.get("threads").asInt());
+            figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
+            figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
+                    / torch.get("events_per_s").asDouble()));
+            final JsonNode e2e = child(java("e2e", ds.id()));
+            figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s").asDouble()));
+            figures.put(p + "streaming_overhead", round(1 - e2e.get("events_per_s").asDouble()
+                    / adam.get("events_per_s").asDouble()));
+            figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
+            figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
+            for (final String f : List.of("schedule.bin", "params.bin")) {
+                Files.deleteIfExists(export.resolve(f));
+            }
+            Files.deleteIfExists(export);
+            System.err.println("realdata: " + ds.id() + " done");
+        }
+        final ObjectNode root = JSON.createObjectNode();
+        root.put("benchmark", "realdata");
+        root.put("machine", machine());
+        root.put("date", LocalDate.now(ZoneOffset.UTC).toString());
+        root.put("command", "streams-app/scripts/realdata-bench.sh");
+        root.set("figures", JSON.valueToTree(figures));
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+    }
+
+    private static List<String> java(final String... args) {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("-Xmx1g");
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("--sun-misc-unsafe-memory-access=allow");
+        for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
+                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lr", "realdata.optimizerLr")) {
+            if (System.getProperty(prop) != null) {
+                cmd.add("-D" + prop + "=" + System.getProperty(prop));
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(RealDataBenchmark.class.getName());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Runs a child to completion; its stderr passes through; returns its RESULT line. */
+    private static JsonNode child(final List<String> command) throws IOException, InterruptedException {
+        System.err.println("realdata: running " + String.join(" ", command.subList(Math.max(0, command.size() - 4),
+                command.size())));
+        final Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        JsonNode result = null;
+        String unavailable = null;
+        final StringBuilder tail = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith(RESULT)) {
+                    result = JSON.readTree(line.substring(RESULT.length()));
+                } else if (line.startsWith(UNAVAILABLE)) {
+                    unavailable = line.substring(UNAVAILABLE.length());
+                } else if (line.startsWith("{")) {
+                    result = JSON.readTree(line);
+                } else {
+                    tail.append(line).append('\n');
+                }
+            }
+        }
+        final int exit = p.waitFor();
+        if (unavailable != null) {
+            throw new IllegalStateException(unavailable);
+        }
+        if (exit != 0 || result == null) {
+            throw new IllegalStateException("exit " + exit + ": " + tail.toString().strip().lines()
+                    .reduce((a, b) -> b).orElse("no output"));
+        }
+        return result;
+    }
+
+    private static double round(final double v) {
+        return Math.round(v * 10_000) / 10_000.0;
+    }
+
+    private static long mb(final long bytes) {
+        return Math.round(bytes / (1024.0 * 1024.0));
+    }
+
+    private static String machine() {
+        String cpu = "CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+        } catch (final IOException ignored) {
+            // keep the generic name
+        }
+        return String.format(Locale.ROOT, "CPU: %s, %d cores, %d GiB; child JVMs -Xmx1g", cpu,
+                Runtime.getRuntime().availableProcessors(),
+                Math.round(((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                        .getOperatingSystemMXBean()).getTotalMemorySize() / (1024.0 * 1024 * 1024)));
+    }
+}
