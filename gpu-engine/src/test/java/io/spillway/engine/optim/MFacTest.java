@@ -536,6 +536,24 @@ class MFacTest {
         }).hasMessageContaining("does not fit");
     }
 
+    /** Refactoring only from the changed slot on is bitwise a full factorization (spec check 6's spirit). */
+    @Test
+    void partialRefactorizationEqualsAFullOne() {
+        final int d = 50;
+        final MFac partial = new MFac(MFacSettings.dense(0.01f, 7, 1e-3), null);
+        final MFac full = new MFac(MFacSettings.dense(0.01f, 7, 1e-3), null);
+        partial.initialise(d);
+        full.initialise(d);
+        final SplittableRandom r = new SplittableRandom(14);
+        for (int t = 0; t < 25; t++) {
+            final float[] g = random(r, d);
+            full.algebra().invalidateFactor();
+            partial.step(new float[d], g.clone());
+            full.step(new float[d], g.clone());
+            assertThat(partial.lastUpdate()).containsExactly(full.lastUpdate());
+        }
+    }
+
     @Test
     void twoRunsAreBitwiseEqual() {
         final float[][] params = new float[2][60];

@@ -19,6 +19,9 @@ public final class WindowAlgebra {
     private final boolean fixScaling;
     private double lambda;
     private long inserted;
+    /** First row of the Cholesky factor that is stale; m when the factor is current. */
+    private int dirtyFrom;
+    private double factoredShift = Double.NaN;
 
     public WindowAlgebra(final int m, final double lambda, final boolean fixScaling) {
         if (m <= 0 || !(lambda > 0) || Double.isInfinite(lambda)) {
@@ -39,6 +42,7 @@ public final class WindowAlgebra {
             k[r][slot] = s[r];
         }
         inserted++;
+        dirtyFrom = Math.min(dirtyFrom, slot);
     }
 
     /** The scale n of {@code lambda I + (1/n) sum g g^T}: m, or min(inserted, m) with fix-scaling. */
@@ -46,10 +50,18 @@ public final class WindowAlgebra {
         return fixScaling ? Math.max(1, Math.min(inserted, m)) : m;
     }
 
-    /** {@code y = (n lambda I + K)^-1 gx} by Cholesky, all in fp64. */
+    /**
+     * {@code y = (n lambda I + K)^-1 gx} by Cholesky, all in fp64. Row i of the factor depends only on the
+     * leading i x i block, so after a slot changes only the rows from that slot on are refactored: the
+     * result is bitwise that of a full factorization, at a fraction of the m^3/3 cost on average.
+     */
     public double[] solve(final double[] gx) {
         final double shift = scale() * lambda;
-        for (int i = 0; i < m; i++) {
+        if (shift != factoredShift) {
+            dirtyFrom = 0;
+            factoredShift = shift;
+        }
+        for (int i = dirtyFrom; i < m; i++) {
             final double[] ci = chol[i];
             final double[] ki = k[i];
             for (int j = 0; j <= i; j++) {
@@ -69,6 +81,7 @@ public final class WindowAlgebra {
                 }
             }
         }
+        dirtyFrom = m;
         final double[] y = new double[m];
         for (int i = 0; i < m; i++) {
             double sum = gx[i];
@@ -93,6 +106,12 @@ public final class WindowAlgebra {
 
     public void setLambda(final double lambda) {
         this.lambda = lambda;
+        dirtyFrom = 0;
+    }
+
+    /** Forgets the factor, so the next solve factors in full (for tests). */
+    public void invalidateFactor() {
+        dirtyFrom = 0;
     }
 
     /** The Gram matrix entry (for tests). */
@@ -120,6 +139,7 @@ public final class WindowAlgebra {
     }
 
     public void readState(final DataInput in) throws IOException {
+        dirtyFrom = 0;
         inserted = in.readLong();
         lambda = in.readDouble();
         for (final double[] row : k) {
@@ -134,5 +154,6 @@ public final class WindowAlgebra {
             java.util.Arrays.fill(row, 0);
         }
         inserted = 0;
+        dirtyFrom = 0;
     }
 }
