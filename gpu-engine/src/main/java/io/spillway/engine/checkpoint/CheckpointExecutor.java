@@ -63,6 +63,7 @@ public final class CheckpointExecutor implements AutoCloseable {
         accountant.resetPeaks();
         final Window<S, T> w = new Window<>(model, steps);
         try {
+            w.bookWorkingState(initial);
             final S end = switch (schedule) {
                 case Schedule.Bptt b -> w.bptt(initial);
                 case Schedule.Uniform u -> w.uniform(initial, u.interval());
@@ -99,10 +100,20 @@ public final class CheckpointExecutor implements AutoCloseable {
         private int liveSlots;
         private int peakSlots;
         private OffChipStore store;
+        private long stagingBytes;
 
         Window(final RecurrentModel<S, T> model, final int steps) {
             this.model = model;
             this.steps = steps;
+        }
+
+        /**
+         * Books the state being advanced (one per window, sized like the initial state) and sizes the staging
+         * buffers that receive remote checkpoints like it, so peaks equal the spec's formulas plus this state.
+         */
+        void bookWorkingState(final S initial) {
+            stagingBytes = model.stateBytes(initial);
+            live.add(accountant.allocate(MemoryTier.DEVICE, stagingBytes, "working state"));
         }
 
         S bptt(final S initial) {
@@ -170,14 +181,16 @@ public final class CheckpointExecutor implements AutoCloseable {
                 drain(tail);
             }
             final int last = tailReuse ? segments - 2 : segments - 1;
-            Future<S> next = last >= 0 ? fetch(last) : null;
+            Fetch<S> next = last >= 0 ? fetch(last) : null;
             for (int j = last; j >= 0; j--) {
-                final S start = await(next);
+                // The staging buffer stays booked while its state seeds the segment: with the prefetch of
+                // j-1 in flight that is the spec's two staging buffers (C + 2 states and tapes).
+                final S start = next.state();
+                final Allocation staged = next.staging();
                 next = j > 0 ? fetch(j - 1) : null;
-                final Booked<S> staged = checkpoint(start);
                 final int a = j * interval;
                 recomputeAndBackprop(start, a, Math.min(a + interval, steps));
-                release(staged);
+                free(staged);
             }
             return s;
         }
@@ -193,9 +206,12 @@ public final class CheckpointExecutor implements AutoCloseable {
                 s = step(s, t, true);
             }
             backward = model.beginBackward();
-            Future<S> next = fetch(segments - 1);
+            Fetch<S> next = fetch(segments - 1);
             for (int j = segments - 1; j >= 0; j--) {
-                final S start = await(next);
+                // The fetched state becomes the first local checkpoint, so its staging buffer is free again
+                // for the prefetch of j-1: one staging buffer beside K_l checkpoints and C_l tapes.
+                final S start = next.state();
+                free(next.staging());
                 next = j > 0 ? fetch(j - 1) : null;
                 final int a = j * cr;
                 final int b = Math.min(a + cr, steps);
@@ -297,11 +313,19 @@ public final class CheckpointExecutor implements AutoCloseable {
             accountant.recordTransfer(n);
         }
 
-        private Future<S> fetch(final int slot) {
-            if (prefetcher == null) {
-                return java.util.concurrent.CompletableFuture.completedFuture(readNow(slot));
-            }
-            return prefetcher.submit(() -> readNow(slot));
+        /** Starts reading {@code slot} into a newly booked staging buffer (on the prefetch thread if any). */
+        private Fetch<S> fetch(final int slot) {
+            final Allocation staging = accountant.allocate(MemoryTier.DEVICE, stagingBytes, "staging buffer");
+            live.add(staging);
+            final Future<S> future = prefetcher == null
+                    ? java.util.concurrent.CompletableFuture.completedFuture(readNow(slot))
+                    : prefetcher.submit(() -> readNow(slot));
+            return new Fetch<>(future, staging, this);
+        }
+
+        private void free(final Allocation a) {
+            a.close();
+            live.remove(a);
         }
 
         private S readNow(final int slot) {
@@ -348,5 +372,12 @@ public final class CheckpointExecutor implements AutoCloseable {
     }
 
     private record Booked<V>(V value, Allocation allocation) {
+    }
+
+    /** A remote read in flight and the staging buffer booked for it. */
+    private record Fetch<S>(Future<S> future, Allocation staging, Window<S, ?> window) {
+        S state() {
+            return window.await(future);
+        }
     }
 }

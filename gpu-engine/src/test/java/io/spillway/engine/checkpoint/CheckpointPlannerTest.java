@@ -44,7 +44,7 @@ class CheckpointPlannerTest {
     @Test
     void requestedSchedulesAreSizedAndCheckedBeforeTraining() {
         assertThat(CheckpointPlanner.plan("remote", 10_000, S, S, 1L << 20).schedule())
-                .isEqualTo(new Schedule.Remote((int) (((1L << 20) - 2 * S) / S)));
+                .isEqualTo(new Schedule.Remote((int) (((1L << 20) - 3 * S) / S)));
         assertThatThrownBy(() -> CheckpointPlanner.plan("bptt", 10_000, S, S, 1L << 20))
                 .isInstanceOf(ScheduleDoesNotFitException.class)
                 .hasMessageContaining("bptt needs 40.08 MiB").hasMessageContaining("budget is 1.00 MiB");
