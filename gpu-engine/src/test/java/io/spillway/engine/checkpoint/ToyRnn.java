@@ -107,6 +107,7 @@ final class ToyRnn implements RecurrentModel<ToyRnn.State, ToyRnn.Tape> {
     @Override
     public Backward<Tape> beginBackward() {
         java.util.Arrays.fill(grad, 0);
+        backwardOrder.clear();
         adjoint = new double[n];
         return tape -> {
             if (!backwardOrder.isEmpty() && backwardOrder.get(backwardOrder.size() - 1) != tape.t() + 1) {
