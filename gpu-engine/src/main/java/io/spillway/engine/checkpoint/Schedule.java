@@ -159,7 +159,7 @@ public sealed interface Schedule {
     }
 
     static int ceilDiv(final int a, final int b) {
-        return (a + b - 1) / b;
+        return (int) (((long) a + b - 1) / b); // long: windows near Integer.MAX_VALUE steps must not wrap
     }
 
     private static void positive(final String name, final int v) {

@@ -110,4 +110,23 @@ class CheckpointPlannerTest {
             }
         }
     }
+
+    /** Windows near Integer.MAX_VALUE steps: no int overflow; uniform no longer fits, double does. */
+    @Test
+    void longestWindowsDoNotOverflow() {
+        final long budget = 256L << 20;
+        final long s = 68_756;
+        final long tape = 71_953;
+        assertThatThrownBy(() -> CheckpointPlanner.plan("uniform", Integer.MAX_VALUE, s, tape, budget))
+                .isInstanceOf(ScheduleDoesNotFitException.class);
+        final CheckpointPlanner.Plan p = CheckpointPlanner.plan("auto", Integer.MAX_VALUE, s, tape, budget);
+        assertThat(p.kind()).isEqualTo("double");
+        assertThat(p.predictedDeviceBytes()).isPositive().isLessThanOrEqualTo(budget);
+        assertThat(p.remoteTransfers()).isPositive();
+        assertThat(Schedule.ceilDiv(Integer.MAX_VALUE, 7)).isEqualTo(306_783_379);
+        // Standard checkpointing's reach is M^2 / (4 |s| |tape|) steps (spec 2.2 optimum).
+        final long reach = (long) ((double) budget * budget / (4.0 * s * tape));
+        assertThat(CheckpointPlanner.plan("auto", (int) (reach * 0.9), s, tape, budget).kind()).isEqualTo("uniform");
+        assertThat(CheckpointPlanner.plan("auto", (int) (reach * 1.1), s, tape, budget).kind()).isEqualTo("double");
+    }
 }
