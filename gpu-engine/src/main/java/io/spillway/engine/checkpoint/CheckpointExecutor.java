@@ -25,7 +25,9 @@ import java.util.concurrent.Future;
  * through an {@link OffChipStore}, and the previous remote checkpoint is prefetched on a background thread
  * while the current segment is recomputed.
  *
- * <p>Threading: one window at a time; the prefetch thread is internal. Close to stop it.
+ * <p>Threading: one window at a time; the prefetch thread is internal. The off-chip store is kept between
+ * windows and reused as a ring (spec §2.9), grown when a window needs more slots. Close to stop the thread
+ * and free the store.
  */
 public final class CheckpointExecutor implements AutoCloseable {
     private final MemoryAccountant accountant;
@@ -48,6 +50,40 @@ public final class CheckpointExecutor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }) : null;
+    }
+
+    /** The off-chip store kept between windows (spec §2.9: the slab or file is reused as a ring), and its booking. */
+    private OffChipStore ring;
+    private Allocation ringBooking;
+
+    /**
+     * A store with room for {@code records} records of {@code recordBytes}: the one of the previous window when
+     * it is large enough, else a new one (the old one is freed first).
+     */
+    private OffChipStore storeFor(final int records, final int recordBytes) {
+        if (ring != null && ring.capacity() >= records && ring.recordBytes() >= recordBytes) {
+            return ring;
+        }
+        final int capacity = ring == null ? records : Math.max(records, ring.capacity());
+        dropStore();
+        final OffChipStore created = stores.create(capacity, recordBytes);
+        try {
+            ringBooking = accountant.allocate(MemoryTier.OFF_CHIP, created.reservedBytes(), "remote checkpoints");
+        } catch (final RuntimeException e) {
+            created.close();
+            throw e;
+        }
+        ring = created;
+        return ring;
+    }
+
+    private void dropStore() {
+        if (ring != null) {
+            ring.close();
+            ringBooking.close();
+            ring = null;
+            ringBooking = null;
+        }
     }
 
     /** The final state (carried into the next window) and what the window cost. */
@@ -81,13 +117,13 @@ public final class CheckpointExecutor implements AutoCloseable {
         if (prefetcher != null) {
             prefetcher.shutdownNow();
         }
+        dropStore();
     }
 
     /** The state of one window's run: counters, bookings and the backward sweep. */
     private final class Window<S, T> {
         private final RecurrentModel<S, T> model;
         private final int steps;
-        private final List<Allocation> remoteReservation = new ArrayList<>();
         /** Bookings of live local states and tapes, released on return or failure. */
         private final java.util.Set<Allocation> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         private RecurrentModel.Backward<T> backward;
@@ -298,8 +334,7 @@ public final class CheckpointExecutor implements AutoCloseable {
 
         private void openStore(final int records) {
             final int recordBytes = model.codec().maxEncodedBytes();
-            store = stores.create(records, recordBytes);
-            remoteReservation.add(accountant.allocate(MemoryTier.OFF_CHIP, store.reservedBytes(), "remote checkpoints"));
+            store = storeFor(records, recordBytes);
         }
 
         private void write(final int slot, final S state) {
@@ -359,10 +394,6 @@ public final class CheckpointExecutor implements AutoCloseable {
         void release() {
             live.forEach(Allocation::close);
             live.clear();
-            remoteReservation.forEach(Allocation::close);
-            if (store != null) {
-                store.close();
-            }
         }
     }
 

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -309,6 +310,48 @@ class CheckpointSpecPropertiesTest {
             assertThat(windowGrad).containsExactly(reference.grad);
             assertThat(second2.finalState().h()).containsExactly(second.finalState().h());
             assertThat(windowGrad).isNotEqualTo(whole.grad); // the adjoint does not cross the window edge
+        }
+    }
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    /** Spec 2.9: consecutive windows reuse one memory-mapped file; a longer window grows it; close deletes it. */
+    @Test
+    void windowsReuseOneOffChipFileAsARing() throws Exception {
+        final MemoryAccountant accountant = new MemoryAccountant();
+        try (CheckpointExecutor executor = new CheckpointExecutor(accountant, OffChipStores.mappedFile(dir), true,
+                true)) {
+            final Schedule d = new Schedule.DoubleCheckpoint(10, 3);
+            final ToyRnn first = new ToyRnn(24, 60, 1);
+            final ToyRnn reference = new ToyRnn(24, 60, 1);
+            executor.run(first, first.initial(), 60, d);
+            final List<java.nio.file.Path> files = files();
+            assertThat(files).hasSize(1);
+            final long booked = accountant.liveBytes(MemoryTier.OFF_CHIP);
+            assertThat(booked).isPositive();
+            final ToyRnn second = new ToyRnn(24, 40, 2);
+            executor.run(second, second.initial(), 40, d);
+            assertThat(files()).isEqualTo(files);
+            assertThat(accountant.liveBytes(MemoryTier.OFF_CHIP)).isEqualTo(booked);
+            // Reused slots hold the new window's records: gradients still equal BPTT's.
+            final ToyRnn bptt = new ToyRnn(24, 40, 2);
+            executor.run(bptt, bptt.initial(), 40, new Schedule.Bptt());
+            assertThat(second.grad).containsExactly(bptt.grad);
+            final ToyRnn longer = new ToyRnn(24, 200, 3);
+            executor.run(longer, longer.initial(), 200, d);
+            assertThat(files()).hasSize(1).isNotEqualTo(files);
+            assertThat(accountant.liveBytes(MemoryTier.OFF_CHIP)).isGreaterThan(booked);
+            executor.run(reference, reference.initial(), 60, new Schedule.Bptt());
+            assertThat(first.grad).containsExactly(reference.grad);
+        }
+        assertThat(files()).isEmpty();
+        assertThat(accountant.liveBytes(MemoryTier.OFF_CHIP)).isZero();
+    }
+
+    private List<java.nio.file.Path> files() throws java.io.IOException {
+        try (var s = java.nio.file.Files.list(dir)) {
+            return s.sorted().toList();
         }
     }
 
