@@ -8,9 +8,13 @@ import io.spillway.engine.memory.MemoryTier;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -125,7 +129,7 @@ public final class CheckpointExecutor implements AutoCloseable {
         private final RecurrentModel<S, T> model;
         private final int steps;
         /** Bookings of live local states and tapes, released on return or failure. */
-        private final java.util.Set<Allocation> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        private final Set<Allocation> live = Collections.newSetFromMap(new IdentityHashMap<>());
         private RecurrentModel.Backward<T> backward;
         private long forward;
         private long backwardSteps;
@@ -353,7 +357,7 @@ public final class CheckpointExecutor implements AutoCloseable {
             final Allocation staging = accountant.allocate(MemoryTier.DEVICE, stagingBytes, "staging buffer");
             live.add(staging);
             final Future<S> future = prefetcher == null
-                    ? java.util.concurrent.CompletableFuture.completedFuture(readNow(slot))
+                    ? CompletableFuture.completedFuture(readNow(slot))
                     : prefetcher.submit(() -> readNow(slot));
             return new Fetch<>(future, staging, this);
         }
