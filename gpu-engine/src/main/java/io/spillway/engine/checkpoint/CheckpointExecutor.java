@@ -37,6 +37,7 @@ public final class CheckpointExecutor implements AutoCloseable {
     private final MemoryAccountant accountant;
     private final OffChipStores stores;
     private final boolean tailReuse;
+    private final Reuse reuse;
     private final ExecutorService prefetcher;
 
     /**
@@ -46,9 +47,19 @@ public final class CheckpointExecutor implements AutoCloseable {
      */
     public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final boolean tailReuse,
                               final boolean prefetch) {
+        this(accountant, stores, tailReuse ? Reuse.TAIL : Reuse.NONE, prefetch);
+    }
+
+    /**
+     * @param reuse how much of the first pass is kept rather than recomputed
+     * @param prefetch read the previous remote checkpoint on a background thread while computing
+     */
+    public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final Reuse reuse,
+                              final boolean prefetch) {
         this.accountant = Objects.requireNonNull(accountant, "accountant");
         this.stores = Objects.requireNonNull(stores, "stores");
-        this.tailReuse = tailReuse;
+        this.reuse = Objects.requireNonNull(reuse, "reuse");
+        this.tailReuse = reuse != Reuse.NONE;
         this.prefetcher = prefetch ? Executors.newSingleThreadExecutor(r -> {
             final Thread t = new Thread(r, "spillway-checkpoint-prefetch");
             t.setDaemon(true);
@@ -237,17 +248,30 @@ public final class CheckpointExecutor implements AutoCloseable {
 
         S doubleCheckpoint(final S initial, final int cr, final int cl) {
             final int segments = Schedule.ceilDiv(steps, cr);
+            final int lastA = (segments - 1) * cr;
+            final boolean full = reuse == Reuse.FULL;
             openStore(segments);
             S s = initial;
-            for (int t = 0; t < steps; t++) {
+            for (int t = 0; t < (full ? lastA : steps); t++) {
                 if (t % cr == 0) {
                     write(t / cr, s);
                 }
                 s = step(s, t, true);
             }
+            Local<S, T> kept = null;
+            if (full) { // pass 1 builds the last segment's local checkpoints and tail tapes itself
+                write(segments - 1, s);
+                kept = local(s, lastA, steps, cl, true);
+                s = kept.end();
+            }
             backward = model.beginBackward();
-            Fetch<S> next = fetch(segments - 1);
-            for (int j = segments - 1; j >= 0; j--) {
+            int j = segments - 1;
+            if (kept != null) {
+                sweep(kept, lastA, steps, cl);
+                j--;
+            }
+            Fetch<S> next = j >= 0 ? fetch(j) : null;
+            for (; j >= 0; j--) {
                 // The fetched state becomes the first local checkpoint, so its staging buffer is free again
                 // for the prefetch of j-1: one staging buffer beside K_l checkpoints and C_l tapes.
                 final S start = next.state();
@@ -255,32 +279,44 @@ public final class CheckpointExecutor implements AutoCloseable {
                 next = j > 0 ? fetch(j - 1) : null;
                 final int a = j * cr;
                 final int b = Math.min(a + cr, steps);
-                final int lastSub = a + lastStart(b - a, cl);
-                // Pass 2: rebuild this segment's local checkpoints (and, with tail reuse, its last tapes).
-                final List<Booked<S>> local = new ArrayList<>();
-                final Deque<Booked<T>> tail = new ArrayDeque<>();
-                S u = start;
-                for (int t = a; t < b; t++) {
-                    if ((t - a) % cl == 0 && !(tailReuse && t == lastSub)) {
-                        local.add(checkpoint(u));
-                    }
-                    if (tailReuse && t >= lastSub) {
-                        final RecurrentModel.Taped<S, T> taped = stepWithTape(u, t);
-                        tail.push(tape(taped.tape()));
-                        u = taped.state();
-                    } else {
-                        u = step(u, t, false);
-                    }
-                }
-                drain(tail);
-                // Pass 3: each remaining sub-segment, last first, recomputed with tapes.
-                for (int k = local.size() - 1; k >= 0; k--) {
-                    final int c = a + k * cl;
-                    recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
-                    release(local.remove(k));
-                }
+                sweep(local(start, a, b, cl, false), a, b, cl); // passes 2 and 3
             }
             return s;
+        }
+
+        /**
+         * Pass 2 over {@code [a, b)}: local checkpoints every {@code cl} steps and, with tail reuse, the last
+         * sub-segment's tapes instead of its checkpoint.
+         */
+        private Local<S, T> local(final S start, final int a, final int b, final int cl, final boolean record) {
+            final int lastSub = a + lastStart(b - a, cl);
+            final List<Booked<S>> local = new ArrayList<>();
+            final Deque<Booked<T>> tail = new ArrayDeque<>();
+            S u = start;
+            for (int t = a; t < b; t++) {
+                if ((t - a) % cl == 0 && !(tailReuse && t == lastSub)) {
+                    local.add(checkpoint(u));
+                }
+                if (tailReuse && t >= lastSub) {
+                    final RecurrentModel.Taped<S, T> taped = stepWithTape(u, t);
+                    tail.push(tape(taped.tape()));
+                    u = taped.state();
+                } else {
+                    u = step(u, t, record);
+                }
+            }
+            return new Local<>(local, tail, u);
+        }
+
+        /** Pass 3: the kept tail, then each remaining sub-segment, last first, recomputed with tapes. */
+        private void sweep(final Local<S, T> kept, final int a, final int b, final int cl) {
+            drain(kept.tail());
+            final List<Booked<S>> local = kept.checkpoints();
+            for (int k = local.size() - 1; k >= 0; k--) {
+                final int c = a + k * cl;
+                recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
+                release(local.remove(k));
+            }
         }
 
         private void recomputeAndBackprop(final S from, final int a, final int b) {
@@ -407,6 +443,10 @@ public final class CheckpointExecutor implements AutoCloseable {
     }
 
     private record Booked<V>(V value, Allocation allocation) {
+    }
+
+    /** A remote segment's local checkpoints and kept tail tapes, and the state at its end. */
+    private record Local<S, T>(List<Booked<S>> checkpoints, Deque<Booked<T>> tail, S end) {
     }
 
     /** A remote read in flight and the staging buffer booked for it. */

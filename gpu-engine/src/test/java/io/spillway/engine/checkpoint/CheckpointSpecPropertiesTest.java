@@ -92,6 +92,52 @@ class CheckpointSpecPropertiesTest {
         }
     }
 
+    private static Run run(final ToyRnn model, final int steps, final Schedule schedule, final Reuse reuse) {
+        final MemoryAccountant accountant = new MemoryAccountant();
+        try (CheckpointExecutor executor = new CheckpointExecutor(accountant, OffChipStores.hostMemory(), reuse,
+                true)) {
+            return new Run(model, executor.run(model, model.initial(), steps, schedule), accountant);
+        }
+    }
+
+    /**
+     * Full reuse (spec 2.5, third F row): the first pass builds the last remote segment's local checkpoints,
+     * so F = 3T - T C_l/C_r - C_r when divisible (E1: 28,900) and one remote read fewer (P7); gradients stay
+     * bitwise BPTT's, also for intervals that do not divide T.
+     */
+    @ParameterizedTest(name = "T={0} Cr={1} Cl={2}")
+    // 3T - sum of last sub-segments - last remote segment: 111 - 13 - 1; 111 - 7 - 1; 111 - 1 - 37 (= uniform(6)
+    // with tail reuse); 111 - 37 - 1; 300 - 5 - 20
+    @CsvSource({"10000, 100, 10, 28900", "37, 12, 4, 97", "37, 12, 5, 103", "37, 40, 6, 73", "37, 9, 9, 73",
+        "100, 20, 1, 275"})
+    void fullReuseSavesThePass2OfTheLastRemoteSegment(final int steps, final int cr, final int cl, final long f) {
+        final Schedule d = new Schedule.DoubleCheckpoint(cr, cl);
+        final Run bptt = run(new ToyRnn(8, steps, 4), steps, new Schedule.Bptt(), Reuse.NONE);
+        final Run full = run(new ToyRnn(8, steps, 4), steps, d, Reuse.FULL);
+        assertThat(full.model().grad).containsExactly(bptt.model().grad);
+        assertThat(full.result().finalState().h()).containsExactly(bptt.result().finalState().h());
+        assertThat(full.model().recomputeMismatches).isZero();
+        assertThat(full.stats().forwardEvaluations()).isEqualTo(f).isEqualTo(d.forwardEvaluations(steps, Reuse.FULL));
+        assertThat(full.stats().remoteWrites()).isEqualTo(Math.ceilDiv(steps, cr));
+        assertThat(full.stats().remoteReads()).isEqualTo(Math.ceilDiv(steps, cr) - 1)
+                .isEqualTo(d.remoteReads(steps, Reuse.FULL));
+        assertThat(full.stats().backwardSteps()).isEqualTo(steps);
+    }
+
+    /** P10 with full reuse: C_r >= T gives standard checkpointing's counters exactly (plus one remote write). */
+    @Test
+    void fullReuseWithOneRemoteSegmentIsStandardCheckpointing() {
+        final int steps = 37;
+        final Run uniform = run(new ToyRnn(24, steps, 3), steps, new Schedule.Uniform(6), Reuse.TAIL);
+        final Run wide = run(new ToyRnn(24, steps, 3), steps, new Schedule.DoubleCheckpoint(40, 6), Reuse.FULL);
+        assertThat(wide.model().grad).containsExactly(uniform.model().grad);
+        assertThat(wide.stats().forwardEvaluations()).isEqualTo(uniform.stats().forwardEvaluations());
+        assertThat(wide.stats().peakLocalSlots()).isEqualTo(uniform.stats().peakLocalSlots());
+        assertThat(wide.stats().remoteReads()).isZero();
+        assertThat(wide.stats().remoteWrites()).isEqualTo(1);
+        assertThat(wide.model().backwardOrder).isEqualTo(uniform.model().backwardOrder);
+    }
+
     /** E1's headline: BPTT needs about 476x the local memory of double(100, 10). */
     @Test
     void bpttToDoubleLocalRatioOfE1() {

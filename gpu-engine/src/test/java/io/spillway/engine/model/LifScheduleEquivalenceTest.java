@@ -111,4 +111,24 @@ class LifScheduleEquivalenceTest {
         assertThat(grads[0]).containsExactly(grads[1]);
         assertThat(grads[0]).containsExactly(grads[2]);
     }
+
+    /** Full reuse (the first pass builds the last remote segment's local checkpoints) on the LIF network. */
+    @Test
+    void fullReuseMatchesBpttBitwise() {
+        final Outcome bptt = train(new Schedule.Bptt(), false);
+        final WindowFixture fx = new WindowFixture(SETTINGS, new int[] {37, 30, 37, 12}, 17L, 1.5f);
+        try (CpuBackend backend = new CpuBackend();
+             CheckpointExecutor executor = new CheckpointExecutor(new MemoryAccountant(), OffChipStores.hostMemory(),
+                     io.spillway.engine.checkpoint.Reuse.FULL, true)) {
+            final float[] grad = new float[fx.params.size()];
+            final LifWindow window = fx.window(backend, grad);
+            final CheckpointExecutor.Result<LifState> r = executor.run(window, fx.initial, 37,
+                    new Schedule.DoubleCheckpoint(12, 5));
+            assertThat(grad).containsExactly(bptt.grad());
+            assertThat(window.lossSum()).isEqualTo(bptt.loss());
+            assertThat(window.correct()).isEqualTo(bptt.correct());
+            assertThat(r.finalState().sameAs(bptt.end())).isTrue();
+            assertThat(r.stats().remoteReads()).isEqualTo(3);
+        }
+    }
 }
