@@ -10,7 +10,6 @@ import io.spillway.engine.memory.MemoryBudgetExceededException;
 import io.spillway.engine.memory.MemoryTier;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -197,10 +196,5 @@ class CheckpointExecutorTest {
         public void close() {
             inner.close();
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static List<Integer> unused() {
-        return List.of();
     }
 }
