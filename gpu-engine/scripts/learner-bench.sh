@@ -1,13 +1,4 @@
 #!/usr/bin/env bash
 # Trained events/s of the CPU spiking learner; writes bench/results/engine-learner-throughput.json
 # (or the path given) from the repository root.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-out="${1:-bench/results/engine-learner-throughput.json}"
-./mvnw -B -q -pl gpu-engine -am test-compile
-./mvnw -B -q -pl gpu-engine dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile=target/learner-bench.classpath
-. .mvn/select-jdk.sh # the same JDK 25+ the wrapper uses
-"${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx2g --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-    -cp "gpu-engine/target/test-classes:gpu-engine/target/classes:$(cat gpu-engine/target/learner-bench.classpath)" \
-    io.spillway.engine.bench.LearnerThroughputBenchmark "$out"
+exec "$(dirname "$0")/run-bench.sh" LearnerThroughputBenchmark "${1:-bench/results/engine-learner-throughput.json}" 2g

@@ -34,10 +34,12 @@ public final class LearnerConfig {
         this.hiddenSize = positive("hiddenSize", b.hiddenSize);
         this.layers = positive("layers", b.layers);
         this.optimizer = Objects.requireNonNull(b.optimizer, "optimizer");
-        if (!(b.learningRate > 0) || Float.isInfinite(b.learningRate)) {
-            throw new IllegalArgumentException("learningRate must be a positive number: " + b.learningRate);
+        final float rate = Float.isNaN(b.learningRate)
+                ? io.spillway.engine.optim.Optimizers.defaultLearningRate(b.optimizer) : b.learningRate;
+        if (!(rate > 0) || Float.isInfinite(rate)) {
+            throw new IllegalArgumentException("learningRate must be a positive number: " + rate);
         }
-        this.learningRate = b.learningRate;
+        this.learningRate = rate;
         this.backend = Objects.requireNonNull(b.backend, "backend");
         if (b.deviceMemoryBytes <= 0) {
             throw new IllegalArgumentException("deviceMemoryBytes must be > 0: " + b.deviceMemoryBytes);
@@ -236,8 +238,9 @@ public final class LearnerConfig {
         private int featureDimension = 0;
         private int hiddenSize = 128;
         private int layers = 1;
-        private String optimizer = "adam";
-        private float learningRate = 1e-3f;
+        private String optimizer = "mfac-sparse";
+        /** NaN: the optimizer's own default ({@link io.spillway.engine.optim.Optimizers#defaultLearningRate}). */
+        private float learningRate = Float.NaN;
         private String backend = "auto";
         private long deviceMemoryBytes = 512L << 20;
         private String checkpointSchedule = "auto";

@@ -3,9 +3,8 @@ package io.spillway.engine;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.Backends;
 import io.spillway.engine.internals.SpikingLearner;
-import io.spillway.engine.optim.Adam;
 import io.spillway.engine.optim.Optimizer;
-import io.spillway.engine.optim.Sgd;
+import io.spillway.engine.optim.Optimizers;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -37,11 +36,7 @@ public final class Learners {
     }
 
     private static Optimizer optimizer(final LearnerConfig config) {
-        return switch (config.optimizer().toLowerCase(Locale.ROOT)) {
-            case "adam" -> new Adam(config.learningRate());
-            case "sgd" -> new Sgd(config.learningRate());
-            default -> throw new IllegalArgumentException("optimizer '" + config.optimizer()
-                    + "' is not available in this build; use adam or sgd");
-        };
+        // The learner books the optimizer's memory itself (stateBytes), so no accountant here.
+        return Optimizers.create(config.optimizer(), config.learningRate(), null);
     }
 }

@@ -55,21 +55,7 @@ public final class LearnerThroughputBenchmark {
             figures.put(name + "_theta2_over_default", round(gated / ((Number) figures.get(name
                     + "_default_trained_events_per_s")).doubleValue()));
         }
-        final StringBuilder json = new StringBuilder("{\n");
-        json.append("  \"benchmark\": \"engine-learner-throughput\",\n");
-        json.append("  \"machine\": \"").append(machine()).append("\",\n");
-        json.append("  \"date\": \"").append(LocalDate.now(ZoneOffset.UTC)).append("\",\n");
-        json.append("  \"command\": \"gpu-engine/scripts/learner-bench.sh\",\n");
-        json.append("  \"figures\": {\n");
-        figures.forEach((k, v) -> json.append("    \"").append(k).append("\": ")
-                .append(v instanceof String s ? "\"" + s + "\"" : v).append(",\n"));
-        json.setLength(json.length() - 2);
-        json.append("\n  }\n}\n");
-        if (out.getParent() != null) {
-            Files.createDirectories(out.getParent());
-        }
-        Files.writeString(out, json);
-        System.out.print(json);
+        BenchResults.write(out, "engine-learner-throughput", "gpu-engine/scripts/learner-bench.sh", figures);
     }
 
     /** Returns trained events per second and records the figures under {@code prefix}. */
@@ -129,25 +115,6 @@ public final class LearnerThroughputBenchmark {
     }
 
     private static double round(final double v) {
-        return Math.round(v * 1000) / 1000.0;
-    }
-
-    private static String machine() {
-        String cpu = "cpu";
-        try {
-            for (final String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    cpu = line.substring(line.indexOf(':') + 1).trim();
-                    break;
-                }
-            }
-        } catch (final IOException e) {
-            // not Linux: keep the generic name
-        }
-        final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        return "CPU: " + cpu.replace("\"", "'") + ", " + Runtime.getRuntime().availableProcessors() + " cores, "
-                + (os.getTotalMemorySize() >> 30) + " GiB; JVM heap " + (Runtime.getRuntime().maxMemory() >> 20)
-                + " MiB";
+        return BenchResults.round(v);
     }
 }

@@ -94,7 +94,7 @@ class SerdeFailureModesTest {
         assertThat(e.reason()).isEqualTo(Reason.WRONG_MAGIC_BYTE);
         assertThat(e.schemaId()).isEqualTo(-1);
         assertThat(e.getMessage()).startsWith(
-            "wrong magic byte 0x7b at offset 0: not Confluent Avro wire format (expected 0x00)");
+            "wrong magic byte 0x7b at offset 0: not Confluent Avro wire format (expected 0x00)").contains("on topic 'events'");
     }
 
     @Test
@@ -109,7 +109,7 @@ class SerdeFailureModesTest {
         assertThat(empty.getMessage()).contains("payload of 0 bytes is too short");
         final SerdeException four = failure(new byte[] {0, 0, 0, 1});
         assertThat(four.reason()).isEqualTo(Reason.TOO_SHORT);
-        assertThat(four.getMessage()).contains("payload of 4 bytes").contains("at least 5");
+        assertThat(four.getMessage()).contains("payload of 4 bytes").contains("at least 5").contains("on topic 'events'");
     }
 
     @Test
@@ -119,7 +119,7 @@ class SerdeFailureModesTest {
         final SerdeException e = failure(bytes);
         assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_SCHEMA_ID);
         assertThat(e.schemaId()).isEqualTo(4242);
-        assertThat(e.getMessage()).contains("schema id 4242 is not known");
+        assertThat(e.getMessage()).contains("schema id 4242 is not known").contains("on topic 'events'");
     }
 
     @Test
@@ -128,7 +128,8 @@ class SerdeFailureModesTest {
         final SerdeException e = failure(Arrays.copyOf(bytes, bytes.length - 3));
         assertThat(e.reason()).isEqualTo(Reason.MALFORMED_AVRO);
         assertThat(e.schemaId()).isEqualTo(WireFormat.readSchemaId(bytes));
-        assertThat(e.getMessage()).contains("malformed Avro body for schema id");
+        assertThat(e.getMessage()).contains("malformed Avro body for schema id " + WireFormat.readSchemaId(bytes))
+            .contains("on topic 'events'");
     }
 
     @Test

@@ -79,6 +79,7 @@ class SerdeRoundTripHttpTest {
                 () -> serde.deserializer().deserialize("http-unknown", bytes));
             assertThat(e.reason()).isEqualTo(SerdeException.Reason.UNKNOWN_SCHEMA_ID);
             assertThat(e.schemaId()).isEqualTo(987_654);
+            assertThat(e.getMessage()).contains("schema id 987654").contains("on topic 'http-unknown'");
         }
     }
 }

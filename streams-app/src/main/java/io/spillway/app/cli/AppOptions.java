@@ -57,11 +57,13 @@ final class AppOptions {
     @Option(names = "--layers", defaultValue = "1", description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
     int layers;
 
-    @Option(names = "--optimizer", defaultValue = "adam", description = "Optimizer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--optimizer", defaultValue = "mfac-sparse",
+            description = "Optimizer: mfac-sparse (EFCP), mfac, mfac-sparse-no-ef, ggt, ggt-sparse, adam or sgd, "
+                    + "optionally with settings, e.g. mfac-sparse:m=64,lambda=0.3 (default: ${DEFAULT-VALUE}).")
     String optimizer;
 
-    @Option(names = "--learning-rate", defaultValue = "0.003", description = "Learning rate (default: ${DEFAULT-VALUE}).")
-    float learningRate;
+    @Option(names = "--learning-rate", description = "Learning rate (default: the optimizer's, 0.1 for M-FAC, 0.01 for Adam).")
+    Float learningRate;
 
     @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
     String backend;
@@ -118,9 +120,13 @@ final class AppOptions {
                 }
             }
         }
-        final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(features)
-                .hiddenSize(hiddenSize).layers(layers).optimizer(optimizer).learningRate(learningRate).backend(backend)
-                .deviceMemoryBytes(deviceMemory).checkpointSchedule(checkpointSchedule).seed(seed).build();
+        final LearnerConfig.Builder learnerBuilder = LearnerConfig.builder().vocabularySize(vocabulary)
+                .featureDimension(features).hiddenSize(hiddenSize).layers(layers).optimizer(optimizer).backend(backend)
+                .deviceMemoryBytes(deviceMemory).checkpointSchedule(checkpointSchedule).seed(seed);
+        if (learningRate != null) {
+            learnerBuilder.learningRate(learningRate);
+        }
+        final LearnerConfig learner = learnerBuilder.build();
         final Topics defaults = Topics.defaults();
         final Topics topics = new Topics(eventsTopic, defaults.deadLetters(), defaults.deltas(), defaults.snapshots(),
                 defaults.metrics(), defaults.predictions());

@@ -8,6 +8,7 @@ import io.spillway.schemas.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +89,18 @@ final class StoreLog implements AutoCloseable {
         }
         final FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.READ);
+        // Two registries appending to one log would hand out the same ids: refuse the second one.
+        final boolean locked;
+        try {
+            locked = channel.tryLock() != null;
+        } catch (final OverlappingFileLockException e) {
+            channel.close();
+            throw new IOException("schema store " + file + " is already open in this JVM", e);
+        }
+        if (!locked) {
+            channel.close();
+            throw new IOException("schema store " + file + " is locked by another process");
+        }
         channel.truncate(goodLength);
         channel.position(goodLength);
         if (goodLength > 0 && !endsWithNewline(channel, goodLength)) {

@@ -67,7 +67,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
      * @param bind address and port to listen on (port 0: ephemeral); null means 127.0.0.1 with an ephemeral port
      * @param storeFile the JSON-lines store, created if missing; null keeps state in memory only
      * @return the running server; the caller closes it
-     * @throws UncheckedIOException when the port cannot be bound or the store cannot be read
+     * @throws UncheckedIOException when the port cannot be bound, or the store cannot be read, is corrupt, or is
+     *     held open by another registry (the file is locked while a server runs)
      */
     public static SchemaRegistryServer start(final InetSocketAddress bind, final Path storeFile) {
         return builder().bind(bind).storeFile(storeFile).start();

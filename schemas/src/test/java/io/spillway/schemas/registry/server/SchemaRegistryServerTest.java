@@ -1,14 +1,18 @@
 package io.spillway.schemas.registry.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -108,6 +112,76 @@ class SchemaRegistryServerTest {
             } finally {
                 pool.shutdownNow();
             }
+        }
+    }
+
+    @Test
+    void aTornLastLineIsDroppedAndACorruptLineFailsTheStartNamingTheFile() throws Exception {
+        final Path store = dir.resolve("torn.jsonl");
+        final int id;
+        try (SchemaRegistryServer server = SchemaRegistryServer.start(null, store)) {
+            id = register(server.url(), "t-value", V1).get("id").asInt();
+        }
+        // A crash in the middle of an append leaves a line without its newline.
+        Files.writeString(store, "{\"op\":\"reg", StandardOpenOption.APPEND);
+        try (SchemaRegistryServer server = SchemaRegistryServer.start(null, store)) {
+            assertThat(register(server.url(), "t-value", V1).get("id").asInt()).isEqualTo(id);
+            assertThat(register(server.url(), "t-value", V2_COMPATIBLE).get("id").asInt()).isNotEqualTo(id);
+        }
+        assertThat(Files.readAllLines(store)).allSatisfy(line -> assertThat(JSON.readTree(line).isObject()).isTrue());
+
+        final List<String> lines = new ArrayList<>(Files.readAllLines(store));
+        lines.add(1, "not json");
+        Files.write(store, lines);
+        assertThatThrownBy(() -> SchemaRegistryServer.start(null, store))
+            .isInstanceOf(UncheckedIOException.class)
+            .hasMessageContaining(store.toString()).hasMessageContaining("corrupt at line 2");
+    }
+
+    @Test
+    void oneStoreFileServesOneRegistryAtATime() {
+        final Path store = dir.resolve("shared.jsonl");
+        try (SchemaRegistryServer first = SchemaRegistryServer.start(null, store)) {
+            assertThatThrownBy(() -> SchemaRegistryServer.start(null, store))
+                .isInstanceOf(UncheckedIOException.class).hasMessageContaining(store.toString());
+            assertThat(first.url().getPort()).isPositive();
+        }
+        try (SchemaRegistryServer again = SchemaRegistryServer.start(null, store)) {
+            assertThat(again.url().getHost()).isEqualTo("127.0.0.1");
+        }
+    }
+
+    @Test
+    void speaksConfluentsMediaTypeAndPlainJsonAndTheReadEndpoints() throws Exception {
+        try (SchemaRegistryServer server = SchemaRegistryServer.start(null, null)) {
+            final String body = JSON.writeValueAsString(java.util.Map.of("schema", V1));
+            final HttpResponse<String> plain = http.send(HttpRequest.newBuilder(server.url().resolve("/subjects/m-value/versions"))
+                    .header("Content-Type", "application/json").header("Accept", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
+            assertThat(plain.headers().firstValue("Content-Type")).hasValue("application/vnd.schemaregistry.v1+json");
+            final int id = JSON.readTree(plain.body()).get("id").asInt();
+
+            final HttpResponse<String> lookup = post(server.url(), "/subjects/m-value", V1);
+            assertThat(lookup.statusCode()).isEqualTo(200);
+            final JsonNode found = JSON.readTree(lookup.body());
+            assertThat(found.get("subject").asText()).isEqualTo("m-value");
+            assertThat(found.get("version").asInt()).isEqualTo(1);
+            assertThat(found.get("id").asInt()).isEqualTo(id);
+            final HttpResponse<String> missing = post(server.url(), "/subjects/m-value", V2_COMPATIBLE);
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(JSON.readTree(missing.body()).get("error_code").asInt()).isEqualTo(40403);
+            assertThat(JSON.readTree(missing.body()).get("message").asText()).contains("m-value");
+
+            final JsonNode rawSchema = JSON.readTree(get(server.url(), "/schemas/ids/" + id + "/schema").body());
+            assertThat(rawSchema.get("name").asText()).isEqualTo("R");
+            assertThat(JSON.readTree(get(server.url(), "/subjects/m-value/versions/latest").body()).get("id").asInt())
+                .isEqualTo(id);
+            assertThat(get(server.url(), "/subjects").body()).isEqualTo("[\"m-value\"]");
+            assertThat(JSON.readTree(get(server.url(), "/config").body()).get("compatibilityLevel").asText())
+                .isEqualTo("BACKWARD");
+            final HttpResponse<String> unknownSubject = get(server.url(), "/subjects/ghost/versions/latest");
+            assertThat(JSON.readTree(unknownSubject.body()).get("message").asText()).contains("ghost");
         }
     }
 

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Entrypoint of the Spillway image: starts the app with the JVM flags it needs and, for the `run`
+# command, turns SPILLWAY_* environment variables into CLI options. An option given on the command
+# line wins over its variable; unset or empty variables add nothing.
+#
+#   SPILLWAY_BOOTSTRAP_SERVERS    --bootstrap-servers
+#   SPILLWAY_SCHEMA_REGISTRY_URL  --schema-registry-url
+#   SPILLWAY_OPS_HOST             --ops-host
+#   SPILLWAY_OPS_PORT             --ops-port
+#   SPILLWAY_STATE_DIR            --state-dir
+#   SPILLWAY_REPLICATION_FACTOR   --replication-factor
+#   SPILLWAY_BACKEND              --backend
+#   SPILLWAY_CONFIG               --config (properties file of extra Kafka/registry client settings)
+#   JAVA_OPTS                     extra JVM options (heap size, ...), split on spaces
+#   SPILLWAY_JAVA                 the java launcher (default: java)
+set -eu
+
+has_option() {
+    # $1: option name; the rest: the arguments to search (--name value or --name=value).
+    name=$1
+    shift
+    for arg in "$@"; do
+        case "$arg" in
+            "$name" | "$name"=*) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+if [ "${1:-}" = "run" ]; then
+    shift
+    for pair in \
+        BOOTSTRAP_SERVERS:--bootstrap-servers \
+        SCHEMA_REGISTRY_URL:--schema-registry-url \
+        OPS_HOST:--ops-host \
+        OPS_PORT:--ops-port \
+        STATE_DIR:--state-dir \
+        REPLICATION_FACTOR:--replication-factor \
+        BACKEND:--backend \
+        CONFIG:--config; do
+        var="SPILLWAY_${pair%%:*}"
+        option="${pair#*:}"
+        eval "value=\${$var:-}"
+        if [ -n "$value" ] && ! has_option "$option" "$@"; then
+            set -- "$@" "$option=$value"
+        fi
+    done
+    set -- run "$@"
+fi
+
+# JAVA_OPTS is split on purpose: it holds several JVM options.
+# shellcheck disable=SC2086
+exec "${SPILLWAY_JAVA:-java}" \
+    --enable-native-access=ALL-UNNAMED \
+    --sun-misc-unsafe-memory-access=allow \
+    -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.spillway.schemas.avro \
+    ${JAVA_OPTS:-} \
+    -jar /opt/spillway/spillway.jar "$@"

@@ -1,0 +1,332 @@
+package io.spillway.engine.optim;
+
+import io.spillway.engine.memory.Allocation;
+import io.spillway.engine.memory.MemoryAccountant;
+import io.spillway.engine.memory.MemoryTier;
+import io.spillway.engine.optim.internals.BlockLayout;
+import io.spillway.engine.optim.internals.DenseWindow;
+import io.spillway.engine.optim.internals.GradientWindow;
+import io.spillway.engine.optim.internals.SparseWindow;
+import io.spillway.engine.optim.internals.TopK;
+import io.spillway.engine.optim.internals.WindowAlgebra;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * M-FAC (Frantar et al. 2021), dense or compressed with error feedback (EFCP, Modoranu et al. 2024), per
+ * the efcp-mfac spec: each step the (compressed) gradient enters a ring window of m rows, the window's
+ * Gram matrix is updated by one row and column, and the step preconditions the same vector by the
+ * inverse empirical Fisher {@code (lambda I + G^T G / m)^-1}. With compression the window is a sparse
+ * ring buffer (values + indices, {@code m * k * (value + index bytes)}), the kept vector is
+ * {@code c = TopK(e + g)} and the remainder is fed back ({@code e = e + g - c}), so nothing compression
+ * drops is lost.
+ *
+ * <p>Numerics: window rows fp32 (or bf16), every dot product, the m x m algebra and the update accumulate
+ * in fp64; the error-feedback buffer is fp64 so that {@code a = c + e} holds exactly. Deterministic on the
+ * CPU. Not thread-safe.
+ */
+public final class MFac implements Optimizer {
+    private final MFacSettings settings;
+    private final boolean sparse;
+    private final MemoryAccountant accountant;
+    private final TopK topK = new TopK();
+    private int dimension = -1;
+    private GradientWindow window;
+    private WindowAlgebra algebra;
+    private BlockLayout layout;
+    private int k;
+    private double[] error;
+    private double[] x;
+    private double[] update;
+    private float[] velocity;
+    private int[] keptIndices;
+    private float[] keptValues;
+    private int kept;
+    private int slot;
+    private long steps;
+    private Allocation windowMemory;
+    private Allocation errorMemory;
+
+    /** @param accountant books the window and the error-feedback buffer; null for none */
+    public MFac(final MFacSettings settings, final MemoryAccountant accountant) {
+        this(settings, accountant, settings.sparse());
+    }
+
+    /** With {@code sparse} forced on, a density of 1 keeps every coordinate in the sparse ring buffer. */
+    MFac(final MFacSettings settings, final MemoryAccountant accountant, final boolean sparse) {
+        this.settings = settings;
+        this.accountant = accountant;
+        this.sparse = sparse;
+    }
+
+    @Override
+    public void initialise(final int d) {
+        if (d <= 0) {
+            throw new IllegalArgumentException("dimension must be > 0: " + d);
+        }
+        release();
+        dimension = d;
+        final int m = settings.windowSize();
+        algebra = new WindowAlgebra(m, settings.damping(), settings.fixScaling());
+        x = new double[d];
+        update = new double[d];
+        velocity = settings.momentum() > 0 ? new float[d] : null;
+        if (sparse) {
+            layout = settings.blockSize() > 0 ? BlockLayout.of(d, settings.blockSize(), settings.density()) : null;
+            k = layout != null ? layout.entries() : Math.max(1, (int) Math.floor(settings.density() * d));
+            window = new SparseWindow(m, k, layout, settings.indexEncoding(), settings.valueEncoding());
+            error = settings.errorFeedback() ? new double[d] : null;
+            keptIndices = new int[k];
+            keptValues = new float[k];
+        } else {
+            k = d;
+            window = new DenseWindow(m, d);
+        }
+        if (accountant != null) {
+            windowMemory = accountant.allocate(MemoryTier.DEVICE, window.bytes(), "optimizer window");
+            errorMemory = accountant.allocate(MemoryTier.DEVICE, errorFeedbackBytes(), "error feedback");
+        }
+        slot = 0;
+        steps = 0;
+    }
+
+    @Override
+    public void step(final float[] params, final float[] gradient) {
+        Adam.checkShapes(dimension, params, gradient);
+        final double[] s = insert(params, gradient);
+        final double[] y = algebra.solve(s);
+        for (int r = 0; r < y.length; r++) {
+            y[r] = -y[r];
+        }
+        System.arraycopy(x, 0, update, 0, dimension);
+        window.addCombination(y, update);
+        apply(params);
+        finishInsert();
+    }
+
+    /**
+     * Puts the (compressed) gradient into the window and updates the Gram matrix; the inserted vector is
+     * left in {@link #inserted()} until {@link #finishInsert()}. Returns the new row's dots with the window.
+     */
+    private double[] insert(final float[] params, final float[] gradient) {
+        final boolean l2 = params != null && settings.weightDecay() > 0
+                && settings.weightDecayVariant() == MFacSettings.WeightDecayVariant.L2;
+        if (sparse) {
+            compress(params, gradient, l2);
+        } else {
+            for (int i = 0; i < dimension; i++) {
+                final float g = l2 ? gradient[i] + settings.weightDecay() * params[i] : gradient[i];
+                gradient[i] = g;
+                x[i] = g;
+            }
+            ((DenseWindow) window).write(slot, gradient);
+        }
+        final double[] s = new double[settings.windowSize()];
+        window.dots(x, s);
+        algebra.insert(slot, s);
+        return s;
+    }
+
+    /** For GGT, which shares the window: inserts without the M-FAC step and returns the inserted vector. */
+    double[] insertOnly(final float[] gradient) {
+        Adam.checkShapes(dimension, gradient, gradient);
+        insert(null, gradient);
+        return x;
+    }
+
+    /** The vector last inserted (dense, fp64), valid until {@link #finishInsert()}. */
+    double[] inserted() {
+        return x;
+    }
+
+    /** Clears the inserted vector and advances the ring slot. */
+    void finishInsert() {
+        if (sparse) {
+            for (int j = 0; j < kept; j++) {
+                x[keptIndices[j]] = 0;
+            }
+        }
+        slot = (slot + 1) % settings.windowSize();
+        steps++;
+    }
+
+    /** a = e + g (or g without error feedback); c = TopK(a) into the window and x; e = a with c removed. */
+    private void compress(final float[] params, final float[] gradient, final boolean l2) {
+        final double[] a;
+        if (error != null) {
+            a = error;
+            for (int i = 0; i < dimension; i++) {
+                a[i] += l2 ? gradient[i] + (double) settings.weightDecay() * params[i] : gradient[i];
+            }
+        } else {
+            a = update; // scratch: overwritten by the update below
+            for (int i = 0; i < dimension; i++) {
+                a[i] = l2 ? gradient[i] + (double) settings.weightDecay() * params[i] : gradient[i];
+            }
+        }
+        if (layout == null) {
+            kept = topK.select(a, 0, dimension, k, keptIndices, 0);
+        } else {
+            kept = 0;
+            for (int b = 0; b < layout.blocks(); b++) {
+                kept += topK.select(a, b * layout.blockSize(), layout.length(b), layout.kept(b), keptIndices,
+                        b * layout.perBlock());
+            }
+        }
+        for (int j = 0; j < kept; j++) {
+            final int i = keptIndices[j];
+            final float v = settings.valueEncoding().round((float) a[i]);
+            keptValues[j] = v;
+            x[i] = v;
+            if (error != null) {
+                error[i] = a[i] - v; // exact in fp64: v is a rounding of a[i]
+            }
+        }
+        ((SparseWindow) window).write(slot, keptIndices, keptValues, kept);
+    }
+
+    private void apply(final float[] params) {
+        final double inverseDamping = 1.0 / algebra.lambda();
+        final float eta = settings.learningRate();
+        final float mu = settings.momentum();
+        final float decay = switch (settings.weightDecayVariant()) {
+            case DECOUPLED_SCALED -> 1f - eta * settings.weightDecay();
+            case DECOUPLED -> 1f - settings.weightDecay();
+            case L2 -> 1f;
+        };
+        for (int i = 0; i < dimension; i++) {
+            final double u = update[i] * inverseDamping;
+            update[i] = u;
+            float direction = (float) u;
+            if (velocity != null) {
+                velocity[i] = settings.momentumVariant() == MFacSettings.MomentumVariant.HEAVY_BALL
+                        ? mu * velocity[i] + direction : mu * velocity[i] + (1 - mu) * direction;
+                direction = velocity[i];
+            }
+            params[i] = params[i] * decay - eta * direction;
+        }
+    }
+
+    /** The last preconditioned vector u (before momentum), in fp64; for tests and diagnostics. */
+    double[] lastUpdate() {
+        return update;
+    }
+
+    /** The error-feedback buffer e (null without error feedback); for tests. */
+    double[] errorBuffer() {
+        return error;
+    }
+
+    /** Coordinates kept in the last step, in increasing order; for tests. */
+    int[] lastKept() {
+        return Arrays.copyOf(keptIndices, kept);
+    }
+
+    GradientWindow window() {
+        return window;
+    }
+
+    WindowAlgebra algebra() {
+        return algebra;
+    }
+
+    /** Bytes of the window rows: {@code m * k * (value + index bytes)} sparse, {@code m * d * 4} dense. */
+    public long windowBytes() {
+        return window == null ? 0 : window.bytes();
+    }
+
+    /** Bytes of the error-feedback buffer: {@code d * 8} (fp64) with error feedback, else 0. */
+    public long errorFeedbackBytes() {
+        return error == null ? 0 : (long) dimension * Double.BYTES;
+    }
+
+    @Override
+    public String describe() {
+        final String kind = !sparse ? "mfac" : settings.errorFeedback() ? "mfac-sparse" : "mfac-sparse-no-ef";
+        return kind + "(lr=" + settings.learningRate() + ", m=" + settings.windowSize() + ", lambda="
+                + settings.damping() + (sparse ? ", density=" + settings.density() + ", k=" + k
+                + (settings.blockSize() > 0 ? ", block=" + settings.blockSize() : "") + ", idx="
+                + settings.indexEncoding() + ", val=" + settings.valueEncoding() : "") + ")";
+    }
+
+    @Override
+    public long stateBytes() {
+        if (window == null) {
+            return 0;
+        }
+        return windowBytes() + errorFeedbackBytes() + algebra.bytes()
+                + (velocity == null ? 0 : (long) dimension * Float.BYTES);
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public void writeState(final DataOutput out) throws IOException {
+        out.writeInt(dimension);
+        out.writeUTF(describe());
+        out.writeLong(steps);
+        out.writeInt(slot);
+        algebra.writeState(out);
+        window.writeState(out);
+        if (error != null) {
+            for (final double e : error) {
+                out.writeDouble(e);
+            }
+        }
+        if (velocity != null) {
+            for (final float v : velocity) {
+                out.writeFloat(v);
+            }
+        }
+    }
+
+    @Override
+    public void readState(final DataInput in) throws IOException {
+        final int d = in.readInt();
+        final String kind = in.readUTF();
+        if (d != dimension || !kind.equals(describe())) {
+            throw new IOException("optimizer state of " + kind + " for dimension " + d + " does not fit " + describe()
+                    + " for dimension " + dimension);
+        }
+        steps = in.readLong();
+        slot = in.readInt();
+        algebra.readState(in);
+        window.readState(in);
+        if (error != null) {
+            for (int i = 0; i < d; i++) {
+                error[i] = in.readDouble();
+            }
+        }
+        if (velocity != null) {
+            for (int i = 0; i < d; i++) {
+                velocity[i] = in.readFloat();
+            }
+        }
+    }
+
+    @Override
+    public void reset() {
+        if (dimension > 0) {
+            initialise(dimension);
+        }
+    }
+
+    @Override
+    public Optimizer copy() {
+        return new MFac(settings, accountant, sparse);
+    }
+
+    private void release() {
+        if (windowMemory != null) {
+            windowMemory.close();
+            errorMemory.close();
+            windowMemory = null;
+            errorMemory = null;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.spillway.engine.optim.internals;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * The EFCP sparse ring buffer (efcp-mfac spec §2.5): per slot, up to k kept entries as values plus
+ * indices, {@code m * k * (value bytes + index bytes)} in all. Indices are absolute 32-bit, or unsigned
+ * 16-bit relative to their block when the Top-K is block-wise (each block's entries then sit at fixed
+ * positions of the row, so the block of an entry is known from its position). Entries of a row are in
+ * increasing coordinate order.
+ */
+public final class SparseWindow implements GradientWindow {
+    private final int slots;
+    private final int k;
+    private final BlockLayout layout;
+    private final IndexEncoding indexEncoding;
+    private final ValueEncoding valueEncoding;
+    private final float[] values32;
+    private final short[] values16;
+    private final int[] index32;
+    private final char[] index16;
+    private final int[] counts;
+
+    /**
+     * @param layout null for a global Top-K (then indices must be {@link IndexEncoding#INT32}), else the
+     *     block layout whose positions the rows follow
+     */
+    public SparseWindow(final int slots, final int k, final BlockLayout layout, final IndexEncoding indexEncoding,
+                        final ValueEncoding valueEncoding) {
+        if (indexEncoding == IndexEncoding.UINT16_BLOCK_RELATIVE && (layout == null || layout.blockSize() > 65_536)) {
+            throw new IllegalArgumentException("16-bit block-relative indices need a block-wise Top-K with blocks of at "
+                    + "most 65,536 coordinates" + (layout == null ? " (the Top-K is global)" : " (blocks of "
+                    + layout.blockSize() + ")"));
+        }
+        if (layout != null && layout.entries() != k) {
+            throw new IllegalArgumentException("k " + k + " differs from the block layout's " + layout.entries());
+        }
+        this.slots = slots;
+        this.k = k;
+        this.layout = layout;
+        this.indexEncoding = indexEncoding;
+        this.valueEncoding = valueEncoding;
+        final int n = Math.multiplyExact(slots, k);
+        this.values32 = valueEncoding == ValueEncoding.FP32 ? new float[n] : null;
+        this.values16 = valueEncoding == ValueEncoding.BF16 ? new short[n] : null;
+        this.index32 = indexEncoding == IndexEncoding.INT32 ? new int[n] : null;
+        this.index16 = indexEncoding == IndexEncoding.UINT16_BLOCK_RELATIVE ? new char[n] : null;
+        this.counts = new int[slots];
+    }
+
+    /**
+     * Writes slot {@code slot}: {@code count} entries with increasing absolute {@code indices}; with a block
+     * layout, exactly the layout's positions (entry j of the row belongs to block {@code layout.blockOf(j)}).
+     */
+    public void write(final int slot, final int[] indices, final float[] values, final int count) {
+        if (count > k) {
+            throw new IllegalArgumentException(count + " entries exceed k = " + k);
+        }
+        final int base = slot * k;
+        for (int j = 0; j < count; j++) {
+            final int abs = indices[j];
+            if (index32 != null) {
+                index32[base + j] = abs;
+            } else {
+                final int rel = abs - layout.blockOf(j) * layout.blockSize();
+                if (rel < 0 || rel >= layout.blockSize()) {
+                    throw new IllegalArgumentException("entry " + j + " at " + abs + " is outside its block "
+                            + layout.blockOf(j));
+                }
+                index16[base + j] = (char) rel;
+            }
+            if (values32 != null) {
+                values32[base + j] = values[j];
+            } else {
+                values16[base + j] = ValueEncoding.toBf16(values[j]);
+            }
+        }
+        counts[slot] = count;
+    }
+
+    /** Absolute coordinate of entry {@code j} of {@code slot}. */
+    public int index(final int slot, final int j) {
+        final int p = slot * k + j;
+        return index32 != null ? index32[p] : layout.blockOf(j) * layout.blockSize() + index16[p];
+    }
+
+    /** Stored value of entry {@code j} of {@code slot}. */
+    public float value(final int slot, final int j) {
+        final int p = slot * k + j;
+        return values32 != null ? values32[p] : ValueEncoding.fromBf16(values16[p]);
+    }
+
+    public int count(final int slot) {
+        return counts[slot];
+    }
+
+    @Override
+    public int slots() {
+        return slots;
+    }
+
+    @Override
+    public long bytes() {
+        return (long) slots * k * (indexEncoding.bytes() + valueEncoding.bytes());
+    }
+
+    @Override
+    public void dots(final double[] x, final double[] out) {
+        for (int r = 0; r < slots; r++) {
+            double s = 0;
+            for (int j = 0; j < counts[r]; j++) {
+                final float v = value(r, j);
+                if (v != 0f) {
+                    s += v * x[index(r, j)];
+                }
+            }
+            out[r] = s;
+        }
+    }
+
+    @Override
+    public void addCombination(final double[] alpha, final double[] acc) {
+        for (int r = 0; r < slots; r++) {
+            final double a = alpha[r];
+            if (a == 0) {
+                continue;
+            }
+            for (int j = 0; j < counts[r]; j++) {
+                final float v = value(r, j);
+                if (v != 0f) {
+                    acc[index(r, j)] += a * v;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void writeState(final DataOutput out) throws IOException {
+        for (int r = 0; r < slots; r++) {
+            out.writeInt(counts[r]);
+            for (int j = 0; j < counts[r]; j++) {
+                out.writeInt(index(r, j));
+                out.writeFloat(value(r, j));
+            }
+        }
+    }
+
+    @Override
+    public void readState(final DataInput in) throws IOException {
+        final int[] idx = new int[k];
+        final float[] val = new float[k];
+        for (int r = 0; r < slots; r++) {
+            final int n = in.readInt();
+            if (n < 0 || n > k) {
+                throw new IOException("window row " + r + " has " + n + " entries; k is " + k);
+            }
+            for (int j = 0; j < n; j++) {
+                idx[j] = in.readInt();
+                val[j] = in.readFloat();
+            }
+            write(r, idx, val, n);
+        }
+    }
+}

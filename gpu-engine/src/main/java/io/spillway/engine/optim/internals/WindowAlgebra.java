@@ -1,0 +1,138 @@
+package io.spillway.engine.optim.internals;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * The m x m side of M-FAC in fp64 (efcp-mfac spec §1.1 and §1.3, Cholesky form): the Gram matrix
+ * K = G G^T of the window, kept up to date one row and column per insert, and the solve
+ * {@code y = (n lambda I + K)^-1 (G x)} with n = m (or min(t, m) with {@code fixScaling}), so that
+ * {@code IHVP(x) = (x - G^T y) / lambda}. Rows not yet written are zero and only add {@code n lambda} on
+ * the diagonal, which leaves their y at 0.
+ */
+public final class WindowAlgebra {
+    private final int m;
+    private final double[][] k;
+    private final double[][] chol;
+    private final double[] work;
+    private final boolean fixScaling;
+    private double lambda;
+    private long inserted;
+
+    public WindowAlgebra(final int m, final double lambda, final boolean fixScaling) {
+        if (m <= 0 || !(lambda > 0) || Double.isInfinite(lambda)) {
+            throw new IllegalArgumentException("bad window algebra: m=" + m + " lambda=" + lambda);
+        }
+        this.m = m;
+        this.k = new double[m][m];
+        this.chol = new double[m][m];
+        this.work = new double[m];
+        this.lambda = lambda;
+        this.fixScaling = fixScaling;
+    }
+
+    /** Row {@code slot} of the window changed; {@code s} holds its dots with every row (its own included). */
+    public void insert(final int slot, final double[] s) {
+        for (int r = 0; r < m; r++) {
+            k[slot][r] = s[r];
+            k[r][slot] = s[r];
+        }
+        inserted++;
+    }
+
+    /** The scale n of {@code lambda I + (1/n) sum g g^T}: m, or min(inserted, m) with fix-scaling. */
+    public double scale() {
+        return fixScaling ? Math.max(1, Math.min(inserted, m)) : m;
+    }
+
+    /** {@code y = (n lambda I + K)^-1 gx} by Cholesky, all in fp64. */
+    public double[] solve(final double[] gx) {
+        final double shift = scale() * lambda;
+        for (int i = 0; i < m; i++) {
+            final double[] ci = chol[i];
+            final double[] ki = k[i];
+            for (int j = 0; j <= i; j++) {
+                double sum = ki[j] + (i == j ? shift : 0);
+                final double[] cj = chol[j];
+                for (int p = 0; p < j; p++) {
+                    sum -= ci[p] * cj[p];
+                }
+                if (i == j) {
+                    if (!(sum > 0)) {
+                        throw new ArithmeticException("M-FAC system not positive definite at " + i + " (pivot " + sum
+                                + "); damping " + lambda + " too small or the window holds non-finite values");
+                    }
+                    ci[i] = Math.sqrt(sum);
+                } else {
+                    ci[j] = sum / cj[j];
+                }
+            }
+        }
+        final double[] y = new double[m];
+        for (int i = 0; i < m; i++) {
+            double sum = gx[i];
+            for (int p = 0; p < i; p++) {
+                sum -= chol[i][p] * work[p];
+            }
+            work[i] = sum / chol[i][i];
+        }
+        for (int i = m - 1; i >= 0; i--) {
+            double sum = work[i];
+            for (int p = i + 1; p < m; p++) {
+                sum -= chol[p][i] * y[p];
+            }
+            y[i] = sum / chol[i][i];
+        }
+        return y;
+    }
+
+    public double lambda() {
+        return lambda;
+    }
+
+    public void setLambda(final double lambda) {
+        this.lambda = lambda;
+    }
+
+    /** The Gram matrix entry (for tests). */
+    public double gram(final int i, final int j) {
+        return k[i][j];
+    }
+
+    public long inserted() {
+        return inserted;
+    }
+
+    /** Bytes of K and the factor. */
+    public long bytes() {
+        return 2L * m * m * Double.BYTES;
+    }
+
+    public void writeState(final DataOutput out) throws IOException {
+        out.writeLong(inserted);
+        out.writeDouble(lambda);
+        for (final double[] row : k) {
+            for (final double v : row) {
+                out.writeDouble(v);
+            }
+        }
+    }
+
+    public void readState(final DataInput in) throws IOException {
+        inserted = in.readLong();
+        lambda = in.readDouble();
+        for (final double[] row : k) {
+            for (int j = 0; j < m; j++) {
+                row[j] = in.readDouble();
+            }
+        }
+    }
+
+    public void reset() {
+        for (final double[] row : k) {
+            java.util.Arrays.fill(row, 0);
+        }
+        inserted = 0;
+    }
+}
