@@ -151,6 +151,7 @@ public final class CheckpointExecutor implements AutoCloseable {
         private int liveSlots;
         private int peakSlots;
         private OffChipStore store;
+        private final List<Future<?>> pendingWrites = new ArrayList<>();
         private long stagingBytes;
 
         Window(final RecurrentModel<S, T> model, final int steps) {
@@ -227,6 +228,7 @@ public final class CheckpointExecutor implements AutoCloseable {
                     s = step(s, t, true);
                 }
             }
+            flushWrites();
             backward = model.beginBackward();
             if (tailReuse) {
                 drain(tail);
@@ -264,6 +266,7 @@ public final class CheckpointExecutor implements AutoCloseable {
                 kept = local(s, lastA, steps, cl, true);
                 s = kept.end();
             }
+            flushWrites();
             backward = model.beginBackward();
             int j = segments - 1;
             if (kept != null) {
@@ -382,10 +385,24 @@ public final class CheckpointExecutor implements AutoCloseable {
             model.codec().encode(state, record);
             record.flip();
             final int n = record.remaining();
-            store.write(slot, record);
+            if (prefetcher == null) {
+                store.write(slot, record);
+            } else {
+                // Written on the I/O thread while pass 1 goes on; that thread runs tasks in order, so every
+                // read queued later sees the write done (the spec's fence), and flushWrites surfaces failures.
+                pendingWrites.add(prefetcher.submit(() -> store.write(slot, record)));
+            }
             writes++;
             bytesWritten += n;
             accountant.recordTransfer(n);
+        }
+
+        /** Waits for the asynchronous writes of pass 1; a failed write fails the window here. */
+        private void flushWrites() {
+            for (final Future<?> w : pendingWrites) {
+                await(w);
+            }
+            pendingWrites.clear();
         }
 
         /** Starts reading {@code slot} into a newly booked staging buffer (on the prefetch thread if any). */
@@ -415,14 +432,14 @@ public final class CheckpointExecutor implements AutoCloseable {
             return state;
         }
 
-        private S await(final Future<S> future) {
+        private <V> V await(final Future<V> future) {
             try {
                 return future.get();
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while reading a checkpoint", e);
+                throw new IllegalStateException("interrupted while moving a checkpoint", e);
             } catch (final ExecutionException e) {
-                throw new IllegalStateException("reading a checkpoint failed: " + e.getCause(), e.getCause());
+                throw new IllegalStateException("off-chip checkpoint I/O failed: " + e.getCause(), e.getCause());
             }
         }
 
@@ -432,6 +449,16 @@ public final class CheckpointExecutor implements AutoCloseable {
         }
 
         void release() {
+            for (final Future<?> w : pendingWrites) { // a failed window: let queued writes finish before reuse
+                try {
+                    w.get();
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (final ExecutionException e) {
+                    // already reported by flushWrites, or the window failed for another reason first
+                }
+            }
+            pendingWrites.clear();
             live.forEach(Allocation::close);
             live.clear();
         }
