@@ -8,9 +8,13 @@ import io.spillway.engine.memory.MemoryTier;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,12 +29,15 @@ import java.util.concurrent.Future;
  * through an {@link OffChipStore}, and the previous remote checkpoint is prefetched on a background thread
  * while the current segment is recomputed.
  *
- * <p>Threading: one window at a time; the prefetch thread is internal. Close to stop it.
+ * <p>Threading: one window at a time; the prefetch thread is internal. The off-chip store is kept between
+ * windows and reused as a ring (spec §2.9), grown when a window needs more slots. Close to stop the thread
+ * and free the store.
  */
 public final class CheckpointExecutor implements AutoCloseable {
     private final MemoryAccountant accountant;
     private final OffChipStores stores;
     private final boolean tailReuse;
+    private final Reuse reuse;
     private final ExecutorService prefetcher;
 
     /**
@@ -40,14 +47,58 @@ public final class CheckpointExecutor implements AutoCloseable {
      */
     public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final boolean tailReuse,
                               final boolean prefetch) {
+        this(accountant, stores, tailReuse ? Reuse.TAIL : Reuse.NONE, prefetch);
+    }
+
+    /**
+     * @param reuse how much of the first pass is kept rather than recomputed
+     * @param prefetch read the previous remote checkpoint on a background thread while computing
+     */
+    public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final Reuse reuse,
+                              final boolean prefetch) {
         this.accountant = Objects.requireNonNull(accountant, "accountant");
         this.stores = Objects.requireNonNull(stores, "stores");
-        this.tailReuse = tailReuse;
+        this.reuse = Objects.requireNonNull(reuse, "reuse");
+        this.tailReuse = reuse != Reuse.NONE;
         this.prefetcher = prefetch ? Executors.newSingleThreadExecutor(r -> {
             final Thread t = new Thread(r, "spillway-checkpoint-prefetch");
             t.setDaemon(true);
             return t;
         }) : null;
+    }
+
+    /** The off-chip store kept between windows (spec §2.9: the slab or file is reused as a ring), and its booking. */
+    private OffChipStore ring;
+    private Allocation ringBooking;
+
+    /**
+     * A store with room for {@code records} records of {@code recordBytes}: the one of the previous window when
+     * it is large enough, else a new one (the old one is freed first).
+     */
+    private OffChipStore storeFor(final int records, final int recordBytes) {
+        if (ring != null && ring.capacity() >= records && ring.recordBytes() >= recordBytes) {
+            return ring;
+        }
+        final int capacity = ring == null ? records : Math.max(records, ring.capacity());
+        dropStore();
+        final OffChipStore created = stores.create(capacity, recordBytes);
+        try {
+            ringBooking = accountant.allocate(MemoryTier.OFF_CHIP, created.reservedBytes(), "remote checkpoints");
+        } catch (final RuntimeException e) {
+            created.close();
+            throw e;
+        }
+        ring = created;
+        return ring;
+    }
+
+    private void dropStore() {
+        if (ring != null) {
+            ring.close();
+            ringBooking.close();
+            ring = null;
+            ringBooking = null;
+        }
     }
 
     /** The final state (carried into the next window) and what the window cost. */
@@ -63,6 +114,7 @@ public final class CheckpointExecutor implements AutoCloseable {
         accountant.resetPeaks();
         final Window<S, T> w = new Window<>(model, steps);
         try {
+            w.bookWorkingState(initial);
             final S end = switch (schedule) {
                 case Schedule.Bptt b -> w.bptt(initial);
                 case Schedule.Uniform u -> w.uniform(initial, u.interval());
@@ -80,15 +132,15 @@ public final class CheckpointExecutor implements AutoCloseable {
         if (prefetcher != null) {
             prefetcher.shutdownNow();
         }
+        dropStore();
     }
 
     /** The state of one window's run: counters, bookings and the backward sweep. */
     private final class Window<S, T> {
         private final RecurrentModel<S, T> model;
         private final int steps;
-        private final List<Allocation> remoteReservation = new ArrayList<>();
         /** Bookings of live local states and tapes, released on return or failure. */
-        private final java.util.Set<Allocation> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        private final Set<Allocation> live = Collections.newSetFromMap(new IdentityHashMap<>());
         private RecurrentModel.Backward<T> backward;
         private long forward;
         private long backwardSteps;
@@ -99,10 +151,21 @@ public final class CheckpointExecutor implements AutoCloseable {
         private int liveSlots;
         private int peakSlots;
         private OffChipStore store;
+        private final List<Future<?>> pendingWrites = new ArrayList<>();
+        private long stagingBytes;
 
         Window(final RecurrentModel<S, T> model, final int steps) {
             this.model = model;
             this.steps = steps;
+        }
+
+        /**
+         * Books the state being advanced (one per window, sized like the initial state) and sizes the staging
+         * buffers that receive remote checkpoints like it, so peaks equal the spec's formulas plus this state.
+         */
+        void bookWorkingState(final S initial) {
+            stagingBytes = model.stateBytes(initial);
+            live.add(accountant.allocate(MemoryTier.DEVICE, stagingBytes, "working state"));
         }
 
         S bptt(final S initial) {
@@ -121,13 +184,24 @@ public final class CheckpointExecutor implements AutoCloseable {
         S uniform(final S initial, final int interval) {
             final List<Booked<S>> checkpoints = new ArrayList<>();
             final Deque<Booked<T>> tail = new ArrayDeque<>();
-            final S s = firstPass(initial, interval, tail, (state, t) -> {
-                if (!(tailReuse && t == lastStart(steps, interval))) {
-                    checkpoints.add(checkpoint(state));
+            final int tailStart = lastStart(steps, interval);
+            S s = initial;
+            for (int t = 0; t < steps; t++) {
+                if (t % interval == 0 && !(tailReuse && t == tailStart)) {
+                    checkpoints.add(checkpoint(s));
                 }
-            });
+                if (tailReuse && t >= tailStart) {
+                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
+                    tail.push(tape(taped.tape()));
+                    s = taped.state();
+                } else {
+                    s = step(s, t, true);
+                }
+            }
             backward = model.beginBackward();
-            drain(tail);
+            if (tailReuse) {
+                drain(tail);
+            }
             for (int k = checkpoints.size() - 1; k >= 0; k--) {
                 final int a = k * interval;
                 recomputeAndBackprop(checkpoints.get(k).value(), a, Math.min(a + interval, steps));
@@ -139,81 +213,12 @@ public final class CheckpointExecutor implements AutoCloseable {
         S remote(final S initial, final int interval) {
             openStore(Schedule.ceilDiv(steps, interval));
             final Deque<Booked<T>> tail = new ArrayDeque<>();
-            final int segments = Schedule.ceilDiv(steps, interval);
-            // Every checkpoint is written, the tail's too, so a restart could resume from it.
-            final S s = firstPass(initial, interval, tail, (state, t) -> write(t / interval, state));
-            backward = model.beginBackward();
-            drain(tail);
-            final int last = tailReuse ? segments - 2 : segments - 1;
-            Future<S> next = last >= 0 ? fetch(last) : null;
-            for (int j = last; j >= 0; j--) {
-                final S start = await(next);
-                next = j > 0 ? fetch(j - 1) : null;
-                final Booked<S> staged = checkpoint(start);
-                final int a = j * interval;
-                recomputeAndBackprop(start, a, Math.min(a + interval, steps));
-                release(staged);
-            }
-            return s;
-        }
-
-        S doubleCheckpoint(final S initial, final int cr, final int cl) {
-            final int segments = Schedule.ceilDiv(steps, cr);
-            openStore(segments);
-            S s = initial;
-            for (int t = 0; t < steps; t++) {
-                if (t % cr == 0) {
-                    write(t / cr, s);
-                }
-                s = step(s, t, true);
-            }
-            backward = model.beginBackward();
-            Future<S> next = fetch(segments - 1);
-            for (int j = segments - 1; j >= 0; j--) {
-                final S start = await(next);
-                next = j > 0 ? fetch(j - 1) : null;
-                final int a = j * cr;
-                final int b = Math.min(a + cr, steps);
-                final int lastSub = a + lastStart(b - a, cl);
-                // Pass 2: rebuild this segment's local checkpoints (and, with tail reuse, its last tapes).
-                final List<Booked<S>> local = new ArrayList<>();
-                final Deque<Booked<T>> tail = new ArrayDeque<>();
-                S u = start;
-                for (int t = a; t < b; t++) {
-                    if ((t - a) % cl == 0 && !(tailReuse && t == lastSub)) {
-                        local.add(checkpoint(u));
-                    }
-                    if (tailReuse && t >= lastSub) {
-                        final RecurrentModel.Taped<S, T> taped = stepWithTape(u, t);
-                        tail.push(tape(taped.tape()));
-                        u = taped.state();
-                    } else {
-                        u = step(u, t, false);
-                    }
-                }
-                drain(tail);
-                // Pass 3: each remaining sub-segment, last first, recomputed with tapes.
-                for (int k = local.size() - 1; k >= 0; k--) {
-                    final int c = a + k * cl;
-                    recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
-                    release(local.remove(k));
-                }
-            }
-            return s;
-        }
-
-        /**
-         * Pass 1 of the single-level schedules: forward over the window, handing the state before every
-         * {@code interval}-th step to {@code save}; with tail reuse the last segment records its tapes into
-         * {@code tail} instead of being recomputed later.
-         */
-        private S firstPass(final S initial, final int interval, final Deque<Booked<T>> tail,
-                            final java.util.function.ObjIntConsumer<S> save) {
             final int tailStart = lastStart(steps, interval);
+            final int segments = Schedule.ceilDiv(steps, interval);
             S s = initial;
             for (int t = 0; t < steps; t++) {
                 if (t % interval == 0) {
-                    save.accept(s, t);
+                    write(t / interval, s); // the tail's too, so a restart could resume from it
                 }
                 if (tailReuse && t >= tailStart) {
                     final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
@@ -223,7 +228,98 @@ public final class CheckpointExecutor implements AutoCloseable {
                     s = step(s, t, true);
                 }
             }
+            flushWrites();
+            backward = model.beginBackward();
+            if (tailReuse) {
+                drain(tail);
+            }
+            final int last = tailReuse ? segments - 2 : segments - 1;
+            Fetch<S> next = last >= 0 ? fetch(last) : null;
+            for (int j = last; j >= 0; j--) {
+                // The staging buffer stays booked while its state seeds the segment: with the prefetch of
+                // j-1 in flight that is the spec's two staging buffers (C + 2 states and tapes).
+                final S start = next.state();
+                final Allocation staged = next.staging();
+                next = j > 0 ? fetch(j - 1) : null;
+                final int a = j * interval;
+                recomputeAndBackprop(start, a, Math.min(a + interval, steps));
+                free(staged);
+            }
             return s;
+        }
+
+        S doubleCheckpoint(final S initial, final int cr, final int cl) {
+            final int segments = Schedule.ceilDiv(steps, cr);
+            final int lastA = (segments - 1) * cr;
+            final boolean full = reuse == Reuse.FULL;
+            openStore(segments);
+            S s = initial;
+            for (int t = 0; t < (full ? lastA : steps); t++) {
+                if (t % cr == 0) {
+                    write(t / cr, s);
+                }
+                s = step(s, t, true);
+            }
+            Local<S, T> kept = null;
+            if (full) { // pass 1 builds the last segment's local checkpoints and tail tapes itself
+                write(segments - 1, s);
+                kept = local(s, lastA, steps, cl, true);
+                s = kept.end();
+            }
+            flushWrites();
+            backward = model.beginBackward();
+            int j = segments - 1;
+            if (kept != null) {
+                sweep(kept, lastA, steps, cl);
+                j--;
+            }
+            Fetch<S> next = j >= 0 ? fetch(j) : null;
+            for (; j >= 0; j--) {
+                // The fetched state becomes the first local checkpoint, so its staging buffer is free again
+                // for the prefetch of j-1: one staging buffer beside K_l checkpoints and C_l tapes.
+                final S start = next.state();
+                free(next.staging());
+                next = j > 0 ? fetch(j - 1) : null;
+                final int a = j * cr;
+                final int b = Math.min(a + cr, steps);
+                sweep(local(start, a, b, cl, false), a, b, cl); // passes 2 and 3
+            }
+            return s;
+        }
+
+        /**
+         * Pass 2 over {@code [a, b)}: local checkpoints every {@code cl} steps and, with tail reuse, the last
+         * sub-segment's tapes instead of its checkpoint.
+         */
+        private Local<S, T> local(final S start, final int a, final int b, final int cl, final boolean record) {
+            final int lastSub = a + lastStart(b - a, cl);
+            final List<Booked<S>> local = new ArrayList<>();
+            final Deque<Booked<T>> tail = new ArrayDeque<>();
+            S u = start;
+            for (int t = a; t < b; t++) {
+                if ((t - a) % cl == 0 && !(tailReuse && t == lastSub)) {
+                    local.add(checkpoint(u));
+                }
+                if (tailReuse && t >= lastSub) {
+                    final RecurrentModel.Taped<S, T> taped = stepWithTape(u, t);
+                    tail.push(tape(taped.tape()));
+                    u = taped.state();
+                } else {
+                    u = step(u, t, record);
+                }
+            }
+            return new Local<>(local, tail, u);
+        }
+
+        /** Pass 3: the kept tail, then each remaining sub-segment, last first, recomputed with tapes. */
+        private void sweep(final Local<S, T> kept, final int a, final int b, final int cl) {
+            drain(kept.tail());
+            final List<Booked<S>> local = kept.checkpoints();
+            for (int k = local.size() - 1; k >= 0; k--) {
+                final int c = a + k * cl;
+                recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
+                release(local.remove(k));
+            }
         }
 
         private void recomputeAndBackprop(final S from, final int a, final int b) {
@@ -281,8 +377,7 @@ public final class CheckpointExecutor implements AutoCloseable {
 
         private void openStore(final int records) {
             final int recordBytes = model.codec().maxEncodedBytes();
-            store = stores.create(records, recordBytes);
-            remoteReservation.add(accountant.allocate(MemoryTier.OFF_CHIP, store.reservedBytes(), "remote checkpoints"));
+            store = storeFor(records, recordBytes);
         }
 
         private void write(final int slot, final S state) {
@@ -290,17 +385,39 @@ public final class CheckpointExecutor implements AutoCloseable {
             model.codec().encode(state, record);
             record.flip();
             final int n = record.remaining();
-            store.write(slot, record);
+            if (prefetcher == null) {
+                store.write(slot, record);
+            } else {
+                // Written on the I/O thread while pass 1 goes on; that thread runs tasks in order, so every
+                // read queued later sees the write done (the spec's fence), and flushWrites surfaces failures.
+                pendingWrites.add(prefetcher.submit(() -> store.write(slot, record)));
+            }
             writes++;
             bytesWritten += n;
             accountant.recordTransfer(n);
         }
 
-        private Future<S> fetch(final int slot) {
-            if (prefetcher == null) {
-                return java.util.concurrent.CompletableFuture.completedFuture(readNow(slot));
+        /** Waits for the asynchronous writes of pass 1; a failed write fails the window here. */
+        private void flushWrites() {
+            for (final Future<?> w : pendingWrites) {
+                await(w);
             }
-            return prefetcher.submit(() -> readNow(slot));
+            pendingWrites.clear();
+        }
+
+        /** Starts reading {@code slot} into a newly booked staging buffer (on the prefetch thread if any). */
+        private Fetch<S> fetch(final int slot) {
+            final Allocation staging = accountant.allocate(MemoryTier.DEVICE, stagingBytes, "staging buffer");
+            live.add(staging);
+            final Future<S> future = prefetcher == null
+                    ? CompletableFuture.completedFuture(readNow(slot))
+                    : prefetcher.submit(() -> readNow(slot));
+            return new Fetch<>(future, staging, this);
+        }
+
+        private void free(final Allocation a) {
+            a.close();
+            live.remove(a);
         }
 
         private S readNow(final int slot) {
@@ -315,14 +432,14 @@ public final class CheckpointExecutor implements AutoCloseable {
             return state;
         }
 
-        private S await(final Future<S> future) {
+        private <V> V await(final Future<V> future) {
             try {
                 return future.get();
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while reading a checkpoint", e);
+                throw new IllegalStateException("interrupted while moving a checkpoint", e);
             } catch (final ExecutionException e) {
-                throw new IllegalStateException("reading a checkpoint failed: " + e.getCause(), e.getCause());
+                throw new IllegalStateException("off-chip checkpoint I/O failed: " + e.getCause(), e.getCause());
             }
         }
 
@@ -332,12 +449,18 @@ public final class CheckpointExecutor implements AutoCloseable {
         }
 
         void release() {
+            for (final Future<?> w : pendingWrites) { // a failed window: let queued writes finish before reuse
+                try {
+                    w.get();
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (final ExecutionException e) {
+                    // already reported by flushWrites, or the window failed for another reason first
+                }
+            }
+            pendingWrites.clear();
             live.forEach(Allocation::close);
             live.clear();
-            remoteReservation.forEach(Allocation::close);
-            if (store != null) {
-                store.close();
-            }
         }
     }
 
@@ -347,5 +470,16 @@ public final class CheckpointExecutor implements AutoCloseable {
     }
 
     private record Booked<V>(V value, Allocation allocation) {
+    }
+
+    /** A remote segment's local checkpoints and kept tail tapes, and the state at its end. */
+    private record Local<S, T>(List<Booked<S>> checkpoints, Deque<Booked<T>> tail, S end) {
+    }
+
+    /** A remote read in flight and the staging buffer booked for it. */
+    private record Fetch<S>(Future<S> future, Allocation staging, Window<S, ?> window) {
+        S state() {
+            return window.await(future);
+        }
     }
 }

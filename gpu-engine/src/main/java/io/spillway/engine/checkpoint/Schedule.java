@@ -17,6 +17,26 @@ public sealed interface Schedule {
      */
     long forwardEvaluations(int steps, boolean tailReuse);
 
+    /**
+     * Forward-step evaluations under a {@link Reuse} level; {@link Reuse#FULL} differs from {@link Reuse#TAIL}
+     * only for double checkpointing, whose last remote segment is then not recomputed in pass 2.
+     */
+    default long forwardEvaluations(final int steps, final Reuse reuse) {
+        final long f = forwardEvaluations(steps, reuse != Reuse.NONE);
+        if (reuse == Reuse.FULL && this instanceof DoubleCheckpoint d) {
+            return f - lastLength(steps, d.remoteInterval());
+        }
+        return f;
+    }
+
+    /** Remote checkpoints read back: one per write, less the segment whose tapes or checkpoints were kept. */
+    default int remoteReads(final int steps, final Reuse reuse) {
+        final int writes = remoteWrites(steps);
+        final boolean keepsLast = this instanceof Remote ? reuse != Reuse.NONE
+                : this instanceof DoubleCheckpoint && reuse == Reuse.FULL;
+        return writes == 0 ? 0 : writes - (keepsLast ? 1 : 0);
+    }
+
     /** Most local checkpoints plus tapes alive at once (not counting the rolling and staging states). */
     int peakLocalSlots(int steps);
 
@@ -159,7 +179,7 @@ public sealed interface Schedule {
     }
 
     static int ceilDiv(final int a, final int b) {
-        return (a + b - 1) / b;
+        return (int) (((long) a + b - 1) / b); // long: windows near Integer.MAX_VALUE steps must not wrap
     }
 
     private static void positive(final String name, final int v) {

@@ -10,7 +10,6 @@ import io.spillway.engine.memory.MemoryBudgetExceededException;
 import io.spillway.engine.memory.MemoryTier;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -151,6 +150,54 @@ class CheckpointExecutorTest {
         }
     }
 
+    /** A failing asynchronous write fails the window with the cause, and frees every device booking. */
+    @Test
+    void aFailedOffChipWriteFailsTheWindowClearly() {
+        final MemoryAccountant accountant = new MemoryAccountant();
+        final OffChipStores throwing = (capacity, bytes) -> new FailingStore(OffChipStores.hostMemory()
+                .create(capacity, bytes));
+        try (CheckpointExecutor executor = new CheckpointExecutor(accountant, throwing, true, true)) {
+            final ToyRnn model = new ToyRnn(N, 40, 1);
+            assertThatThrownBy(() -> executor.run(model, model.initial(), 40, new Schedule.DoubleCheckpoint(8, 3)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("off-chip checkpoint I/O failed")
+                    .hasMessageContaining("disk full");
+            assertThat(accountant.liveBytes(MemoryTier.DEVICE)).isZero();
+        }
+    }
+
+    /** A store whose writes fail, as a full disk would. */
+    private record FailingStore(OffChipStore inner) implements OffChipStore {
+        @Override
+        public int capacity() {
+            return inner.capacity();
+        }
+
+        @Override
+        public int recordBytes() {
+            return inner.recordBytes();
+        }
+
+        @Override
+        public void write(final int slot, final ByteBuffer record) {
+            throw new java.io.UncheckedIOException(new java.io.IOException("disk full"));
+        }
+
+        @Override
+        public ByteBuffer read(final int slot) {
+            return inner.read(slot);
+        }
+
+        @Override
+        public long reservedBytes() {
+            return inner.reservedBytes();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
     private static Schedule parse(final String spec) {
         final String[] p = spec.trim().split(" ");
         return switch (p[0]) {
@@ -175,17 +222,26 @@ class CheckpointExecutorTest {
 
         @Override
         public void write(final int slot, final ByteBuffer record) {
+            pause();
             inner.write(slot, record);
         }
 
         @Override
         public ByteBuffer read(final int slot) {
+            pause();
+            return inner.read(slot);
+        }
+
+        private void pause() {
+            final int ms;
+            synchronized (jitter) {
+                ms = jitter.nextInt(3);
+            }
             try {
-                Thread.sleep(jitter.nextInt(3));
+                Thread.sleep(ms);
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return inner.read(slot);
         }
 
         @Override
@@ -197,10 +253,5 @@ class CheckpointExecutorTest {
         public void close() {
             inner.close();
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static List<Integer> unused() {
-        return List.of();
     }
 }

@@ -27,10 +27,19 @@ final class ToyRnn implements RecurrentModel<ToyRnn.State, ToyRnn.Tape> {
     final List<Integer> backwardOrder = new ArrayList<>();
     final List<float[]> firstPass = new ArrayList<>();
     int recomputeMismatches;
+    /** Activity threshold on h: lower means denser spikes (P8 sweeps it). */
+    float threshold = 0.5f;
+    /** Declared device bytes per state and per tape (0: the real sizes), for the spec's byte tables. */
+    long declaredStateBytes;
+    long declaredTapeBytes;
+    /** Stores h as fp16 in checkpoint records: a deliberately lossy codec that P2/P3 checks must catch. */
+    boolean lossyHalfPrecision;
+    private final SpikeBlockCodec spikes;
     private double[] adjoint;
 
     ToyRnn(final int n, final int steps, final long seed) {
         this.n = n;
+        this.spikes = new SpikeBlockCodec(n);
         this.steps = steps;
         final SplittableRandom r = new SplittableRandom(seed);
         w = new float[n * n];
@@ -88,7 +97,7 @@ final class ToyRnn implements RecurrentModel<ToyRnn.State, ToyRnn.Tape> {
             h[i] = (float) Math.tanh(a);
         }
         for (int i = 0; i < n; i++) {
-            if (h[i] > 0.5f) {
+            if (h[i] > threshold) {
                 active[count++] = i;
             }
         }
@@ -98,6 +107,7 @@ final class ToyRnn implements RecurrentModel<ToyRnn.State, ToyRnn.Tape> {
     @Override
     public Backward<Tape> beginBackward() {
         java.util.Arrays.fill(grad, 0);
+        backwardOrder.clear();
         adjoint = new double[n];
         return tape -> {
             if (!backwardOrder.isEmpty() && backwardOrder.get(backwardOrder.size() - 1) != tape.t() + 1) {
@@ -130,46 +140,39 @@ final class ToyRnn implements RecurrentModel<ToyRnn.State, ToyRnn.Tape> {
         return new StateCodec<>() {
             @Override
             public int maxEncodedBytes() {
-                return 8 + 4 * n + 2 * n;
+                return 4 + 4 * n + spikes.maxBlockBytes();
             }
 
             @Override
             public int encode(final State s, final ByteBuffer out) {
                 final int start = out.position();
-                out.putInt(n).putInt(s.active().length);
+                out.putInt(n);
                 for (final float v : s.h()) {
-                    out.putFloat(v);
+                    out.putFloat(lossyHalfPrecision ? Float.float16ToFloat(Float.floatToFloat16(v)) : v);
                 }
-                for (final int id : s.active()) {
-                    out.putShort((short) id);
-                }
+                spikes.encode(s.active(), s.active().length, out);
                 return out.position() - start;
             }
 
             @Override
             public State decode(final ByteBuffer in) {
                 final int size = in.getInt();
-                final int k = in.getInt();
                 final float[] h = new float[size];
                 for (int i = 0; i < size; i++) {
                     h[i] = in.getFloat();
                 }
-                final int[] active = new int[k];
-                for (int i = 0; i < k; i++) {
-                    active[i] = Short.toUnsignedInt(in.getShort());
-                }
-                return new State(h, active);
+                return new State(h, spikes.decode(in));
             }
         };
     }
 
     @Override
     public long stateBytes(final State s) {
-        return 4L * s.h().length + 4L * s.active().length;
+        return declaredStateBytes > 0 ? declaredStateBytes : 4L * s.h().length + 4L * s.active().length;
     }
 
     @Override
     public long tapeBytes(final Tape tape) {
-        return 4L * n + 4L * tape.before().active().length;
+        return declaredTapeBytes > 0 ? declaredTapeBytes : 4L * n + 4L * tape.before().active().length;
     }
 }

@@ -82,4 +82,53 @@ class LifScheduleEquivalenceTest {
         }
         assertThat(base).isGreaterThanOrEqualTo(4L * n);
     }
+
+    /**
+     * P13: with a spike capacity far below the activity the model grows its buffer (counted) and drops
+     * nothing, so double checkpointing still equals BPTT and equals the run whose capacity is N.
+     */
+    @Test
+    void spikeCapacityOverflowIsCountedAndChangesNothing() {
+        final LifSettings tight = new LifSettings(6, 5, 40, 2, 0.9f, 10f, 1f, 10f, Float.NEGATIVE_INFINITY, 0.025f);
+        final LifSettings full = new LifSettings(6, 5, 40, 2, 0.9f, 10f, 1f, 10f, Float.NEGATIVE_INFINITY, 1f);
+        final float[][] grads = new float[3][];
+        final long[] overflows = new long[3];
+        final Object[][] runs = {{tight, new Schedule.DoubleCheckpoint(12, 5)}, {tight, new Schedule.Bptt()},
+            {full, new Schedule.DoubleCheckpoint(12, 5)}};
+        for (int i = 0; i < runs.length; i++) {
+            final WindowFixture fx = new WindowFixture((LifSettings) runs[i][0], new int[] {37, 30, 37, 12}, 17L, 1.5f);
+            try (CpuBackend backend = new CpuBackend();
+                 CheckpointExecutor executor = new CheckpointExecutor(new MemoryAccountant(),
+                         OffChipStores.hostMemory(), true, true)) {
+                grads[i] = new float[fx.params.size()];
+                final LifWindow window = fx.window(backend, grads[i]);
+                executor.run(window, fx.initial, 37, (Schedule) runs[i][1]);
+                overflows[i] = window.spikeOverflows();
+            }
+        }
+        assertThat(overflows[0]).isPositive();
+        assertThat(overflows[2]).isZero();
+        assertThat(grads[0]).containsExactly(grads[1]);
+        assertThat(grads[0]).containsExactly(grads[2]);
+    }
+
+    /** Full reuse (the first pass builds the last remote segment's local checkpoints) on the LIF network. */
+    @Test
+    void fullReuseMatchesBpttBitwise() {
+        final Outcome bptt = train(new Schedule.Bptt(), false);
+        final WindowFixture fx = new WindowFixture(SETTINGS, new int[] {37, 30, 37, 12}, 17L, 1.5f);
+        try (CpuBackend backend = new CpuBackend();
+             CheckpointExecutor executor = new CheckpointExecutor(new MemoryAccountant(), OffChipStores.hostMemory(),
+                     io.spillway.engine.checkpoint.Reuse.FULL, true)) {
+            final float[] grad = new float[fx.params.size()];
+            final LifWindow window = fx.window(backend, grad);
+            final CheckpointExecutor.Result<LifState> r = executor.run(window, fx.initial, 37,
+                    new Schedule.DoubleCheckpoint(12, 5));
+            assertThat(grad).containsExactly(bptt.grad());
+            assertThat(window.lossSum()).isEqualTo(bptt.loss());
+            assertThat(window.correct()).isEqualTo(bptt.correct());
+            assertThat(r.finalState().sameAs(bptt.end())).isTrue();
+            assertThat(r.stats().remoteReads()).isEqualTo(3);
+        }
+    }
 }

@@ -11,6 +11,10 @@ public final class HostMemoryStore extends SegmentStore {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment memory;
 
+    /**
+     * @param capacity records held before slots are reused (> 0)
+     * @param recordBytes largest record in bytes (> 0); slots add a 4-byte length and are 64-byte aligned
+     */
     public HostMemoryStore(final int capacity, final int recordBytes) {
         super(capacity, recordBytes, 64);
         this.memory = arena.allocate(totalBytes(), 4096);

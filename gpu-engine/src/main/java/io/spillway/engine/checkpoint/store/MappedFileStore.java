@@ -19,6 +19,12 @@ public final class MappedFileStore extends SegmentStore {
     private final Path file;
     private final MemorySegment memory;
 
+    /**
+     * @param folder where the file is created (made if missing); the caller keeps ownership of the folder
+     * @param capacity records held before slots are reused (> 0)
+     * @param recordBytes largest record in bytes (> 0); slots add a 4-byte length and are 4 KiB aligned
+     * @throws java.io.UncheckedIOException when the file cannot be created or mapped
+     */
     public MappedFileStore(final Path folder, final int capacity, final int recordBytes) {
         super(capacity, recordBytes, 4096);
         try {
