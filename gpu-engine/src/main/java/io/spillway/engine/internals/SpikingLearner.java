@@ -122,7 +122,8 @@ public final class SpikingLearner implements Learner {
         this.optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
         this.carried = new CarriedStates(config.maxCarriedKeys());
         this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null
-                ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()), true, true);
+                ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()),
+                io.spillway.engine.checkpoint.Reuse.FULL, true);
     }
 
     /** One chunk turned into window inputs, before anything is committed. */

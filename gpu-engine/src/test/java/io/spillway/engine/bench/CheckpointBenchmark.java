@@ -7,6 +7,7 @@ import io.spillway.engine.checkpoint.CheckpointExecutor;
 import io.spillway.engine.checkpoint.CheckpointPlanner;
 import io.spillway.engine.checkpoint.CheckpointStats;
 import io.spillway.engine.checkpoint.RecurrentModel;
+import io.spillway.engine.checkpoint.Reuse;
 import io.spillway.engine.checkpoint.Schedule;
 import io.spillway.engine.checkpoint.ScheduleDoesNotFitException;
 import io.spillway.engine.checkpoint.store.OffChipStores;
@@ -216,11 +217,12 @@ public final class CheckpointBenchmark {
         figures.put("double_ms_per_window", BenchResults.round(median(ms[2])));
         figures.put("uniform_overhead", BenchResults.round(median(ms[1]) / bptt - 1));
         figures.put("double_overhead", BenchResults.round(median(ms[2]) / bptt - 1));
-        figures.put("overhead_schedules", schedules[1].describe() + ", " + schedules[2].describe() + " (tail reuse)");
+        figures.put("overhead_schedules", schedules[1].describe() + ", " + schedules[2].describe()
+                + " (full reuse: pass 1 also builds the last remote segment's local checkpoints)");
         // The spec's time model (P14): 1 + (F/T - 1) t_f / (t_f + t_b), from measured forward and backward steps.
         final double tf = forwardMillis(backend, setup, steps) / steps;
         final double tb = bptt / steps - tf;
-        final long f = schedules[2].forwardEvaluations(steps, true);
+        final long f = schedules[2].forwardEvaluations(steps, Reuse.FULL);
         figures.put("forward_ms_per_step", BenchResults.round(tf));
         figures.put("backward_ms_per_step", BenchResults.round(tb));
         figures.put("double_overhead_predicted", BenchResults.round((f / (double) steps - 1) * tf / (tf + tb)));
@@ -229,8 +231,8 @@ public final class CheckpointBenchmark {
     private static double timeWindow(final ArrayBackend backend, final Setup setup, final int steps,
                                      final Schedule schedule) {
         final LifWindow w = new LifWindow(backend, setup.params(), setup.inputs(), new float[setup.params().size()]);
-        try (CheckpointExecutor ex = new CheckpointExecutor(new MemoryAccountant(), OffChipStores.hostMemory(), true,
-                true)) {
+        try (CheckpointExecutor ex = new CheckpointExecutor(new MemoryAccountant(), OffChipStores.hostMemory(),
+                Reuse.FULL, true)) {
             final long start = System.nanoTime();
             ex.run(w, setup.initial(), steps, schedule);
             return (System.nanoTime() - start) / 1e6;
