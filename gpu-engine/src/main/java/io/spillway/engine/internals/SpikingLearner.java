@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
 public final class SpikingLearner implements Learner {
     private static final Logger LOG = LoggerFactory.getLogger(SpikingLearner.class);
     private static final int STATE_MAGIC = 0x5350574C; // "SPWL"
-    private static final int STATE_FORMAT = 1;
+    /** 2: carried states as SpikeBlockCodec blocks (format 1 had a format byte per block). */
+    private static final int STATE_FORMAT = 2;
     private static final int MAX_KEY_BYTES = 1 << 24;
 
     private final LearnerConfig config;

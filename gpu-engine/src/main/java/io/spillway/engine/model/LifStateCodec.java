@@ -1,27 +1,25 @@
 package io.spillway.engine.model;
 
+import io.spillway.engine.checkpoint.SpikeBlockCodec;
 import io.spillway.engine.checkpoint.StateCodec;
 import java.nio.ByteBuffer;
 
 /**
  * Lossless record of a {@link LifState} (spec section 3.2): a header ({@code batch, layers, hidden}; the
  * sign bit of {@code hidden} marks adaptation), the potentials as raw fp32 bits, the adaptation variables
- * likewise when the model has an adaptive threshold, then per population a format byte, the spike count and the ids: uint16 when
- * {@code hidden <= 65536}, else int32, or a bitmap when that is smaller (above about 6% activity for uint16
- * ids). Records are bounded by {@link #maxEncodedBytes()} whatever the activity, because the bitmap caps
+ * likewise when the model has an adaptive threshold, then per population a {@link SpikeBlockCodec} block: the
+ * spike count and the ids as uint16 when {@code hidden <= 65536}, else int32, or a bitmap when that is smaller
+ * (above about 6% activity for uint16 ids; the count implies the layout). Records are bounded by {@link #maxEncodedBytes()} whatever the activity, because the bitmap caps
  * every spike block at {@code ceil(hidden / 8)} bytes. Byte order is the buffer's.
  */
 public final class LifStateCodec implements StateCodec<LifState> {
-    private static final byte IDS16 = 0;
-    private static final byte IDS32 = 1;
-    private static final byte BITMAP = 2;
     private static final int HEADER = 12;
-    private static final int BLOCK_HEADER = 5;
 
     private final int batch;
     private final int layers;
     private final int hidden;
     private final boolean adaptive;
+    private final SpikeBlockCodec spikes;
 
     /** Codec for states without adaptation. */
     public LifStateCodec(final int batch, final int layers, final int hidden) {
@@ -33,31 +31,24 @@ public final class LifStateCodec implements StateCodec<LifState> {
         this.layers = layers;
         this.hidden = hidden;
         this.adaptive = adaptive;
+        this.spikes = new SpikeBlockCodec(hidden);
     }
 
     private long denseBytes() {
         return (adaptive ? 8L : 4L) * batch * layers * hidden;
     }
 
-    private int idBytes() {
-        return hidden <= 65536 ? 2 : 4;
-    }
-
-    private int bitmapBytes() {
-        return (hidden + 7) / 8;
-    }
-
     @Override
     public int maxEncodedBytes() {
         final long pops = (long) batch * layers;
-        return Math.toIntExact(HEADER + denseBytes() + pops * (BLOCK_HEADER + bitmapBytes()));
+        return Math.toIntExact(HEADER + denseBytes() + pops * spikes.maxBlockBytes());
     }
 
     /** Bytes {@link #encode} writes for {@code state}. */
     public int encodedBytes(final LifState state) {
         long bytes = HEADER + denseBytes();
         for (final int[] s : state.rawSpikes()) {
-            bytes += BLOCK_HEADER + Math.min((long) idBytes() * s.length, bitmapBytes());
+            bytes += spikes.blockBytes(s.length);
         }
         return Math.toIntExact(bytes);
     }
@@ -78,24 +69,7 @@ public final class LifStateCodec implements StateCodec<LifState> {
             out.putInt(Float.floatToRawIntBits(f));
         }
         for (final int[] ids : state.rawSpikes()) {
-            final boolean bitmap = (long) idBytes() * ids.length > bitmapBytes();
-            out.put(bitmap ? BITMAP : idBytes() == 2 ? IDS16 : IDS32);
-            out.putInt(ids.length);
-            if (bitmap) {
-                final byte[] bits = new byte[bitmapBytes()];
-                for (final int i : ids) {
-                    bits[i >>> 3] |= (byte) (1 << (i & 7));
-                }
-                out.put(bits);
-            } else if (idBytes() == 2) {
-                for (final int i : ids) {
-                    out.putShort((short) i);
-                }
-            } else {
-                for (final int i : ids) {
-                    out.putInt(i);
-                }
-            }
+            spikes.encode(ids, ids.length, out);
         }
         return out.position() - start;
     }
@@ -118,45 +92,10 @@ public final class LifStateCodec implements StateCodec<LifState> {
         for (int i = 0; i < a.length; i++) {
             a[i] = Float.intBitsToFloat(in.getInt());
         }
-        final int[][] spikes = new int[batch * layers][];
-        for (int p = 0; p < spikes.length; p++) {
-            final byte format = in.get();
-            final int count = in.getInt();
-            if (count < 0 || count > hidden) {
-                throw new IllegalArgumentException("corrupt record: " + count + " spikes of " + hidden);
-            }
-            final int[] ids = new int[count];
-            switch (format) {
-                case IDS16 -> {
-                    for (int k = 0; k < count; k++) {
-                        ids[k] = Short.toUnsignedInt(in.getShort());
-                    }
-                }
-                case IDS32 -> {
-                    for (int k = 0; k < count; k++) {
-                        ids[k] = in.getInt();
-                    }
-                }
-                case BITMAP -> {
-                    final byte[] bits = new byte[bitmapBytes()];
-                    in.get(bits);
-                    int k = 0;
-                    for (int i = 0; i < hidden; i++) {
-                        if ((bits[i >>> 3] & (1 << (i & 7))) != 0) {
-                            if (k == count) {
-                                throw new IllegalArgumentException("corrupt record: bitmap has more than " + count);
-                            }
-                            ids[k++] = i;
-                        }
-                    }
-                    if (k != count) {
-                        throw new IllegalArgumentException("corrupt record: bitmap has " + k + " of " + count);
-                    }
-                }
-                default -> throw new IllegalArgumentException("corrupt record: spike format " + format);
-            }
-            spikes[p] = ids;
+        final int[][] ids = new int[batch * layers][];
+        for (int p = 0; p < ids.length; p++) {
+            ids[p] = spikes.decode(in);
         }
-        return new LifState(batch, layers, hidden, v, a, spikes);
+        return new LifState(batch, layers, hidden, v, a, ids);
     }
 }
