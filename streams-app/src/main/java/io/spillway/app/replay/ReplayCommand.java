@@ -4,6 +4,14 @@ import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -51,6 +59,9 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--min-document-length", defaultValue = "4096", description = "Skip shorter documents, in characters (default: ${DEFAULT-VALUE}).")
     int minDocumentLength;
 
+    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of the topic if it has to be created (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the interleaving (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -58,6 +69,7 @@ public final class ReplayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         final RealDataset ds = RealDataset.byId(dataset);
         final InterleavedDocuments events = new InterleavedDocuments(ds.documents(), openDocuments, minDocumentLength, seed);
+        ensureTopic();
         final Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
@@ -84,6 +96,27 @@ public final class ReplayCommand implements Callable<Integer> {
         }
         System.out.printf("Replayed %d events of %s (%d documents) to '%s'%n", sent, ds.id(), events.documentsOpened(), topic);
         return 0;
+    }
+
+    /** Creates the topic (broker-default replication) when missing: brokers often disable auto-creation. */
+    private void ensureTopic() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+            if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty())))
+                            .all().get(30, TimeUnit.SECONDS);
+                    System.out.printf("Created topic '%s' with %d partitions%n", topic, partitions);
+                } catch (final ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (final ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " to check topic '" + topic
+                    + "': " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+        }
     }
 
     /** What {@link #replay} hands each event to. */

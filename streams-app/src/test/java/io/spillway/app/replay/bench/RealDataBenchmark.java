@@ -80,7 +80,7 @@ public final class RealDataBenchmark {
         if (args.length > 0 && args[0].equals("engine")) {
             engine(RealDataset.byId(args[1]), args[2], args.length > 3 ? Path.of(args[3]) : null);
         } else if (args.length > 0 && args[0].equals("e2e")) {
-            endToEnd(RealDataset.byId(args[1]));
+            endToEnd(RealDataset.byId(args[1]), args.length > 2 ? args[2] : "exactly_once_v2");
         } else {
             all(Path.of(args.length > 0 ? args[0] : "bench/results/realdata.json"));
         }
@@ -145,9 +145,10 @@ public final class RealDataBenchmark {
 
     /**
      * Child: the same stream produced to a real broker first (all of it), then the streams app consumes,
-     * chunks and trains it; the rate counts from the first trained chunk to the last event trained.
+     * chunks and trains it (publishing predictions, deltas, snapshots and metrics under {@code guarantee});
+     * the rate counts from the first trained chunk to the last event trained.
      */
-    private static void endToEnd(final RealDataset ds) throws Exception {
+    private static void endToEnd(final RealDataset ds, final String guarantee) throws Exception {
         final Path dir = Files.createTempDirectory("spillway-realdata");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
@@ -160,7 +161,7 @@ public final class RealDataBenchmark {
             final long produced = produce(ds, kafka.bootstrapServers(), registry.url().toString(), topics.events());
             final double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
             final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "realdata",
-                    dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, "exactly_once_v2",
+                    dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, guarantee,
                     learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024),
                     new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
             long firstAt = 0;
@@ -293,6 +294,11 @@ public final class RealDataBenchmark {
                     / adam.get("events_per_s").asDouble()));
             figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
             figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
+            // the same without transactions, to show what exactly-once costs within the streaming layer
+            final JsonNode alo = child(java("e2e", ds.id(), "at_least_once"));
+            figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s").asDouble()));
+            figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s").asDouble()
+                    / adam.get("events_per_s").asDouble()));
             for (final String f : List.of("schedule.bin", "params.bin")) {
                 Files.deleteIfExists(export.resolve(f));
             }
