@@ -166,35 +166,14 @@ class CheckpointExecutorTest {
     }
 
     /** A store whose writes fail, as a full disk would. */
-    private record FailingStore(OffChipStore inner) implements OffChipStore {
-        @Override
-        public int capacity() {
-            return inner.capacity();
-        }
-
-        @Override
-        public int recordBytes() {
-            return inner.recordBytes();
+    private static final class FailingStore extends ForwardingStore {
+        FailingStore(final OffChipStore inner) {
+            super(inner);
         }
 
         @Override
         public void write(final int slot, final ByteBuffer record) {
             throw new java.io.UncheckedIOException(new java.io.IOException("disk full"));
-        }
-
-        @Override
-        public ByteBuffer read(final int slot) {
-            return inner.read(slot);
-        }
-
-        @Override
-        public long reservedBytes() {
-            return inner.reservedBytes();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 
@@ -208,28 +187,25 @@ class CheckpointExecutorTest {
         };
     }
 
-    /** A store that sleeps a random moment on each read: prefetch must not change any result. */
-    private record DelayedStore(OffChipStore inner, SplittableRandom jitter) implements OffChipStore {
-        @Override
-        public int capacity() {
-            return inner.capacity();
-        }
+    /** A store that sleeps a random moment on each write and read: prefetch must not change any result. */
+    private static final class DelayedStore extends ForwardingStore {
+        private final SplittableRandom jitter;
 
-        @Override
-        public int recordBytes() {
-            return inner.recordBytes();
+        DelayedStore(final OffChipStore inner, final SplittableRandom jitter) {
+            super(inner);
+            this.jitter = jitter;
         }
 
         @Override
         public void write(final int slot, final ByteBuffer record) {
             pause();
-            inner.write(slot, record);
+            super.write(slot, record);
         }
 
         @Override
         public ByteBuffer read(final int slot) {
             pause();
-            return inner.read(slot);
+            return super.read(slot);
         }
 
         private void pause() {
@@ -242,16 +218,6 @@ class CheckpointExecutorTest {
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-
-        @Override
-        public long reservedBytes() {
-            return inner.reservedBytes();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

@@ -435,21 +435,18 @@ class CheckpointSpecPropertiesTest {
     }
 
     /** Logs {kind (0 write, 1 read), slot, bytes} of every store operation, in order. */
-    private record RecordingStore(OffChipStore inner, List<int[]> log) implements OffChipStore {
-        @Override
-        public int capacity() {
-            return inner.capacity();
-        }
+    private static final class RecordingStore extends ForwardingStore {
+        private final List<int[]> log;
 
-        @Override
-        public int recordBytes() {
-            return inner.recordBytes();
+        RecordingStore(final OffChipStore inner, final List<int[]> log) {
+            super(inner);
+            this.log = log;
         }
 
         @Override
         public void write(final int slot, final ByteBuffer record) {
             final int n = record.remaining();
-            inner.write(slot, record);
+            super.write(slot, record);
             synchronized (log) {
                 log.add(new int[] {0, slot, n});
             }
@@ -457,21 +454,11 @@ class CheckpointSpecPropertiesTest {
 
         @Override
         public ByteBuffer read(final int slot) {
-            final ByteBuffer b = inner.read(slot);
+            final ByteBuffer b = super.read(slot);
             synchronized (log) {
                 log.add(new int[] {1, slot, b.remaining()});
             }
             return b;
-        }
-
-        @Override
-        public long reservedBytes() {
-            return inner.reservedBytes();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }
