@@ -1,0 +1,138 @@
+package io.spillway.app.follower;
+
+import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.SnapshotReader;
+import io.spillway.engine.Learner;
+import io.spillway.engine.LearnerConfig;
+import io.spillway.engine.Learners;
+import io.spillway.engine.TensorDelta;
+import io.spillway.schemas.avro.ModelDelta;
+import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A read-only replica of a model for serving: the newest complete snapshot from the snapshots topic, then
+ * every delta published after it, applied as it arrives. It never trains and joins no consumer group.
+ *
+ * <p>Threading: confine to one thread; {@link #poll} applies what arrived.
+ */
+public final class ModelFollower implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelFollower.class);
+
+    private final Learner model;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final SpecificAvroDeserializer<ModelDelta> deserializer;
+    private final String topic;
+    private final String modelId;
+    private final long snapshotVersion;
+    private long version;
+    private long deltasApplied;
+
+    private ModelFollower(final Learner model, final KafkaConsumer<byte[], byte[]> consumer,
+                          final SpecificAvroDeserializer<ModelDelta> deserializer, final String topic,
+                          final String modelId, final long snapshotVersion) {
+        this.model = model;
+        this.consumer = consumer;
+        this.deserializer = deserializer;
+        this.topic = topic;
+        this.modelId = modelId;
+        this.snapshotVersion = snapshotVersion;
+        this.version = snapshotVersion;
+    }
+
+    /**
+     * Builds the replica: a model of {@code config}'s shape, restored from the newest complete snapshot of
+     * {@code modelId} (or left at its initial weights when there is none), reading deltas from the start.
+     */
+    public static ModelFollower start(final Map<String, Object> clientConfig, final String registryUrl,
+                                      final Map<String, Object> registryOverrides, final Topics topics,
+                                      final String modelId, final LearnerConfig config) throws IOException {
+        final Learner model = Learners.create(config);
+        final Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig, registryUrl,
+                registryOverrides, topics.snapshots(), modelId);
+        long base = 0;
+        if (snapshot.isPresent()) {
+            model.readState(new DataInputStream(new ByteArrayInputStream(snapshot.get().state())));
+            base = snapshot.get().version();
+        }
+        final Properties props = new Properties();
+        props.putAll(clientConfig);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        final List<TopicPartition> partitions = consumer.partitionsFor(topics.deltas(), Duration.ofSeconds(30))
+                .stream().map(p -> new TopicPartition(topics.deltas(), p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        final SpecificAvroDeserializer<ModelDelta> deserializer = new SpecificAvroDeserializer<>(ModelDelta.class);
+        final Map<String, Object> serde = new HashMap<>(registryOverrides);
+        serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);
+        deserializer.configure(serde, false);
+        LOG.info("Following model {} from {}", modelId, snapshot.isPresent() ? "snapshot version " + base
+                : "its initial weights (no snapshot yet)");
+        return new ModelFollower(model, consumer, deserializer, topics.deltas(), modelId, base);
+    }
+
+    /** Applies the deltas that arrived within {@code timeout}; returns the replica's model version. */
+    public long poll(final Duration timeout) {
+        for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+            if (r.value() == null) {
+                continue;
+            }
+            final ModelDelta d = deserializer.deserialize(topic, r.value());
+            if (!modelId.equals(d.getModelId()) || d.getVersion() <= snapshotVersion) {
+                continue; // another model, or already inside the snapshot
+            }
+            final List<Integer> idx = d.getUpdate().getIndices();
+            final List<Float> val = d.getUpdate().getValues();
+            final int[] indices = new int[idx.size()];
+            final float[] values = new float[val.size()];
+            for (int i = 0; i < indices.length; i++) {
+                indices[i] = idx.get(i);
+                values[i] = val.get(i);
+            }
+            model.applyDelta(new TensorDelta(d.getTensor(), d.getTensorSize(), indices, values));
+            version = Math.max(version, d.getVersion());
+            deltasApplied++;
+        }
+        return version;
+    }
+
+    /** Version of the newest delta applied (or of the snapshot). */
+    public long version() {
+        return version;
+    }
+
+    public long deltasApplied() {
+        return deltasApplied;
+    }
+
+    /** Copies of the replica's parameter tensors. */
+    public Map<String, float[]> parameters() {
+        return model.parameters();
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+        deserializer.close();
+        model.close();
+    }
+}
