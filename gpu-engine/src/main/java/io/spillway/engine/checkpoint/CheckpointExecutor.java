@@ -182,32 +182,11 @@ public final class CheckpointExecutor implements AutoCloseable {
         }
 
         S uniform(final S initial, final int interval) {
-            final List<Booked<S>> checkpoints = new ArrayList<>();
-            final Deque<Booked<T>> tail = new ArrayDeque<>();
-            final int tailStart = lastStart(steps, interval);
-            S s = initial;
-            for (int t = 0; t < steps; t++) {
-                if (t % interval == 0 && !(tailReuse && t == tailStart)) {
-                    checkpoints.add(checkpoint(s));
-                }
-                if (tailReuse && t >= tailStart) {
-                    final RecurrentModel.Taped<S, T> taped = stepWithTape(s, t);
-                    tail.push(tape(taped.tape()));
-                    s = taped.state();
-                } else {
-                    s = step(s, t, true);
-                }
-            }
+            // Standard checkpointing is one level of the double schedule's local pass over the whole window.
+            final Local<S, T> kept = local(initial, 0, steps, interval, true);
             backward = model.beginBackward();
-            if (tailReuse) {
-                drain(tail);
-            }
-            for (int k = checkpoints.size() - 1; k >= 0; k--) {
-                final int a = k * interval;
-                recomputeAndBackprop(checkpoints.get(k).value(), a, Math.min(a + interval, steps));
-                release(checkpoints.remove(k));
-            }
-            return s;
+            sweep(kept, 0, steps, interval);
+            return kept.end();
         }
 
         S remote(final S initial, final int interval) {
