@@ -7,18 +7,10 @@ import io.spillway.app.SpillwayApp;
 import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.follower.ModelFollower;
-import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
-import io.spillway.schemas.serde.SerdeConfig;
-import io.spillway.schemas.serde.SpecificAvroSerializer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,19 +22,6 @@ class FollowerIT {
     @TempDir
     Path dir;
 
-    private static void produce(final String bootstrap, final String registry, final SequenceGenerator g, final int n) {
-        final Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-             SpecificAvroSerializer<Event> s = new SpecificAvroSerializer<>(Event.class)) {
-            s.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
-            for (int i = 0; i < n; i++) {
-                final Event e = g.next();
-                p.send(new ProducerRecord<>("events", e.getEntityId(), s.serialize("events", e)));
-            }
-        }
-    }
-
     @Test
     void followerEndsWithTheTrainersWeights() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
@@ -51,7 +30,7 @@ class FollowerIT {
             final AppConfig config = TestApps.config(kafka.bootstrapServers(), url, dir.resolve("state"), 8);
             final SequenceGenerator generator = new SequenceGenerator(16, 8, 16, 0.05, 31);
             try (SpillwayApp first = SpillwayApp.start(config)) {
-                produce(kafka.bootstrapServers(), url, generator, 1_024);
+                TestApps.produce(kafka.bootstrapServers(), url, generator, 1_024);
                 TestApps.await("first run trained", Duration.ofSeconds(90), () -> first.trainer().eventsTrained() == 1_024);
             }
             final Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
@@ -62,7 +41,7 @@ class FollowerIT {
                 final long snapshotVersion = follower.version();
                 assertThat(snapshotVersion).isPositive();
                 try (SpillwayApp second = SpillwayApp.start(config)) {
-                    produce(kafka.bootstrapServers(), url, generator, 1_024);
+                    TestApps.produce(kafka.bootstrapServers(), url, generator, 1_024);
                     TestApps.await("second run trained", Duration.ofSeconds(90),
                             () -> second.trainer().eventsTrained() == 1_024);
                     TestApps.await("its deltas published", Duration.ofSeconds(30), () -> {

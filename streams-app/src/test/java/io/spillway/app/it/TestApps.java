@@ -1,6 +1,13 @@
 package io.spillway.app.it;
 
 import io.spillway.app.AppConfig;
+import io.spillway.app.demo.SequenceGenerator;
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.serde.SpecificAvroSerializer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.trainer.TrainerSettings;
@@ -91,6 +98,21 @@ public final class TestApps {
                     return false;
                 }
             });
+        }
+    }
+
+    /** Produces the generator's next {@code n} events to {@code events}, Avro through the registry, and flushes. */
+    public static void produce(final String bootstrap, final String registry, final SequenceGenerator generator,
+                               final int n) {
+        final Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+             SpecificAvroSerializer<Event> s = new SpecificAvroSerializer<>(Event.class)) {
+            s.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+            for (int i = 0; i < n; i++) {
+                final Event e = generator.next();
+                p.send(new ProducerRecord<>("events", e.getEntityId(), s.serialize("events", e)));
+            }
         }
     }
 
