@@ -49,6 +49,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         return cluster.bootstrapServers();
     }
 
+    /**
+     * Stops the broker side of the node (the controller keeps running), as a broker crash or restart would look
+     * to clients: connections drop and requests time out until {@link #startBroker()}. For fault tests.
+     */
+    public void stopBroker() {
+        cluster.brokers().values().forEach(b -> b.shutdown());
+    }
+
+    /**
+     * Starts the broker again in place: same node id, log directories and listener port, so the data written
+     * before the stop is served again at the same bootstrap address.
+     */
+    public void startBroker() throws Exception {
+        cluster.brokers().values().forEach(b -> b.startup());
+        cluster.waitForReadyBrokers();
+    }
+
     @Override
     public void close() throws Exception {
         cluster.close();
