@@ -2,11 +2,12 @@ package io.spillway.app;
 
 import io.spillway.app.ops.OpsMetrics;
 import io.spillway.app.ops.OpsServer;
-import io.spillway.app.topology.ChunkQueue;
 import io.spillway.app.topology.PipelineCounters;
 import io.spillway.app.topology.SpillwayTopology;
+import io.spillway.app.trainer.KafkaChunkLog;
 import io.spillway.app.trainer.KafkaTrainingSink;
 import io.spillway.app.trainer.SnapshotReader;
+import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.app.trainer.TrainerLoop;
 import io.spillway.engine.Learner;
 import io.spillway.engine.Learners;
@@ -34,18 +35,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running application: the Kafka Streams topology feeding the trainer thread, the producer that
- * publishes what it learns, and the operations endpoint. Start with {@link #start}; {@link #close()} stops
- * consuming, lets the trainer finish the queued chunks, flushes and frees everything.
+ * The running application: the Kafka Streams topology writing completed chunks to the internal chunk topic,
+ * the trainer thread reading that topic as a log, the producer that publishes what it learns, and the
+ * operations endpoint. Start with {@link #start}: it restores the newest complete snapshot and resumes the
+ * chunk log at the offset the snapshot records. {@link #close()} stops consuming, lets the trainer finish its
+ * step and publish a snapshot, flushes and frees everything.
  */
 public final class SpillwayApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SpillwayApp.class);
+    /** Largest chunk record (a chunk of very long T is one record): 64 MiB. */
+    static final int CHUNK_RECORD_LIMIT = 64 << 20;
 
     private final AppConfig config;
     private final OpsMetrics ops;
     private final OpsServer opsServer;
     private final PipelineCounters counters;
-    private final ChunkQueue queue;
+    private final KafkaChunkLog chunkLog;
     private final Learner learner;
     private final KafkaTrainingSink sink;
     private final TrainerLoop trainer;
@@ -56,10 +61,11 @@ public final class SpillwayApp implements AutoCloseable {
         this.config = config;
         this.ops = new OpsMetrics();
         this.counters = new PipelineCounters(ops::deadLettered);
-        this.queue = new ChunkQueue(config.queueCapacity());
         createTopics();
         this.learner = Learners.create(config.learner());
-        restore();
+        final TrainerLoop.Resume resume = restore();
+        this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
+                resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
         LOG.info("Learner: {}", learner.describe());
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
@@ -71,14 +77,16 @@ public final class SpillwayApp implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.replicationFactor());
         props.put("processing.exception.handler.global.enabled", true);
+        props.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                CHUNK_RECORD_LIMIT);
         props.putAll(config.kafkaOverrides());
         this.streams = new KafkaStreams(SpillwayTopology.build(config.topics(), () -> {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(serde, false);
             return d;
-        }, config.limits(), queue, counters, config.chunkLength(), config.maxChunkWait()), props);
+        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait()), props);
         ops.bindKafkaStreams(streams);
-        this.trainer = new TrainerLoop(learner, queue, sink, config.topics(), config.trainer(), ops::record,
+        this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resume, ops::record,
                 this::consumerLag, counters::deadLettered);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
         this.opsServer = config.opsPort() < 0 ? null : OpsServer.start(config.opsHost(), config.opsPort(), ops,
@@ -100,16 +108,31 @@ public final class SpillwayApp implements AutoCloseable {
         return app;
     }
 
-    /** Continues from the newest complete snapshot of this model, if the snapshots topic has one. */
-    private void restore() throws IOException {
+    /**
+     * Continues from the newest complete snapshot of this model, if the snapshots topic has one: its learner
+     * state, and the chunk-log offset up to which that state has trained.
+     */
+    private TrainerLoop.Resume restore() throws IOException {
         final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
                 config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
                 config.trainer().modelId());
-        if (snapshot.isPresent()) {
-            learner.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot.get().state())));
-            LOG.info("Restored model {} at version {} from its snapshot", config.trainer().modelId(),
-                    snapshot.get().version());
+        if (snapshot.isEmpty()) {
+            return TrainerLoop.Resume.FRESH;
         }
+        final SnapshotReader.Snapshot s = snapshot.get();
+        if (!TrainerCheckpoint.FORMAT.equals(s.format())) {
+            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
+                    + s.format() + ", which this version cannot resume (it lacks the chunk-log offset); use a new model id");
+        }
+        final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(s.state());
+        if (!checkpoint.chunkTopic().equals(config.topics().chunks())) {
+            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " was trained from "
+                    + checkpoint.chunkTopic() + ", not this application's " + config.topics().chunks());
+        }
+        learner.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
+        LOG.info("Restored model {} at version {} from its snapshot; resuming {} at offset {}", config.trainer().modelId(),
+                s.version(), checkpoint.chunkTopic(), checkpoint.chunkOffset());
+        return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), s.version(), s.chunkCount());
     }
 
     private Map<String, Object> clientConfig() {
@@ -130,7 +153,7 @@ public final class SpillwayApp implements AutoCloseable {
                     if (topic.equals(config.topics().snapshots())) {
                         t.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
                     }
-                    missing.add(t);
+                    missing.add(topic.equals(config.topics().chunks()) ? chunkTopic() : t);
                 }
             }
             if (!missing.isEmpty()) {
@@ -146,6 +169,17 @@ public final class SpillwayApp implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while creating topics", e);
         }
+    }
+
+    /**
+     * The chunk topic: one partition (its order is the training order), kept until a snapshot includes it
+     * (no time-based deletion), records up to {@link #CHUNK_RECORD_LIMIT}.
+     */
+    private NewTopic chunkTopic() {
+        return new NewTopic(config.topics().chunks(), java.util.Optional.of(1),
+                config.replicationFactor() < 0 ? java.util.Optional.empty() : java.util.Optional.of(config.replicationFactor()))
+                .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1",
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHUNK_RECORD_LIMIT)));
     }
 
     /** Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. */
@@ -171,8 +205,9 @@ public final class SpillwayApp implements AutoCloseable {
         return trainer;
     }
 
-    public ChunkQueue queue() {
-        return queue;
+    /** Offset of the next chunk-log entry the trainer will read. */
+    public long chunkReadPosition() {
+        return chunkLog.readPosition();
     }
 
     public OpsMetrics ops() {
@@ -206,6 +241,7 @@ public final class SpillwayApp implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         sink.close();
+        chunkLog.close();
         learner.close();
         if (opsServer != null) {
             opsServer.close();

@@ -129,7 +129,7 @@ final class AppOptions {
         final LearnerConfig learner = learnerBuilder.build();
         final Topics defaults = Topics.defaults();
         final Topics topics = new Topics(eventsTopic, defaults.deadLetters(), defaults.deltas(), defaults.snapshots(),
-                defaults.metrics(), defaults.predictions());
+                defaults.metrics(), defaults.predictions(), applicationId + "-" + defaults.chunks());
         final String instance = instanceId != null ? instanceId : hostName() + "-" + ProcessHandle.current().pid();
         final Path state = stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "spillway-state");
         final TrainerSettings trainer = new TrainerSettings(modelId, instance, batchKeys, snapshotEvery, 100_000,

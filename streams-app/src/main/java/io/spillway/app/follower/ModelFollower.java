@@ -2,6 +2,7 @@ package io.spillway.app.follower;
 
 import io.spillway.app.topology.Topics;
 import io.spillway.app.trainer.SnapshotReader;
+import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
@@ -29,11 +30,15 @@ import org.slf4j.LoggerFactory;
 /**
  * A read-only replica of a model for serving: the newest complete snapshot from the snapshots topic, then
  * every delta published after it, applied as it arrives. It never trains and joins no consumer group.
+ * A trainer that crashed re-publishes the deltas of the steps after its last snapshot when it replays them,
+ * with the same version and contents; the follower applies each (version, tensor, chunk) once.
  *
  * <p>Threading: confine to one thread; {@link #poll} applies what arrived.
  */
 public final class ModelFollower implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelFollower.class);
+    /** Versions remembered for de-duplication: more than a trainer replays (it snapshots every N versions). */
+    private static final int REPLAY_WINDOW = 100_000;
 
     private final Learner model;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -43,6 +48,9 @@ public final class ModelFollower implements AutoCloseable {
     private final long snapshotVersion;
     private long version;
     private long deltasApplied;
+    private long duplicatesSkipped;
+    /** (version, tensor, chunk) of the deltas applied, for versions a replay could still repeat. */
+    private final java.util.NavigableMap<Long, java.util.Set<String>> applied = new java.util.TreeMap<>();
 
     private ModelFollower(final Learner model, final KafkaConsumer<byte[], byte[]> consumer,
                           final SpecificAvroDeserializer<ModelDelta> deserializer, final String topic,
@@ -68,7 +76,8 @@ public final class ModelFollower implements AutoCloseable {
                 registryOverrides, topics.snapshots(), modelId);
         long base = 0;
         if (snapshot.isPresent()) {
-            model.readState(new DataInputStream(new ByteArrayInputStream(snapshot.get().state())));
+            model.readState(new DataInputStream(new ByteArrayInputStream(
+                    TrainerCheckpoint.decode(snapshot.get().state()).learnerState())));
             base = snapshot.get().version();
         }
         final Properties props = new Properties();
@@ -100,6 +109,14 @@ public final class ModelFollower implements AutoCloseable {
             if (!modelId.equals(d.getModelId()) || d.getVersion() <= snapshotVersion) {
                 continue; // another model, or already inside the snapshot
             }
+            if (!applied.computeIfAbsent(d.getVersion(), v -> new java.util.HashSet<>())
+                    .add(d.getTensor() + "/" + d.getChunkIndex())) {
+                duplicatesSkipped++;
+                continue; // a trainer's replay after a crash: the same update, already applied
+            }
+            while (applied.size() > REPLAY_WINDOW) {
+                applied.pollFirstEntry();
+            }
             final List<Integer> idx = d.getUpdate().getIndices();
             final List<Float> val = d.getUpdate().getValues();
             final int[] indices = new int[idx.size()];
@@ -122,6 +139,11 @@ public final class ModelFollower implements AutoCloseable {
 
     public long deltasApplied() {
         return deltasApplied;
+    }
+
+    /** Deltas seen again (a trainer replaying after a crash) and not applied twice. */
+    public long duplicatesSkipped() {
+        return duplicatesSkipped;
     }
 
     /** Copies of the replica's parameter tensors. */

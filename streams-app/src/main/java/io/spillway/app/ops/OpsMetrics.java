@@ -54,7 +54,7 @@ public final class OpsMetrics implements AutoCloseable {
         gauge("spillway.training.events.trained", "Events trained since start", f -> f.eventsTrained());
         gauge("spillway.training.consumer.lag", "Records behind the end of the input topic (-1 unknown)",
                 f -> f.consumerLag());
-        gauge("spillway.training.queue.depth", "Chunks waiting for the trainer thread", f -> f.queueDepth());
+        gauge("spillway.training.queue.depth", "Chunk-log entries not trained yet", f -> f.queueDepth());
         gauge("spillway.memory.device.peak.bytes", "Peak device bytes of the last step", f -> f.peakDeviceBytes());
         gauge("spillway.memory.offchip.bytes", "Bytes spilled to off-chip memory", f -> f.offChipBytes());
         gauge("spillway.memory.transfer.bytes", "Bytes moved between device and off-chip memory in the last step",

@@ -11,7 +11,7 @@ package io.spillway.app.ops;
  * @param eventsPerSecond trained events per second over the recent window
  * @param eventsTrained total events trained since start
  * @param consumerLag records behind the end of the input topic, or -1 when unknown
- * @param queueDepth chunks waiting for the trainer thread
+ * @param queueDepth chunk-log entries written but not trained yet (read ahead or still to read)
  * @param peakDeviceBytes peak device (accelerator or budgeted CPU) bytes of the step
  * @param offChipBytes bytes spilled to off-chip memory (pinned host memory or a memory-mapped file)
  * @param transferBytes bytes copied between device and off-chip memory in the step

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Validates each raw input record and appends valid events to its key's open chunk (a state store with a
- * changelog); a chunk of {@code chunkLength} events, or one left open longer than {@code maxWait}, goes to
- * the trainer's {@link ChunkQueue}. Anything that cannot be trained is forwarded, with its original key and
+ * changelog); a chunk of {@code chunkLength} events, or one left open longer than {@code maxWait}, is forwarded to
+ * the chunk sink (the trainer's durable input, see {@link ChunkRecords}), in the same exactly-once transaction
+ * that consumes its last input record and empties the store. A max-wait flush ends with a barrier. Anything that cannot be trained is forwarded, with its original key and
  * value bytes, to the dead-letter sink, with the reason and its source topic/partition/offset in headers.
  * Nothing is dropped silently.
  */
@@ -42,9 +43,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final String storeName;
     private final String eventStoreName;
     private final String dlqSink;
+    private final String chunkSink;
     private final SpecificAvroDeserializer<Event> deserializer;
     private final EventValidator validator;
-    private final ChunkQueue queue;
     private final PipelineCounters counters;
     private final int chunkLength;
     private final Duration maxWait;
@@ -53,15 +54,15 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private KeyValueStore<String, byte[]> eventStore;
     private final StringSerializer prefixSerializer = new StringSerializer();
 
-    ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final SpecificAvroDeserializer<Event> deserializer,
-                      final EventValidator validator, final ChunkQueue queue, final PipelineCounters counters,
-                      final int chunkLength, final Duration maxWait) {
+    ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final String chunkSink,
+                      final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
+                      final PipelineCounters counters, final int chunkLength, final Duration maxWait) {
         this.storeName = storeName;
         this.eventStoreName = eventStoreName;
         this.dlqSink = dlqSink;
+        this.chunkSink = chunkSink;
         this.deserializer = deserializer;
         this.validator = validator;
-        this.queue = queue;
         this.counters = counters;
         this.chunkLength = chunkLength;
         this.maxWait = maxWait;
@@ -110,7 +111,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                     + " is before the key's previous event at " + meta.lastTimestampMs()));
             return;
         }
-        eventStore.put(OpenChunk.eventKey(key, meta.size()), OpenChunk.encodeEvent(event.getTimestampMs(), toSparse(event)));
+        final long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
+        eventStore.put(OpenChunk.eventKey(key, meta.size()), OpenChunk.encodeEvent(event.getTimestampMs(), offset,
+                toSparse(event)));
         final OpenChunk.Meta grown = meta.plus(event.getTimestampMs(), context.currentSystemTimeMs());
         counters.countAccepted();
         if (grown.size() >= chunkLength) {
@@ -152,12 +155,18 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         for (final KeyValue<String, OpenChunk.Meta> kv : stale) {
             handOff(kv.key, kv.value);
         }
+        if (!stale.isEmpty()) {
+            // The flush is a wall-clock decision; the barrier records it in the log, so that the trainer's
+            // batches stay a function of the log alone.
+            context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(), nowMs), chunkSink);
+        }
     }
 
-    /** Moves the key's buffered events out of the store into a chunk for the trainer, and empties its meta. */
+    /** Moves the key's buffered events out of the store into a chunk record for the trainer, and empties its meta. */
     private void handOff(final String key, final OpenChunk.Meta meta) {
         final List<SparseEvent> events = new ArrayList<>(meta.size());
         final long[] timestamps = new long[meta.size()];
+        final long[] offsets = new long[meta.size()];
         final List<String> storeKeys = new ArrayList<>(meta.size());
         try (KeyValueIterator<String, byte[]> it = eventStore.prefixScan(OpenChunk.eventPrefix(key), prefixSerializer)) {
             while (it.hasNext()) {
@@ -168,6 +177,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                             + meta.size() + " counted");
                 }
                 timestamps[events.size()] = b.timestampMs();
+                offsets[events.size()] = b.sourceOffset();
                 events.add(b.event());
                 storeKeys.add(kv.key);
             }
@@ -176,13 +186,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             throw new IllegalStateException("open chunk of key " + key + " holds " + events.size()
                     + " events, its bookkeeping says " + meta.size());
         }
-        try {
-            queue.put(new TimedChunk(new SequenceChunk(key, events), timestamps, meta.previousTimestampMs()));
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StreamsException("interrupted while handing a chunk of " + key + " to the trainer", e);
-        }
-        // Only once the trainer holds the chunk: a failed hand-off leaves the events in the store.
+        final TimedChunk chunk = new TimedChunk(new SequenceChunk(key, events), timestamps,
+                meta.previousTimestampMs(), context.taskId().partition(), offsets);
+        context.forward(new Record<>(ChunkRecords.key(chunk), ChunkRecords.encode(chunk),
+                context.currentStreamTimeMs()), chunkSink);
+        // The chunk record, these deletes and the input offsets commit in one transaction (exactly_once_v2).
         for (final String k : storeKeys) {
             eventStore.delete(k);
         }

@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * Big-endian, with a format byte.
  */
 final class OpenChunk {
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT = 3;
 
     private OpenChunk() {
     }
@@ -56,18 +56,19 @@ final class OpenChunk {
     }
 
     /**
-     * A buffered event and its event time.
+     * A buffered event, its event time and its input offset.
      *
      * @param timestampMs event time
+     * @param sourceOffset offset of the input record
      * @param event the event
      */
-    record Buffered(long timestampMs, SparseEvent event) {
+    record Buffered(long timestampMs, long sourceOffset, SparseEvent event) {
     }
 
-    static byte[] encodeEvent(final long timestampMs, final SparseEvent e) {
+    static byte[] encodeEvent(final long timestampMs, final long sourceOffset, final SparseEvent e) {
         final int n = e.featureIndices().length;
-        final ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + 4 + 4 + 8 * n).put(FORMAT).putLong(timestampMs)
-                .putInt(e.eventType()).putInt(e.label()).putInt(n);
+        final ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 4 + 4 + 4 + 8 * n).put(FORMAT).putLong(timestampMs)
+                .putLong(sourceOffset).putInt(e.eventType()).putInt(e.label()).putInt(n);
         for (int i = 0; i < n; i++) {
             b.putInt(e.featureIndices()[i]).putFloat(e.featureValues()[i]);
         }
@@ -78,6 +79,7 @@ final class OpenChunk {
         final ByteBuffer b = ByteBuffer.wrap(data);
         checkFormat(b.get());
         final long ts = b.getLong();
+        final long offset = b.getLong();
         final int type = b.getInt();
         final int label = b.getInt();
         final int n = b.getInt();
@@ -87,7 +89,7 @@ final class OpenChunk {
             idx[i] = b.getInt();
             val[i] = b.getFloat();
         }
-        return new Buffered(ts, new SparseEvent(type, idx, val, label));
+        return new Buffered(ts, offset, new SparseEvent(type, idx, val, label));
     }
 
     /**

@@ -12,13 +12,14 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the app's topology: {@code events} (raw bytes) -> validate and chunk per key (persistent store
- * with changelog) -> trainer queue; bad records -> {@code events-dlq} with the reason in headers.
+ * with changelog) -> the internal chunk topic the trainer reads; bad records -> {@code events-dlq} with the reason in headers.
  * Records are read as bytes so that even undecodable ones reach the dead-letter topic intact.
  */
 public final class SpillwayTopology {
     public static final String SOURCE = "events-source";
     public static final String CHUNKER = "validate-and-chunk";
     public static final String DLQ_SINK = "events-dlq-sink";
+    public static final String CHUNK_SINK = "training-chunks-sink";
     /** Per-key bookkeeping of the open chunks (last event time, size, opening time). */
     public static final String STORE = "open-chunks";
     /** The buffered events of the open chunks, one entry per event. */
@@ -33,7 +34,7 @@ public final class SpillwayTopology {
      * @param maxWait a chunk open longer than this is handed over even if short (slow keys still train)
      */
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
-                                 final EventLimits limits, final ChunkQueue queue, final PipelineCounters counters,
+                                 final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait) {
         if (chunkLength <= 0) {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
@@ -41,8 +42,8 @@ public final class SpillwayTopology {
         final EventValidator validator = new EventValidator(limits);
         final Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
-        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, deserializers.get(), validator,
-                queue, counters, chunkLength, maxWait), SOURCE);
+        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, CHUNK_SINK,
+                deserializers.get(), validator, counters, chunkLength, maxWait), SOURCE);
         // Cached: a key's meta is rewritten per event and its buffered events are deleted at hand-off; the cache
         // sends only the latest meta, and nothing for events written and deleted within one commit, to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
@@ -50,6 +51,7 @@ public final class SpillwayTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EVENT_STORE),
                 Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
+        topology.addSink(CHUNK_SINK, topics.chunks(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         return topology;
     }
 }

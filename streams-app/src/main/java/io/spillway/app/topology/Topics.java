@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param snapshots Avro {@code ModelSnapshotChunk}, compacted: full learner state, chunked
  * @param metrics Avro {@code TrainingMetrics}, one per training step
  * @param predictions Avro {@code Prediction}, one per trained event (predicted before learning)
+ * @param chunks internal, one partition: the completed chunks in the order the trainer trains them, written by
+ *        the topology in its exactly-once transactions (see {@code ChunkRecords})
  */
 public record Topics(String events, String deadLetters, String deltas, String snapshots, String metrics,
-                     String predictions) {
+                     String predictions, String chunks) {
 
     public Topics {
         Objects.requireNonNull(events, "events");
@@ -23,10 +25,12 @@ public record Topics(String events, String deadLetters, String deltas, String sn
         Objects.requireNonNull(snapshots, "snapshots");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(predictions, "predictions");
+        Objects.requireNonNull(chunks, "chunks");
     }
 
     public static Topics defaults() {
-        return new Topics("events", "events-dlq", "model-deltas", "model-snapshots", "training-metrics", "predictions");
+        return new Topics("events", "events-dlq", "model-deltas", "model-snapshots", "training-metrics", "predictions",
+                "training-chunks");
     }
 
     /** The topics the app writes. */
@@ -35,6 +39,6 @@ public record Topics(String events, String deadLetters, String deltas, String sn
     }
 
     public List<String> all() {
-        return List.of(events, deadLetters, deltas, snapshots, metrics, predictions);
+        return List.of(events, deadLetters, deltas, snapshots, metrics, predictions, chunks);
     }
 }

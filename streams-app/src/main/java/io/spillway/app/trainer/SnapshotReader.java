@@ -33,8 +33,15 @@ public final class SnapshotReader {
     private SnapshotReader() {
     }
 
-    /** A snapshot's version and the learner state bytes. */
-    public record Snapshot(long version, byte[] state) {
+    /**
+     * A complete snapshot.
+     *
+     * @param version model version
+     * @param state the reassembled payload
+     * @param chunkCount records it was published in
+     * @param format the payload format
+     */
+    public record Snapshot(long version, byte[] state, int chunkCount, String format) {
     }
 
     public static Optional<Snapshot> newest(final Map<String, Object> clientConfig, final String registryUrl,
@@ -74,9 +81,11 @@ public final class SnapshotReader {
             }
         }
         for (final Long version : ((TreeMap<Long, Map<Integer, ModelSnapshotChunk>>) versions).descendingKeySet()) {
-            final Optional<byte[]> state = assemble(versions.get(version));
+            final Map<Integer, ModelSnapshotChunk> chunks = versions.get(version);
+            final Optional<byte[]> state = assemble(chunks);
+            final ModelSnapshotChunk first = chunks.values().iterator().next();
             if (state.isPresent()) {
-                return Optional.of(new Snapshot(version, state.get()));
+                return Optional.of(new Snapshot(version, state.get(), first.getChunkCount(), first.getFormat()));
             }
             LOG.warn("Skipping snapshot version {} of model {}: incomplete or its checksum does not match", version,
                     modelId);

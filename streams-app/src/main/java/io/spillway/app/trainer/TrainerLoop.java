@@ -1,7 +1,6 @@
 package io.spillway.app.trainer;
 
 import io.spillway.app.ops.TrainingFigures;
-import io.spillway.app.topology.ChunkQueue;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
 import io.spillway.engine.Learner;
@@ -20,6 +19,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -37,9 +36,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer thread's work: take chunks from the queue, batch chunks of distinct keys, train one step,
- * and publish the step's deltas, predictions, metrics and, periodically, a snapshot. Chunks of one key
- * are trained in arrival order (a second chunk of a key in the same batch waits for the next step).
+ * The trainer thread's work: read the chunk log in offset order, form batches, train one step per batch, and
+ * publish the step's deltas, predictions, metrics and, periodically, a snapshot that records the log offset it
+ * includes.
+ *
+ * <p>Batches are a function of the log alone, never of timing: consecutive chunks of distinct keys, closed
+ * when {@code batchKeys} are in, when the next chunk's key is already in the batch, or at a barrier; a batch
+ * that is not closed yet waits for more of the log. So a run restored from a snapshot and replaying the log
+ * from its offset trains exactly the steps an uninterrupted run trains, bit for bit on a deterministic backend.
  *
  * <p>Threading: {@link #run()} runs on one dedicated thread; {@link #stop()} and the counters may be used
  * from any thread.
@@ -47,55 +51,79 @@ import org.slf4j.LoggerFactory;
 public final class TrainerLoop implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
 
+    /**
+     * Where a restored trainer stands.
+     *
+     * @param chunkOffset first chunk-log entry not in the learner's state
+     * @param eventsTrained events in the learner's state
+     * @param snapshotVersion version of the snapshot restored, -1 for none
+     * @param snapshotChunks records that snapshot was published in (retired when the next one is durable)
+     */
+    public record Resume(long chunkOffset, long eventsTrained, long snapshotVersion, int snapshotChunks) {
+        /** A new model: the log from its beginning. */
+        public static final Resume FRESH = new Resume(0, 0, -1, 0);
+    }
+
     private final Learner learner;
-    private final ChunkQueue queue;
+    private final ChunkSource source;
     private final TrainingSink sink;
     private final Topics topics;
     private final TrainerSettings settings;
     private final Consumer<TrainingFigures> figuresListener;
     private final LongSupplier consumerLag;
     private final LongSupplier deadLettered;
-    private final Deque<TimedChunk> pending = new ArrayDeque<>();
+    private final Deque<ChunkSource.Entry> backlog = new ArrayDeque<>();
     private final AtomicLong eventsTrained = new AtomicLong();
+    private final long eventsBefore;
     private final AtomicLong steps = new AtomicLong();
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
-    private long previousSnapshotVersion = -1;
+    private volatile long position;
+    private volatile int backlogEvents;
+    private long previousSnapshotVersion;
     private int previousSnapshotChunks;
     private volatile boolean stopping;
     private volatile Throwable failure;
 
     /**
+     * @param source the chunk log, positioned at {@code resume.chunkOffset()}
+     * @param resume where the learner's restored state stands ({@link Resume#FRESH} for a new model)
      * @param figuresListener told every step's figures (e.g. the operations metrics)
      * @param consumerLag records behind the input topic's end, or -1 when unknown
      * @param deadLettered records dead-lettered so far, for the metrics records
      */
-    public TrainerLoop(final Learner learner, final ChunkQueue queue, final TrainingSink sink, final Topics topics,
-                       final TrainerSettings settings, final Consumer<TrainingFigures> figuresListener,
+    public TrainerLoop(final Learner learner, final ChunkSource source, final TrainingSink sink, final Topics topics,
+                       final TrainerSettings settings, final Resume resume, final Consumer<TrainingFigures> figuresListener,
                        final LongSupplier consumerLag, final LongSupplier deadLettered) {
         this.learner = learner;
-        this.queue = queue;
+        this.source = source;
         this.sink = sink;
         this.topics = topics;
         this.settings = settings;
         this.figuresListener = figuresListener;
         this.consumerLag = consumerLag;
         this.deadLettered = deadLettered;
+        this.position = resume.chunkOffset();
+        this.eventsBefore = resume.eventsTrained();
+        this.previousSnapshotVersion = resume.snapshotVersion();
+        this.previousSnapshotChunks = resume.snapshotChunks();
     }
 
     @Override
     public void run() {
         try {
-            while (true) {
-                final List<TimedChunk> batch = nextBatch();
-                if (batch.isEmpty()) {
-                    if (stopping && queue.depth() == 0 && pending.isEmpty()) {
-                        break;
-                    }
+            while (!stopping) {
+                final Batch batch = closedBatch();
+                if (batch == null) {
+                    read();
                     continue;
                 }
-                trainAndPublish(batch);
+                position = batch.nextOffset();
+                if (!batch.chunks().isEmpty()) {
+                    trainAndPublish(batch.chunks());
+                }
             }
-            // A clean stop leaves a snapshot of everything trained, so a restart continues from here.
+            // A clean stop leaves a snapshot of everything trained, so a restart continues from here. The batch
+            // still open is not trained: it is re-read from the log, so the steps stay those of an uninterrupted run.
             if (learner.version() != previousSnapshotVersion) {
                 publishSnapshot(learner.version(), System.currentTimeMillis());
             }
@@ -104,12 +132,11 @@ public final class TrainerLoop implements Runnable {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
             failure = e;
-            queue.close(e.toString());
             LOG.error("Trainer stopped: {}", e.toString(), e);
         }
     }
 
-    /** Asks the loop to finish the chunks already queued and return. */
+    /** Asks the loop to finish the step under way, publish a snapshot and return. */
     public void stop() {
         stopping = true;
     }
@@ -119,58 +146,84 @@ public final class TrainerLoop implements Runnable {
         return failure;
     }
 
-    /** Events in chunks trained so far. */
+    /** Events trained by this loop (since this process restored the model). */
     public long eventsTrained() {
         return eventsTrained.get();
     }
 
-    /** Training steps done so far. */
+    /** Events in the model, over all runs that trained it. */
+    public long eventsTrainedTotal() {
+        return eventsBefore + eventsTrained.get();
+    }
+
+    /** Training steps done so far by this loop. */
     public long steps() {
         return steps.get();
     }
 
-    /** Events taken from the queue but not trained yet (waiting behind an earlier chunk of their key). */
-    public long eventsPending() {
-        synchronized (pending) {
-            return pending.stream().mapToLong(TimedChunk::size).sum();
-        }
+    /** First chunk-log offset not trained yet (the offset the next snapshot records). */
+    public long position() {
+        return position;
     }
 
-    private List<TimedChunk> nextBatch() throws InterruptedException {
-        final List<TimedChunk> batch = new ArrayList<>();
+    /** Events read from the log but not trained yet (their batch is not closed). */
+    public long eventsPending() {
+        return backlogEvents;
+    }
+
+    /**
+     * A closed batch.
+     *
+     * @param chunks the chunks to train, possibly none (a barrier with no batch open)
+     * @param entries log entries it consumes
+     * @param nextOffset the log offset after them
+     */
+    private record Batch(List<TimedChunk> chunks, int entries, long nextOffset) {
+    }
+
+    /** The batch at the head of the backlog if the log read so far closes it (and takes it off), else null. */
+    private Batch closedBatch() {
+        final List<TimedChunk> chunks = new ArrayList<>();
         final Set<String> keys = new HashSet<>();
-        synchronized (pending) {
-            final int waiting = pending.size();
-            for (int i = 0; i < waiting && batch.size() < settings.batchKeys(); i++) {
-                final TimedChunk c = pending.pollFirst();
-                if (keys.add(c.key())) {
-                    batch.add(c);
-                } else {
-                    pending.addLast(c);
-                }
-            }
-        }
-        TimedChunk next = batch.isEmpty() ? queue.poll(100, TimeUnit.MILLISECONDS) : queue.pollNow();
-        while (next != null) {
-            admit(next, batch, keys);
-            if (batch.size() >= settings.batchKeys()) {
+        int entries = 0;
+        long next = -1;
+        Batch closed = null;
+        for (final ChunkSource.Entry e : backlog) {
+            if (e.isBarrier()) {
+                closed = new Batch(chunks, entries + 1, e.offset() + 1);
                 break;
             }
-            next = queue.pollNow();
-        }
-        return batch;
-    }
-
-    /** Adds the chunk to the batch unless its key is already there or has an older chunk waiting. */
-    private void admit(final TimedChunk chunk, final List<TimedChunk> batch, final Set<String> keys) {
-        synchronized (pending) {
-            final boolean keyWaits = pending.stream().anyMatch(c -> c.key().equals(chunk.key()));
-            if (!keyWaits && keys.add(chunk.key())) {
-                batch.add(chunk);
-            } else {
-                pending.addLast(chunk);
+            if (!keys.add(e.chunk().key())) {
+                closed = new Batch(chunks, entries, next);
+                break;
+            }
+            chunks.add(e.chunk());
+            entries++;
+            next = e.offset() + 1;
+            if (chunks.size() == settings.batchKeys()) {
+                closed = new Batch(chunks, entries, next);
+                break;
             }
         }
+        if (closed != null) {
+            for (int i = 0; i < closed.entries(); i++) {
+                backlog.pollFirst();
+            }
+            backlogEvents = backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
+        }
+        return closed;
+    }
+
+    private void read() throws InterruptedException {
+        final List<ChunkSource.Entry> entries = source.poll(Duration.ofMillis(100));
+        for (final ChunkSource.Entry e : entries) {
+            if (e.offset() < position || (!backlog.isEmpty() && e.offset() <= backlog.peekLast().offset())) {
+                throw new IllegalStateException("chunk log went backwards: offset " + e.offset() + " after "
+                        + (backlog.isEmpty() ? position : backlog.peekLast().offset()));
+            }
+            backlog.addLast(e);
+        }
+        backlogEvents = backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
     }
 
     private void trainAndPublish(final List<TimedChunk> batch) {
@@ -247,16 +300,17 @@ public final class TrainerLoop implements Runnable {
     }
 
     private void publishSnapshot(final long version, final long now) {
-        final byte[] state;
+        final byte[] learnerState;
         try {
             final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             try (DataOutputStream out = new DataOutputStream(bytes)) {
                 learner.writeState(out);
             }
-            state = bytes.toByteArray();
+            learnerState = bytes.toByteArray();
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
         }
+        final byte[] state = new TrainerCheckpoint(topics.chunks(), position, eventsTrainedTotal(), learnerState).encode();
         final String sha = SnapshotReader.sha256(state);
         final int size = settings.snapshotChunkBytes();
         final int count = Math.max(1, (state.length + size - 1) / size);
@@ -265,18 +319,20 @@ public final class TrainerLoop implements Runnable {
             final int to = Math.min(state.length, from + size);
             sink.send(topics.snapshots(), snapshotKey(version, c), ModelSnapshotChunk.newBuilder()
                     .setModelId(settings.modelId()).setInstanceId(settings.instanceId()).setVersion(version)
-                    .setFormat("spillway-learner-state-v1").setChunkIndex(c).setChunkCount(count)
+                    .setFormat(TrainerCheckpoint.FORMAT).setChunkIndex(c).setChunkCount(count)
                     .setTotalBytes(state.length).setSha256(sha).setPayload(ByteBuffer.wrap(state, from, to - from))
                     .setCreatedAtMs(now).build());
         }
         // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete one.
+        // (A replay after a crash publishes the same snapshots again, under the same keys, with the same bytes.)
         sink.flush();
-        for (int c = 0; c < previousSnapshotChunks; c++) {
+        for (int c = 0; c < previousSnapshotChunks && previousSnapshotVersion != version; c++) {
             sink.delete(topics.snapshots(), snapshotKey(previousSnapshotVersion, c));
         }
         previousSnapshotVersion = version;
         previousSnapshotChunks = count;
-        LOG.info("Published snapshot of model version {} ({} bytes in {} chunks)", version, state.length, count);
+        LOG.info("Published snapshot of model version {} at chunk-log offset {} ({} bytes in {} chunks)", version,
+                position, state.length, count);
     }
 
     /** Key of a snapshot chunk, as the ModelSnapshotChunk schema specifies: {@code modelId/version/chunkIndex}. */
@@ -285,7 +341,7 @@ public final class TrainerLoop implements Runnable {
     }
 
     private TrainingFigures figures(final TrainingStep step, final int events, final long now) {
-        final long total = eventsTrained.get();
+        final long total = eventsTrainedTotal();
         rateWindow.addLast(new long[] {now, total});
         while (rateWindow.size() > 2 && now - rateWindow.peekFirst()[0] > 5_000) {
             rateWindow.removeFirst();
@@ -294,7 +350,7 @@ public final class TrainerLoop implements Runnable {
         final double rate = now > first[0] ? (total - first[1]) * 1000.0 / (now - first[0]) : 0;
         final MemoryReport m = step.memory();
         return new TrainingFigures(now, step.version(), step.meanLoss(), step.accuracy(), rate, total,
-                consumerLag.getAsLong(), queue.depth(), m.peakDeviceBytes(), m.offChipBytes(), m.transferBytes(),
+                consumerLag.getAsLong(), (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + backlog.size()), m.peakDeviceBytes(), m.offChipBytes(), m.transferBytes(),
                 m.recomputeRatio(), m.optimizerWindowBytes(), learner.divergedSteps(), learner.backendName(),
                 learner.optimizerDescription(), step.schedule());
     }

@@ -118,7 +118,7 @@ class SpillwayAppIT {
             final List<ConsumerRecord<byte[], ModelSnapshotChunk>> snapshots = TestApps.readAll(bootstrap, url,
                     "model-snapshots", ModelSnapshotChunk.class);
             assertThat(snapshots).isNotEmpty();
-            assertThat(snapshots.get(0).value().getFormat()).isEqualTo("spillway-learner-state-v1");
+            assertThat(snapshots.get(0).value().getFormat()).isEqualTo(io.spillway.app.trainer.TrainerCheckpoint.FORMAT);
 
             final List<ConsumerRecord<byte[], Event>> dead = TestApps.readAll(bootstrap, url, "events-dlq", null);
             assertThat(dead).extracting(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON))

@@ -44,7 +44,6 @@ class SpillwayTopologyTest {
     private static final String REGISTRY = "mock://topology-test";
     private static final int CHUNK = 4;
     private final Topics topics = Topics.defaults();
-    private final ChunkQueue queue = new ChunkQueue(1000);
     private final PipelineCounters counters = new PipelineCounters();
     private final SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class);
     @TempDir
@@ -52,6 +51,8 @@ class SpillwayTopologyTest {
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<byte[], byte[]> dlq;
+    private TestOutputTopic<byte[], byte[]> chunkTopic;
+    private int barriers;
 
     @BeforeEach
     void setUp() {
@@ -60,9 +61,23 @@ class SpillwayTopologyTest {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
             return d;
-        }, new EventLimits(8, 16, 4, 4096), queue, counters, CHUNK, Duration.ofSeconds(5)), props());
+        }, new EventLimits(8, 16, 4, 4096), counters, CHUNK, Duration.ofSeconds(5)), props());
         input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
         dlq = driver.createOutputTopic(topics.deadLetters(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        chunkTopic = driver.createOutputTopic(topics.chunks(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** The chunks written to the chunk topic since the last call, in order; barriers are counted. */
+    private List<TimedChunk> chunks() {
+        final List<TimedChunk> out = new ArrayList<>();
+        for (final org.apache.kafka.streams.test.TestRecord<byte[], byte[]> r : chunkTopic.readRecordsToList()) {
+            if (ChunkRecords.isBarrier(r.value())) {
+                barriers++;
+            } else {
+                out.add(ChunkRecords.decode(r.key(), r.value()));
+            }
+        }
+        return out;
     }
 
     private Properties props() {
@@ -111,11 +126,7 @@ class SpillwayTopologyTest {
                 send("b", event("b", 2000 + t, 7 - t % 8));
             }
         }
-        final List<TimedChunk> chunks = new ArrayList<>();
-        TimedChunk c;
-        while ((c = queue.poll(10, TimeUnit.MILLISECONDS)) != null) {
-            chunks.add(c);
-        }
+        final List<TimedChunk> chunks = chunks();
         assertThat(chunks).extracting(TimedChunk::key).containsExactly("a", "b", "a");
         assertThat(chunks.get(0).chunk().events()).extracting(e -> e.eventType()).containsExactly(0, 1, 2, 3);
         assertThat(chunks.get(0).timestampsMs()).containsExactly(1000, 1001, 1002, 1003);
@@ -127,17 +138,24 @@ class SpillwayTopologyTest {
         assertThat(counters.consumed()).isEqualTo(14);
         assertThat(counters.accepted()).isEqualTo(14);
         // 14 accepted = 12 handed over + 1 open for "a" + 1 open for "b".
-        assertThat(queue.eventsEnqueued()).isEqualTo(12);
+        assertThat(chunks.stream().mapToInt(TimedChunk::size).sum()).isEqualTo(12);
+        // each event's input offset travels with it: "a" and "b" interleave on partition 0
+        assertThat(chunks.get(0).sourceOffsets()).containsExactly(0, 2, 3, 5);
+        assertThat(chunks.get(1).sourceOffsets()).containsExactly(1, 4, 7, 10);
+        assertThat(chunks.get(0).sourcePartition()).isZero();
+        assertThat(barriers).as("count-based chunks need no barrier").isZero();
     }
 
     @Test
     void slowKeysAreFlushedAfterTheMaximumWait() throws Exception {
         send("slow", event("slow", 1, 1));
         send("slow", event("slow", 2, 2));
-        assertThat(queue.depth()).isZero();
+        assertThat(chunks()).isEmpty();
         driver.advanceWallClockTime(Duration.ofSeconds(6));
-        final TimedChunk c = queue.poll(10, TimeUnit.MILLISECONDS);
-        assertThat(c).isNotNull();
+        final List<TimedChunk> flushed = chunks();
+        assertThat(flushed).hasSize(1);
+        assertThat(barriers).as("a max-wait flush ends with a barrier, so the trainer closes its batch").isEqualTo(1);
+        final TimedChunk c = flushed.get(0);
         assertThat(c.key()).isEqualTo("slow");
         assertThat(c.size()).isEqualTo(2);
     }
@@ -212,8 +230,9 @@ class SpillwayTopologyTest {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
             return d;
-        }, new EventLimits(8, 16, 4, 4096), queue, counters, longChunk, Duration.ofMinutes(5)), props());
+        }, new EventLimits(8, 16, 4, 4096), counters, longChunk, Duration.ofMinutes(5)), props());
         input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
+        chunkTopic = driver.createOutputTopic(topics.chunks(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         for (int t = 0; t < longChunk - 1; t++) {
             send("long", event("long", t, t % 8));
         }
@@ -226,9 +245,9 @@ class SpillwayTopologyTest {
         }
         assertThat(largest).as("one small entry per event, not one growing blob").isLessThan(64);
         assertThat(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("long")).hasSizeLessThan(64);
-        assertThat(queue.depth()).isZero();
+        assertThat(chunks()).isEmpty();
         send("long", event("long", longChunk, 1));
-        final TimedChunk chunk = queue.poll(10, TimeUnit.MILLISECONDS);
+        final TimedChunk chunk = chunks().get(0);
         assertThat(chunk.size()).isEqualTo(longChunk);
         for (int t = 0; t < longChunk - 1; t++) {
             assertThat(chunk.chunk().events().get(t).eventType()).isEqualTo(t % 8);

@@ -1,10 +1,8 @@
 package io.spillway.app.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.spillway.app.topology.ChunkQueue;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
 import io.spillway.engine.Learner;
@@ -65,22 +63,40 @@ class TrainerLoopTest {
         return new TimedChunk(new SequenceChunk(key, events), ts, from == 0 ? -1 : 1_000L + from - 1);
     }
 
-    private TrainerLoop loop(final ChunkQueue queue, final TrainerSettings settings) {
-        return new TrainerLoop(learner, queue, sink, TOPICS, settings, f -> { }, () -> 42L, () -> 3L);
+    /** A loop over {@code log} (then a barrier) that stops once it has read all of it. */
+    private TrainerLoop loop(final List<TimedChunk> log, final TrainerSettings settings) {
+        return loop(learner, entries(log), TrainerLoop.Resume.FRESH, settings);
+    }
+
+    private TrainerLoop loop(final Learner l, final List<ChunkSource.Entry> log, final TrainerLoop.Resume resume,
+                             final TrainerSettings settings) {
+        final TrainerLoop[] loop = new TrainerLoop[1];
+        loop[0] = new TrainerLoop(l, new ListChunkSource(log, resume.chunkOffset(), () -> loop[0].stop()), sink, TOPICS,
+                settings, resume, f -> { }, () -> 42L, () -> 3L);
+        return loop[0];
+    }
+
+    /** The chunks at offsets 0, 1, ..., then a barrier that closes the last batch. */
+    private static List<ChunkSource.Entry> entries(final List<TimedChunk> chunks) {
+        final List<ChunkSource.Entry> log = new ArrayList<>();
+        for (final TimedChunk c : chunks) {
+            log.add(new ChunkSource.Entry(log.size(), c));
+        }
+        log.add(ChunkSource.Entry.barrier(log.size()));
+        return log;
     }
 
     @Test
     void trainsEveryQueuedEventPublishesOneMetricsRecordPerStepAndTheLossFalls() throws Exception {
-        final ChunkQueue queue = new ChunkQueue(1_000);
+        final List<TimedChunk> queue = new ArrayList<>();
         final int chunks = 60;
         final int length = 16;
         for (int c = 0; c < chunks; c++) {
             for (final String key : List.of("a", "b")) {
-                queue.put(cyclic(key, c * length, length));
+                queue.add(cyclic(key, c * length, length));
             }
         }
         final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 2, 0, 100_000, 4096));
-        loop.stop();
         loop.run();
 
         assertThat(loop.failure()).isNull();
@@ -108,19 +124,14 @@ class TrainerLoopTest {
     }
 
     @Test
-    void aKeysLaterChunkWaitsForTheNextStepSoEachStepHasDistinctKeys() throws Exception {
-        final ChunkQueue queue = new ChunkQueue(100);
-        queue.put(cyclic("a", 0, 8));
-        queue.put(cyclic("a", 8, 8));
-        queue.put(cyclic("a", 16, 8));
-        queue.put(cyclic("b", 0, 5));
-        final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 4, 0, 100_000, 4096));
-        loop.stop();
+    void aRepeatedKeyClosesTheBatchSoEachStepHasDistinctKeysInLogOrder() throws Exception {
+        final TrainerLoop loop = loop(List.of(cyclic("a", 0, 8), cyclic("a", 8, 8), cyclic("a", 16, 8), cyclic("b", 0, 5)),
+                new TrainerSettings("m", "i0", 4, 0, 100_000, 4096));
         loop.run();
 
         assertThat(loop.steps()).isEqualTo(3);
         assertThat(sink.of(TOPICS.metrics(), TrainingMetrics.class)).extracting(TrainingMetrics::getBatchEvents)
-                .containsExactly(13L, 8L, 8L);
+                .containsExactly(8L, 8L, 13L);
         // predictions of key a follow the stream: after its first event, every event is a target exactly once
         final List<Integer> actualOfA = sink.of(TOPICS.predictions(), Prediction.class).stream()
                 .filter(p -> p.getEntityId().equals("a")).map(Prediction::getActualEventType).toList();
@@ -138,13 +149,12 @@ class TrainerLoopTest {
     @Test
     void deltasAreChunkedUnderTheEntryLimitAndReplayToTheTrainedWeights() throws Exception {
         final Map<String, float[]> initial = learner.parameters();
-        final ChunkQueue queue = new ChunkQueue(100);
+        final List<TimedChunk> queue = new ArrayList<>();
         for (int c = 0; c < 6; c++) {
-            queue.put(cyclic("a", c * 10, 10));
+            queue.add(cyclic("a", c * 10, 10));
         }
         final int maxEntries = 97;
         final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 4, 0, maxEntries, 4096));
-        loop.stop();
         loop.run();
 
         final List<ModelDelta> deltas = sink.of(TOPICS.deltas(), ModelDelta.class);
@@ -179,12 +189,11 @@ class TrainerLoopTest {
 
     @Test
     void snapshotsAreChunkedAndReassembleToTheirChecksum() throws Exception {
-        final ChunkQueue queue = new ChunkQueue(100);
+        final List<TimedChunk> queue = new ArrayList<>();
         for (int c = 0; c < 4; c++) {
-            queue.put(cyclic("a", c * 10, 10));
+            queue.add(cyclic("a", c * 10, 10));
         }
         final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 4, 2, 100_000, 1000));
-        loop.stop();
         loop.run();
 
         final List<ModelSnapshotChunk> chunks = sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class);
@@ -213,24 +222,135 @@ class TrainerLoopTest {
             assertThat((long) whole.size()).isEqualTo(of.getFirst().getTotalBytes());
             assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(whole.toByteArray())))
                     .isEqualTo(of.getFirst().getSha256());
+            // the payload says where in the chunk log the state stands: after the chunk of this version (and, for
+            // the last one, after the barrier that closed its batch)
+            final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(whole.toByteArray());
+            assertThat(of.getFirst().getFormat()).isEqualTo(TrainerCheckpoint.FORMAT);
+            assertThat(checkpoint.chunkOffset()).isEqualTo(version == 4 ? 5 : version);
+            assertThat(checkpoint.eventsTrained()).isEqualTo(10 * version);
+            assertThat(checkpoint.chunkTopic()).isEqualTo(TOPICS.chunks());
         }
     }
 
     @Test
-    void aFailingStepStopsTheLoopAndClosesTheQueueSoStreamThreadsFailInsteadOfBlocking() throws Exception {
-        final ChunkQueue queue = new ChunkQueue(1);
+    void aFailingStepStopsTheLoopWithoutMovingPastItsChunk() throws Exception {
         final SparseEvent outOfVocabulary = SparseEvent.ofType(VOCAB + 3);
-        queue.put(new TimedChunk(new SequenceChunk("bad", List.of(SparseEvent.ofType(1), outOfVocabulary)),
-                new long[] {1, 2}));
-        final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 4, 0, 100_000, 4096));
+        final TrainerLoop loop = loop(List.of(cyclic("a", 0, 4), new TimedChunk(new SequenceChunk("bad",
+                List.of(SparseEvent.ofType(1), outOfVocabulary)), new long[] {1, 2})),
+                new TrainerSettings("m", "i0", 4, 0, 100_000, 4096));
         loop.run();
 
         assertThat(loop.failure()).isNotNull();
-        assertThat(queue.isClosed()).isTrue();
-        final TimedChunk next = cyclic("a", 0, 4);
-        assertThatThrownBy(() -> queue.put(next)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("trainer stopped");
-        assertThat(queue.depth()).isZero();
+        assertThat(loop.eventsTrained()).isZero();
+        assertThat(sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class)).isEmpty();
+    }
+
+    /**
+     * The crash-equivalence property at the trainer's level: a run stopped anywhere, restored from its last
+     * snapshot (which is older than the stop: the steps after it are lost, as in a crash) and resumed at the
+     * snapshot's log offset ends with the same state bytes, optimizer and carried states included, as a run
+     * that never stopped. The log mixes keys, repeats and barriers.
+     */
+    @Test
+    void aRunResumedFromASnapshotEndsBitIdenticalToAnUninterruptedOne() throws Exception {
+        final List<ChunkSource.Entry> log = new ArrayList<>();
+        final java.util.Random random = new java.util.Random(5);
+        final Map<String, Integer> at = new TreeMap<>();
+        for (int i = 0; i < 90; i++) {
+            if (random.nextInt(9) == 0) {
+                log.add(ChunkSource.Entry.barrier(log.size()));
+            }
+            final String key = "k" + random.nextInt(6);
+            final int from = at.merge(key, 6, Integer::sum) - 6;
+            log.add(new ChunkSource.Entry(log.size(), cyclic(key, from, 6)));
+        }
+        log.add(ChunkSource.Entry.barrier(log.size()));
+        final TrainerSettings settings = new TrainerSettings("m", "i0", 3, 4, 100_000, 1 << 20);
+
+        loop(learner, log, TrainerLoop.Resume.FRESH, settings).run();
+        final byte[] uninterrupted = state(learner);
+        final long steps = learner.version();
+        assertThat(steps).isGreaterThan(30);
+
+        for (final int stopAfter : List.of(7, 23, 38, 61)) {
+            sink.sent.clear();
+            // the crashed run: trains the log up to stopAfter entries, publishing snapshots every 4 versions
+            try (Learner crashed = Learners.create(config())) {
+                final TrainerLoop first = loop(crashed, log.subList(0, stopAfter), TrainerLoop.Resume.FRESH,
+                        new TrainerSettings("m", "i0", 3, 4, 100_000, 1 << 20));
+                first.run();
+            }
+            // its newest snapshot published before the crash (the clean-stop one is left out: a crash leaves none)
+            final List<ModelSnapshotChunk> periodic = sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class);
+            try (Learner restarted = Learners.create(config())) {
+                TrainerLoop.Resume resume = TrainerLoop.Resume.FRESH;
+                final long newest = periodic.stream().mapToLong(ModelSnapshotChunk::getVersion).filter(v -> v % 4 == 0)
+                        .max().orElse(-1);
+                if (newest > 0) {
+                    final ByteArrayOutputStream whole = new ByteArrayOutputStream();
+                    for (final ModelSnapshotChunk c : periodic) {
+                        if (c.getVersion() == newest) {
+                            final ByteBuffer b = c.getPayload().duplicate();
+                            final byte[] part = new byte[b.remaining()];
+                            b.get(part);
+                            whole.write(part);
+                        }
+                    }
+                    final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(whole.toByteArray());
+                    restarted.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
+                    resume = new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), newest, 1);
+                }
+                loop(restarted, log, resume, settings).run();
+                assertThat(restarted.version()).isEqualTo(steps);
+                assertThat(state(restarted)).as("state after a stop at entry %d", stopAfter).isEqualTo(uninterrupted);
+            }
+        }
+    }
+
+    private static byte[] state(final Learner l) throws java.io.IOException {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            l.writeState(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A log in a list: entries from the start offset on, all in the first poll; then {@code onEnd} runs. */
+    static final class ListChunkSource implements ChunkSource {
+        private final List<Entry> log;
+        private final Runnable onEnd;
+        private long next;
+
+        ListChunkSource(final List<Entry> log, final long start, final Runnable onEnd) {
+            this.log = log;
+            this.next = start;
+            this.onEnd = onEnd;
+        }
+
+        @Override
+        public List<Entry> poll(final java.time.Duration timeout) {
+            final List<Entry> out = log.stream().filter(e -> e.offset() >= next).toList();
+            if (out.isEmpty()) {
+                onEnd.run();
+            } else {
+                next = out.getLast().offset() + 1;
+            }
+            return out;
+        }
+
+        @Override
+        public long lag() {
+            return log.size() - next;
+        }
+
+        @Override
+        public long readPosition() {
+            return next;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /** Keeps what the trainer publishes, in order. */

@@ -1,0 +1,42 @@
+package io.spillway.app.trainer;
+
+import io.spillway.app.topology.TimedChunk;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Where the trainer reads chunks from: a log, read in offset order from the position the trainer resumed at.
+ * The Kafka implementation is {@link KafkaChunkLog}; tests may supply a list.
+ *
+ * <p>Threading: used by the trainer thread only, except {@link #readPosition()}.
+ */
+public interface ChunkSource extends AutoCloseable {
+
+    /**
+     * An entry of the log: a chunk, or a barrier (a max-wait flush happened here: close the open batch).
+     *
+     * @param offset the entry's offset in the log
+     * @param chunk the chunk, or null for a barrier
+     */
+    record Entry(long offset, TimedChunk chunk) {
+        public static Entry barrier(final long offset) {
+            return new Entry(offset, null);
+        }
+
+        public boolean isBarrier() {
+            return chunk == null;
+        }
+    }
+
+    /** The next entries in offset order, possibly none after {@code timeout}. */
+    List<Entry> poll(Duration timeout) throws InterruptedException;
+
+    /** Entries known to be in the log but not read yet, or -1 when unknown. */
+    long lag();
+
+    /** Offset of the next entry to read (past every entry read so far); safe from any thread. */
+    long readPosition();
+
+    @Override
+    void close();
+}

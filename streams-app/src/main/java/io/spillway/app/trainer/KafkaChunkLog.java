@@ -1,0 +1,94 @@
+package io.spillway.app.trainer;
+
+import io.spillway.app.topology.ChunkRecords;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chunk topic read as a log: a plain consumer (no group, no committed offsets: the trainer's snapshots
+ * hold its position) of the topic's single partition, under read_committed, so only chunks whose topology
+ * transaction committed are ever trained, in offset order.
+ */
+public final class KafkaChunkLog implements ChunkSource {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaChunkLog.class);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition partition;
+    private volatile long readPosition;
+
+    /**
+     * @param clientConfig Kafka client settings (bootstrap servers, security)
+     * @param topic the chunk topic; it must have exactly one partition
+     * @param startOffset where to start reading, or -1 for the beginning of the log
+     * @param maxPollRecords entries read ahead per poll at most
+     */
+    public KafkaChunkLog(final Map<String, Object> clientConfig, final String topic, final long startOffset,
+                         final int maxPollRecords) {
+        final Properties props = new Properties();
+        props.putAll(clientConfig);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-trainer-chunks");
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        try {
+            final List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60));
+            if (partitions.size() != 1) {
+                throw new IllegalStateException("the chunk topic " + topic + " must have exactly one partition (it is "
+                        + "the training order), it has " + partitions.size());
+            }
+            this.partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            if (startOffset < 0) {
+                consumer.seekToBeginning(List.of(partition));
+            } else {
+                consumer.seek(partition, startOffset);
+            }
+            this.readPosition = Math.max(0, startOffset);
+        } catch (final RuntimeException e) {
+            consumer.close();
+            throw e;
+        }
+        LOG.info("Trainer reads {} from {}", topic, startOffset < 0 ? "the beginning" : "offset " + startOffset);
+    }
+
+    @Override
+    public List<Entry> poll(final Duration timeout) {
+        final List<Entry> entries = new ArrayList<>();
+        for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+            entries.add(ChunkRecords.isBarrier(r.value()) ? Entry.barrier(r.offset())
+                    : new Entry(r.offset(), ChunkRecords.decode(r.key(), r.value())));
+        }
+        readPosition = consumer.position(partition);
+        return entries;
+    }
+
+    @Override
+    public long lag() {
+        final OptionalLong lag = consumer.currentLag(partition);
+        return lag.isPresent() ? lag.getAsLong() : -1;
+    }
+
+    @Override
+    public long readPosition() {
+        return readPosition;
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}
