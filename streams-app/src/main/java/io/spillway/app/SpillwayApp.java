@@ -56,6 +56,7 @@ public final class SpillwayApp implements AutoCloseable {
     private final TrainerLoop trainer;
     private final Thread trainerThread;
     private final KafkaStreams streams;
+    private final io.spillway.app.ops.BrokerWatch brokerWatch;
 
     private SpillwayApp(final AppConfig config) throws IOException {
         this.config = config;
@@ -89,6 +90,8 @@ public final class SpillwayApp implements AutoCloseable {
         this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resume, ops::record,
                 this::consumerLag, counters::deadLettered);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
+        this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
+                Duration.ofSeconds(2));
         this.opsServer = config.opsPort() < 0 ? null : OpsServer.start(config.opsHost(), config.opsPort(), ops,
                 () -> streams.state() == KafkaStreams.State.RUNNING && trainerThread.isAlive());
     }
@@ -227,6 +230,11 @@ public final class SpillwayApp implements AutoCloseable {
         return learner;
     }
 
+    /** What the app saw of Kafka's availability. */
+    public io.spillway.app.ops.BrokerWatch brokerWatch() {
+        return brokerWatch;
+    }
+
     @Override
     public void close() {
         // Leave the consumer group, so the partitions move to the other instances (or a restart) at once
@@ -242,6 +250,7 @@ public final class SpillwayApp implements AutoCloseable {
         }
         sink.close();
         chunkLog.close();
+        brokerWatch.close();
         learner.close();
         if (opsServer != null) {
             opsServer.close();

@@ -37,6 +37,12 @@ public interface ChunkSource extends AutoCloseable {
     /** Offset of the next entry to read (past every entry read so far); safe from any thread. */
     long readPosition();
 
+    /**
+     * Lets the log drop the entries before {@code offset}: a durable snapshot includes them. Asynchronous and
+     * best effort (a failure is logged; the next snapshot tries again).
+     */
+    void truncateBefore(long offset);
+
     @Override
     void close();
 }

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,6 +28,8 @@ public final class KafkaChunkLog implements ChunkSource {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
+    private final Map<String, Object> clientConfig;
+    private Admin admin;
     private volatile long readPosition;
 
     /**
@@ -38,6 +42,7 @@ public final class KafkaChunkLog implements ChunkSource {
                          final int maxPollRecords) {
         final Properties props = new Properties();
         props.putAll(clientConfig);
+        this.clientConfig = Map.copyOf(clientConfig);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
@@ -88,7 +93,25 @@ public final class KafkaChunkLog implements ChunkSource {
     }
 
     @Override
+    public void truncateBefore(final long offset) {
+        if (admin == null) {
+            admin = Admin.create(clientConfig);
+        }
+        admin.deleteRecords(Map.of(partition, RecordsToDelete.beforeOffset(offset))).all().whenComplete((ok, error) -> {
+            if (error != null) {
+                LOG.warn("Could not truncate {} before offset {} (the next snapshot retries): {}", partition, offset,
+                        error.toString());
+            } else {
+                LOG.debug("Truncated {} before offset {}", partition, offset);
+            }
+        });
+    }
+
+    @Override
     public void close() {
         consumer.close();
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
+        }
     }
 }

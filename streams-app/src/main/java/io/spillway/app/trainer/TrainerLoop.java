@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The trainer thread's work: read the chunk log in offset order, form batches, train one step per batch, and
  * publish the step's deltas, predictions, metrics and, periodically, a snapshot that records the log offset it
- * includes.
+ * includes; once a snapshot is durable, the log before its offset may be deleted.
  *
  * <p>Batches are a function of the log alone, never of timing: consecutive chunks of distinct keys, closed
  * when {@code batchKeys} are in, when the next chunk's key is already in the batch, or at a barrier; a batch
@@ -331,6 +331,9 @@ public final class TrainerLoop implements Runnable {
         }
         previousSnapshotVersion = version;
         previousSnapshotChunks = count;
+        if (settings.truncateChunkLog()) {
+            source.truncateBefore(position); // this snapshot is the restore point now; nothing before it is read again
+        }
         LOG.info("Published snapshot of model version {} at chunk-log offset {} ({} bytes in {} chunks)", version,
                 position, state.length, count);
     }

@@ -11,9 +11,17 @@ import java.util.Objects;
  * @param snapshotEveryVersions publish a full snapshot every this many model versions (0: never)
  * @param maxDeltaEntries sparse entries per ModelDelta record, to stay under the broker's record size limit
  * @param snapshotChunkBytes payload bytes per ModelSnapshotChunk record
+ * @param truncateChunkLog delete the chunk-log entries a durable snapshot includes (tests that audit the whole
+ *        log keep them)
  */
 public record TrainerSettings(String modelId, String instanceId, int batchKeys, int snapshotEveryVersions,
-                              int maxDeltaEntries, int snapshotChunkBytes) {
+                              int maxDeltaEntries, int snapshotChunkBytes, boolean truncateChunkLog) {
+    /** Settings that truncate the chunk log behind each snapshot. */
+    public TrainerSettings(final String modelId, final String instanceId, final int batchKeys,
+                           final int snapshotEveryVersions, final int maxDeltaEntries, final int snapshotChunkBytes) {
+        this(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries, snapshotChunkBytes, true);
+    }
+
     public TrainerSettings {
         Objects.requireNonNull(modelId, "modelId");
         Objects.requireNonNull(instanceId, "instanceId");

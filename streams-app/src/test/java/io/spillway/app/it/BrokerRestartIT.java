@@ -71,6 +71,8 @@ class BrokerRestartIT {
                         () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= GOOD + bad);
                 Thread.sleep(2_000); // a duplicate hand-off would show up by now
                 assertThat(app.streamsState().isRunningOrRebalancing()).isTrue();
+                assertThat(app.brokerWatch().outages()).as("outages the app reported").isEqualTo(1);
+                assertThat(app.brokerWatch().reachable()).isTrue();
                 assertThat(app.trainer().failure()).isNull();
                 assertThat(app.trainer().eventsTrained()).as("events trained").isEqualTo(GOOD);
                 assertThat(app.counters().deadLettered()).as("records dead-lettered").isEqualTo(bad);

@@ -120,6 +120,21 @@ class SpillwayAppIT {
             assertThat(snapshots).isNotEmpty();
             assertThat(snapshots.get(0).value().getFormat()).isEqualTo(io.spillway.app.trainer.TrainerCheckpoint.FORMAT);
 
+            // The chunk log is truncated behind the newest snapshot: what a restart would not read again is gone.
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                    Map.of("bootstrap.servers", bootstrap))) {
+                final org.apache.kafka.common.TopicPartition chunks = new org.apache.kafka.common.TopicPartition(
+                        Topics.defaults().chunks(), 0);
+                TestApps.await("the chunk log truncated", Duration.ofSeconds(10), () -> {
+                    try {
+                        return admin.listOffsets(Map.of(chunks, org.apache.kafka.clients.admin.OffsetSpec.earliest()))
+                                .all().get().get(chunks).offset() > 0;
+                    } catch (final Exception e) {
+                        return false;
+                    }
+                });
+            }
+
             final List<ConsumerRecord<byte[], Event>> dead = TestApps.readAll(bootstrap, url, "events-dlq", null);
             assertThat(dead).extracting(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON))
                     .containsExactlyInAnyOrder("wrong-magic-byte", "unknown-schema-id", "missing-key");

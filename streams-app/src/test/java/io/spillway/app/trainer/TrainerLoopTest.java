@@ -35,6 +35,7 @@ class TrainerLoopTest {
     private static final Topics TOPICS = Topics.defaults();
 
     private final RecordingSink sink = new RecordingSink();
+    private ListChunkSource source;
     private Learner learner;
 
     @BeforeEach
@@ -71,8 +72,8 @@ class TrainerLoopTest {
     private TrainerLoop loop(final Learner l, final List<ChunkSource.Entry> log, final TrainerLoop.Resume resume,
                              final TrainerSettings settings) {
         final TrainerLoop[] loop = new TrainerLoop[1];
-        loop[0] = new TrainerLoop(l, new ListChunkSource(log, resume.chunkOffset(), () -> loop[0].stop()), sink, TOPICS,
-                settings, resume, f -> { }, () -> 42L, () -> 3L);
+        source = new ListChunkSource(log, resume.chunkOffset(), () -> loop[0].stop());
+        loop[0] = new TrainerLoop(l, source, sink, TOPICS, settings, resume, f -> { }, () -> 42L, () -> 3L);
         return loop[0];
     }
 
@@ -230,6 +231,7 @@ class TrainerLoopTest {
             assertThat(checkpoint.eventsTrained()).isEqualTo(10 * version);
             assertThat(checkpoint.chunkTopic()).isEqualTo(TOPICS.chunks());
         }
+        assertThat(source.truncatedBefore).as("the log before the newest snapshot is let go").isEqualTo(5);
     }
 
     @Test
@@ -320,6 +322,7 @@ class TrainerLoopTest {
         private final List<Entry> log;
         private final Runnable onEnd;
         private long next;
+        long truncatedBefore = -1;
 
         ListChunkSource(final List<Entry> log, final long start, final Runnable onEnd) {
             this.log = log;
@@ -346,6 +349,11 @@ class TrainerLoopTest {
         @Override
         public long readPosition() {
             return next;
+        }
+
+        @Override
+        public void truncateBefore(final long offset) {
+            truncatedBefore = offset;
         }
 
         @Override

@@ -43,15 +43,16 @@ public final class CrashableApp {
 
     /**
      * One input partition and no max-wait flush within the test (an hour): the chunk log is then a function of the
-     * input alone, identical in every run, and so are the trained weights. Static group membership lets a restarted
-     * process take its partition over at once instead of after the killed one's session times out.
+     * input alone, identical in every run, and so are the trained weights. The log is kept whole for the audit.
+     * Static group membership lets a restarted process take its partition over at once instead of after the
+     * killed one's session times out.
      */
     static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final String run) {
         final LearnerConfig learner = LearnerConfig.builder().vocabularySize(8).featureDimension(16).hiddenSize(32)
                 .optimizer("mfac-sparse").backend("cpu").seed(11).build();
         return new AppConfig(bootstrap, registry, "crash-" + run, stateDir, topics(run), 1, (short) 1, CHUNK,
                 Duration.ofHours(1), 64, "exactly_once_v2", learner,
-                new TrainerSettings("crash-model", "crash-" + run, BATCH_KEYS, 7, 100_000, 64 * 1024),
+                new TrainerSettings("crash-model", "crash-" + run, BATCH_KEYS, 7, 100_000, 64 * 1024, false),
                 new EventLimits(8, 16, 64, 1 << 20), "127.0.0.1", -1,
                 Map.of("commit.interval.ms", 100, "main.consumer.group.instance.id", "crash-" + run), Map.of());
     }
