@@ -87,8 +87,13 @@ public final class SpillwayApp implements AutoCloseable {
             return d;
         }, config.limits(), counters, config.chunkLength(), config.maxChunkWait()), props);
         ops.bindKafkaStreams(streams);
-        this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resume, ops::record,
-                this::consumerLag, counters::deadLettered);
+        this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resume, () -> {
+            try {
+                return restore();
+            } catch (final IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, ops::record, this::consumerLag, counters::deadLettered);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
         this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
                 Duration.ofSeconds(2));

@@ -28,8 +28,25 @@ public interface ChunkSource extends AutoCloseable {
         }
     }
 
-    /** The next entries in offset order, possibly none after {@code timeout}. */
+    /**
+     * The next entries in offset order, possibly none after {@code timeout}.
+     *
+     * @throws TruncatedException when the entries at the read position are gone: a snapshot (of another replica)
+     *         includes them and the log was truncated behind it
+     */
     List<Entry> poll(Duration timeout) throws InterruptedException;
+
+    /** Continues reading at {@code offset}. */
+    void seek(long offset);
+
+    /** The log no longer holds the entries at the read position. */
+    final class TruncatedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public TruncatedException(final String message, final Throwable cause) {
+            super(message, cause);
+        }
+    }
 
     /** Entries known to be in the log but not read yet, or -1 when unknown. */
     long lag();

@@ -11,6 +11,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -46,7 +48,8 @@ public final class KafkaChunkLog implements ChunkSource {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Never skip silently: a position the log no longer holds is the trainer's to resolve (from a snapshot).
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-trainer-chunks");
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
@@ -73,12 +76,25 @@ public final class KafkaChunkLog implements ChunkSource {
     @Override
     public List<Entry> poll(final Duration timeout) {
         final List<Entry> entries = new ArrayList<>();
-        for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+        final ConsumerRecords<byte[], byte[]> records;
+        try {
+            records = consumer.poll(timeout);
+        } catch (final OffsetOutOfRangeException e) {
+            throw new TruncatedException("the chunk log " + partition + " no longer holds offset "
+                    + e.offsetOutOfRangePartitions().get(partition) + " (truncated behind a newer snapshot)", e);
+        }
+        for (final ConsumerRecord<byte[], byte[]> r : records) {
             entries.add(ChunkRecords.isBarrier(r.value()) ? Entry.barrier(r.offset())
                     : new Entry(r.offset(), ChunkRecords.decode(r.key(), r.value())));
         }
         readPosition = consumer.position(partition);
         return entries;
+    }
+
+    @Override
+    public void seek(final long offset) {
+        consumer.seek(partition, offset);
+        readPosition = offset;
     }
 
     @Override

@@ -74,7 +74,8 @@ public final class TrainerLoop implements Runnable {
     private final LongSupplier deadLettered;
     private final Deque<ChunkSource.Entry> backlog = new ArrayDeque<>();
     private final AtomicLong eventsTrained = new AtomicLong();
-    private final long eventsBefore;
+    private final java.util.function.Supplier<Resume> restorer;
+    private volatile long eventsBefore;
     private final AtomicLong steps = new AtomicLong();
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
     private volatile long position;
@@ -87,12 +88,15 @@ public final class TrainerLoop implements Runnable {
     /**
      * @param source the chunk log, positioned at {@code resume.chunkOffset()}
      * @param resume where the learner's restored state stands ({@link Resume#FRESH} for a new model)
+     * @param restorer loads the newest complete snapshot into the learner and says where it stands; used when
+     *         the log was truncated past this loop's position (a newer snapshot, of another replica, includes it)
      * @param figuresListener told every step's figures (e.g. the operations metrics)
      * @param consumerLag records behind the input topic's end, or -1 when unknown
      * @param deadLettered records dead-lettered so far, for the metrics records
      */
     public TrainerLoop(final Learner learner, final ChunkSource source, final TrainingSink sink, final Topics topics,
-                       final TrainerSettings settings, final Resume resume, final Consumer<TrainingFigures> figuresListener,
+                       final TrainerSettings settings, final Resume resume, final java.util.function.Supplier<Resume> restorer,
+                       final Consumer<TrainingFigures> figuresListener,
                        final LongSupplier consumerLag, final LongSupplier deadLettered) {
         this.learner = learner;
         this.source = source;
@@ -104,6 +108,7 @@ public final class TrainerLoop implements Runnable {
         this.deadLettered = deadLettered;
         this.position = resume.chunkOffset();
         this.eventsBefore = resume.eventsTrained();
+        this.restorer = restorer;
         this.previousSnapshotVersion = resume.snapshotVersion();
         this.previousSnapshotChunks = resume.snapshotChunks();
     }
@@ -114,7 +119,11 @@ public final class TrainerLoop implements Runnable {
             while (!stopping) {
                 final Batch batch = closedBatch();
                 if (batch == null) {
-                    read();
+                    try {
+                        read();
+                    } catch (final ChunkSource.TruncatedException e) {
+                        catchUp(e);
+                    }
                     continue;
                 }
                 position = batch.nextOffset();
@@ -212,6 +221,24 @@ public final class TrainerLoop implements Runnable {
             backlogEvents = backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
         }
         return closed;
+    }
+
+    /** Jumps to the newest snapshot: it includes every entry this loop has not read and the log has dropped. */
+    private void catchUp(final ChunkSource.TruncatedException why) {
+        final Resume newest = restorer.get();
+        if (newest.chunkOffset() <= position) {
+            throw new IllegalStateException("the chunk log was truncated past offset " + position
+                    + ", but the newest snapshot stands at " + newest.chunkOffset(), why);
+        }
+        LOG.info("{}; continuing from the newest snapshot, version {} at offset {}", why.getMessage(),
+                newest.snapshotVersion(), newest.chunkOffset());
+        backlog.clear();
+        backlogEvents = 0;
+        position = newest.chunkOffset();
+        eventsBefore = newest.eventsTrained() - eventsTrained.get();
+        previousSnapshotVersion = newest.snapshotVersion();
+        previousSnapshotChunks = newest.snapshotChunks();
+        source.seek(position);
     }
 
     private void read() throws InterruptedException {

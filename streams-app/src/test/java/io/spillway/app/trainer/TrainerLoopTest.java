@@ -73,7 +73,9 @@ class TrainerLoopTest {
                              final TrainerSettings settings) {
         final TrainerLoop[] loop = new TrainerLoop[1];
         source = new ListChunkSource(log, resume.chunkOffset(), () -> loop[0].stop());
-        loop[0] = new TrainerLoop(l, source, sink, TOPICS, settings, resume, f -> { }, () -> 42L, () -> 3L);
+        loop[0] = new TrainerLoop(l, source, sink, TOPICS, settings, resume, () -> {
+            throw new AssertionError("no truncation in these logs");
+        }, f -> { }, () -> 42L, () -> 3L);
         return loop[0];
     }
 
@@ -309,6 +311,57 @@ class TrainerLoopTest {
         }
     }
 
+    /**
+     * A replica that fell behind a truncation of the log (another replica's snapshot includes the entries it has
+     * not read) jumps to the newest snapshot and ends bit-identical to the replica that never fell behind.
+     */
+    @Test
+    void aReplicaBehindATruncatedLogContinuesFromTheNewestSnapshot() throws Exception {
+        final List<TimedChunk> chunks = new ArrayList<>();
+        for (int c = 0; c < 30; c++) {
+            chunks.add(cyclic("k" + c % 5, (c / 5) * 6, 6));
+        }
+        final List<ChunkSource.Entry> log = entries(chunks);
+        final TrainerSettings settings = new TrainerSettings("m", "i0", 3, 4, 100_000, 1 << 20);
+        loop(learner, log, TrainerLoop.Resume.FRESH, settings).run();
+        final byte[] ahead = state(learner);
+        final List<ModelSnapshotChunk> snapshots = sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class);
+        final ModelSnapshotChunk newest = snapshots.stream().filter(c -> c.getVersion() == 8).findFirst().orElseThrow();
+        final ByteBuffer payload = newest.getPayload().duplicate();
+        final byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(bytes);
+
+        try (Learner behind = Learners.create(config())) {
+            final boolean[] truncated = {true};
+            final TrainerLoop[] loop = new TrainerLoop[1];
+            final ListChunkSource log2 = new ListChunkSource(log, 0, () -> loop[0].stop()) {
+                @Override
+                public List<Entry> poll(final java.time.Duration timeout) {
+                    if (truncated[0]) {
+                        truncated[0] = false;
+                        throw new ChunkSource.TruncatedException("log starts at " + checkpoint.chunkOffset(), null);
+                    }
+                    return super.poll(timeout);
+                }
+            };
+            loop[0] = new TrainerLoop(behind, log2, sink, TOPICS, settings, TrainerLoop.Resume.FRESH, () -> {
+                try {
+                    behind.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
+                } catch (final java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), 8, 1);
+            }, f -> { }, () -> 0L, () -> 0L);
+            loop[0].run();
+            assertThat(loop[0].failure()).isNull();
+            assertThat(loop[0].eventsTrained()).as("trained only what the snapshot lacks")
+                    .isEqualTo(30 * 6 - checkpoint.eventsTrained());
+            assertThat(loop[0].eventsTrainedTotal()).isEqualTo(30 * 6);
+            assertThat(state(behind)).isEqualTo(ahead);
+        }
+    }
+
     private static byte[] state(final Learner l) throws java.io.IOException {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
@@ -318,7 +371,7 @@ class TrainerLoopTest {
     }
 
     /** A log in a list: entries from the start offset on, all in the first poll; then {@code onEnd} runs. */
-    static final class ListChunkSource implements ChunkSource {
+    static class ListChunkSource implements ChunkSource {
         private final List<Entry> log;
         private final Runnable onEnd;
         private long next;
@@ -349,6 +402,11 @@ class TrainerLoopTest {
         @Override
         public long readPosition() {
             return next;
+        }
+
+        @Override
+        public void seek(final long offset) {
+            next = offset;
         }
 
         @Override
