@@ -21,7 +21,7 @@ import java.util.Objects;
  * @param replicationFactor replication factor of created topics ({@code -1}: the broker's default)
  * @param chunkLength events per chunk handed to the trainer
  * @param maxChunkWait a shorter chunk is handed over after this long
- * @param queueCapacity chunks the trainer queue holds before the stream threads wait
+ * @param queueCapacity chunk-log entries the trainer reads ahead per poll at most
  * @param processingGuarantee {@code exactly_once_v2} (default) or {@code at_least_once}
  * @param learner the model and its training settings
  * @param trainer batching and publishing settings

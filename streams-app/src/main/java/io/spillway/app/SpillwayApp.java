@@ -51,6 +51,7 @@ public final class SpillwayApp implements AutoCloseable {
     private final OpsServer opsServer;
     private final PipelineCounters counters;
     private final KafkaChunkLog chunkLog;
+    private final TrainerLoop.Resume resumedFrom;
     private final Learner learner;
     private final KafkaTrainingSink sink;
     private final TrainerLoop trainer;
@@ -65,6 +66,7 @@ public final class SpillwayApp implements AutoCloseable {
         createTopics();
         this.learner = Learners.create(config.learner());
         final TrainerLoop.Resume resume = restore();
+        this.resumedFrom = resume;
         this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
                 resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
         LOG.info("Learner: {}", learner.describe());
@@ -211,6 +213,11 @@ public final class SpillwayApp implements AutoCloseable {
 
     public TrainerLoop trainer() {
         return trainer;
+    }
+
+    /** Where the trainer started: the snapshot restored at start ({@link TrainerLoop.Resume#FRESH} for none). */
+    public TrainerLoop.Resume resumedFrom() {
+        return resumedFrom;
     }
 
     /** Offset of the next chunk-log entry the trainer will read. */

@@ -62,6 +62,9 @@ class CrashEquivalenceIT {
     @TempDir
     Path dir;
     private long lastResume;
+    private long killedAt;
+    private long replayed;
+    private int fromSnapshot;
 
     @Test
     void aRunKilledAtRandomPointsEndsBitIdenticalToAnUninterruptedOne() throws Exception {
@@ -85,23 +88,33 @@ class CrashEquivalenceIT {
                     if (k == 0) {
                         Thread.sleep(500 + random.nextInt(2_500)); // during start-up or restore
                     } else {
-                        // mid-training: a random number of log entries past where this process resumed
+                        // mid-training: a random number of log entries past the previous kill (and past where this
+                        // process resumed), so the kills move through the run and most lose steps since a snapshot
                         child.await("the app to start", Duration.ofSeconds(60), s -> true);
-                        final long target = child.first().position() + 1 + random.nextInt(40);
+                        final long target = Math.max(child.first().resumedAt(), killedAt) + 1 + random.nextInt(40);
                         child.await("position " + target, Duration.ofSeconds(90),
                                 s -> s.position() >= target || s.drained());
                         Thread.sleep(random.nextInt(30));
                     }
                     child.kill();
                     final Child.Status at = child.last();
-                    kills.add(at == null ? "before its first status" : "resumed at " + child.first().position()
-                            + ", killed after log position " + at.position() + " (" + at.eventsTrained()
+                    if (at != null) {
+                        replayed += Math.max(0, killedAt - at.resumedAt());
+                        fromSnapshot += at.resumedAt() > 0 ? 1 : 0;
+                        killedAt = at.position();
+                    }
+                    kills.add(at == null ? "before its first status" : "resumed at " + at.resumedAt()
+                            + ", last status before the kill at log position " + at.position() + " (" + at.eventsTrained()
                             + " events in the model)");
                 }
             }
             final Child.Status b = runToTheEnd(bootstrap, url, "b");
+            replayed += Math.max(0, killedAt - lastResume);
             System.out.printf("CrashEquivalenceIT: uninterrupted run %.1f s; crashed run killed %d times: %s;"
-                    + " last start resumed at %d%n", uninterruptedSeconds, KILLS, kills, lastResume);
+                    + " last start resumed at %d; at least %d log entries trained again after kills%n",
+                    uninterruptedSeconds, KILLS, kills, lastResume, replayed);
+            assertThat(replayed).as("kills that lost steps since the last snapshot").isPositive();
+            assertThat(fromSnapshot + (lastResume > 0 ? 1 : 0)).as("restarts that restored a snapshot").isPositive();
 
             final Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
             final SnapshotReader.Snapshot snapA = SnapshotReader.newest(client, url, Map.of(),
@@ -148,7 +161,7 @@ class CrashEquivalenceIT {
     private Child.Status runToTheEnd(final String bootstrap, final String url, final String run) throws Exception {
         try (Child child = Child.start(bootstrap, url, dir, run, 99)) {
             final Child.Status end = child.awaitDrained(Duration.ofSeconds(120));
-            lastResume = child.first().position();
+            lastResume = child.first().resumedAt();
             child.stop();
             return end;
         }
@@ -227,7 +240,7 @@ class CrashEquivalenceIT {
 
     /** One app process of a run; its output goes to a file, its status lines are parsed. */
     static final class Child implements AutoCloseable {
-        record Status(long position, long eventsTrained, boolean drained) {
+        record Status(long position, long eventsTrained, boolean drained, long resumedAt) {
         }
 
         private final Process process;
@@ -247,7 +260,7 @@ class CrashEquivalenceIT {
                         if (line.startsWith("STATUS ")) {
                             final String[] f = line.split(" ");
                             final Status s = new Status(Long.parseLong(f[1]), Long.parseLong(f[2]),
-                                    Boolean.parseBoolean(f[3]));
+                                    Boolean.parseBoolean(f[3]), Long.parseLong(f[4]));
                             final Status before = last;
                             if (!(s.drained() && before != null && before.drained() && before.position() == s.position())) {
                                 drainedSince = s.drained() ? System.nanoTime() : Long.MAX_VALUE;

@@ -20,7 +20,8 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * The app as a separate process for {@code CrashEquivalenceIT}: the same configuration on every start of a run,
  * so a restart after SIGKILL continues where the durable state says. It prints one status line a few times a
- * second on stdout: {@code STATUS <trainer log position> <events trained in the model> <drained>}, where drained
+ * second on stdout: {@code STATUS <trainer log position> <events trained in the model> <drained> <offset it
+ * resumed at>}, where drained
  * means every input record is committed by the topology and the trainer has read the whole committed chunk log.
  * SIGTERM stops it cleanly (a snapshot is published).
  *
@@ -70,7 +71,8 @@ public final class CrashableApp {
                 synchronized (drained) {
                     d = drained[0];
                 }
-                System.out.println("STATUS " + app.trainer().position() + " " + app.trainer().eventsTrainedTotal() + " " + d);
+                System.out.println("STATUS " + app.trainer().position() + " " + app.trainer().eventsTrainedTotal() + " " + d
+                        + " " + app.resumedFrom().chunkOffset());
                 System.out.flush();
                 try {
                     Thread.sleep(5);
