@@ -81,7 +81,8 @@ class CrashEquivalenceIT {
             final Child.Status a = runToTheEnd(bootstrap, url, "a");
             final double uninterruptedSeconds = (System.nanoTime() - started) / 1e9;
 
-            final Random random = new Random(System.nanoTime());
+            final long seed = System.nanoTime();
+            final Random random = new Random(seed);
             final List<String> kills = new ArrayList<>();
             for (int k = 0; k < KILLS; k++) {
                 try (Child child = Child.start(bootstrap, url, dir, "b", k)) {
@@ -91,7 +92,7 @@ class CrashEquivalenceIT {
                         // mid-training: a random number of log entries past the previous kill (and past where this
                         // process resumed), so the kills move through the run and most lose steps since a snapshot
                         child.await("the app to start", Duration.ofSeconds(60), s -> true);
-                        final long target = Math.max(child.first().resumedAt(), killedAt) + 1 + random.nextInt(40);
+                        final long target = Math.max(child.first().resumedAt(), killedAt) + 10 + random.nextInt(30);
                         child.await("position " + target, Duration.ofSeconds(90),
                                 s -> s.position() >= target || s.drained());
                         Thread.sleep(random.nextInt(30));
@@ -110,9 +111,9 @@ class CrashEquivalenceIT {
             }
             final Child.Status b = runToTheEnd(bootstrap, url, "b");
             replayed += Math.max(0, killedAt - lastResume);
-            System.out.printf("CrashEquivalenceIT: uninterrupted run %.1f s; crashed run killed %d times: %s;"
-                    + " last start resumed at %d; at least %d log entries trained again after kills%n",
-                    uninterruptedSeconds, KILLS, kills, lastResume, replayed);
+            System.out.printf("CrashEquivalenceIT: uninterrupted run %.1f s; crashed run (kill seed %d) killed %d times:"
+                    + " %s; last start resumed at %d; at least %d log entries trained again after kills%n",
+                    uninterruptedSeconds, seed, KILLS, kills, lastResume, replayed);
             assertThat(replayed).as("kills that lost steps since the last snapshot").isPositive();
             assertThat(fromSnapshot + (lastResume > 0 ? 1 : 0)).as("restarts that restored a snapshot").isPositive();
 
