@@ -402,18 +402,7 @@ public final class CheckpointExecutor implements AutoCloseable {
         private Deque<Booked<T>> collectRecompute() {
             final Future<Deque<Booked<T>>> f = pendingRecompute;
             pendingRecompute = null;
-            try {
-                return f.get();
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while recomputing a checkpoint segment", e);
-            } catch (final ExecutionException e) {
-                final Throwable cause = e.getCause();
-                if (cause instanceof RuntimeException r) {
-                    throw r;
-                }
-                throw new IllegalStateException("recomputing a checkpoint segment failed: " + cause, cause);
-            }
+            return await(f, "recomputing a checkpoint segment");
         }
 
         /** Back-propagates the tapes, newest first, and frees each as soon as it is used. */
@@ -516,13 +505,18 @@ public final class CheckpointExecutor implements AutoCloseable {
         }
 
         private <V> V await(final Future<V> future) {
+            return await(future, "off-chip checkpoint I/O");
+        }
+
+        /** The task's result; its failure wrapped with a message naming {@code what}, the cause kept. */
+        private <V> V await(final Future<V> future, final String what) {
             try {
                 return future.get();
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while moving a checkpoint", e);
+                throw new IllegalStateException("interrupted during " + what, e);
             } catch (final ExecutionException e) {
-                throw new IllegalStateException("off-chip checkpoint I/O failed: " + e.getCause(), e.getCause());
+                throw new IllegalStateException(what + " failed: " + e.getCause(), e.getCause());
             }
         }
 
