@@ -1,15 +1,20 @@
 package io.spillway.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spillway.engine.backend.cpu.CpuBackend;
 import io.spillway.engine.checkpoint.CheckpointExecutor;
 import io.spillway.engine.checkpoint.CheckpointStats;
+import io.spillway.engine.checkpoint.ForwardPass;
+import io.spillway.engine.checkpoint.RecurrentModel;
 import io.spillway.engine.checkpoint.Reuse;
 import io.spillway.engine.checkpoint.Schedule;
+import io.spillway.engine.checkpoint.StateCodec;
 import io.spillway.engine.checkpoint.store.OffChipStores;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.memory.MemoryTier;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -97,5 +102,76 @@ class RecomputeAheadTest {
         assertThat(ahead.stats().peakDeviceBytes()).isLessThanOrEqualTo(peak);
         assertThat(tight.liveBytes(MemoryTier.DEVICE)).isZero();
         assertThat(ahead.stats().forwardEvaluations()).isEqualTo(schedule.forwardEvaluations(37, Reuse.FULL));
+    }
+
+    /** A step that fails on the second thread fails the window with its cause and frees every booking. */
+    @Test
+    void aFailureOnTheRecomputeThreadFailsTheWindowAndFreesEverything() {
+        final WindowFixture fx = new WindowFixture(SETTINGS, LENGTHS, 17L, 1.5f);
+        final MemoryAccountant accountant = new MemoryAccountant();
+        try (CpuBackend backend = new CpuBackend();
+             CheckpointExecutor executor = new CheckpointExecutor(accountant, OffChipStores.hostMemory(), Reuse.FULL,
+                     true, true)) {
+            final LifWindow window = fx.window(backend, new float[fx.params.size()]);
+            final RecurrentModel<LifState, LifTape> failing = new FailingAhead(window, 5);
+            assertThatThrownBy(() -> executor.run(failing, fx.initial, 37, new Schedule.DoubleCheckpoint(12, 5)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recomputing a checkpoint segment failed")
+                    .hasRootCauseMessage("injected failure at step 5");
+            assertThat(accountant.liveBytes(MemoryTier.DEVICE)).isZero();
+            window.release();
+        }
+    }
+
+    /** The LIF window, except that its concurrent forward pass fails at one step. */
+    private record FailingAhead(LifWindow inner, int failAt) implements RecurrentModel<LifState, LifTape> {
+        @Override
+        public LifState step(final LifState state, final int t, final boolean record) {
+            return inner.step(state, t, record);
+        }
+
+        @Override
+        public Taped<LifState, LifTape> stepWithTape(final LifState state, final int t) {
+            return inner.stepWithTape(state, t);
+        }
+
+        @Override
+        public Optional<ForwardPass<LifState, LifTape>> concurrentForward() {
+            final ForwardPass<LifState, LifTape> pass = inner.concurrentForward().orElseThrow();
+            return Optional.of(new ForwardPass<>() {
+                @Override
+                public LifState step(final LifState state, final int t, final boolean record) {
+                    return pass.step(state, t, record);
+                }
+
+                @Override
+                public Taped<LifState, LifTape> stepWithTape(final LifState state, final int t) {
+                    if (t == failAt) {
+                        throw new IllegalArgumentException("injected failure at step " + t);
+                    }
+                    return pass.stepWithTape(state, t);
+                }
+            });
+        }
+
+        @Override
+        public Backward<LifTape> beginBackward() {
+            return inner.beginBackward();
+        }
+
+        @Override
+        public StateCodec<LifState> codec() {
+            return inner.codec();
+        }
+
+        @Override
+        public long stateBytes(final LifState state) {
+            return inner.stateBytes(state);
+        }
+
+        @Override
+        public long tapeBytes(final LifTape tape) {
+            return inner.tapeBytes(tape);
+        }
     }
 }
