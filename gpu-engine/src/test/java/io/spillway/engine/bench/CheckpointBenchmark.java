@@ -54,6 +54,7 @@ public final class CheckpointBenchmark {
             longestWindows(backend, figures);
             overhead(backend, figures);
             verifiedLongRun(backend, figures);
+            verifiedLongRunAtScale(backend, figures);
         }
         // The sparse versus dense step through JMH (forked JVMs), after the in-process measurements.
         figures.putAll(SparseStepJmh.run());
@@ -276,6 +277,37 @@ public final class CheckpointBenchmark {
             w.release();
         }
         return median(ms);
+    }
+
+    /**
+     * The 30x target verified at the benchmark's own size: one window 30 times longer than the longest BPTT
+     * fits (hidden 1024, batch 16, 256 MiB device budget enforced by the accountant), trained under the
+     * planner's double schedule with recompute-ahead.
+     */
+    private static void verifiedLongRunAtScale(final ArrayBackend backend, final Map<String, Object> figures) {
+        final int steps = (int) Math.min(Integer.MAX_VALUE, 30 * ((Number) figures.get("max_steps_bptt")).longValue());
+        final Setup setup = setup(backend, 1024, 16, steps, 0.05, 41);
+        final LifWindow w = new LifWindow(backend, setup.params(), setup.inputs(), new float[setup.params().size()]);
+        final MemoryAccountant accountant = new MemoryAccountant(BUDGET, MemoryAccountant.UNLIMITED);
+        final long stateBytes = ((Number) figures.get("state_bytes")).longValue();
+        final long tapeBytes = ((Number) figures.get("tape_bytes")).longValue();
+        final CheckpointPlanner.Plan plan = CheckpointPlanner.plan("double", steps, stateBytes, tapeBytes, BUDGET);
+        try (CheckpointExecutor ex = new CheckpointExecutor(accountant, OffChipStores.hostMemory(), Reuse.FULL, true,
+                true)) {
+            final long start = System.nanoTime();
+            final CheckpointExecutor.Result<LifState> r = ex.run(w, setup.initial(), steps, plan.schedule());
+            final CheckpointStats st = r.stats();
+            figures.put("verified_double_at_scale_steps", steps);
+            figures.put("verified_double_at_scale_over_max_bptt", 30);
+            figures.put("verified_double_at_scale_schedule", plan.schedule().describe());
+            figures.put("verified_double_at_scale_seconds", BenchResults.round((System.nanoTime() - start) / 1e9));
+            figures.put("verified_double_at_scale_peak_device_bytes", st.peakDeviceBytes());
+            figures.put("verified_double_at_scale_offchip_bytes_written", st.bytesWritten());
+            figures.put("verified_double_at_scale_loss_per_target", BenchResults.round(w.lossSum()
+                    / Math.max(1, setup.inputs().targetCount())));
+        } finally {
+            w.release();
+        }
     }
 
     /** Double checkpointing over a million steps really runs, with device memory independent of T. */
