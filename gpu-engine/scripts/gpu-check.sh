@@ -48,12 +48,16 @@ run() {
     set +e
     "$java" "${flags[@]}" -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
         --class-path "$cp" --select-class io.spillway.engine.backend.cuda.CudaKernelsGpuTest \
-        --select-class io.spillway.engine.backend.cuda.CudaLifSequenceGpuTest --include-tag gpu \
+        --select-class io.spillway.engine.backend.cuda.CudaLifSequenceGpuTest \
+        --select-class io.spillway.engine.backend.cuda.CudaLearnerGpuTest --include-tag gpu \
         --fail-if-no-tests --disable-banner --disable-ansi-colors --reports-dir "$out/junit" --details=tree 2>&1 | tee "$out/gpu-tests.log"
     local tests=${PIPESTATUS[0]}
     "$java" "${flags[@]}" -cp "$cp" io.spillway.engine.backend.cuda.GpuBenchmark "$out/gpu-kernels.json" "$out/export" 2>&1 \
         | tee "$out/gpu-bench.log"
     local bench=${PIPESTATUS[0]}
+    "$java" "${flags[@]}" -cp "$cp" io.spillway.engine.backend.cuda.LearnerGpuBenchmark "$out/gpu-learner.json" 2>&1 \
+        | tee "$out/gpu-learner.log"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || bench=1
     python3 "$here/gpu-engine/scripts/lif_pytorch_peer.py" "$out/gpu-pytorch.json" "$out/export" 2>&1 | tee "$out/gpu-peer.log"
     rm -rf "$out/export" "$out/kernel-cache" "$out/junit"  # large or many files; the logs say it all
     set -e
@@ -61,7 +65,7 @@ run() {
 import datetime, json, os, sys
 out = sys.argv[1]
 figures = {}
-for name in ("gpu-kernels.json", "gpu-pytorch.json"):
+for name in ("gpu-kernels.json", "gpu-pytorch.json", "gpu-learner.json"):
     path = os.path.join(out, name)
     if os.path.exists(path):
         figures.update(json.load(open(path)))

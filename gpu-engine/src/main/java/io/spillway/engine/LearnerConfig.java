@@ -18,6 +18,7 @@ public final class LearnerConfig {
     private final long deviceMemoryBytes;
     private final String checkpointSchedule;
     private final Path offChipDirectory;
+    private final boolean recomputeAhead;
     private final long seed;
     private final float alpha;
     private final float gain;
@@ -47,6 +48,7 @@ public final class LearnerConfig {
         this.deviceMemoryBytes = b.deviceMemoryBytes;
         this.checkpointSchedule = Objects.requireNonNull(b.checkpointSchedule, "checkpointSchedule");
         this.offChipDirectory = b.offChipDirectory;
+        this.recomputeAhead = b.recomputeAhead;
         this.seed = b.seed;
         if (!(b.alpha > 0 && b.alpha < 1)) {
             throw new IllegalArgumentException("alpha must be in (0, 1): " + b.alpha);
@@ -145,6 +147,15 @@ public final class LearnerConfig {
         return offChipDirectory;
     }
 
+    /**
+     * Whether checkpointed windows recompute the next local sub-segment on a second thread while the current
+     * one is back-propagated (same gradients; uses a second core and, where the device budget has room, one
+     * more sub-segment of tapes). Default: on when the JVM sees more than one processor.
+     */
+    public boolean recomputeAhead() {
+        return recomputeAhead;
+    }
+
     public long seed() {
         return seed;
     }
@@ -210,6 +221,7 @@ public final class LearnerConfig {
         b.deviceMemoryBytes = deviceMemoryBytes;
         b.checkpointSchedule = checkpointSchedule;
         b.offChipDirectory = offChipDirectory;
+        b.recomputeAhead = recomputeAhead;
         b.seed = seed;
         b.alpha = alpha;
         b.gain = gain;
@@ -226,7 +238,8 @@ public final class LearnerConfig {
     public String toString() {
         return "LearnerConfig[vocab=" + vocabularySize + ", features=" + featureDimension + ", hidden=" + hiddenSize
                 + "x" + layers + ", optimizer=" + optimizer + ", lr=" + learningRate + ", backend=" + backend
-                + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule + ", seed=" + seed
+                + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule
+                + ", recomputeAhead=" + recomputeAhead + ", seed=" + seed
                 + ", alpha=" + alpha + ", gain=" + gain + ", beta=" + surrogateBeta + ", theta2=" + theta2
                 + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + ", adaptation=" + adaptation
                 + ", adaptationDecay=" + adaptationDecay + "]";
@@ -245,6 +258,7 @@ public final class LearnerConfig {
         private long deviceMemoryBytes = 512L << 20;
         private String checkpointSchedule = "auto";
         private Path offChipDirectory;
+        private boolean recomputeAhead = Runtime.getRuntime().availableProcessors() > 1;
         private long seed = 42L;
         private float alpha = 0.9f;
         private float gain = 10f;
@@ -345,6 +359,11 @@ public final class LearnerConfig {
 
         public Builder offChipDirectory(final Path v) {
             offChipDirectory = v;
+            return this;
+        }
+
+        public Builder recomputeAhead(final boolean v) {
+            recomputeAhead = v;
             return this;
         }
 

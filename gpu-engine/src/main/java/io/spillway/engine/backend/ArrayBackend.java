@@ -13,7 +13,9 @@ package io.spillway.engine.backend;
  * forward and backward passes cheap.
  *
  * <p>Determinism: every operation sums in a fixed order, so equal inputs give bitwise-equal outputs from run
- * to run. Threading: confine to one thread. Ownership: the backend owns the resources of the
+ * to run. Threading: the learner calls everything from its trainer thread, and the forward operations
+ * ({@link #gatherRows}, {@link #integrateAndFire}) also from the checkpoint executor's recompute thread at the
+ * same time, so those must not share mutable state. Ownership: the backend owns the resources of the
  * {@link DenseMatrix} handles it makes.
  */
 public interface ArrayBackend extends Backend {

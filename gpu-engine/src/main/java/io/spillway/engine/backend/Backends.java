@@ -1,6 +1,7 @@
 package io.spillway.engine.backend;
 
 import io.spillway.engine.backend.cpu.CpuBackend;
+import io.spillway.engine.backend.cuda.CudaArrayBackend;
 import io.spillway.engine.backend.cuda.CudaBackend;
 import io.spillway.engine.memory.MemoryAccountant;
 import java.util.Locale;
@@ -45,23 +46,36 @@ public final class Backends {
     }
 
     /**
-     * A backend that computes on heap arrays, for the spiking learner's model. Its LIF window runs on such
-     * backends only (the CUDA backend keeps its own device-resident LIF kernels and is not wired into the
-     * learner yet), so {@code auto} gives the CPU backend and logs why.
+     * A backend that computes on heap arrays, for the spiking learner's model: {@code cpu}, or {@code cuda}
+     * ({@link CudaArrayBackend}: dense products on the GPU, sparse steps on the CPU); {@code auto} takes CUDA
+     * when a usable GPU is found and otherwise the CPU, and logs which and why.
      *
      * @param name {@code cpu}, {@code cuda} or {@code auto} (case-insensitive); never null
      * @return a new backend; the caller owns it and must close it
-     * @throws BackendUnavailableException if {@code cuda} was asked for
+     * @throws BackendUnavailableException if {@code cuda} was asked for explicitly and cannot run here
      * @throws IllegalArgumentException for an unknown name
      */
     public static ArrayBackend selectForLearner(final String name) {
         return switch (normalise(name)) {
             case "cpu" -> new CpuBackend();
-            case "cuda" -> throw new BackendUnavailableException("backend 'cuda' requested but the spiking learner "
-                    + "has no CUDA path in this build (" + cudaStatus() + "); use --backend cpu or auto");
+            case "cuda" -> {
+                try {
+                    yield CudaArrayBackend.open();
+                } catch (final RuntimeException | LinkageError e) {
+                    throw new BackendUnavailableException("backend 'cuda' requested but unavailable: " + e.getMessage()
+                            + "; use --backend cpu or auto");
+                }
+            }
             default -> {
-                LOG.info("backend auto: using cpu for the spiking learner; {}", cudaStatus());
-                yield new CpuBackend();
+                try {
+                    final ArrayBackend cuda = CudaArrayBackend.open();
+                    LOG.info("backend auto: using cuda for the spiking learner: {}", cuda.deviceDescription());
+                    yield cuda;
+                } catch (final RuntimeException | LinkageError e) {
+                    LOG.info("backend auto: using cpu for the spiking learner because cuda is unavailable ({})",
+                            e.getMessage());
+                    yield new CpuBackend();
+                }
             }
         };
     }
@@ -81,12 +95,5 @@ public final class Backends {
             throw new BackendUnavailableException("backend 'cuda' requested but unavailable: " + e.getMessage()
                     + "; use --backend cpu or auto");
         }
-    }
-
-    /** Whether a GPU is usable here, in words (never throws). */
-    static String cudaStatus() {
-        final CudaBackend.Probe probe = CudaBackend.probe();
-        return probe.available() ? "cuda is available (" + probe.detail() + ") but not used by the learner yet"
-                : "cuda is unavailable (" + probe.detail() + ")";
     }
 }

@@ -4,6 +4,7 @@ import io.spillway.engine.checkpoint.store.OffChipStore;
 import io.spillway.engine.checkpoint.store.OffChipStores;
 import io.spillway.engine.memory.Allocation;
 import io.spillway.engine.memory.MemoryAccountant;
+import io.spillway.engine.memory.MemoryBudgetExceededException;
 import io.spillway.engine.memory.MemoryTier;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -27,9 +28,10 @@ import java.util.concurrent.Future;
  * gradients are bitwise equal. Every live local state and tape is booked with the {@link MemoryAccountant}
  * (so a schedule that does not fit fails with {@code MemoryBudgetExceededException}); off-chip records go
  * through an {@link OffChipStore}, and the previous remote checkpoint is prefetched on a background thread
- * while the current segment is recomputed.
+ * while the current segment is recomputed. Optionally, the next local sub-segment is recomputed on a second
+ * thread while the current one is back-propagated, so the extra forward passes overlap the backward pass.
  *
- * <p>Threading: one window at a time; the prefetch thread is internal. The off-chip store is kept between
+ * <p>Threading: one window at a time; the prefetch and recompute threads are internal. The off-chip store is kept between
  * windows and reused as a ring (spec §2.9), grown when a window needs more slots. Close to stop the thread
  * and free the store.
  */
@@ -39,6 +41,7 @@ public final class CheckpointExecutor implements AutoCloseable {
     private final boolean tailReuse;
     private final Reuse reuse;
     private final ExecutorService prefetcher;
+    private final ExecutorService recomputer;
 
     /**
      * @param tailReuse record the tapes of the last (sub-)segment when it is first computed (saves its
@@ -56,15 +59,35 @@ public final class CheckpointExecutor implements AutoCloseable {
      */
     public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final Reuse reuse,
                               final boolean prefetch) {
+        this(accountant, stores, reuse, prefetch, false);
+    }
+
+    /**
+     * @param reuse how much of the first pass is kept rather than recomputed
+     * @param prefetch read the previous remote checkpoint on a background thread while computing
+     * @param recomputeAhead during the backward sweep of a local sub-segment, recompute the next one (its tapes)
+     *     on a second thread, for models that offer a {@link RecurrentModel#concurrentForward()}: the extra
+     *     forward passes of uniform and double checkpointing then overlap the backward pass on a second core.
+     *     Gradients are unchanged (the same steps run in the same order per state); the peak device bytes grow
+     *     by up to one sub-segment of tapes and a state, taken only where the budget has room: when it does
+     *     not, that sub-segment is recomputed inline as without this option
+     */
+    public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final Reuse reuse,
+                              final boolean prefetch, final boolean recomputeAhead) {
         this.accountant = Objects.requireNonNull(accountant, "accountant");
         this.stores = Objects.requireNonNull(stores, "stores");
         this.reuse = Objects.requireNonNull(reuse, "reuse");
         this.tailReuse = reuse != Reuse.NONE;
-        this.prefetcher = prefetch ? Executors.newSingleThreadExecutor(r -> {
-            final Thread t = new Thread(r, "spillway-checkpoint-prefetch");
+        this.prefetcher = prefetch ? daemonThread("spillway-checkpoint-prefetch") : null;
+        this.recomputer = recomputeAhead ? daemonThread("spillway-checkpoint-recompute") : null;
+    }
+
+    private static ExecutorService daemonThread(final String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            final Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
-        }) : null;
+        });
     }
 
     /** The off-chip store kept between windows (spec §2.9: the slab or file is reused as a ring), and its booking. */
@@ -132,6 +155,9 @@ public final class CheckpointExecutor implements AutoCloseable {
         if (prefetcher != null) {
             prefetcher.shutdownNow();
         }
+        if (recomputer != null) {
+            recomputer.shutdownNow();
+        }
         dropStore();
     }
 
@@ -140,7 +166,10 @@ public final class CheckpointExecutor implements AutoCloseable {
         private final RecurrentModel<S, T> model;
         private final int steps;
         /** Bookings of live local states and tapes, released on return or failure. */
-        private final Set<Allocation> live = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final Set<Allocation> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+        /** The second thread's forward pass, or null when recomputation runs only on the calling thread. */
+        private final ForwardPass<S, T> ahead;
+        private Future<Deque<Booked<T>>> pendingRecompute;
         private RecurrentModel.Backward<T> backward;
         private long forward;
         private long backwardSteps;
@@ -157,6 +186,7 @@ public final class CheckpointExecutor implements AutoCloseable {
         Window(final RecurrentModel<S, T> model, final int steps) {
             this.model = model;
             this.steps = steps;
+            this.ahead = recomputer == null ? null : model.concurrentForward().orElse(null);
         }
 
         /**
@@ -292,16 +322,44 @@ public final class CheckpointExecutor implements AutoCloseable {
 
         /** Pass 3: the kept tail, then each remaining sub-segment, last first, recomputed with tapes. */
         private void sweep(final Local<S, T> kept, final int a, final int b, final int cl) {
-            drain(kept.tail());
             final List<Booked<S>> local = kept.checkpoints();
-            for (int k = local.size() - 1; k >= 0; k--) {
+            if (ahead == null) {
+                drain(kept.tail());
+                for (int k = local.size() - 1; k >= 0; k--) {
+                    final int c = a + k * cl;
+                    recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
+                    release(local.remove(k));
+                }
+                return;
+            }
+            // The second thread recomputes sub-segment k-1 while this one back-propagates sub-segment k.
+            int k = local.size() - 1;
+            if (k >= 0) {
+                recomputeAhead(local.get(k).value(), a + k * cl, Math.min(a + (k + 1) * cl, b));
+            }
+            drain(kept.tail());
+            for (; k >= 0; k--) {
                 final int c = a + k * cl;
-                recomputeAndBackprop(local.get(k).value(), c, Math.min(c + cl, b));
+                final int end = Math.min(c + cl, b);
+                Deque<Booked<T>> tapes = collectRecompute();
+                if (tapes == null) { // no room beside the sub-segment being swept: recompute it here
+                    tapes = recompute(local.get(k).value(), c, end);
+                } else {
+                    forward += end - c;
+                }
                 release(local.remove(k));
+                if (k > 0) {
+                    recomputeAhead(local.get(k - 1).value(), c - cl, c);
+                }
+                drain(tapes);
             }
         }
 
         private void recomputeAndBackprop(final S from, final int a, final int b) {
+            drain(recompute(from, a, b));
+        }
+
+        private Deque<Booked<T>> recompute(final S from, final int a, final int b) {
             final Deque<Booked<T>> tapes = new ArrayDeque<>();
             S u = from;
             for (int t = a; t < b; t++) {
@@ -309,7 +367,42 @@ public final class CheckpointExecutor implements AutoCloseable {
                 tapes.push(tape(taped.tape()));
                 u = taped.state();
             }
-            drain(tapes);
+            return tapes;
+        }
+
+        /**
+         * Starts recomputing {@code [a, b)} from {@code from} on the second thread. Its tapes and its working state
+         * are booked as it goes; if the budget has no room for them it gives back what it booked and yields null.
+         */
+        private void recomputeAhead(final S from, final int a, final int b) {
+            pendingRecompute = recomputer.submit(() -> {
+                final Deque<Booked<T>> tapes = new ArrayDeque<>();
+                Allocation working = null;
+                try {
+                    working = accountant.allocate(MemoryTier.DEVICE, stagingBytes, "recompute-ahead working state");
+                    S u = from;
+                    for (int t = a; t < b; t++) {
+                        final RecurrentModel.Taped<S, T> taped = ahead.stepWithTape(u, t);
+                        tapes.push(tape(taped.tape()));
+                        u = taped.state();
+                    }
+                    return tapes;
+                } catch (final MemoryBudgetExceededException e) {
+                    tapes.forEach(this::release);
+                    return null;
+                } finally {
+                    if (working != null) {
+                        working.close();
+                    }
+                }
+            });
+        }
+
+        /** The tapes of the pending recomputation, or null when it found no room (then nothing is booked). */
+        private Deque<Booked<T>> collectRecompute() {
+            final Future<Deque<Booked<T>>> f = pendingRecompute;
+            pendingRecompute = null;
+            return await(f, "recomputing a checkpoint segment");
         }
 
         /** Back-propagates the tapes, newest first, and frees each as soon as it is used. */
@@ -340,7 +433,7 @@ public final class CheckpointExecutor implements AutoCloseable {
             return book(state, model.stateBytes(state), "local checkpoint");
         }
 
-        private <V> Booked<V> book(final V value, final long bytes, final String purpose) {
+        private synchronized <V> Booked<V> book(final V value, final long bytes, final String purpose) {
             final Allocation a = accountant.allocate(MemoryTier.DEVICE, bytes, purpose);
             live.add(a);
             liveSlots++;
@@ -348,7 +441,7 @@ public final class CheckpointExecutor implements AutoCloseable {
             return new Booked<>(value, a);
         }
 
-        private void release(final Booked<?> booked) {
+        private synchronized void release(final Booked<?> booked) {
             booked.allocation().close();
             live.remove(booked.allocation());
             liveSlots--;
@@ -412,13 +505,18 @@ public final class CheckpointExecutor implements AutoCloseable {
         }
 
         private <V> V await(final Future<V> future) {
+            return await(future, "off-chip checkpoint I/O");
+        }
+
+        /** The task's result; its failure wrapped with a message naming {@code what}, the cause kept. */
+        private <V> V await(final Future<V> future, final String what) {
             try {
                 return future.get();
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while moving a checkpoint", e);
+                throw new IllegalStateException("interrupted during " + what, e);
             } catch (final ExecutionException e) {
-                throw new IllegalStateException("off-chip checkpoint I/O failed: " + e.getCause(), e.getCause());
+                throw new IllegalStateException(what + " failed: " + e.getCause(), e.getCause());
             }
         }
 
@@ -428,6 +526,16 @@ public final class CheckpointExecutor implements AutoCloseable {
         }
 
         void release() {
+            if (pendingRecompute != null) { // a failed window: the second thread stops booking before we free all
+                try {
+                    pendingRecompute.get();
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (final ExecutionException e) {
+                    // the window already failed; its bookings are freed below
+                }
+                pendingRecompute = null;
+            }
             for (final Future<?> w : pendingWrites) { // a failed window: let queued writes finish before reuse
                 try {
                     w.get();

@@ -1,5 +1,7 @@
 package io.spillway.engine.checkpoint;
 
+import java.util.Optional;
+
 /**
  * A recurrent model as a checkpoint schedule sees it: the three functions of the double-checkpointing
  * spec (section 2.8) over one window of steps {@code 0..T-1} whose inputs the model re-reads by step
@@ -12,26 +14,22 @@ package io.spillway.engine.checkpoint;
  *   <li>{@link #step} never modifies its argument, so a caller may keep it as a checkpoint;
  *   <li>per-step loss terms are injected inside {@link Backward#step}, recomputed from the tape.
  * </ul>
- * Threading: confined to the trainer thread.
+ * Threading: confined to the trainer thread, apart from the passes {@link #concurrentForward()} hands out.
  *
  * @param <S> the carried state (what a checkpoint stores: membranes, last spikes, adaptation)
  * @param <T> a tape: what the backward pass of one step needs
  */
-public interface RecurrentModel<S, T> {
+public interface RecurrentModel<S, T> extends ForwardPass<S, T> {
 
     /**
-     * Advances {@code state} by one step.
-     *
-     * @param state state before step {@code t}; not modified
-     * @param t step index within the window
-     * @param record true only in the first forward pass: the model then records the step's prediction
-     *     and loss; recomputation passes call with false so nothing is counted twice
-     * @return the state after step {@code t} (a new object)
+     * A second forward pass over the same weights and inputs, with its own scratch, that another thread may
+     * run while this model's {@link Backward} runs (the executor recomputes the next sub-segment with it
+     * during the backward sweep of the current one). Its states must equal {@link #step}'s bitwise. Empty
+     * (the default) when the model cannot run a forward pass concurrently.
      */
-    S step(S state, int t, boolean record);
-
-    /** Same as {@code step(state, t, false)} and also returns the tape of step {@code t}. */
-    Taped<S, T> stepWithTape(S state, int t);
+    default Optional<ForwardPass<S, T>> concurrentForward() {
+        return Optional.empty();
+    }
 
     /** Starts a backward pass with a zero adjoint and zero gradient accumulators held by the model. */
     Backward<T> beginBackward();

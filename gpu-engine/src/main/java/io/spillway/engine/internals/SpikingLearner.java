@@ -124,7 +124,7 @@ public final class SpikingLearner implements Learner {
         this.carried = new CarriedStates(config.maxCarriedKeys());
         this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null
                 ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()),
-                io.spillway.engine.checkpoint.Reuse.FULL, true);
+                io.spillway.engine.checkpoint.Reuse.FULL, true, config.recomputeAhead());
     }
 
     /** One chunk turned into window inputs, before anything is committed. */

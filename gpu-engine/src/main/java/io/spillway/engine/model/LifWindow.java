@@ -2,9 +2,13 @@ package io.spillway.engine.model;
 
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
+import io.spillway.engine.checkpoint.ForwardPass;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import io.spillway.engine.checkpoint.StateCodec;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The multi-layer LIF spiking RNN over one training window of a batch, as a {@link RecurrentModel} that any
@@ -28,7 +32,7 @@ import java.util.Arrays;
  * <p>Losses and predictions are computed in {@link Backward#step}, from the tape, which every schedule visits
  * exactly once per step; {@link #step}'s {@code record} flag is therefore not needed and only counts passes.
  * Parameters are read when the window is made (dense matrices are uploaded then) and must not change while
- * it is used. Not thread-safe.
+ * it is used. Not thread-safe, except that a {@link #concurrentForward()} pass may run on a second thread.
  */
 public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private final LifSettings cfg;
@@ -45,21 +49,17 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     private final int layers;
     private final int n;
     private final float lossScale;
-    private final float[] current;
-    private final float[] shiftScratch;
-    private int[] spikeBuffer;
+    /** The trainer thread's forward pass, then any made by {@link #concurrentForward()}. */
+    private final List<Forward> forwards = new CopyOnWriteArrayList<>();
+    private final Forward forward;
 
     private final int[] predicted;
     private final float[] probability;
     private final float[] stepLoss;
     private double lossSum;
     private int correct;
-    private long forwardSteps;
     private long backwardSteps;
-    private long spikeOverflows;
-    private long spikesEmitted;
     private long sparseAdjoints;
-    private long neuronSteps;
 
     /**
      * @param gradient accumulator the backward pass adds into, same layout as {@code params}; zeroed by
@@ -91,9 +91,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
             recurrentMatrices[l] = backend.upload(w, params.wRec(l), n, n);
         }
         this.codec = new LifStateCodec(batch, layers, n, cfg.adaptive());
-        this.current = new float[n];
-        this.shiftScratch = new float[n];
-        this.spikeBuffer = new int[cfg.spikeBufferLength()];
+        this.forward = new Forward();
         final int cells = batch * inputs.steps();
         this.predicted = new int[cells];
         this.probability = new float[cells];
@@ -129,83 +127,120 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
 
     @Override
     public LifState step(final LifState state, final int t, final boolean record) {
-        return advance(state, t);
+        return forward.step(state, t, record);
     }
 
     @Override
     public Taped<LifState, LifTape> stepWithTape(final LifState state, final int t) {
-        final LifState next = advance(state, t);
-        return new Taped<>(next, new LifTape(t, next.rawV(), next.rawA(), state.rawSpikes(), next.rawSpikes()));
+        return forward.stepWithTape(state, t);
     }
 
-    private LifState advance(final LifState s, final int t) {
-        if (s.batch() != batch || s.layers() != layers || s.hidden() != n || s.adaptive() != cfg.adaptive()) {
-            throw new IllegalArgumentException("state shape " + s + " does not fit this window");
+    /**
+     * A forward pass with its own scratch buffers and counters: it reads the weights and inputs, which do not
+     * change during a window, and writes only the states it returns, so it may run on another thread while
+     * this window's backward pass runs. It executes the same operations as {@link #step}, so its states are
+     * bitwise equal.
+     */
+    @Override
+    public Optional<ForwardPass<LifState, LifTape>> concurrentForward() {
+        return Optional.of(new Forward());
+    }
+
+    /** Forward steps with their scratch: the current, the adaptive threshold shift and the spike-id buffer. */
+    private final class Forward implements ForwardPass<LifState, LifTape> {
+        private final float[] current = new float[n];
+        private final float[] shiftScratch = new float[n];
+        private int[] spikeBuffer = new int[cfg.spikeBufferLength()];
+        // written by the thread that runs this pass, read once the window is done
+        private volatile long forwardSteps;
+        private volatile long spikeOverflows;
+        private volatile long spikesEmitted;
+        private volatile long neuronSteps;
+
+        Forward() {
+            forwards.add(this);
         }
-        if (t < 0 || t >= in.steps()) {
-            throw new IndexOutOfBoundsException("step " + t + " outside window of " + in.steps());
+
+        @Override
+        public LifState step(final LifState state, final int t, final boolean record) {
+            return advance(state, t);
         }
-        forwardSteps++;
-        final float[] vPrev = s.rawV();
-        final int[][] sPrev = s.rawSpikes();
-        final float[] v = new float[vPrev.length];
-        final boolean adaptive = cfg.adaptive();
-        final float[] aPrev = s.rawA();
-        final float[] a = adaptive ? new float[aPrev.length] : aPrev;
-        final int[][] spikes = new int[sPrev.length][];
-        for (int b = 0; b < batch; b++) {
-            if (!in.active(t, b)) {
+
+        @Override
+        public Taped<LifState, LifTape> stepWithTape(final LifState state, final int t) {
+            final LifState next = advance(state, t);
+            return new Taped<>(next, new LifTape(t, next.rawV(), next.rawA(), state.rawSpikes(), next.rawSpikes()));
+        }
+
+        private LifState advance(final LifState s, final int t) {
+            if (s.batch() != batch || s.layers() != layers || s.hidden() != n || s.adaptive() != cfg.adaptive()) {
+                throw new IllegalArgumentException("state shape " + s + " does not fit this window");
+            }
+            if (t < 0 || t >= in.steps()) {
+                throw new IndexOutOfBoundsException("step " + t + " outside window of " + in.steps());
+            }
+            forwardSteps = forwardSteps + 1; // single writer
+            final float[] vPrev = s.rawV();
+            final int[][] sPrev = s.rawSpikes();
+            final float[] v = new float[vPrev.length];
+            final boolean adaptive = cfg.adaptive();
+            final float[] aPrev = s.rawA();
+            final float[] a = adaptive ? new float[aPrev.length] : aPrev;
+            final int[][] spikes = new int[sPrev.length][];
+            for (int b = 0; b < batch; b++) {
+                if (!in.active(t, b)) {
+                    for (int l = 0; l < layers; l++) {
+                        final int p = l * batch + b;
+                        System.arraycopy(vPrev, p * n, v, p * n, n);
+                        if (adaptive) {
+                            System.arraycopy(aPrev, p * n, a, p * n, n);
+                        }
+                        spikes[p] = sPrev[p];
+                    }
+                    continue;
+                }
                 for (int l = 0; l < layers; l++) {
                     final int p = l * batch + b;
-                    System.arraycopy(vPrev, p * n, v, p * n, n);
-                    if (adaptive) {
-                        System.arraycopy(aPrev, p * n, a, p * n, n);
+                    System.arraycopy(w, params.bias(l), current, 0, n);
+                    if (l == 0) {
+                        final int[] rows = in.rows(t, b);
+                        backend.gatherRows(w, params.wIn(0), n, rows, in.scales(t, b), 0, rows.length, current, 0);
+                    } else {
+                        final int[] below = spikes[p - batch];
+                        backend.gatherRows(w, params.wIn(l), n, below, null, 0, below.length, current, 0);
                     }
-                    spikes[p] = sPrev[p];
-                }
-                continue;
-            }
-            for (int l = 0; l < layers; l++) {
-                final int p = l * batch + b;
-                System.arraycopy(w, params.bias(l), current, 0, n);
-                if (l == 0) {
-                    final int[] rows = in.rows(t, b);
-                    backend.gatherRows(w, params.wIn(0), n, rows, in.scales(t, b), 0, rows.length, current, 0);
-                } else {
-                    final int[] below = spikes[p - batch];
-                    backend.gatherRows(w, params.wIn(l), n, below, null, 0, below.length, current, 0);
-                }
-                final int[] prev = sPrev[p];
-                backend.gatherRows(w, params.wRec(l), n, prev, null, 0, prev.length, current, 0);
-                final float[] shift = adaptive ? thresholdShift(aPrev, a, p, prev) : null;
-                int count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
-                        cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
-                if (count > spikeBuffer.length) {
-                    // more spikes than planned: grow (counted) and redo the same operations; nothing is dropped
-                    spikeOverflows++;
-                    spikeBuffer = new int[Math.min(n, Math.max(count, 2 * spikeBuffer.length))];
-                    count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
+                    final int[] prev = sPrev[p];
+                    backend.gatherRows(w, params.wRec(l), n, prev, null, 0, prev.length, current, 0);
+                    final float[] shift = adaptive ? thresholdShift(aPrev, a, p, prev) : null;
+                    int count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
                             cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
+                    if (count > spikeBuffer.length) {
+                        // more spikes than planned: grow (counted) and redo the same operations; nothing is dropped
+                        spikeOverflows = spikeOverflows + 1;
+                        spikeBuffer = new int[Math.min(n, Math.max(count, 2 * spikeBuffer.length))];
+                        count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
+                                cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
+                    }
+                    spikes[p] = Arrays.copyOf(spikeBuffer, count);
+                    spikesEmitted = spikesEmitted + count;
+                    neuronSteps = neuronSteps + n;
                 }
-                spikes[p] = Arrays.copyOf(spikeBuffer, count);
-                spikesEmitted += count;
-                neuronSteps += n;
             }
+            return new LifState(batch, layers, n, v, a, spikes);
         }
-        return new LifState(batch, layers, n, v, a, spikes);
-    }
 
-    /** {@code a_t = rho a_{t-1} + S_{t-1}} for population {@code p}; returns {@code gamma a_t} in a scratch array. */
-    private float[] thresholdShift(final float[] aPrev, final float[] a, final int p, final int[] prevSpikes) {
-        final float rho = cfg.adaptationDecay();
-        for (int i = 0; i < n; i++) {
-            a[p * n + i] = rho * aPrev[p * n + i];
+        /** {@code a_t = rho a_{t-1} + S_{t-1}} for population {@code p}; returns {@code gamma a_t} in a scratch array. */
+        private float[] thresholdShift(final float[] aPrev, final float[] a, final int p, final int[] prevSpikes) {
+            final float rho = cfg.adaptationDecay();
+            for (int i = 0; i < n; i++) {
+                a[p * n + i] = rho * aPrev[p * n + i];
+            }
+            for (final int i : prevSpikes) {
+                a[p * n + i] += 1f;
+            }
+            shiftOf(a, p, shiftScratch);
+            return shiftScratch;
         }
-        for (final int i : prevSpikes) {
-            a[p * n + i] += 1f;
-        }
-        shiftOf(a, p, shiftScratch);
-        return shiftScratch;
     }
 
     /** {@code gamma a_t} of population {@code p}: the same operation in the forward and backward passes. */
@@ -264,7 +299,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
 
     /** Forward step evaluations (first pass and recomputation). */
     public long forwardSteps() {
-        return forwardSteps;
+        return forwards.stream().mapToLong(f -> f.forwardSteps).sum();
     }
 
     public long backwardSteps() {
@@ -273,17 +308,17 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
 
     /** Times a population's spikes exceeded the spike-id buffer (planned capacity, then as grown); it then grew. */
     public long spikeOverflows() {
-        return spikeOverflows;
+        return forwards.stream().mapToLong(f -> f.spikeOverflows).sum();
     }
 
     /** Spikes emitted by active populations over all forward evaluations. */
     public long spikesEmitted() {
-        return spikesEmitted;
+        return forwards.stream().mapToLong(f -> f.spikesEmitted).sum();
     }
 
     /** Neuron updates of active populations over all forward evaluations (the denominator of activity). */
     public long neuronSteps() {
-        return neuronSteps;
+        return forwards.stream().mapToLong(f -> f.neuronSteps).sum();
     }
 
     /** Spike adjoints computed row-wise for the gated neurons only (instead of one dense product). */

@@ -1,7 +1,7 @@
 package io.spillway.engine.bench;
 
 import io.spillway.engine.backend.ArrayBackend;
-import io.spillway.engine.backend.DenseMatrix;
+import io.spillway.engine.bench.jmh.SparseStepJmh;
 import io.spillway.engine.backend.cpu.CpuBackend;
 import io.spillway.engine.checkpoint.CheckpointExecutor;
 import io.spillway.engine.checkpoint.CheckpointPlanner;
@@ -32,15 +32,17 @@ import java.util.SplittableRandom;
  *       from the measured state, tape and record sizes and the spec's formulas; and one verified long run
  *       of double checkpointing at a million steps (smaller model, so it finishes in minutes here);
  *   <li>time per trained step of uniform and double checkpointing relative to BPTT where BPTT fits,
- *       interleaved repeats, medians;
+ *       interleaved repeats, medians, on one thread and with the recomputation ahead on a second thread;
  *   <li>the sparse forward/backward step against a dense implementation of the same step at 1%, 5%, 20%
- *       activity.
+ *       activity, through JMH ({@link SparseStepJmh}).
  * </ol>
  * Not a test: run with {@code gpu-engine/scripts/checkpoint-bench.sh}.
  */
 public final class CheckpointBenchmark {
     private static final long BUDGET = 256L << 20;
     private static final long OFF_CHIP_BUDGET = 16L << 30;
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     private CheckpointBenchmark() {
     }
@@ -51,9 +53,11 @@ public final class CheckpointBenchmark {
         try (CpuBackend backend = new CpuBackend()) {
             longestWindows(backend, figures);
             overhead(backend, figures);
-            sparseVersusDense(backend, figures);
             verifiedLongRun(backend, figures);
+            verifiedLongRunAtScale(backend, figures);
         }
+        // The sparse versus dense step through JMH (forked JVMs), after the in-process measurements.
+        figures.putAll(SparseStepJmh.run());
         BenchResults.write(out, "checkpointing", "gpu-engine/scripts/checkpoint-bench.sh", figures);
     }
 
@@ -200,42 +204,61 @@ public final class CheckpointBenchmark {
     private static void overhead(final ArrayBackend backend, final Map<String, Object> figures) {
         final int steps = 256;
         final Setup setup = setup(backend, 1024, 16, steps, 0.05, 21);
-        final Schedule[] schedules = {new Schedule.Bptt(), new Schedule.Uniform(16), new Schedule.DoubleCheckpoint(64, 8)};
-        final double[][] ms = new double[schedules.length][7];
-        for (int rep = -1; rep < ms[0].length; rep++) {
-            for (int k = 0; k < schedules.length; k++) {
-                final double t = timeWindow(backend, setup, steps, schedules[k]);
+        final Schedule uniform = new Schedule.Uniform(16);
+        final Schedule dbl = new Schedule.DoubleCheckpoint(64, 8);
+        // {schedule, recompute ahead}: one thread (the spec's time model) and the next sub-segment recomputed on
+        // a second thread during the backward sweep (the learner's default on more than one core)
+        final Object[][] runs = {{new Schedule.Bptt(), false}, {uniform, false}, {dbl, false}, {uniform, true},
+            {dbl, true}};
+        final double[][] wall = new double[runs.length][9];
+        final double[][] cpu = new double[runs.length][9];
+        for (int rep = -2; rep < wall[0].length; rep++) {
+            for (int k = 0; k < runs.length; k++) {
+                final double[] t = timeWindow(backend, setup, steps, (Schedule) runs[k][0], (Boolean) runs[k][1]);
                 if (rep >= 0) {
-                    ms[k][rep] = t;
+                    wall[k][rep] = t[0];
+                    cpu[k][rep] = t[1];
                 }
             }
         }
-        final double bptt = median(ms[0]);
+        final double bptt = median(wall[0]);
+        final double bpttCpu = median(cpu[0]);
         figures.put("overhead_model", "LIF hidden 1024, batch 16, T 256, activity " + BenchResults.round(setup.activity()));
-        figures.put("bptt_ms_per_window", BenchResults.round(bptt));
-        figures.put("uniform_ms_per_window", BenchResults.round(median(ms[1])));
-        figures.put("double_ms_per_window", BenchResults.round(median(ms[2])));
-        figures.put("uniform_overhead", BenchResults.round(median(ms[1]) / bptt - 1));
-        figures.put("double_overhead", BenchResults.round(median(ms[2]) / bptt - 1));
-        figures.put("overhead_schedules", schedules[1].describe() + ", " + schedules[2].describe()
+        figures.put("overhead_schedules", uniform.describe() + ", " + dbl.describe()
                 + " (full reuse: pass 1 also builds the last remote segment's local checkpoints)");
+        figures.put("overhead_method", "wall clock per window, median of 9 interleaved repeats; *_cpu: process CPU time "
+                + "(all threads); recompute ahead: the next local sub-segment recomputed on a second thread during the "
+                + "backward sweep of the current one (the learner's default on more than one core)");
+        figures.put("bptt_ms_per_window", BenchResults.round(bptt));
+        figures.put("uniform_ms_per_window", BenchResults.round(median(wall[3])));
+        figures.put("double_ms_per_window", BenchResults.round(median(wall[4])));
+        figures.put("uniform_overhead", BenchResults.round(median(wall[3]) / bptt - 1));
+        figures.put("double_overhead", BenchResults.round(median(wall[4]) / bptt - 1));
+        figures.put("uniform_overhead_cpu", BenchResults.round(median(cpu[3]) / bpttCpu - 1));
+        figures.put("double_overhead_cpu", BenchResults.round(median(cpu[4]) / bpttCpu - 1));
+        figures.put("uniform_ms_per_window_one_thread", BenchResults.round(median(wall[1])));
+        figures.put("double_ms_per_window_one_thread", BenchResults.round(median(wall[2])));
+        figures.put("uniform_overhead_one_thread", BenchResults.round(median(wall[1]) / bptt - 1));
+        figures.put("double_overhead_one_thread", BenchResults.round(median(wall[2]) / bptt - 1));
         // The spec's time model (P14): 1 + (F/T - 1) t_f / (t_f + t_b), from measured forward and backward steps.
         final double tf = forwardMillis(backend, setup, steps) / steps;
         final double tb = bptt / steps - tf;
-        final long f = schedules[2].forwardEvaluations(steps, Reuse.FULL);
+        final long f = dbl.forwardEvaluations(steps, Reuse.FULL);
         figures.put("forward_ms_per_step", BenchResults.round(tf));
         figures.put("backward_ms_per_step", BenchResults.round(tb));
         figures.put("double_overhead_predicted", BenchResults.round((f / (double) steps - 1) * tf / (tf + tb)));
     }
 
-    private static double timeWindow(final ArrayBackend backend, final Setup setup, final int steps,
-                                     final Schedule schedule) {
+    /** Wall-clock and process CPU milliseconds of one window. */
+    private static double[] timeWindow(final ArrayBackend backend, final Setup setup, final int steps,
+                                       final Schedule schedule, final boolean recomputeAhead) {
         final LifWindow w = new LifWindow(backend, setup.params(), setup.inputs(), new float[setup.params().size()]);
         try (CheckpointExecutor ex = new CheckpointExecutor(new MemoryAccountant(), OffChipStores.hostMemory(),
-                Reuse.FULL, true)) {
+                Reuse.FULL, true, recomputeAhead)) {
+            final long cpu = PROCESS.getProcessCpuTime();
             final long start = System.nanoTime();
             ex.run(w, setup.initial(), steps, schedule);
-            return (System.nanoTime() - start) / 1e6;
+            return new double[] {(System.nanoTime() - start) / 1e6, (PROCESS.getProcessCpuTime() - cpu) / 1e6};
         } finally {
             w.release();
         }
@@ -256,52 +279,35 @@ public final class CheckpointBenchmark {
         return median(ms);
     }
 
-    /** The recurrent input and its weight gradient, sparse (rows of spiking neurons) vs dense (all rows). */
-    private static void sparseVersusDense(final ArrayBackend backend, final Map<String, Object> figures) {
-        final int n = 1024;
-        final int batch = 16;
-        final SplittableRandom r = new SplittableRandom(5);
-        final float[] w = new float[n * n];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) r.nextGaussian() * 0.03f;
+    /**
+     * The 30x target verified at the benchmark's own size: one window 30 times longer than the longest BPTT
+     * fits (hidden 1024, batch 16, 256 MiB device budget enforced by the accountant), trained under the
+     * planner's double schedule with recompute-ahead.
+     */
+    private static void verifiedLongRunAtScale(final ArrayBackend backend, final Map<String, Object> figures) {
+        final int steps = (int) Math.min(Integer.MAX_VALUE, 30 * ((Number) figures.get("max_steps_bptt")).longValue());
+        final Setup setup = setup(backend, 1024, 16, steps, 0.05, 41);
+        final LifWindow w = new LifWindow(backend, setup.params(), setup.inputs(), new float[setup.params().size()]);
+        final MemoryAccountant accountant = new MemoryAccountant(BUDGET, MemoryAccountant.UNLIMITED);
+        final long stateBytes = ((Number) figures.get("state_bytes")).longValue();
+        final long tapeBytes = ((Number) figures.get("tape_bytes")).longValue();
+        final CheckpointPlanner.Plan plan = CheckpointPlanner.plan("double", steps, stateBytes, tapeBytes, BUDGET);
+        try (CheckpointExecutor ex = new CheckpointExecutor(accountant, OffChipStores.hostMemory(), Reuse.FULL, true,
+                true)) {
+            final long start = System.nanoTime();
+            final CheckpointExecutor.Result<LifState> r = ex.run(w, setup.initial(), steps, plan.schedule());
+            final CheckpointStats st = r.stats();
+            figures.put("verified_double_at_scale_steps", steps);
+            figures.put("verified_double_at_scale_over_max_bptt", 30);
+            figures.put("verified_double_at_scale_schedule", plan.schedule().describe());
+            figures.put("verified_double_at_scale_seconds", BenchResults.round((System.nanoTime() - start) / 1e9));
+            figures.put("verified_double_at_scale_peak_device_bytes", st.peakDeviceBytes());
+            figures.put("verified_double_at_scale_offchip_bytes_written", st.bytesWritten());
+            figures.put("verified_double_at_scale_loss_per_target", BenchResults.round(w.lossSum()
+                    / Math.max(1, setup.inputs().targetCount())));
+        } finally {
+            w.release();
         }
-        final DenseMatrix wm = backend.upload(w, 0, n, n);
-        final float[] grad = new float[n * n];
-        final float[] delta = new float[batch * n];
-        for (int i = 0; i < delta.length; i++) {
-            delta[i] = (float) r.nextGaussian();
-        }
-        for (final double activity : new double[] {0.01, 0.05, 0.20}) {
-            final int k = (int) Math.round(activity * n);
-            final int[][] ids = new int[batch][];
-            final float[] dense = new float[batch * n];
-            for (int b = 0; b < batch; b++) {
-                ids[b] = r.ints(0, n).distinct().limit(k).sorted().toArray();
-                for (final int id : ids[b]) {
-                    dense[b * n + id] = 1f;
-                }
-            }
-            final float[] out = new float[batch * n];
-            final double sparseMs = best(() -> {
-                Arrays.fill(out, 0f);
-                for (int b = 0; b < batch; b++) {
-                    backend.gatherRows(w, 0, n, ids[b], null, 0, ids[b].length, out, b * n);
-                }
-                for (int b = 0; b < batch; b++) {
-                    backend.scatterAddRows(grad, 0, n, ids[b], null, 0, ids[b].length, delta, b * n);
-                }
-            });
-            final double denseMs = best(() -> {
-                backend.multiply(wm, dense, batch, out, false);
-                backend.accumulateOuter(grad, 0, n, n, dense, delta, batch);
-            });
-            final String pct = Integer.toString((int) Math.round(activity * 100));
-            figures.put("sparse_step_ms_" + pct + "pct", BenchResults.round(sparseMs));
-            figures.put("dense_step_ms_" + pct + "pct", BenchResults.round(denseMs));
-            figures.put("sparse_step_speedup_" + pct + "pct", BenchResults.round(denseMs / sparseMs));
-        }
-        figures.put("sparse_step_shape", "recurrent input + its weight gradient, N 1024, batch 16 (dense: OpenBLAS "
-                + "gemm and outer product; sparse: row gather and scatter of spiking neurons)");
     }
 
     /** Double checkpointing over a million steps really runs, with device memory independent of T. */
@@ -325,19 +331,6 @@ public final class CheckpointBenchmark {
         } finally {
             w.release();
         }
-    }
-
-    private static double best(final Runnable work) {
-        for (int i = 0; i < 3; i++) {
-            work.run();
-        }
-        final double[] ms = new double[15];
-        for (int i = 0; i < ms.length; i++) {
-            final long start = System.nanoTime();
-            work.run();
-            ms[i] = (System.nanoTime() - start) / 1e6;
-        }
-        return median(ms);
     }
 
     private static double median(final double[] values) {

@@ -1,0 +1,260 @@
+package io.spillway.engine.backend.cuda;
+
+import io.spillway.engine.backend.ArrayBackend;
+import io.spillway.engine.backend.DenseMatrix;
+import io.spillway.engine.backend.cpu.CpuBackend;
+import io.spillway.engine.backend.cuda.internals.Cublas;
+import io.spillway.engine.backend.cuda.internals.CudaDevice;
+import io.spillway.engine.backend.cuda.internals.DeviceBuffer;
+import io.spillway.engine.backend.cuda.internals.PinnedBuffer;
+import io.spillway.engine.memory.MemoryAccountant;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+/**
+ * The spiking learner's CUDA path: an {@link ArrayBackend} whose dense products (the readout and the spike
+ * adjoints {@code W^T dA}, most of a backward step's arithmetic: {@code batch x N x N} per layer and step) run
+ * on the GPU through cuBLAS, with every uploaded matrix resident in device memory, while the event-driven
+ * operations (row gathers and scatter-adds of the few spiking neurons, the LIF update, the surrogate) stay
+ * on the CPU, where touching a few rows costs less than moving them across PCIe.
+ *
+ * <p>Numerics: the forward pass is the CPU backend's, bitwise; dense products use cuBLAS in pedantic fp32
+ * (no TF32), so gradients differ from the CPU backend's only by summation order (the parity test bounds it).
+ *
+ * <p>Threading: the dense operations run on the thread that calls them (the trainer thread) and make the
+ * context current first; the CPU operations are the CPU backend's and may also run on the checkpoint
+ * executor's recompute thread.
+ */
+public final class CudaArrayBackend implements ArrayBackend {
+    private final CudaBackend cuda;
+    private final CudaDevice device;
+    private final CpuBackend cpu = new CpuBackend();
+    private DeviceBuffer x;
+    private DeviceBuffer y;
+    private PinnedBuffer staging;
+
+    private CudaArrayBackend(final CudaBackend cuda) {
+        this.cuda = cuda;
+        this.device = cuda.device();
+    }
+
+    /**
+     * Opens GPU 0. Device bytes of the uploaded matrices and the product buffers are booked with their own
+     * accountant (the learner books its parameters itself).
+     *
+     * @throws CudaUnavailableException naming the missing library, symbol or device
+     */
+    public static CudaArrayBackend open() {
+        return new CudaArrayBackend(CudaBackend.open(new MemoryAccountant()));
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String deviceDescription() {
+        return device.describe() + " (dense products on the GPU, sparse steps on the CPU)";
+    }
+
+    @Override
+    public DenseMatrix upload(final float[] data, final int offset, final int rows, final int cols) {
+        Objects.checkFromIndexSize(offset, Math.multiplyExact(rows, cols), data.length);
+        final DeviceBuffer buffer = device.allocate(4L * rows * cols, "dense matrix " + rows + "x" + cols);
+        try {
+            copyIn(buffer, data, offset, rows * cols);
+        } catch (final RuntimeException e) {
+            buffer.close();
+            throw e;
+        }
+        return new CudaMatrix(device, buffer, rows, cols);
+    }
+
+    private static CudaMatrix own(final DenseMatrix m) {
+        if (!(m instanceof CudaMatrix c)) {
+            throw new IllegalArgumentException("matrix was not made by the cuda backend: " + m);
+        }
+        c.checkOpen();
+        return c;
+    }
+
+    // Row-major m (rows x cols) is, column-major, m^T with leading dimension cols; likewise x and y.
+    @Override
+    public void multiplyTransposed(final DenseMatrix m, final float[] xs, final int batch, final float[] ys,
+                                   final boolean accumulate) {
+        final CudaMatrix a = own(m);
+        product(a, xs, a.cols, ys, a.rows, batch, accumulate, Cublas.OP_T, a.rows, a.cols);
+    }
+
+    @Override
+    public void multiply(final DenseMatrix m, final float[] xs, final int batch, final float[] ys,
+                         final boolean accumulate) {
+        final CudaMatrix a = own(m);
+        product(a, xs, a.rows, ys, a.cols, batch, accumulate, Cublas.OP_N, a.cols, a.rows);
+    }
+
+    /** {@code y^T (+)= op(M) x^T} with M = m^T as cuBLAS sees the row-major matrix: {@code outs x inner}. */
+    private void product(final CudaMatrix a, final float[] xs, final int xWidth, final float[] ys, final int yWidth,
+                         final int batch, final boolean accumulate, final int op, final int outs, final int inner) {
+        final int xCount = Math.multiplyExact(batch, xWidth);
+        final int yCount = Math.multiplyExact(batch, yWidth);
+        Objects.checkFromIndexSize(0, xCount, xs.length);
+        Objects.checkFromIndexSize(0, yCount, ys.length);
+        device.makeCurrent();
+        ensureScratch(xCount, yCount);
+        copyIn(x, xs, 0, xCount);
+        if (accumulate) {
+            copyIn(y, ys, 0, yCount);
+        }
+        device.cublas().sgemm(op, Cublas.OP_N, outs, batch, inner, 1f, a.buffer.pointer(), a.cols, x.pointer(), xWidth,
+                accumulate ? 1f : 0f, y.pointer(), yWidth);
+        copyOut(y, ys, yCount);
+    }
+
+    private void ensureScratch(final int xCount, final int yCount) {
+        if (x == null || x.bytes() < 4L * xCount) {
+            if (x != null) {
+                x.close();
+            }
+            x = device.allocate(4L * xCount, "product input");
+        }
+        if (y == null || y.bytes() < 4L * yCount) {
+            if (y != null) {
+                y.close();
+            }
+            y = device.allocate(4L * yCount, "product output");
+        }
+        final long need = 4L * Math.max(xCount, yCount);
+        if (staging == null || staging.segment().byteSize() < need) {
+            if (staging != null) {
+                staging.close();
+            }
+            staging = device.allocatePinned(need, "product staging");
+        }
+    }
+
+    // Through pinned staging, ordered on the compute stream and waited for.
+    private void copyIn(final DeviceBuffer dst, final float[] src, final int offset, final int count) {
+        if (staging == null || staging.segment().byteSize() < 4L * count) {
+            if (staging != null) {
+                staging.close();
+            }
+            staging = device.allocatePinned(4L * count, "product staging");
+        }
+        MemorySegment.copy(src, offset, staging.segment(), ValueLayout.JAVA_FLOAT, 0, count);
+        device.driver().copyToDeviceAsync(dst.pointer(), staging.segment(), 4L * count, device.computeStream());
+        device.synchronize();
+    }
+
+    private void copyOut(final DeviceBuffer src, final float[] dst, final int count) {
+        device.driver().copyToHostAsync(staging.segment(), src.pointer(), 4L * count, device.computeStream());
+        device.synchronize();
+        MemorySegment.copy(staging.segment(), ValueLayout.JAVA_FLOAT, 0, dst, 0, count);
+    }
+
+    @Override
+    public void accumulateOuter(final float[] g, final int gOffset, final int rows, final int cols, final float[] a,
+                                final float[] xs, final int batch) {
+        cpu.accumulateOuter(g, gOffset, rows, cols, a, xs, batch);
+    }
+
+    @Override
+    public void gatherRows(final float[] w, final int wOffset, final int cols, final int[] rows, final float[] scales,
+                           final int from, final int to, final float[] out, final int outOffset) {
+        cpu.gatherRows(w, wOffset, cols, rows, scales, from, to, out, outOffset);
+    }
+
+    @Override
+    public void scatterAddRows(final float[] g, final int gOffset, final int cols, final int[] rows,
+                               final float[] scales, final int from, final int to, final float[] src,
+                               final int srcOffset) {
+        cpu.scatterAddRows(g, gOffset, cols, rows, scales, from, to, src, srcOffset);
+    }
+
+    @Override
+    public void dotRows(final float[] w, final int wOffset, final int cols, final int[] rows, final int count,
+                        final float[] xs, final int xOffset, final float[] out, final int outOffset) {
+        cpu.dotRows(w, wOffset, cols, rows, count, xs, xOffset, out, outOffset);
+    }
+
+    @Override
+    public int integrateAndFire(final float[] vPrev, final int vPrevOffset, final int[] resetIds, final int resetCount,
+                                final float[] current, final int currentOffset, final float alpha, final float drive,
+                                final float[] v, final int vOffset, final int n, final float theta,
+                                final float[] shift, final int shiftOffset, final int[] spikesOut) {
+        return cpu.integrateAndFire(vPrev, vPrevOffset, resetIds, resetCount, current, currentOffset, alpha, drive, v,
+                vOffset, n, theta, shift, shiftOffset, spikesOut);
+    }
+
+    @Override
+    public void surrogateBackward(final float[] v, final int vOffset, final float[] shift, final int shiftOffset,
+                                  final float[] ds, final int dsOffset, final float theta, final float beta,
+                                  final float theta2, final float[] dv, final int dvOffset, final int n) {
+        cpu.surrogateBackward(v, vOffset, shift, shiftOffset, ds, dsOffset, theta, beta, theta2, dv, dvOffset, n);
+    }
+
+    @Override
+    public void close() {
+        device.makeCurrent();
+        try {
+            for (final AutoCloseable c : new AutoCloseable[] {x, y, staging}) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        } catch (final Exception e) {
+            throw new IllegalStateException("freeing product buffers failed", e);
+        } finally {
+            cpu.close();
+            cuda.close();
+        }
+    }
+
+    /** A row-major matrix in device memory. */
+    private static final class CudaMatrix implements DenseMatrix {
+        final CudaDevice device;
+        final DeviceBuffer buffer;
+        final int rows;
+        final int cols;
+        private boolean closed;
+
+        CudaMatrix(final CudaDevice device, final DeviceBuffer buffer, final int rows, final int cols) {
+            this.device = device;
+            this.buffer = buffer;
+            this.rows = rows;
+            this.cols = cols;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int cols() {
+            return cols;
+        }
+
+        void checkOpen() {
+            if (closed) {
+                throw new IllegalStateException("matrix was closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                device.makeCurrent(); // the closing thread may not have used the context yet
+                buffer.close();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "CudaMatrix[" + rows + "x" + cols + "]";
+        }
+    }
+}
