@@ -11,10 +11,19 @@ public final class ProcessMemory {
 
     /** {@code VmHWM} (peak resident set size) in bytes, or -1 where {@code /proc} does not have it. */
     public static long peakRssBytes() {
+        return statusBytes("VmHWM:");
+    }
+
+    /** {@code VmRSS} (resident set size now) in bytes, or -1 where {@code /proc} does not have it. */
+    public static long rssBytes() {
+        return statusBytes("VmRSS:");
+    }
+
+    private static long statusBytes(final String field) {
         try {
             for (final String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    final String[] parts = line.substring(6).trim().split("\\s+");
+                if (line.startsWith(field)) {
+                    final String[] parts = line.substring(field.length()).trim().split("\\s+");
                     return Long.parseLong(parts[0]) * 1024L;
                 }
             }
