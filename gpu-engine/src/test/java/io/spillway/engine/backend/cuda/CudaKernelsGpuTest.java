@@ -18,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Parity of every CUDA kernel with a plain-Java reference that runs the same operations in the same
@@ -264,9 +266,10 @@ class CudaKernelsGpuTest {
         }
     }
 
-    @Test
-    void ringDotsAndWeightedSumMatchReference() {
-        final RingLayout layout = RingLayout.of(50_000, 8192, 0.01);
+    @ParameterizedTest(name = "block size {0}")
+    @ValueSource(ints = {8192, 32768}) // 82 entries per row and block (the batched path), 328 (one row at a time)
+    void ringDotsAndWeightedSumMatchReference(final int blockSize) {
+        final RingLayout layout = RingLayout.of(50_000, blockSize, 0.01);
         final int m = 32;
         final int filled = 29;
         final float[] values = gaussian(m * layout.k(), 1f);
@@ -317,7 +320,7 @@ class CudaKernelsGpuTest {
         device.upload(dAlpha, alpha);
         final DeviceBuffer out = buffer(layout.dimension());
         device.fill(out, NAN_BITS);
-        kernels.ringWeightedSum(layout, filled, dV, dI, dAlpha, out);
+        kernels.ringWeightedSum(layout, filled, dV, dI, dAlpha, buffer(m), out);
         assertThat(device.downloadFloats(out, layout.dimension())).containsExactly(sumExpected);
     }
 

@@ -95,6 +95,7 @@ public final class GpuBenchmark {
              DeviceBuffer xv = upload(gaussian(d));
              DeviceBuffer dots = device.allocate(8L * m, "dots");
              DeviceBuffer alpha = device.allocate(8L * m, "alpha");
+             DeviceBuffer alphaScratch = device.allocate(4L * m, "alpha as float");
              DeviceBuffer sum = device.allocate(4L * d, "sum")) {
             // Fill every window row with real Top-k selections.
             for (int r = 0; r < m; r++) {
@@ -104,7 +105,7 @@ public final class GpuBenchmark {
             final double topkMs = medianMillis(i -> kernels.topkErrorFeedback(layout, acc, i % m, values, indices));
             final double dotsMs = medianMillis(i -> kernels.ringDots(layout, m, m, values, indices, xv, dots));
             device.fill(alpha, 0x3f800000);
-            final double sumMs = medianMillis(i -> kernels.ringWeightedSum(layout, m, values, indices, alpha, sum));
+            final double sumMs = medianMillis(i -> kernels.ringWeightedSum(layout, m, values, indices, alpha, alphaScratch, sum));
             final double windowBytes = (double) m * layout.k() * 6;
             final double bytes = windowBytes + 4.0 * d;
             final double fraction = 2 * bytes / ((dotsMs + sumMs) * 1e-3) / copyBandwidth;

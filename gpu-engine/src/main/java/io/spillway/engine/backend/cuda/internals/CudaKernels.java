@@ -71,19 +71,36 @@ public final class CudaKernels {
         }
     }
 
-    /** out = sum over filled rows r of alpha[r] * row r, scattered densely (d floats, every one written). */
+    /**
+     * out = sum over filled rows r of alpha[r] * row r, scattered densely (d floats, every one written).
+     *
+     * @param alpha {@code filled} fp64 coefficients
+     * @param alphaScratch at least {@code filled} floats of device memory the call overwrites (alpha as float)
+     */
     public void ringWeightedSum(final RingLayout layout, final int filled, final DeviceBuffer values,
-                                final DeviceBuffer indices, final DeviceBuffer alpha, final DeviceBuffer out) {
+                                final DeviceBuffer indices, final DeviceBuffer alpha, final DeviceBuffer alphaScratch,
+                                final DeviceBuffer out) {
+        if (alphaScratch.bytes() < 4L * filled) {
+            throw new IllegalArgumentException("alpha scratch holds " + alphaScratch.bytes() / 4 + " floats, need "
+                    + filled);
+        }
+        // One thread per kept entry of a block lets the kernel batch the loads of several rows; the narrow
+        // kernel's launch bounds leave registers for more rows in flight.
+        final boolean narrow = layout.kb() <= 128;
+        final String kernel = narrow ? "ring_weighted_sum" : "ring_weighted_sum_wide";
+        final int threads = Math.min(narrow ? 128 : 1024, roundUp(layout.kb(), 32));
         final int shared = layout.blockSize() * Float.BYTES;
         if (shared > 48 * 1024) {
-            device.driver().setMaxDynamicShared(device.kernels().function("ring_weighted_sum"), shared);
+            device.driver().setMaxDynamicShared(device.kernels().function(kernel), shared);
         }
         try (Arena arena = Arena.ofConfined()) {
+            final LaunchArgs c = new LaunchArgs(arena, 3).pointer(alpha.pointer()).i32(filled)
+                    .pointer(alphaScratch.pointer());
+            device.launch("alpha_to_float", Math.max(1, ceilDiv(filled, THREADS)), 1, THREADS, 0, c);
             final LaunchArgs a = new LaunchArgs(arena, 10).pointer(values.pointer()).pointer(indices.pointer())
                     .i32(layout.k()).i32(layout.kb()).i32(layout.blocks()).i32(layout.blockSize())
-                    .i32(layout.lastLength()).i32(filled).pointer(alpha.pointer()).pointer(out.pointer());
-            // One thread per kept entry of a block lets the kernel batch the loads of several rows.
-            device.launch("ring_weighted_sum", layout.blocks(), 1, Math.min(1024, roundUp(layout.kb(), 32)), shared, a);
+                    .i32(layout.lastLength()).i32(filled).pointer(alphaScratch.pointer()).pointer(out.pointer());
+            device.launch(kernel, layout.blocks(), 1, threads, shared, a);
         }
     }
 
