@@ -39,7 +39,8 @@ public final class Optimizers {
     }
 
     /**
-     * @param spec name and optional {@code :key=value,...} settings (m, lambda, density, block, idx, val, mu, wd, eps)
+     * @param spec name and optional {@code :key=value,...} settings (m, lambda, density, block, idx, val, mu, wd, clip,
+     *     warmup, eps)
      * @param accountant books M-FAC's window and error-feedback memory; may be null
      */
     public static Optimizer create(final String spec, final float learningRate, final MemoryAccountant accountant) {
@@ -102,7 +103,8 @@ public final class Optimizers {
         return new MFacSettings(lr, intOption(o, "m", DEFAULT_WINDOW), doubleOption(o, "lambda", DEFAULT_DAMPING),
                 density, errorFeedback, block, idx, val, (float) doubleOption(o, "mu", 0),
                 MFacSettings.MomentumVariant.HEAVY_BALL, (float) doubleOption(o, "wd", 0),
-                MFacSettings.WeightDecayVariant.DECOUPLED_SCALED, false);
+                MFacSettings.WeightDecayVariant.DECOUPLED_SCALED, false, doubleOption(o, "clip", 0),
+                intOption(o, "warmup", 0));
     }
 
     private static Map<String, String> options(final String text, final String spec) {

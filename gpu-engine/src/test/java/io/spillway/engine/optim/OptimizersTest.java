@@ -26,6 +26,10 @@ class OptimizersTest {
         sixteenBit.initialise(64_000);
         assertThat(sixteenBit.describe()).contains("m=64", "lambda=0.3", "block=6400", "UINT16", "BF16");
         assertThat(sixteenBit.windowBytes()).isEqualTo(64L * 640 * (2 + 2));
+        final MFac tuned = (MFac) Optimizers.create("mfac-sparse:mu=0.5,clip=1.5,warmup=10", 0.1f, null);
+        tuned.initialise(1000);
+        assertThat(tuned.describe()).contains("mu=0.5", "clip=1.5", "warmup=10");
+        assertThat(Optimizers.create("mfac-sparse", 0.1f, null).describe()).doesNotContain("mu=", "clip=", "warmup=");
     }
 
     @Test
@@ -34,6 +38,8 @@ class OptimizersTest {
         assertThatThrownBy(() -> Optimizers.create("adam:m=3", 0.1f, null)).hasMessageContaining("does not take [m]");
         assertThatThrownBy(() -> Optimizers.create("mfac:lambda=soft", 0.1f, null)).hasMessageContaining("not a number");
         assertThatThrownBy(() -> Optimizers.create("mfac-sparse:idx=int8", 0.1f, null)).hasMessageContaining("idx must");
+        assertThatThrownBy(() -> Optimizers.create("mfac-sparse:warmup=1.5", 0.1f, null))
+                .hasMessageContaining("not an integer");
         assertThat(Optimizers.defaultLearningRate("mfac-sparse:m=8")).isEqualTo(0.1f);
     }
 }
