@@ -221,9 +221,10 @@ public final class MFac implements Optimizer {
             update[i] = u;
             float direction = (float) u;
             if (velocity != null) {
-                velocity[i] = settings.momentumVariant() == MFacSettings.MomentumVariant.HEAVY_BALL
-                        ? mu * velocity[i] + direction : mu * velocity[i] + (1 - mu) * direction;
-                direction = velocity[i];
+                velocity[i] = settings.momentumVariant() == MFacSettings.MomentumVariant.EMA
+                        ? mu * velocity[i] + (1 - mu) * direction : mu * velocity[i] + direction;
+                direction = settings.momentumVariant() == MFacSettings.MomentumVariant.NESTEROV
+                        ? direction + mu * velocity[i] : velocity[i];
             }
             params[i] = params[i] * decay - eta * direction;
         }
@@ -269,7 +270,8 @@ public final class MFac implements Optimizer {
                 + settings.damping() + (sparse ? ", density=" + settings.density() + ", k=" + k
                 + (settings.blockSize() > 0 ? ", block=" + settings.blockSize() : "") + ", idx="
                 + settings.indexEncoding() + ", val=" + settings.valueEncoding() : "")
-                + (settings.momentum() > 0 ? ", mu=" + settings.momentum() : "")
+                + (settings.momentum() > 0 ? ", mu=" + settings.momentum() + " "
+                        + settings.momentumVariant().name().toLowerCase(java.util.Locale.ROOT) : "")
                 + (settings.clipNorm() > 0 ? ", clip=" + settings.clipNorm() : "")
                 + (settings.warmupSteps() > 0 ? ", warmup=" + settings.warmupSteps() : "") + ")";
     }

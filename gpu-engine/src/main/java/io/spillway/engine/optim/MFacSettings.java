@@ -16,7 +16,7 @@ import io.spillway.engine.optim.internals.ValueEncoding;
  * @param indexEncoding how kept coordinates are stored
  * @param valueEncoding how kept values are stored
  * @param momentum mu; 0 = none
- * @param momentumVariant heavy-ball (EFCP: v = mu v + u) or EMA (M-FAC repo: v = mu v + (1 - mu) u)
+ * @param momentumVariant heavy-ball (EFCP: v = mu v + u), EMA (M-FAC repo: v = mu v + (1 - mu) u) or Nesterov
  * @param weightDecay wd; 0 = none
  * @param weightDecayVariant how wd is applied (the reference codes differ; spec §1.4 and §2.6)
  * @param fixScaling use min(t, m) instead of m while the window fills (off in every published run)
@@ -31,8 +31,12 @@ public record MFacSettings(float learningRate, int windowSize, double damping, d
                            MomentumVariant momentumVariant, float weightDecay, WeightDecayVariant weightDecayVariant,
                            boolean fixScaling, double clipNorm, int warmupSteps) {
 
-    /** Momentum variants of the reference codes. */
-    public enum MomentumVariant { HEAVY_BALL, EMA }
+    /**
+     * Momentum on the preconditioned vector u: the two of the reference codes, and Nesterov's look-ahead
+     * form of heavy ball ({@code v = mu v + u}, step along {@code u + mu v}), as in PyTorch's SGD with
+     * {@code nesterov=True}. Every variant with mu = 0 steps along u itself.
+     */
+    public enum MomentumVariant { HEAVY_BALL, EMA, NESTEROV }
 
     /** Weight decay variants of the reference codes. */
     public enum WeightDecayVariant {

@@ -505,11 +505,12 @@ class MFacTest {
                 .hasMessageContaining("global");
     }
 
-    @Test
-    void restoringAMidRunSnapshotContinuesBitwise() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(MFacSettings.MomentumVariant.class)
+    void restoringAMidRunSnapshotContinuesBitwise(final MFacSettings.MomentumVariant variant) throws Exception {
         final int d = 120;
-        final MFacSettings s = MFacSettings.sparse(0.02f, 8, 0.05, 0.05).withMomentum(0.5f,
-                MFacSettings.MomentumVariant.HEAVY_BALL).withClipping(8.0).withWarmup(20); // restored mid-warm-up
+        final MFacSettings s = MFacSettings.sparse(0.02f, 8, 0.05, 0.05).withMomentum(0.5f, variant)
+                .withClipping(8.0).withWarmup(20); // restored mid-warm-up
         final MFac a = new MFac(s, null);
         a.initialise(d);
         final float[] pa = new float[d];
@@ -621,6 +622,44 @@ class MFacTest {
         assertThat(clipped.algebra().gram(1, 1)).isCloseTo(4.0, org.assertj.core.api.Assertions.within(1e-4));
         assertThatThrownBy(() -> MFacSettings.dense(0.01f, 4, 0.1).withClipping(-1)).hasMessageContaining("clip");
         assertThatThrownBy(() -> MFacSettings.dense(0.01f, 4, 0.1).withWarmup(-1)).hasMessageContaining("warmup");
+    }
+
+    /**
+     * Nesterov momentum leaves the window alone (same u as without momentum) and steps along
+     * {@code u + mu v} with {@code v = mu v + u}; with mu = 0 it is bitwise the plain M-FAC update.
+     */
+    @Test
+    void nesterovMomentumStepsAlongTheLookAheadAndMuZeroIsThePlainUpdate() {
+        final int d = 40;
+        final float eta = 0.05f;
+        final float mu = 0.8f;
+        final MFacSettings base = MFacSettings.sparse(eta, 4, 0.1, 0.1);
+        final MFac plain = new MFac(base, null);
+        final MFac zero = new MFac(base.withMomentum(0f, MFacSettings.MomentumVariant.NESTEROV), null);
+        final MFac nesterov = new MFac(base.withMomentum(mu, MFacSettings.MomentumVariant.NESTEROV), null);
+        plain.initialise(d);
+        zero.initialise(d);
+        nesterov.initialise(d);
+        final float[] pPlain = new float[d];
+        final float[] pZero = new float[d];
+        final float[] pNesterov = new float[d];
+        final float[] v = new float[d];
+        final SplittableRandom r = new SplittableRandom(23);
+        for (int t = 0; t < 20; t++) {
+            final float[] g = random(r, d);
+            plain.step(pPlain, g.clone());
+            zero.step(pZero, g.clone());
+            assertThat(pZero).containsExactly(pPlain);
+            final float[] before = pNesterov.clone();
+            nesterov.step(pNesterov, g.clone());
+            final double[] u = nesterov.lastUpdate();
+            assertThat(u).containsExactly(plain.lastUpdate());
+            for (int i = 0; i < d; i++) {
+                v[i] = mu * v[i] + (float) u[i];
+                assertThat(pNesterov[i]).isEqualTo(before[i] - eta * ((float) u[i] + mu * v[i]));
+            }
+        }
+        assertThat(pNesterov).isNotEqualTo(pPlain);
     }
 
     @Test
