@@ -95,6 +95,7 @@ public final class MFac implements Optimizer {
     @Override
     public void step(final float[] params, final float[] gradient) {
         Adam.checkShapes(dimension, params, gradient);
+        clip(gradient);
         final double[] s = insert(params, gradient);
         final double[] y = algebra.solve(s);
         for (int r = 0; r < y.length; r++) {
@@ -104,6 +105,25 @@ public final class MFac implements Optimizer {
         window.addCombination(y, update);
         apply(params);
         finishInsert();
+    }
+
+    /** Scales the gradient down to the clip norm if it is longer (norm in fp64; off at clip 0). */
+    private void clip(final float[] gradient) {
+        final double max = settings.clipNorm();
+        if (max == 0) {
+            return;
+        }
+        double squares = 0;
+        for (int i = 0; i < dimension; i++) {
+            squares += (double) gradient[i] * gradient[i];
+        }
+        final double norm = Math.sqrt(squares);
+        if (norm > max) {
+            final double scale = max / norm;
+            for (int i = 0; i < dimension; i++) {
+                gradient[i] = (float) (gradient[i] * scale);
+            }
+        }
     }
 
     /**
@@ -189,7 +209,7 @@ public final class MFac implements Optimizer {
 
     private void apply(final float[] params) {
         final double inverseDamping = 1.0 / algebra.lambda();
-        final float eta = settings.learningRate();
+        final float eta = settings.learningRateAt(steps + 1);
         final float mu = settings.momentum();
         final float decay = switch (settings.weightDecayVariant()) {
             case DECOUPLED_SCALED -> 1f - eta * settings.weightDecay();
@@ -201,9 +221,10 @@ public final class MFac implements Optimizer {
             update[i] = u;
             float direction = (float) u;
             if (velocity != null) {
-                velocity[i] = settings.momentumVariant() == MFacSettings.MomentumVariant.HEAVY_BALL
-                        ? mu * velocity[i] + direction : mu * velocity[i] + (1 - mu) * direction;
-                direction = velocity[i];
+                velocity[i] = settings.momentumVariant() == MFacSettings.MomentumVariant.EMA
+                        ? mu * velocity[i] + (1 - mu) * direction : mu * velocity[i] + direction;
+                direction = settings.momentumVariant() == MFacSettings.MomentumVariant.NESTEROV
+                        ? direction + mu * velocity[i] : velocity[i];
             }
             params[i] = params[i] * decay - eta * direction;
         }
@@ -248,7 +269,11 @@ public final class MFac implements Optimizer {
         return kind + "(lr=" + settings.learningRate() + ", m=" + settings.windowSize() + ", lambda="
                 + settings.damping() + (sparse ? ", density=" + settings.density() + ", k=" + k
                 + (settings.blockSize() > 0 ? ", block=" + settings.blockSize() : "") + ", idx="
-                + settings.indexEncoding() + ", val=" + settings.valueEncoding() : "") + ")";
+                + settings.indexEncoding() + ", val=" + settings.valueEncoding() : "")
+                + (settings.momentum() > 0 ? ", mu=" + settings.momentum() + " "
+                        + settings.momentumVariant().name().toLowerCase(java.util.Locale.ROOT) : "")
+                + (settings.clipNorm() > 0 ? ", clip=" + settings.clipNorm() : "")
+                + (settings.warmupSteps() > 0 ? ", warmup=" + settings.warmupSteps() : "") + ")";
     }
 
     @Override

@@ -505,11 +505,12 @@ class MFacTest {
                 .hasMessageContaining("global");
     }
 
-    @Test
-    void restoringAMidRunSnapshotContinuesBitwise() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(MFacSettings.MomentumVariant.class)
+    void restoringAMidRunSnapshotContinuesBitwise(final MFacSettings.MomentumVariant variant) throws Exception {
         final int d = 120;
-        final MFacSettings s = MFacSettings.sparse(0.02f, 8, 0.05, 0.05).withMomentum(0.5f,
-                MFacSettings.MomentumVariant.HEAVY_BALL);
+        final MFacSettings s = MFacSettings.sparse(0.02f, 8, 0.05, 0.05).withMomentum(0.5f, variant)
+                .withClipping(8.0).withWarmup(20); // restored mid-warm-up
         final MFac a = new MFac(s, null);
         a.initialise(d);
         final float[] pa = new float[d];
@@ -552,6 +553,113 @@ class MFacTest {
             full.step(new float[d], g.clone());
             assertThat(partial.lastUpdate()).containsExactly(full.lastUpdate());
         }
+    }
+
+    /**
+     * Warm-up scales only the step: the window sees the same gradients, so step t (1-based) moves the
+     * parameters by t / W of the unwarmed move, and from step W on both runs are bitwise equal.
+     */
+    @Test
+    void warmUpRampsTheStepAndReachesTheBaseRateAtTheStatedStep() {
+        final int d = 80;
+        final int w = 6;
+        final MFacSettings base = MFacSettings.sparse(0.05f, 4, 0.1, 0.1);
+        final MFac plain = new MFac(base, null);
+        final MFac warm = new MFac(base.withWarmup(w), null);
+        plain.initialise(d);
+        warm.initialise(d);
+        final SplittableRandom r = new SplittableRandom(21);
+        for (int t = 1; t <= 3 * w; t++) {
+            final float[] g = random(r, d);
+            final float[] pPlain = new float[d];
+            final float[] pWarm = new float[d];
+            plain.step(pPlain, g.clone());
+            warm.step(pWarm, g.clone());
+            assertThat(warm.lastUpdate()).containsExactly(plain.lastUpdate());
+            assertThat(base.withWarmup(w).learningRateAt(t)).isEqualTo(t >= w ? 0.05f : 0.05f * t / w);
+            if (t >= w) {
+                assertThat(pWarm).as("step %d", t).containsExactly(pPlain);
+            } else {
+                for (int i = 0; i < d; i++) {
+                    assertThat(pWarm[i]).isCloseTo(pPlain[i] * t / w, org.assertj.core.api.Assertions.within(1e-6f));
+                }
+                assertThat(pWarm).isNotEqualTo(pPlain);
+            }
+        }
+    }
+
+    /** A gradient longer than the clip norm enters the window scaled to it; a shorter one is untouched. */
+    @Test
+    void clippingScalesLongGradientsToTheNormAndLeavesShortOnesBitwise() {
+        final int d = 50;
+        final MFac clipped = new MFac(MFacSettings.dense(0.01f, 4, 0.1).withClipping(2.0), null);
+        final MFac plain = new MFac(MFacSettings.dense(0.01f, 4, 0.1), null);
+        clipped.initialise(d);
+        plain.initialise(d);
+        final SplittableRandom r = new SplittableRandom(22);
+        final float[] small = random(r, d);
+        double norm = 0;
+        for (final float v : small) {
+            norm += (double) v * v;
+        }
+        for (int i = 0; i < d; i++) {
+            small[i] = (float) (small[i] / Math.sqrt(norm)); // norm 1 < 2: passes unchanged
+        }
+        final float[] pc = new float[d];
+        final float[] pp = new float[d];
+        clipped.step(pc, small.clone());
+        plain.step(pp, small.clone());
+        assertThat(pc).containsExactly(pp);
+        final float[] big = random(r, d); // norm about sqrt(50) > 2
+        final float[] gc = big.clone();
+        clipped.step(pc, gc);
+        double clippedNorm = 0;
+        for (int i = 0; i < d; i++) {
+            clippedNorm += (double) gc[i] * gc[i];
+            assertThat(gc[i] * big[i]).isGreaterThanOrEqualTo(0f); // same direction
+        }
+        assertThat(Math.sqrt(clippedNorm)).isCloseTo(2.0, org.assertj.core.api.Assertions.within(1e-5));
+        assertThat(clipped.algebra().gram(1, 1)).isCloseTo(4.0, org.assertj.core.api.Assertions.within(1e-4));
+        assertThatThrownBy(() -> MFacSettings.dense(0.01f, 4, 0.1).withClipping(-1)).hasMessageContaining("clip");
+        assertThatThrownBy(() -> MFacSettings.dense(0.01f, 4, 0.1).withWarmup(-1)).hasMessageContaining("warmup");
+    }
+
+    /**
+     * Nesterov momentum leaves the window alone (same u as without momentum) and steps along
+     * {@code u + mu v} with {@code v = mu v + u}; with mu = 0 it is bitwise the plain M-FAC update.
+     */
+    @Test
+    void nesterovMomentumStepsAlongTheLookAheadAndMuZeroIsThePlainUpdate() {
+        final int d = 40;
+        final float eta = 0.05f;
+        final float mu = 0.8f;
+        final MFacSettings base = MFacSettings.sparse(eta, 4, 0.1, 0.1);
+        final MFac plain = new MFac(base, null);
+        final MFac zero = new MFac(base.withMomentum(0f, MFacSettings.MomentumVariant.NESTEROV), null);
+        final MFac nesterov = new MFac(base.withMomentum(mu, MFacSettings.MomentumVariant.NESTEROV), null);
+        plain.initialise(d);
+        zero.initialise(d);
+        nesterov.initialise(d);
+        final float[] pPlain = new float[d];
+        final float[] pZero = new float[d];
+        final float[] pNesterov = new float[d];
+        final float[] v = new float[d];
+        final SplittableRandom r = new SplittableRandom(23);
+        for (int t = 0; t < 20; t++) {
+            final float[] g = random(r, d);
+            plain.step(pPlain, g.clone());
+            zero.step(pZero, g.clone());
+            assertThat(pZero).containsExactly(pPlain);
+            final float[] before = pNesterov.clone();
+            nesterov.step(pNesterov, g.clone());
+            final double[] u = nesterov.lastUpdate();
+            assertThat(u).containsExactly(plain.lastUpdate());
+            for (int i = 0; i < d; i++) {
+                v[i] = mu * v[i] + (float) u[i];
+                assertThat(pNesterov[i]).isEqualTo(before[i] - eta * ((float) u[i] + mu * v[i]));
+            }
+        }
+        assertThat(pNesterov).isNotEqualTo(pPlain);
     }
 
     @Test

@@ -20,6 +20,7 @@ import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
+import io.spillway.engine.optim.Optimizers;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import io.spillway.schemas.serde.SerdeConfig;
@@ -121,7 +122,9 @@ public final class RealDataBenchmark {
             return;
         }
         final long cpu0 = processCpuNanos();
+        final String description;
         try (Learner learner = Learners.create(config)) {
+            description = learner.optimizerDescription();
             if (export != null) {
                 ScheduleFiles.writeParameters(export.resolve("params.bin"), learner.parameters());
                 try (ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(export.resolve("schedule.bin"),
@@ -139,7 +142,8 @@ public final class RealDataBenchmark {
                 .put("events_per_s", r.trainedEventsPerSecond()).put("train_seconds", r.trainSeconds())
                 .put("diverged_steps", r.divergedSteps()).put("documents", events.documentsOpened())
                 .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
-                .put("optimizer", config.optimizer()).put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+                .put("optimizer", config.optimizer()).put("optimizer_description", description)
+                .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
         System.out.println(RESULT + o);
     }
 
@@ -246,6 +250,9 @@ public final class RealDataBenchmark {
         figures.put("events_per_data_set", EVENTS);
         figures.put("learning_rate", LR);
         figures.put("vocabulary", CharacterVocabulary.SIZE);
+        figures.put("mfac_sparse_density", Optimizers.SPARSE_DENSITY);
+        figures.put("mfac_sparse_momentum", Optimizers.SPARSE_MOMENTUM);
+        figures.put("mfac_sparse_momentum_variant", Optimizers.SPARSE_MOMENTUM_VARIANT);
         for (final RealDataset ds : RealDataset.values()) {
             final String p = ds.id().replace('-', '_') + ".";
             final Path export = Files.createTempDirectory("realdata-" + ds.id());
@@ -268,6 +275,7 @@ public final class RealDataBenchmark {
                     figures.put(p + "accuracy_" + name, round(r.get("accuracy").asDouble()));
                     figures.put(p + "events_per_s_" + name, Math.round(r.get("events_per_s").asDouble()));
                     figures.put(p + "learning_rate_" + name, r.get("learning_rate").asDouble());
+                    figures.put(p + "optimizer_" + name, r.get("optimizer_description").asText());
                     figures.put(p + "peak_rss_mb_" + name, mb(r.get("peak_rss_bytes").asLong()));
                 } catch (final IllegalStateException missing) {
                     figures.put(p + "loss_" + name, "missing: " + missing.getMessage());
