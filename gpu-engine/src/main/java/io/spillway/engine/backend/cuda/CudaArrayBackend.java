@@ -1,5 +1,6 @@
 package io.spillway.engine.backend.cuda;
 
+import io.spillway.engine.backend.AbstractDenseMatrix;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
 import io.spillway.engine.backend.cpu.CpuBackend;
@@ -85,14 +86,14 @@ public final class CudaArrayBackend implements ArrayBackend {
     public void multiplyTransposed(final DenseMatrix m, final float[] xs, final int batch, final float[] ys,
                                    final boolean accumulate) {
         final CudaMatrix a = own(m);
-        product(a, xs, a.cols, ys, a.rows, batch, accumulate, Cublas.OP_T, a.rows, a.cols);
+        product(a, xs, a.cols(), ys, a.rows(), batch, accumulate, Cublas.OP_T, a.rows(), a.cols());
     }
 
     @Override
     public void multiply(final DenseMatrix m, final float[] xs, final int batch, final float[] ys,
                          final boolean accumulate) {
         final CudaMatrix a = own(m);
-        product(a, xs, a.rows, ys, a.cols, batch, accumulate, Cublas.OP_N, a.cols, a.rows);
+        product(a, xs, a.rows(), ys, a.cols(), batch, accumulate, Cublas.OP_N, a.cols(), a.rows());
     }
 
     /** {@code y^T (+)= op(M) x^T} with M = m^T as cuBLAS sees the row-major matrix: {@code outs x inner}. */
@@ -108,7 +109,7 @@ public final class CudaArrayBackend implements ArrayBackend {
         if (accumulate) {
             copyIn(y, ys, 0, yCount);
         }
-        device.cublas().sgemm(op, Cublas.OP_N, outs, batch, inner, 1f, a.buffer.pointer(), a.cols, x.pointer(), xWidth,
+        device.cublas().sgemm(op, Cublas.OP_N, outs, batch, inner, 1f, a.buffer.pointer(), a.cols(), x.pointer(), xWidth,
                 accumulate ? 1f : 0f, y.pointer(), yWidth);
         copyOut(y, ys, yCount);
     }
@@ -213,48 +214,20 @@ public final class CudaArrayBackend implements ArrayBackend {
     }
 
     /** A row-major matrix in device memory. */
-    private static final class CudaMatrix implements DenseMatrix {
+    private static final class CudaMatrix extends AbstractDenseMatrix {
         final CudaDevice device;
         final DeviceBuffer buffer;
-        final int rows;
-        final int cols;
-        private boolean closed;
 
         CudaMatrix(final CudaDevice device, final DeviceBuffer buffer, final int rows, final int cols) {
+            super(rows, cols);
             this.device = device;
             this.buffer = buffer;
-            this.rows = rows;
-            this.cols = cols;
         }
 
         @Override
-        public int rows() {
-            return rows;
-        }
-
-        @Override
-        public int cols() {
-            return cols;
-        }
-
-        void checkOpen() {
-            if (closed) {
-                throw new IllegalStateException("matrix was closed");
-            }
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                device.makeCurrent(); // the closing thread may not have used the context yet
-                buffer.close();
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "CudaMatrix[" + rows + "x" + cols + "]";
+        protected void release() {
+            device.makeCurrent(); // the closing thread may not have used the context yet
+            buffer.close();
         }
     }
 }
