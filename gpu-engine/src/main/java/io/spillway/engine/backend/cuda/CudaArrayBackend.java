@@ -115,35 +115,34 @@ public final class CudaArrayBackend implements ArrayBackend {
     }
 
     private void ensureScratch(final int xCount, final int yCount) {
-        if (x == null || x.bytes() < 4L * xCount) {
-            if (x != null) {
-                x.close();
-            }
-            x = device.allocate(4L * xCount, "product input");
+        x = grown(x, 4L * xCount, "product input");
+        y = grown(y, 4L * yCount, "product output");
+        ensureStaging(4L * Math.max(xCount, yCount));
+    }
+
+    /** {@code current} when it holds {@code bytes}, else a new buffer of that size (the old one freed). */
+    private DeviceBuffer grown(final DeviceBuffer current, final long bytes, final String purpose) {
+        if (current != null && current.bytes() >= bytes) {
+            return current;
         }
-        if (y == null || y.bytes() < 4L * yCount) {
-            if (y != null) {
-                y.close();
-            }
-            y = device.allocate(4L * yCount, "product output");
+        if (current != null) {
+            current.close();
         }
-        final long need = 4L * Math.max(xCount, yCount);
-        if (staging == null || staging.segment().byteSize() < need) {
+        return device.allocate(bytes, purpose);
+    }
+
+    private void ensureStaging(final long bytes) {
+        if (staging == null || staging.segment().byteSize() < bytes) {
             if (staging != null) {
                 staging.close();
             }
-            staging = device.allocatePinned(need, "product staging");
+            staging = device.allocatePinned(bytes, "product staging");
         }
     }
 
     // Through pinned staging, ordered on the compute stream and waited for.
     private void copyIn(final DeviceBuffer dst, final float[] src, final int offset, final int count) {
-        if (staging == null || staging.segment().byteSize() < 4L * count) {
-            if (staging != null) {
-                staging.close();
-            }
-            staging = device.allocatePinned(4L * count, "product staging");
-        }
+        ensureStaging(4L * count);
         MemorySegment.copy(src, offset, staging.segment(), ValueLayout.JAVA_FLOAT, 0, count);
         device.driver().copyToDeviceAsync(dst.pointer(), staging.segment(), 4L * count, device.computeStream());
         device.synchronize();
