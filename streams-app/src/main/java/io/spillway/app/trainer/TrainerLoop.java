@@ -4,16 +4,9 @@ import io.spillway.app.ops.TrainingFigures;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
 import io.spillway.engine.Learner;
-import io.spillway.engine.MemoryReport;
-import io.spillway.engine.Prediction;
 import io.spillway.engine.SequenceChunk;
-import io.spillway.engine.SparseEvent;
-import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
-import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.avro.ModelSnapshotChunk;
-import io.spillway.schemas.avro.SparseVector;
-import io.spillway.schemas.avro.TrainingMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -22,12 +15,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -48,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #run()} runs on one dedicated thread; {@link #stop()} and the counters may be used
  * from any thread.
  */
-public final class TrainerLoop implements Runnable {
+public final class TrainerLoop implements Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
 
     /**
@@ -70,14 +60,12 @@ public final class TrainerLoop implements Runnable {
     private final Topics topics;
     private final TrainerSettings settings;
     private final Consumer<TrainingFigures> figuresListener;
-    private final LongSupplier consumerLag;
-    private final LongSupplier deadLettered;
     private final Deque<ChunkSource.Entry> backlog = new ArrayDeque<>();
     private final AtomicLong eventsTrained = new AtomicLong();
     private final java.util.function.Supplier<Resume> restorer;
     private volatile long eventsBefore;
     private final AtomicLong steps = new AtomicLong();
-    private final Deque<long[]> rateWindow = new ArrayDeque<>();
+    private final StepPublisher publisher;
     private volatile long position;
     private volatile int backlogEvents;
     private long previousSnapshotVersion;
@@ -104,8 +92,7 @@ public final class TrainerLoop implements Runnable {
         this.topics = topics;
         this.settings = settings;
         this.figuresListener = figuresListener;
-        this.consumerLag = consumerLag;
-        this.deadLettered = deadLettered;
+        this.publisher = new StepPublisher(learner, sink, topics, settings, consumerLag, deadLettered);
         this.position = resume.chunkOffset();
         this.eventsBefore = resume.eventsTrained();
         this.restorer = restorer;
@@ -146,36 +133,43 @@ public final class TrainerLoop implements Runnable {
     }
 
     /** Asks the loop to finish the step under way, publish a snapshot and return. */
+    @Override
     public void stop() {
         stopping = true;
     }
 
     /** Why the loop died, if it did. */
+    @Override
     public Throwable failure() {
         return failure;
     }
 
     /** Events trained by this loop (since this process restored the model). */
+    @Override
     public long eventsTrained() {
         return eventsTrained.get();
     }
 
     /** Events in the model, over all runs that trained it. */
+    @Override
     public long eventsTrainedTotal() {
         return eventsBefore + eventsTrained.get();
     }
 
     /** Training steps done so far by this loop. */
+    @Override
     public long steps() {
         return steps.get();
     }
 
     /** First chunk-log offset not trained yet (the offset the next snapshot records). */
+    @Override
     public long position() {
         return position;
     }
 
     /** Events read from the log but not trained yet (their batch is not closed). */
+    @Override
     public long eventsPending() {
         return backlogEvents;
     }
@@ -262,68 +256,17 @@ public final class TrainerLoop implements Runnable {
         steps.incrementAndGet();
         final long now = System.currentTimeMillis();
         if (!step.diverged()) {
-            publishDeltas(step, now);
+            publisher.publishDeltas(step.deltas(), settings.instanceId(), step.baseVersion(), step.version(), now);
         }
-        publishPredictions(step, batch);
-        final TrainingFigures figures = figures(step, events, now);
-        sink.send(topics.metrics(), settings.modelId(), metricsRecord(step, figures, events));
-        figuresListener.accept(figures);
+        publisher.publishPredictions(step, batch);
+        figuresListener.accept(publisher.publishMetrics(step, events, eventsTrainedTotal(),
+                (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + backlog.size()), now));
         if (settings.snapshotEveryVersions() > 0 && step.version() != step.baseVersion()
                 && step.version() % settings.snapshotEveryVersions() == 0) {
             publishSnapshot(step.version(), now);
         }
         LOG.debug("Trained step {} on {} events of {} keys in {} ms", step.version(), events, batch.size(),
                 (System.nanoTime() - started) / 1_000_000);
-    }
-
-    private void publishDeltas(final TrainingStep step, final long now) {
-        for (final TensorDelta delta : step.deltas()) {
-            final int n = delta.indices().length;
-            final int chunkCount = Math.max(1, (n + settings.maxDeltaEntries() - 1) / settings.maxDeltaEntries());
-            for (int c = 0; c < chunkCount; c++) {
-                final int from = c * settings.maxDeltaEntries();
-                final int to = Math.min(n, from + settings.maxDeltaEntries());
-                final ModelDelta record = ModelDelta.newBuilder()
-                        .setModelId(settings.modelId()).setInstanceId(settings.instanceId())
-                        .setVersion(step.version()).setBaseVersion(step.baseVersion())
-                        .setTensor(delta.tensor()).setTensorSize(delta.size())
-                        .setChunkIndex(c).setChunkCount(chunkCount)
-                        .setUpdate(sparse(Arrays.copyOfRange(delta.indices(), from, to),
-                                Arrays.copyOfRange(delta.values(), from, to)))
-                        .setCreatedAtMs(now).build();
-                sink.send(topics.deltas(), settings.modelId(), record);
-            }
-        }
-    }
-
-    private void publishPredictions(final TrainingStep step, final List<TimedChunk> batch) {
-        final Map<String, TimedChunk> byKey = new HashMap<>();
-        for (final TimedChunk c : batch) {
-            byKey.put(c.key(), c);
-        }
-        for (final Prediction p : step.predictions()) {
-            sink.send(topics.predictions(), p.key(), io.spillway.schemas.avro.Prediction.newBuilder()
-                    .setEntityId(p.key()).setModelVersion(step.baseVersion())
-                    .setAfterTimestampMs(seenAt(byKey.get(p.key()), p))
-                    .setPredictedEventType(p.predictedType()).setProbability(p.probability())
-                    .setActualEventType(p.actualType() < 0 ? null : p.actualType()).build());
-        }
-    }
-
-    /**
-     * Event time of the last event the prediction saw: the target event itself for an explicit label, else the
-     * event before the target (the previous chunk's last one for the first target of a chunk).
-     */
-    static long seenAt(final TimedChunk chunk, final Prediction p) {
-        if (chunk == null || chunk.size() == 0) {
-            return -1;
-        }
-        final int target = Math.max(0, Math.min(p.stepInChunk(), chunk.size() - 1));
-        final SparseEvent targetEvent = chunk.chunk().events().get(target);
-        if (targetEvent.label() != SparseEvent.NO_LABEL && targetEvent.label() == p.actualType()) {
-            return chunk.timestampsMs()[target];
-        }
-        return target > 0 ? chunk.timestampsMs()[target - 1] : chunk.previousTimestampMs();
     }
 
     private void publishSnapshot(final long version, final long now) {
@@ -368,46 +311,5 @@ public final class TrainerLoop implements Runnable {
     /** Key of a snapshot chunk, as the ModelSnapshotChunk schema specifies: {@code modelId/version/chunkIndex}. */
     private String snapshotKey(final long version, final int chunk) {
         return settings.modelId() + "/" + version + "/" + chunk;
-    }
-
-    private TrainingFigures figures(final TrainingStep step, final int events, final long now) {
-        final long total = eventsTrainedTotal();
-        rateWindow.addLast(new long[] {now, total});
-        while (rateWindow.size() > 2 && now - rateWindow.peekFirst()[0] > 5_000) {
-            rateWindow.removeFirst();
-        }
-        final long[] first = rateWindow.peekFirst();
-        final double rate = now > first[0] ? (total - first[1]) * 1000.0 / (now - first[0]) : 0;
-        final MemoryReport m = step.memory();
-        return new TrainingFigures(now, step.version(), step.meanLoss(), step.accuracy(), rate, total,
-                consumerLag.getAsLong(), (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + backlog.size()), m.peakDeviceBytes(), m.offChipBytes(), m.transferBytes(),
-                m.recomputeRatio(), m.optimizerWindowBytes(), learner.divergedSteps(), learner.backendName(),
-                learner.optimizerDescription(), step.schedule());
-    }
-
-    private TrainingMetrics metricsRecord(final TrainingStep step, final TrainingFigures f, final int events) {
-        final MemoryReport m = step.memory();
-        return TrainingMetrics.newBuilder()
-                .setModelId(settings.modelId()).setInstanceId(settings.instanceId())
-                .setModelVersion(step.version()).setTimestampMs(f.timestampMs())
-                .setBackend(f.backend()).setOptimizer(f.optimizer()).setCheckpointSchedule(f.checkpointSchedule())
-                .setBatchEvents(events).setEventsTrained(f.eventsTrained())
-                .setEventsDeadLettered(deadLettered.getAsLong())
-                .setLoss(f.loss()).setAccuracy(f.accuracy()).setEventsPerSecond(f.eventsPerSecond())
-                .setQueueDepth(f.queueDepth()).setConsumerLag(f.consumerLag() < 0 ? null : f.consumerLag())
-                .setPeakDeviceBytes(m.peakDeviceBytes()).setOffChipBytes(m.offChipBytes())
-                .setTransferBytes(m.transferBytes()).setRecomputedSteps(m.recomputedSteps())
-                .setRecomputeRatio(m.recomputeRatio()).setOptimizerWindowBytes(m.optimizerWindowBytes())
-                .setDivergedSteps(f.divergedSteps()).build();
-    }
-
-    private static SparseVector sparse(final int[] indices, final float[] values) {
-        final List<Integer> i = new ArrayList<>(indices.length);
-        final List<Float> v = new ArrayList<>(values.length);
-        for (int k = 0; k < indices.length; k++) {
-            i.add(indices[k]);
-            v.add(values[k]);
-        }
-        return SparseVector.newBuilder().setIndices(i).setValues(v).build();
     }
 }
