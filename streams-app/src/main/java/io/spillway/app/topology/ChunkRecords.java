@@ -45,8 +45,21 @@ public final class ChunkRecords {
         return b.array();
     }
 
-    public static byte[] barrier() {
-        return new byte[] {FORMAT, BARRIER};
+    /** A barrier of the stream task reading input partition {@code sourcePartition}. */
+    public static byte[] barrier(final int sourcePartition) {
+        return ByteBuffer.allocate(6).put(FORMAT).put(BARRIER).putInt(sourcePartition).array();
+    }
+
+    /**
+     * Input partition whose task wrote the record: chunk-log partitions follow input partitions (modulo their
+     * count), so that in split training one trainer sees a key's chunks in order. 0 for barriers of the first format.
+     */
+    public static int sourcePartition(final byte[] value) {
+        checkFormat(value);
+        if (value[1] == BARRIER) {
+            return value.length >= 6 ? ByteBuffer.wrap(value, 2, 4).getInt() : 0;
+        }
+        return ByteBuffer.wrap(value, 10, 4).getInt();
     }
 
     /** Whether the record is a barrier. */

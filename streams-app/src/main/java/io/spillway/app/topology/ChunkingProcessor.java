@@ -158,7 +158,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         if (!stale.isEmpty()) {
             // The flush is a wall-clock decision; the barrier records it in the log, so that the trainer's
             // batches stay a function of the log alone.
-            context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(), nowMs), chunkSink);
+            context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(context.taskId().partition()), nowMs), chunkSink);
         }
     }
 

@@ -3,6 +3,8 @@ package io.spillway.app.topology;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -51,7 +53,11 @@ public final class SpillwayTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EVENT_STORE),
                 Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
-        topology.addSink(CHUNK_SINK, topics.chunks(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
+        // A chunk goes to the chunk-log partition of its input partition: one partition in replicated training,
+        // one per input partition in split training (each trainer then sees its keys' chunks in order).
+        topology.addSink(CHUNK_SINK, topics.chunks(), new ByteArraySerializer(), new ByteArraySerializer(),
+                (topic, key, value, partitions) -> Optional.of(Set.of(ChunkRecords.sourcePartition(value) % partitions)),
+                CHUNKER);
         return topology;
     }
 }
