@@ -8,7 +8,11 @@ import io.spillway.app.trainer.KafkaChunkLog;
 import io.spillway.app.trainer.KafkaTrainingSink;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.TrainerCheckpoint;
+import io.spillway.app.trainer.ScaleOut;
+import io.spillway.app.trainer.SplitTrainerLoop;
+import io.spillway.app.trainer.Trainer;
 import io.spillway.app.trainer.TrainerLoop;
+import io.spillway.app.scaleout.PeerDeltas;
 import io.spillway.engine.Learner;
 import io.spillway.engine.Learners;
 import io.spillway.schemas.avro.Event;
@@ -45,16 +49,19 @@ public final class SpillwayApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SpillwayApp.class);
     /** Largest chunk record (a chunk of very long T is one record): 64 MiB. */
     static final int CHUNK_RECORD_LIMIT = 64 << 20;
+    /** Split training publishes its error-feedback residual once its share of the chunk log is quiet this long. */
+    static final Duration SPLIT_FLUSH_AFTER_IDLE = Duration.ofSeconds(1);
 
     private final AppConfig config;
     private final OpsMetrics ops;
     private final OpsServer opsServer;
     private final PipelineCounters counters;
+    /** The one-partition chunk log of replicated training; null in split training. */
     private final KafkaChunkLog chunkLog;
     private final TrainerLoop.Resume resumedFrom;
     private final Learner learner;
     private final KafkaTrainingSink sink;
-    private final TrainerLoop trainer;
+    private final Trainer trainer;
     private final Thread trainerThread;
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
@@ -65,14 +72,24 @@ public final class SpillwayApp implements AutoCloseable {
         this.counters = new PipelineCounters(ops::deadLettered);
         createTopics();
         this.learner = Learners.create(config.learner());
-        final TrainerLoop.Resume resume = restore();
-        this.resumedFrom = resume;
-        this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
-                resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
-        LOG.info("Learner: {}", learner.describe());
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
-        this.sink = new KafkaTrainingSink(clientConfig(), serde);
+        final boolean split = config.trainer().scaleOut() == ScaleOut.SPLIT;
+        if (split) {
+            // The model is the initial weights plus the delta log: no snapshot to restore, nothing to resume.
+            this.resumedFrom = TrainerLoop.Resume.FRESH;
+            this.chunkLog = null;
+            this.sink = new KafkaTrainingSink(clientConfig(), serde,
+                    config.applicationId() + "-trainer-" + config.trainer().instanceId());
+        } else {
+            final TrainerLoop.Resume resume = restore();
+            this.resumedFrom = resume;
+            this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
+                    resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
+            this.sink = new KafkaTrainingSink(clientConfig(), serde);
+        }
+        LOG.info("Learner: {}; training {}", learner.describe(), split ? "split across instances (deltas with "
+                + "error feedback at density " + config.trainer().deltaDensity() + ")" : "replicated on every instance");
         final Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
@@ -89,13 +106,22 @@ public final class SpillwayApp implements AutoCloseable {
             return d;
         }, config.limits(), counters, config.chunkLength(), config.maxChunkWait()), props);
         ops.bindKafkaStreams(streams);
-        this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resume, () -> {
-            try {
-                return restore();
-            } catch (final IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, ops::record, this::consumerLag, counters::deadLettered);
+        if (split) {
+            final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
+            this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, new PeerDeltas(clientConfig(), serde,
+                    config.topics().deltas(), config.trainer().modelId(), incarnation), config.topics(),
+                    config.trainer(), config.applicationId() + "-trainers", incarnation, SPLIT_FLUSH_AFTER_IDLE,
+                    config.queueCapacity(), ops::record, this::consumerLag, counters::deadLettered);
+        } else {
+            this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resumedFrom,
+                    () -> {
+                        try {
+                            return restore();
+                        } catch (final IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }, ops::record, this::consumerLag, counters::deadLettered);
+        }
         this.trainerThread = new Thread(trainer, "spillway-trainer");
         this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
                 Duration.ofSeconds(2));
@@ -182,11 +208,13 @@ public final class SpillwayApp implements AutoCloseable {
     }
 
     /**
-     * The chunk topic: one partition (its order is the training order), kept until a snapshot includes it
-     * (no time-based deletion), records up to {@link #CHUNK_RECORD_LIMIT}.
+     * The chunk topic: one partition in replicated training (its order is the training order), one per input
+     * partition in split training (the trainers' group splits them); kept until trained (no time-based deletion),
+     * records up to {@link #CHUNK_RECORD_LIMIT}.
      */
     private NewTopic chunkTopic() {
-        return new NewTopic(config.topics().chunks(), java.util.Optional.of(1),
+        final int partitions = config.trainer().scaleOut() == ScaleOut.SPLIT ? config.partitions() : 1;
+        return new NewTopic(config.topics().chunks(), java.util.Optional.of(partitions),
                 config.replicationFactor() < 0 ? java.util.Optional.empty() : java.util.Optional.of(config.replicationFactor()))
                 .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1",
                         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHUNK_RECORD_LIMIT)));
@@ -211,7 +239,8 @@ public final class SpillwayApp implements AutoCloseable {
         return counters;
     }
 
-    public TrainerLoop trainer() {
+    /** The trainer: a {@link TrainerLoop} (replicated training) or a {@link SplitTrainerLoop} (split training). */
+    public Trainer trainer() {
         return trainer;
     }
 
@@ -220,9 +249,9 @@ public final class SpillwayApp implements AutoCloseable {
         return resumedFrom;
     }
 
-    /** Offset of the next chunk-log entry the trainer will read. */
+    /** Offset of the next chunk-log entry the trainer will read (split training: what it committed, summed). */
     public long chunkReadPosition() {
-        return chunkLog.readPosition();
+        return chunkLog == null ? trainer.position() : chunkLog.readPosition();
     }
 
     public OpsMetrics ops() {
@@ -261,7 +290,9 @@ public final class SpillwayApp implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         sink.close();
-        chunkLog.close();
+        if (chunkLog != null) {
+            chunkLog.close();
+        }
         brokerWatch.close();
         learner.close();
         if (opsServer != null) {

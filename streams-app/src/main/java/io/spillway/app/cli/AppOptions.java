@@ -3,6 +3,7 @@ package io.spillway.app.cli;
 import io.spillway.app.AppConfig;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.LearnerConfig;
 import java.io.IOException;
@@ -89,6 +90,17 @@ final class AppOptions {
     @Option(names = "--snapshot-every", defaultValue = "200", description = "Publish a snapshot every N model versions; 0 = never (default: ${DEFAULT-VALUE}).")
     int snapshotEvery;
 
+    @Option(names = "--scale-out", defaultValue = "replicate",
+            description = "How instances with one application id share the training: replicate (each trains the whole "
+                    + "chunk log; replicas agree bit for bit) or split (each trains its partitions and applies the "
+                    + "others' deltas, compressed with error feedback) (default: ${DEFAULT-VALUE}).")
+    String scaleOut;
+
+    @Option(names = "--delta-density", defaultValue = "0.1",
+            description = "Split training: fraction of each tensor's entries published per step; the rest is "
+                    + "carried in the error-feedback residual (default: ${DEFAULT-VALUE}).")
+    double deltaDensity;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the model's initialisation (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -133,7 +145,7 @@ final class AppOptions {
         final String instance = instanceId != null ? instanceId : hostName() + "-" + ProcessHandle.current().pid();
         final Path state = stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "spillway-state");
         final TrainerSettings trainer = new TrainerSettings(modelId, instance, batchKeys, snapshotEvery, 100_000,
-                512 * 1024);
+                512 * 1024).withScaleOut(ScaleOut.parse(scaleOut), deltaDensity);
         return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry);

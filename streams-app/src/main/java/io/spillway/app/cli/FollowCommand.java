@@ -35,7 +35,7 @@ final class FollowCommand implements Callable<Integer> {
         final long until = duration == null ? Long.MAX_VALUE
                 : System.nanoTime() + parse(duration).toNanos();
         try (ModelFollower follower = ModelFollower.start(client, schemaRegistryUrl, config.registryOverrides(),
-                config.topics(), config.trainer().modelId(), config.learner())) {
+                config.topics(), config.trainer().modelId(), config.learner(), config.trainer().scaleOut())) {
             long shown = -1;
             while (System.nanoTime() < until) {
                 final long v = follower.poll(Duration.ofMillis(500));

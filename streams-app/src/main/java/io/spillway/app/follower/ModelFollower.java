@@ -1,12 +1,13 @@
 package io.spillway.app.follower;
 
 import io.spillway.app.topology.Topics;
+import io.spillway.app.scaleout.PeerDeltas;
+import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
-import io.spillway.engine.TensorDelta;
 import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
@@ -33,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * A trainer that crashed re-publishes the deltas of the steps after its last snapshot when it replays them,
  * with the same version and contents; the follower applies each (version, tensor, chunk) once.
  *
+ * <p>A model trained in split mode ({@link ScaleOut#SPLIT}) has no snapshots and its deltas come from several
+ * instances, each committed once in a transaction: the follower starts from the initial weights and applies every
+ * committed delta of the model, with no de-duplication.
+ *
  * <p>Threading: confine to one thread; {@link #poll} applies what arrived.
  */
 public final class ModelFollower implements AutoCloseable {
@@ -46,6 +51,7 @@ public final class ModelFollower implements AutoCloseable {
     private final String topic;
     private final String modelId;
     private final long snapshotVersion;
+    private final boolean deduplicate;
     private long version;
     private long deltasApplied;
     private long duplicatesSkipped;
@@ -54,7 +60,8 @@ public final class ModelFollower implements AutoCloseable {
 
     private ModelFollower(final Learner model, final KafkaConsumer<byte[], byte[]> consumer,
                           final SpecificAvroDeserializer<ModelDelta> deserializer, final String topic,
-                          final String modelId, final long snapshotVersion) {
+                          final String modelId, final long snapshotVersion, final boolean deduplicate) {
+        this.deduplicate = deduplicate;
         this.model = model;
         this.consumer = consumer;
         this.deserializer = deserializer;
@@ -71,9 +78,18 @@ public final class ModelFollower implements AutoCloseable {
     public static ModelFollower start(final Map<String, Object> clientConfig, final String registryUrl,
                                       final Map<String, Object> registryOverrides, final Topics topics,
                                       final String modelId, final LearnerConfig config) throws IOException {
+        return start(clientConfig, registryUrl, registryOverrides, topics, modelId, config, ScaleOut.REPLICATE);
+    }
+
+    /** Builds the replica of a model trained the way {@code scaleOut} says. */
+    public static ModelFollower start(final Map<String, Object> clientConfig, final String registryUrl,
+                                      final Map<String, Object> registryOverrides, final Topics topics,
+                                      final String modelId, final LearnerConfig config, final ScaleOut scaleOut)
+            throws IOException {
         final Learner model = Learners.create(config);
-        final Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig, registryUrl,
-                registryOverrides, topics.snapshots(), modelId);
+        final boolean split = scaleOut == ScaleOut.SPLIT;
+        final Optional<SnapshotReader.Snapshot> snapshot = split ? Optional.empty() : SnapshotReader.newest(
+                clientConfig, registryUrl, registryOverrides, topics.snapshots(), modelId);
         long base = 0;
         if (snapshot.isPresent()) {
             model.readState(new DataInputStream(new ByteArrayInputStream(
@@ -96,7 +112,7 @@ public final class ModelFollower implements AutoCloseable {
         deserializer.configure(serde, false);
         LOG.info("Following model {} from {}", modelId, snapshot.isPresent() ? "snapshot version " + base
                 : "its initial weights (no snapshot yet)");
-        return new ModelFollower(model, consumer, deserializer, topics.deltas(), modelId, base);
+        return new ModelFollower(model, consumer, deserializer, topics.deltas(), modelId, base, !split);
     }
 
     /** Applies the deltas that arrived within {@code timeout}; returns the replica's model version. */
@@ -106,10 +122,10 @@ public final class ModelFollower implements AutoCloseable {
                 continue;
             }
             final ModelDelta d = deserializer.deserialize(topic, r.value());
-            if (!modelId.equals(d.getModelId()) || d.getVersion() <= snapshotVersion) {
+            if (!modelId.equals(d.getModelId()) || (deduplicate && d.getVersion() <= snapshotVersion)) {
                 continue; // another model, or already inside the snapshot
             }
-            if (!applied.computeIfAbsent(d.getVersion(), v -> new java.util.HashSet<>())
+            if (deduplicate && !applied.computeIfAbsent(d.getVersion(), v -> new java.util.HashSet<>())
                     .add(d.getTensor() + "/" + d.getChunkIndex())) {
                 duplicatesSkipped++;
                 continue; // a trainer's replay after a crash: the same update, already applied
@@ -117,15 +133,7 @@ public final class ModelFollower implements AutoCloseable {
             while (applied.size() > REPLAY_WINDOW) {
                 applied.pollFirstEntry();
             }
-            final List<Integer> idx = d.getUpdate().getIndices();
-            final List<Float> val = d.getUpdate().getValues();
-            final int[] indices = new int[idx.size()];
-            final float[] values = new float[val.size()];
-            for (int i = 0; i < indices.length; i++) {
-                indices[i] = idx.get(i);
-                values[i] = val.get(i);
-            }
-            model.applyDelta(new TensorDelta(d.getTensor(), d.getTensorSize(), indices, values));
+            model.applyDelta(PeerDeltas.toDelta(d));
             version = Math.max(version, d.getVersion());
             deltasApplied++;
         }

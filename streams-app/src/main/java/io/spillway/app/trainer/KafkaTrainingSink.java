@@ -6,16 +6,21 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Produces the trainer's records (Confluent-wire-format Avro, schemas registered under TopicNameStrategy)
- * with an idempotent producer ({@code acks=all}), so a retried send never duplicates a delta.
+ * with an idempotent producer ({@code acks=all}), so a retried send never duplicates a delta. Made with a
+ * transactional id (split training), it publishes each step's records and the chunk-log offsets the step consumed
+ * in one transaction: a step is trained, as far as every reader knows, exactly when its records are committed.
  */
 public final class KafkaTrainingSink implements TrainingSink {
     private final KafkaProducer<String, byte[]> producer;
@@ -28,6 +33,15 @@ public final class KafkaTrainingSink implements TrainingSink {
      * @param serdeConfig serializer settings (the registry URL and its credentials)
      */
     public KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig) {
+        this(clientConfig, serdeConfig, null);
+    }
+
+    /**
+     * @param transactionalId the producer's transactional id (stable per instance, so a restart fences the
+     *        previous process), or null for a non-transactional sink
+     */
+    public KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig,
+                             final String transactionalId) {
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -35,7 +49,13 @@ public final class KafkaTrainingSink implements TrainingSink {
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "spillway-trainer");
+        if (transactionalId != null) {
+            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        }
         this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+        if (transactionalId != null) {
+            producer.initTransactions();
+        }
         this.serdeConfig = Map.copyOf(serdeConfig);
     }
 
@@ -65,6 +85,39 @@ public final class KafkaTrainingSink implements TrainingSink {
                 failure.compareAndSet(null, error);
             }
         });
+    }
+
+    /** Starts a transaction (transactional sinks only). */
+    public void beginTransaction() {
+        rethrow();
+        producer.beginTransaction();
+    }
+
+    /**
+     * Commits what was sent since {@link #beginTransaction()} together with the consumed offsets of a group.
+     *
+     * @throws KafkaException when the commit failed (the transaction is aborted if it still can be); a
+     *         {@link org.apache.kafka.common.errors.ProducerFencedException} means a newer process took over
+     */
+    public void commitTransaction(final Map<TopicPartition, OffsetAndMetadata> offsets,
+                                  final ConsumerGroupMetadata group) {
+        try {
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(offsets, group);
+            }
+            producer.commitTransaction();
+        } catch (final org.apache.kafka.common.errors.ProducerFencedException
+                       | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
+            throw e;
+        } catch (final KafkaException e) {
+            try {
+                producer.abortTransaction();
+            } catch (final KafkaException ignored) {
+                // the commit's own error is the one to report
+            }
+            throw e;
+        }
+        rethrow();
     }
 
     @Override
