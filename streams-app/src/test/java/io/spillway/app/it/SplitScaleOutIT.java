@@ -38,7 +38,7 @@ class SplitScaleOutIT {
      * Replicas hold the initial weights plus the same deltas, added in different orders (and an instance's own
      * deltas as update plus correction): they differ by rounding only. Measured: see the printed figures.
      */
-    private static final float TOLERANCE = 1e-5f;
+    static final float TOLERANCE = 1e-5f;
 
     @TempDir
     Path dir;
@@ -163,7 +163,7 @@ class SplitScaleOutIT {
     }
 
     /** Whether {@code group} has committed the end of every partition of {@code topic}. */
-    private static boolean caughtUp(final Admin admin, final String group, final String topic) throws Exception {
+    static boolean caughtUp(final Admin admin, final String group, final String topic) throws Exception {
         final List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
                 .partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
         final Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
@@ -175,7 +175,7 @@ class SplitScaleOutIT {
                 || (committed.get(p) != null && committed.get(p).offset() == end.get(p)));
     }
 
-    private static float maxDifference(final Map<String, float[]> x, final Map<String, float[]> y) {
+    static float maxDifference(final Map<String, float[]> x, final Map<String, float[]> y) {
         float max = 0;
         for (final Map.Entry<String, float[]> e : x.entrySet()) {
             final float[] other = y.get(e.getKey());
@@ -186,7 +186,7 @@ class SplitScaleOutIT {
         return max;
     }
 
-    private static void assertClose(final Map<String, float[]> x, final Map<String, float[]> y, final String what) {
+    static void assertClose(final Map<String, float[]> x, final Map<String, float[]> y, final String what) {
         assertThat(y.keySet()).isEqualTo(x.keySet());
         for (final Map.Entry<String, float[]> e : x.entrySet()) {
             final float[] expected = e.getValue();
