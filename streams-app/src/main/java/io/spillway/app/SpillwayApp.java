@@ -189,6 +189,10 @@ public final class SpillwayApp implements AutoCloseable {
                     if (topic.equals(config.topics().snapshots())) {
                         t.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
                     }
+                    if (topic.equals(config.topics().deltas()) && config.trainer().scaleOut() == ScaleOut.SPLIT) {
+                        // split training rebuilds a model from the whole delta log: keep its head
+                        t.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1"));
+                    }
                     missing.add(topic.equals(config.topics().chunks()) ? chunkTopic() : t);
                 }
             }
