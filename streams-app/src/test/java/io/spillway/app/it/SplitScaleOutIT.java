@@ -110,6 +110,20 @@ class SplitScaleOutIT {
                     assertClose(a.learner().parameters(), c.learner().parameters(), "a vs c");
                 }
             }
+            // A delta log whose head is gone cannot rebuild the model: a new instance refuses to start, saying why.
+            final TopicPartition deltas = admin.describeTopics(List.of(base.topics().deltas())).allTopicNames().get()
+                    .get(base.topics().deltas()).partitions().stream()
+                    .map(p -> new TopicPartition(base.topics().deltas(), p.partition())).filter(p -> {
+                        try {
+                            return admin.listOffsets(Map.of(p, OffsetSpec.latest())).all().get().get(p).offset() > 1;
+                        } catch (final Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }).findFirst().orElseThrow();
+            admin.deleteRecords(Map.of(deltas, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(1))).all().get();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new io.spillway.app.scaleout.PeerDeltas(
+                    Map.of("bootstrap.servers", bootstrap), Map.of("schema.registry.url", url), deltas.topic(),
+                    base.trainer().modelId(), "d@1")).hasMessageContaining("starts at offset 1, not 0");
         }
     }
 
