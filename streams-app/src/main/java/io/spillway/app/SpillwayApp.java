@@ -199,6 +199,7 @@ public final class SpillwayApp implements AutoCloseable {
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get();
                 LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+                awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
         } catch (final ExecutionException e) {
             if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
@@ -208,6 +209,24 @@ public final class SpillwayApp implements AutoCloseable {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * Waits until every partition of the new topics has a leader: an exactly-once producer writing to a partition
+     * whose leader is still being elected can be told its sequence numbers are out of order (Kafka 4.x), which
+     * fails the stream task.
+     */
+    private static void awaitLeaders(final Admin admin, final List<String> topics)
+            throws InterruptedException, ExecutionException {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!admin.describeTopics(topics).allTopicNames().get().values().stream()
+                .flatMap(d -> d.partitions().stream()).allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+            if (System.nanoTime() > deadline) {
+                LOG.warn("Partitions of {} still have no leader after 30 s; starting anyway", topics);
+                return;
+            }
+            Thread.sleep(50);
         }
     }
 

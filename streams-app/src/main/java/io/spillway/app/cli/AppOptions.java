@@ -96,7 +96,7 @@ final class AppOptions {
                     + "others' deltas, compressed with error feedback) (default: ${DEFAULT-VALUE}).")
     String scaleOut;
 
-    @Option(names = "--delta-density", defaultValue = "0.1",
+    @Option(names = "--delta-density", defaultValue = "" + TrainerSettings.DEFAULT_DELTA_DENSITY,
             description = "Split training: fraction of each tensor's entries published per step; the rest is "
                     + "carried in the error-feedback residual (default: ${DEFAULT-VALUE}).")
     double deltaDensity;

@@ -40,6 +40,17 @@ public final class ErrorFeedbackCompressor {
 
     /** Adds {@code update} to the residuals and takes out the largest entries for publishing. */
     public Compressed compress(final List<TensorDelta> update) {
+        return compress(update, 1f);
+    }
+
+    /**
+     * Adds {@code weight} times {@code update} to the residuals and takes out the largest entries for publishing;
+     * the correction is still relative to the whole update (the model it applies to holds all of it).
+     */
+    public Compressed compress(final List<TensorDelta> update, final float weight) {
+        if (!(weight > 0 && weight <= 1)) {
+            throw new IllegalArgumentException("weight must be in (0, 1]: " + weight);
+        }
         final List<TensorDelta> published = new ArrayList<>();
         final List<TensorDelta> correction = new ArrayList<>();
         for (final TensorDelta u : update) {
@@ -49,7 +60,7 @@ public final class ErrorFeedbackCompressor {
                         + u.size());
             }
             for (int k = 0; k < u.indices().length; k++) {
-                acc[u.indices()[k]] += u.values()[k];
+                acc[u.indices()[k]] += weight == 1f ? u.values()[k] : weight * u.values()[k];
             }
             final int keep = (int) Math.min(acc.length, Math.ceil(density * acc.length));
             final boolean[] chosen = largest(acc, keep);

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Split training: this instance's share of the chunk log (a consumer group of trainers splits its partitions),
  * one training step per batch, and every step's deltas, predictions, metrics and consumed chunk-log offsets in
- * one Kafka transaction. The deltas are compressed with error feedback ({@link ErrorFeedbackCompressor}); the
- * local model holds exactly what is published, and the other instances' deltas are applied between steps
+ * one Kafka transaction. The deltas are weighted by the instance's share of the chunk log's partitions and
+ * compressed with error feedback ({@link ErrorFeedbackCompressor}); the local model holds exactly what is published, and the other instances' deltas are applied between steps
  * ({@link PeerDeltas}), so every replica is the initial weights plus the same committed deltas. When the log goes
  * quiet for {@code flushAfterIdle}, and on a clean stop, the residual is published too.
  *
@@ -89,6 +89,7 @@ public final class SplitTrainerLoop implements Trainer {
     private volatile Throwable failure;
     private long idleSinceNanos = -1;
     private int commitsSinceTruncation;
+    private int chunkPartitions;
     private Admin admin;
 
     /**
@@ -250,7 +251,7 @@ public final class SplitTrainerLoop implements Trainer {
             final TrainingStep step = learner.train(chunks);
             events = batch.stream().mapToInt(TimedChunk::size).sum();
             if (!step.diverged()) {
-                final ErrorFeedbackCompressor.Compressed c = compressor.compress(step.deltas());
+                final ErrorFeedbackCompressor.Compressed c = compressor.compress(step.deltas(), updateWeight());
                 c.correction().forEach(learner::applyDelta);
                 publisher.publishDeltas(c.published(), incarnation, step.baseVersion(), step.version(), now);
             }
@@ -264,6 +265,24 @@ public final class SplitTrainerLoop implements Trainer {
             steps.incrementAndGet();
             figuresListener.accept(figures);
         }
+    }
+
+    /**
+     * This instance's share of the chunk log's partitions: its updates are weighted by it, so that instances
+     * together move the model as one instance at the configured learning rate would (each trains its share of
+     * the data; without the weight, N instances act like one at N times the learning rate, which with stale peer
+     * updates diverges).
+     */
+    private float updateWeight() {
+        final int total = totalPartitions();
+        return total <= 0 ? 1f : Math.max(1, owned.size()) / (float) total;
+    }
+
+    private int totalPartitions() {
+        if (chunkPartitions <= 0) {
+            chunkPartitions = consumer.partitionsFor(topics.chunks()).size();
+        }
+        return chunkPartitions;
     }
 
     /** Publishes the residual (in a transaction of its own) and holds it locally. */

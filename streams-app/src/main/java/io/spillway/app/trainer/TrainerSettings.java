@@ -21,7 +21,7 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
                               int maxDeltaEntries, int snapshotChunkBytes, boolean truncateChunkLog,
                               ScaleOut scaleOut, double deltaDensity) {
     /** Default fraction of entries published per step in split mode. */
-    public static final double DEFAULT_DELTA_DENSITY = 0.1;
+    public static final double DEFAULT_DELTA_DENSITY = 0.3;
 
     /** Replicated training. */
     public TrainerSettings(final String modelId, final String instanceId, final int batchKeys,

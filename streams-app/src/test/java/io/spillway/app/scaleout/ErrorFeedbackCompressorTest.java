@@ -73,6 +73,16 @@ class ErrorFeedbackCompressorTest {
     }
 
     @Test
+    void aWeightScalesWhatIsPublishedAndTheCorrectionRestoresIt() {
+        final ErrorFeedbackCompressor ef = new ErrorFeedbackCompressor(1.0);
+        final ErrorFeedbackCompressor.Compressed c = ef.compress(List.of(delta("w", 3, new int[] {0, 2},
+                new float[] {1f, -4f})), 0.25f);
+        assertThat(c.published().get(0).values()).containsExactly(0.25f, -1f);
+        assertThat(c.correction().get(0).values()).containsExactly(-0.75f, 3f);
+        assertThatThrownBy(() -> ef.compress(List.of(), 0f)).hasMessageContaining("weight");
+    }
+
+    @Test
     void fullDensityPublishesTheUpdateItselfAndNeedsNoCorrection() {
         final ErrorFeedbackCompressor ef = new ErrorFeedbackCompressor(1.0);
         final TensorDelta u = randomUpdate(new Random(1), "w", SIZE, 0.4);

@@ -216,7 +216,7 @@ public final class RealDataBenchmark {
         }
     }
 
-    private static long produce(final RealDataset ds, final String bootstrap, final String registry, final String topic)
+    static long produce(final RealDataset ds, final String bootstrap, final String registry, final String topic)
             throws Exception {
         final Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
