@@ -7,7 +7,6 @@ import io.spillway.engine.optim.internals.BlockLayout;
 import io.spillway.engine.optim.internals.DenseWindow;
 import io.spillway.engine.optim.internals.GradientWindow;
 import io.spillway.engine.optim.internals.SparseWindow;
-import io.spillway.engine.optim.internals.TopK;
 import io.spillway.engine.optim.internals.WindowAlgebra;
 import java.io.DataInput;
 import java.io.DataOutput;

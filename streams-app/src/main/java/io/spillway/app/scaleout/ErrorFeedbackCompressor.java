@@ -1,6 +1,7 @@
 package io.spillway.app.scaleout;
 
 import io.spillway.engine.TensorDelta;
+import io.spillway.engine.optim.TopK;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -144,73 +145,17 @@ public final class ErrorFeedbackCompressor {
      * deterministic); all nonzero entries when there are no more than {@code keep}.
      */
     static boolean[] largest(final float[] values, final int keep) {
-        final boolean[] chosen = new boolean[values.length];
-        int nonzero = 0;
-        for (final float v : values) {
-            nonzero += v != 0 ? 1 : 0;
-        }
-        if (nonzero <= keep) {
-            for (int i = 0; i < values.length; i++) {
-                chosen[i] = values[i] != 0;
-            }
-            return chosen;
-        }
-        final float[] magnitudes = new float[nonzero];
-        int n = 0;
-        for (final float v : values) {
-            if (v != 0) {
-                magnitudes[n++] = Math.abs(v);
-            }
-        }
-        final float threshold = kthLargest(magnitudes, keep);
-        int above = 0;
-        for (final float v : values) {
-            above += Math.abs(v) > threshold ? 1 : 0;
-        }
-        int ties = keep - above;
+        final double[] widened = new double[values.length];
         for (int i = 0; i < values.length; i++) {
-            final float m = Math.abs(values[i]);
-            if (m > threshold) {
-                chosen[i] = true;
-            } else if (m == threshold && ties > 0) {
-                chosen[i] = true;
-                ties--;
-            }
+            widened[i] = values[i];
+        }
+        final int[] picked = new int[Math.min(keep, values.length)];
+        final int n = new TopK().select(widened, 0, values.length, keep, picked, 0);
+        final boolean[] chosen = new boolean[values.length];
+        for (int k = 0; k < n; k++) {
+            chosen[picked[k]] = values[picked[k]] != 0; // zeros are never published
         }
         return chosen;
-    }
-
-    /** The k-th largest of {@code a} (1-based), by quickselect; reorders {@code a}. */
-    private static float kthLargest(final float[] a, final int k) {
-        int lo = 0;
-        int hi = a.length - 1;
-        final int target = k - 1;
-        while (lo < hi) {
-            final float pivot = a[(lo + hi) >>> 1];
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (a[i] > pivot) {
-                    i++;
-                }
-                while (a[j] < pivot) {
-                    j--;
-                }
-                if (i <= j) {
-                    final float t = a[i];
-                    a[i++] = a[j];
-                    a[j--] = t;
-                }
-            }
-            if (target <= j) {
-                hi = j;
-            } else if (target >= i) {
-                lo = i;
-            } else {
-                return a[target];
-            }
-        }
-        return a[target];
     }
 
     /** published - update, over the union of their indices (both sorted), nonzero entries only. */

@@ -1,10 +1,13 @@
-package io.spillway.engine.optim.internals;
+package io.spillway.engine.optim;
 
 /**
  * Top-K selection by magnitude: exactly {@code min(k, n)} entries, the largest |a| first, ties broken
  * towards the smaller index, returned in increasing index order. Exact and deterministic: the k-th
  * largest magnitude is found by quickselect on a copy, then one ordered pass takes everything above it
- * and the first equal ones.
+ * and the first equal ones. Used by EFCP's gradient compression and by the streams app's error-feedback delta
+ * compression.
+ *
+ * <p>Threading: not thread-safe (it reuses a scratch buffer); one instance per thread.
  */
 public final class TopK {
     private double[] scratch = new double[0];
