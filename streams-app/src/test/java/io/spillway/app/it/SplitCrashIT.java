@@ -12,14 +12,8 @@ import io.spillway.app.trainer.SplitTrainerLoop;
 import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.avro.TrainingMetrics;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -148,49 +142,19 @@ class SplitCrashIT {
 
     /** Instance b as a separate JVM. */
     private static final class Child implements AutoCloseable {
-        private final Process process;
-        private final Thread reader;
+        private ChildJvm jvm;
         private volatile long eventsTrained;
         private volatile boolean quiescent;
 
-        private Child(final Process process, final Path log) throws Exception {
-            this.process = process;
-            final java.io.BufferedWriter out = Files.newBufferedWriter(log);
-            this.reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8)); out) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        if (line.startsWith("STATUS ")) {
-                            final String[] f = line.split(" ");
-                            eventsTrained = Long.parseLong(f[1]);
-                            quiescent = Boolean.parseBoolean(f[2]);
-                        } else {
-                            out.write(line);
-                            out.newLine();
-                        }
-                    }
-                } catch (final Exception e) {
-                    // the process is gone
-                }
-            }, "child-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
         static Child start(final String bootstrap, final String url, final Path dir, final String appId, final int n)
                 throws Exception {
-            final List<String> command = new ArrayList<>();
-            command.add(ProcessHandle.current().info().command().orElse("java"));
-            for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (!arg.startsWith("-Xmx") && !arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
-                    command.add(arg);
-                }
-            }
-            command.addAll(List.of("-Xmx768m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                    SplitCrashableApp.class.getName(), bootstrap, url, dir.resolve("state-b").toString(), appId, "b"));
-            return new Child(new ProcessBuilder(command).redirectErrorStream(true).start(),
-                    dir.resolve("app-b-" + n + ".log"));
+            final Child child = new Child();
+            child.jvm = ChildJvm.start(SplitCrashableApp.class, List.of(bootstrap, url,
+                    dir.resolve("state-b").toString(), appId, "b"), dir.resolve("app-b-" + n + ".log"), f -> {
+                        child.eventsTrained = Long.parseLong(f[0]);
+                        child.quiescent = Boolean.parseBoolean(f[1]);
+                    });
+            return child;
         }
 
         long eventsTrained() {
@@ -198,22 +162,16 @@ class SplitCrashIT {
         }
 
         boolean quiescent() {
-            return quiescent && process.isAlive();
+            return quiescent && jvm.isAlive();
         }
 
         void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor();
-            reader.join(5_000);
+            jvm.kill();
         }
 
         @Override
         public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-            reader.join(5_000);
+            jvm.close();
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.it.ChildJvm;
 import io.spillway.app.topology.ChunkRecords;
 import io.spillway.app.topology.DeadLetterHeaders;
 import io.spillway.app.topology.TimedChunk;
@@ -13,10 +14,6 @@ import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -284,58 +281,31 @@ class CrashEquivalenceIT {
         record Status(long position, long eventsTrained, boolean drained, long resumedAt) {
         }
 
-        private final Process process;
-        private final Thread reader;
+        private ChildJvm jvm;
         private volatile Status last;
         private volatile Status first;
         private volatile long drainedSince = Long.MAX_VALUE;
 
-        private Child(final Process process, final Path log) throws Exception {
-            this.process = process;
-            final BufferedWriter out = Files.newBufferedWriter(log);
-            this.reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8)); out) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        if (line.startsWith("STATUS ")) {
-                            final String[] f = line.split(" ");
-                            final Status s = new Status(Long.parseLong(f[1]), Long.parseLong(f[2]),
-                                    Boolean.parseBoolean(f[3]), Long.parseLong(f[4]));
-                            final Status before = last;
-                            if (!(s.drained() && before != null && before.drained() && before.position() == s.position())) {
-                                drainedSince = s.drained() ? System.nanoTime() : Long.MAX_VALUE;
-                            }
-                            if (first == null) {
-                                first = s;
-                            }
-                            last = s;
-                        } else {
-                            out.write(line);
-                            out.newLine();
-                        }
-                    }
-                } catch (final Exception e) {
-                    // the process is gone
-                }
-            }, "child-output");
-            reader.setDaemon(true);
-            reader.start();
+        private void status(final String[] f) {
+            final Status s = new Status(Long.parseLong(f[0]), Long.parseLong(f[1]), Boolean.parseBoolean(f[2]),
+                    Long.parseLong(f[3]));
+            final Status before = last;
+            if (!(s.drained() && before != null && before.drained() && before.position() == s.position())) {
+                drainedSince = s.drained() ? System.nanoTime() : Long.MAX_VALUE;
+            }
+            if (first == null) {
+                first = s;
+            }
+            last = s;
         }
 
         static Child start(final String bootstrap, final String url, final Path dir, final String run, final int n)
                 throws Exception {
-            final List<String> command = new ArrayList<>();
-            command.add(ProcessHandle.current().info().command().orElse("java"));
-            for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (!arg.startsWith("-Xmx") && !arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {
-                    command.add(arg);
-                }
-            }
-            command.addAll(List.of("-Xmx768m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                    CrashableApp.class.getName(), bootstrap, url, dir.resolve("state-" + run).toString(), run));
-            final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            return new Child(p, dir.resolve("app-" + run + "-" + n + ".log"));
+            final Child child = new Child();
+            child.jvm = ChildJvm.start(CrashableApp.class, List.of(bootstrap, url,
+                    dir.resolve("state-" + run).toString(), run), dir.resolve("app-" + run + "-" + n + ".log"),
+                    child::status);
+            return child;
         }
 
         Status last() {
@@ -351,8 +321,8 @@ class CrashEquivalenceIT {
                 throws InterruptedException {
             final long deadline = System.nanoTime() + timeout.toNanos();
             while (last == null || !condition.test(last)) {
-                if (!process.isAlive()) {
-                    throw new AssertionError("the app process exited (" + process.exitValue() + ") before " + what);
+                if (!jvm.isAlive()) {
+                    throw new AssertionError("the app process exited (" + jvm.exitValue() + ") before " + what);
                 }
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("timed out waiting for " + what + "; last status " + last);
@@ -369,27 +339,17 @@ class CrashEquivalenceIT {
 
         /** SIGKILL; then reads what the process printed before it died. */
         void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor();
-            reader.join(5_000);
+            jvm.kill();
         }
 
         /** SIGTERM: the app stops cleanly and publishes a snapshot. */
         void stop() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new AssertionError("the app did not stop within 60 s of SIGTERM");
-            }
+            jvm.stop(Duration.ofSeconds(60));
         }
 
         @Override
         public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-            reader.join(5_000);
+            jvm.close();
         }
     }
 }
