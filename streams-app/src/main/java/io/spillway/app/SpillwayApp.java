@@ -112,6 +112,9 @@ public final class SpillwayApp implements AutoCloseable {
                     config.topics().deltas(), config.trainer().modelId(), incarnation), config.topics(),
                     config.trainer(), config.applicationId() + "-trainers", incarnation, SPLIT_FLUSH_AFTER_IDLE,
                     config.queueCapacity(), ops::record, this::consumerLag, counters::deadLettered);
+            final SplitTrainerLoop splitTrainer = (SplitTrainerLoop) trainer;
+            ops.bindSplitTraining(splitTrainer::peerDeltasApplied, splitTrainer::residualFlushes,
+                    () -> splitTrainer.ownedPartitions().size());
         } else {
             this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resumedFrom,
                     () -> {

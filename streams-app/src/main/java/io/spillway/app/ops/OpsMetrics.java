@@ -83,6 +83,28 @@ public final class OpsMetrics implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers the figures of split training (held strongly: the suppliers are lambdas nothing else keeps): peer deltas applied, residual flushes, and the chunk-log partitions
+     * this instance trains.
+     */
+    public void bindSplitTraining(final java.util.function.LongSupplier peerDeltasApplied,
+                                  final java.util.function.LongSupplier residualFlushes,
+                                  final java.util.function.IntSupplier ownedPartitions) {
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.scaleout.peer.deltas.applied",
+                peerDeltasApplied, java.util.function.LongSupplier::getAsLong)
+                .description("Delta records of other instances applied to this instance's model").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.scaleout.residual.flushes", residualFlushes,
+                java.util.function.LongSupplier::getAsLong)
+                .description("Times this instance published its whole error-feedback residual").register(registry);
+        heldSuppliers.add(peerDeltasApplied);
+        heldSuppliers.add(residualFlushes);
+        Gauge.builder("spillway.scaleout.owned.partitions", ownedPartitions, s -> s.getAsInt())
+                .description("Chunk-log partitions this instance trains").strongReference(true).register(registry);
+    }
+
+    /** Suppliers registered as function counters, which Micrometer holds only weakly. */
+    private final List<Object> heldSuppliers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     /** Records one training step. */
     public void record(final TrainingFigures figures) {
         latest.set(figures);

@@ -68,6 +68,8 @@ class SplitScaleOutIT {
                 assertThat(split(a).peerDeltasApplied()).isPositive();
                 assertThat(split(b).peerDeltasApplied()).isPositive();
                 assertThat(split(a).residualFlushes() + split(b).residualFlushes()).isPositive();
+                assertThat(a.ops().scrape()).contains("spillway_scaleout_peer_deltas_applied_total "
+                        + (double) split(a).peerDeltasApplied()).contains("spillway_scaleout_owned_partitions 2.0");
                 System.out.printf("SplitScaleOutIT: a trained %d, b %d events (%d / %d steps); a applied %d peer deltas,"
                                 + " b %d; max |a - b| = %.3g%n", a.trainer().eventsTrained(), b.trainer().eventsTrained(),
                         a.trainer().steps(), b.trainer().steps(), split(a).peerDeltasApplied(),
