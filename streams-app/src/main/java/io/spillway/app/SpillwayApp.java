@@ -13,6 +13,7 @@ import io.spillway.app.trainer.SplitTrainerLoop;
 import io.spillway.app.trainer.Trainer;
 import io.spillway.app.trainer.TrainerLoop;
 import io.spillway.app.scaleout.PeerDeltas;
+import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.engine.Learner;
 import io.spillway.engine.Learners;
 import io.spillway.schemas.avro.Event;
@@ -75,13 +76,24 @@ public final class SpillwayApp implements AutoCloseable {
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
         final boolean split = config.trainer().scaleOut() == ScaleOut.SPLIT;
+        final PeerDeltas peers;
+        final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
         if (split) {
-            // The model is the initial weights plus the delta log: no snapshot to restore, nothing to resume.
-            this.resumedFrom = TrainerLoop.Resume.FRESH;
+            // The model is its newest snapshot (or the initial weights) plus the delta log after it.
+            final SplitCheckpoint checkpoint = restoreSplit();
+            final Map<String, float[]> logWeights = checkpoint == null ? learner.parameters() : checkpoint.weights();
+            if (checkpoint != null) {
+                checkpoint.applyTo(learner);
+            }
+            peers = new PeerDeltas(clientConfig(), serde, config.topics().deltas(), config.trainer().modelId(),
+                    incarnation, checkpoint == null ? Map.of() : checkpoint.positions(), logWeights);
+            this.resumedFrom = checkpoint == null ? TrainerLoop.Resume.FRESH
+                    : new TrainerLoop.Resume(0, 0, checkpoint.logVersion(), splitSnapshotChunks);
             this.chunkLog = null;
             this.sink = new KafkaTrainingSink(clientConfig(), serde,
                     config.applicationId() + "-trainer-" + config.trainer().instanceId());
         } else {
+            peers = null;
             final TrainerLoop.Resume resume = restore();
             this.resumedFrom = resume;
             this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
@@ -107,11 +119,9 @@ public final class SpillwayApp implements AutoCloseable {
         }, config.limits(), counters, config.chunkLength(), config.maxChunkWait()), props);
         ops.bindKafkaStreams(streams);
         if (split) {
-            final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
-            this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, new PeerDeltas(clientConfig(), serde,
-                    config.topics().deltas(), config.trainer().modelId(), incarnation), config.topics(),
+            this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, peers, config.topics(),
                     config.trainer(), config.applicationId() + "-trainers", incarnation, SPLIT_FLUSH_AFTER_IDLE,
-                    config.queueCapacity(), ops::record, this::consumerLag, counters::deadLettered);
+                    config.queueCapacity(), resumedFrom, ops::record, this::consumerLag, counters::deadLettered);
             final SplitTrainerLoop splitTrainer = (SplitTrainerLoop) trainer;
             ops.bindSplitTraining(splitTrainer::peerDeltasApplied, splitTrainer::residualFlushes,
                     () -> splitTrainer.ownedPartitions().size());
@@ -161,7 +171,8 @@ public final class SpillwayApp implements AutoCloseable {
         final SnapshotReader.Snapshot s = snapshot.get();
         if (!TrainerCheckpoint.FORMAT.equals(s.format())) {
             throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
-                    + s.format() + ", which this version cannot resume (it lacks the chunk-log offset); use a new model id");
+                    + s.format() + ", which replicated training cannot resume (a model trained split, or one whose"
+                    + " snapshots lack the chunk-log offset); use a new --model-id");
         }
         final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(s.state());
         if (!checkpoint.chunkTopic().equals(config.topics().chunks())) {
@@ -172,6 +183,34 @@ public final class SpillwayApp implements AutoCloseable {
         LOG.info("Restored model {} at version {} from its snapshot; resuming {} at offset {}", config.trainer().modelId(),
                 s.version(), checkpoint.chunkTopic(), checkpoint.chunkOffset());
         return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), s.version(), s.chunkCount());
+    }
+
+    /** Records of the split snapshot restored (retired once a newer one is durable). */
+    private int splitSnapshotChunks;
+
+    /** The newest complete snapshot of this split-trained model, or null for none. */
+    private SplitCheckpoint restoreSplit() throws IOException {
+        final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
+                config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
+                config.trainer().modelId());
+        if (snapshot.isEmpty()) {
+            return null;
+        }
+        final SnapshotReader.Snapshot s = snapshot.get();
+        if (!SplitCheckpoint.FORMAT.equals(s.format())) {
+            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
+                    + s.format() + ": the model was trained replicated; split training needs a model of its own"
+                    + " (use a new --model-id)");
+        }
+        final SplitCheckpoint checkpoint = SplitCheckpoint.decode(s.state());
+        if (!checkpoint.deltaTopic().equals(config.topics().deltas())) {
+            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " follows the delta"
+                    + " topic " + checkpoint.deltaTopic() + ", not " + config.topics().deltas());
+        }
+        splitSnapshotChunks = s.chunkCount();
+        LOG.info("Restored model {} from its split snapshot at delta-log positions {}", config.trainer().modelId(),
+                checkpoint.positions());
+        return checkpoint;
     }
 
     private Map<String, Object> clientConfig() {
@@ -191,10 +230,6 @@ public final class SpillwayApp implements AutoCloseable {
                                     : java.util.Optional.of(config.replicationFactor()));
                     if (topic.equals(config.topics().snapshots())) {
                         t.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-                    }
-                    if (topic.equals(config.topics().deltas()) && config.trainer().scaleOut() == ScaleOut.SPLIT) {
-                        // split training rebuilds a model from the whole delta log: keep its head
-                        t.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1"));
                     }
                     missing.add(topic.equals(config.topics().chunks()) ? chunkTopic() : t);
                 }

@@ -2,6 +2,7 @@ package io.spillway.app.follower;
 
 import io.spillway.app.topology.Topics;
 import io.spillway.app.scaleout.PeerDeltas;
+import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.TrainerCheckpoint;
@@ -88,10 +89,15 @@ public final class ModelFollower implements AutoCloseable {
             throws IOException {
         final Learner model = Learners.create(config);
         final boolean split = scaleOut == ScaleOut.SPLIT;
-        final Optional<SnapshotReader.Snapshot> snapshot = split ? Optional.empty() : SnapshotReader.newest(
+        final Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(
                 clientConfig, registryUrl, registryOverrides, topics.snapshots(), modelId);
         long base = 0;
-        if (snapshot.isPresent()) {
+        Map<Integer, Long> positions = Map.of();
+        if (snapshot.isPresent() && split) {
+            final SplitCheckpoint checkpoint = SplitCheckpoint.decode(snapshot.get().state());
+            checkpoint.applyTo(model);
+            positions = checkpoint.positions();
+        } else if (snapshot.isPresent()) {
             model.readState(new DataInputStream(new ByteArrayInputStream(
                     TrainerCheckpoint.decode(snapshot.get().state()).learnerState())));
             base = snapshot.get().version();
@@ -106,6 +112,11 @@ public final class ModelFollower implements AutoCloseable {
                 .stream().map(p -> new TopicPartition(topics.deltas(), p.partition())).toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
+        for (final TopicPartition p : partitions) {
+            if (positions.containsKey(p.partition())) {
+                consumer.seek(p, positions.get(p.partition())); // a split snapshot includes the log before these
+            }
+        }
         final SpecificAvroDeserializer<ModelDelta> deserializer = new SpecificAvroDeserializer<>(ModelDelta.class);
         final Map<String, Object> serde = new HashMap<>(registryOverrides);
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);

@@ -18,9 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The delta log read by a split-training instance: every committed delta of its model (read_committed: a
- * step whose transaction aborted was never trained as far as anyone knows) from the beginning of the log, each
- * applied once to the local learner, except those of this instance's own incarnation, which it already holds.
- * A model is the initial weights plus the whole log, so a new or restarted instance catches up by reading it.
+ * step whose transaction aborted was never trained as far as anyone knows) from its newest snapshot's positions
+ * (or the beginning), each applied once to the local learner, except those of this instance's own incarnation,
+ * which it already holds. A model is its snapshot plus the log after it, so a new or restarted instance catches
+ * up by reading it. Alongside, it keeps the log's model (the snapshot plus every delta read, own ones
+ * included), which is what this instance's snapshots publish.
  *
  * <p>Threading: the trainer thread only (the learner is not thread-safe).
  */
@@ -34,6 +36,7 @@ public final class PeerDeltas implements AutoCloseable {
     private final String modelId;
     private final String ownIncarnation;
     private volatile long applied;
+    private final Map<String, float[]> logModel = new java.util.HashMap<>();
     private long ownSkipped;
 
     /**
@@ -41,12 +44,15 @@ public final class PeerDeltas implements AutoCloseable {
      * @param serdeConfig deserializer settings (registry URL and credentials)
      * @param topic the delta topic
      * @param modelId the model whose deltas apply
-     * @param ownIncarnation the instance id this process publishes under (its deltas are skipped)
-     * @throws IllegalStateException when the log no longer starts at offset 0: the initial weights plus the log
-     *         would not be the model
+     * @param ownIncarnation the instance id this process publishes under (its deltas are not applied again)
+     * @param start where to read each partition from (a snapshot's positions), or an empty map for the beginning
+     * @param logWeights the model the log starts from (a snapshot's weights, or the initial ones): kept as the
+     *        log's model, every delta read added to it, for this instance's snapshots
+     * @throws IllegalStateException when the log no longer holds what follows {@code start}
      */
     public PeerDeltas(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig,
-                      final String topic, final String modelId, final String ownIncarnation) {
+                      final String topic, final String modelId, final String ownIncarnation,
+                      final Map<Integer, Long> start, final Map<String, float[]> logWeights) {
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -57,20 +63,25 @@ public final class PeerDeltas implements AutoCloseable {
         this.topic = topic;
         this.modelId = modelId;
         this.ownIncarnation = ownIncarnation;
+        for (final Map.Entry<String, float[]> e : logWeights.entrySet()) {
+            this.logModel.put(e.getKey(), e.getValue().clone());
+        }
         try {
             this.partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
-            final Map<TopicPartition, Long> start = consumer.beginningOffsets(partitions);
-            for (final Map.Entry<TopicPartition, Long> e : start.entrySet()) {
-                if (e.getValue() > 0) {
-                    throw new IllegalStateException("the delta log " + e.getKey() + " starts at offset " + e.getValue()
-                            + ", not 0 (retention deleted its head): split training rebuilds the model from its"
-                            + " initial weights and the whole delta log; raise " + topic + "'s retention.ms or use a"
-                            + " new model id");
+            final Map<TopicPartition, Long> first = consumer.beginningOffsets(partitions);
+            for (final TopicPartition p : partitions) {
+                final long from = start.getOrDefault(p.partition(), 0L);
+                if (first.get(p) > from) {
+                    throw new IllegalStateException("the delta log " + p + " starts at offset " + first.get(p)
+                            + ", not " + from + " (retention deleted deltas the model needs): split training"
+                            + " rebuilds the model from its newest snapshot (or its initial weights) and the delta"
+                            + " log after it; publish snapshots more often than the log's retention.ms, or use a new"
+                            + " model id");
                 }
+                consumer.seek(p, from);
             }
-            consumer.seekToBeginning(partitions);
         } catch (final RuntimeException e) {
             consumer.close();
             throw e;
@@ -90,11 +101,13 @@ public final class PeerDeltas implements AutoCloseable {
             if (!modelId.equals(d.getModelId())) {
                 continue;
             }
+            final TensorDelta delta = toDelta(d);
+            addTo(logModel, delta);
             if (ownIncarnation.equals(d.getInstanceId())) {
                 ownSkipped++;
                 continue;
             }
-            learner.applyDelta(toDelta(d));
+            learner.applyDelta(delta);
             applied++;
             n++;
         }
@@ -116,6 +129,33 @@ public final class PeerDeltas implements AutoCloseable {
     public boolean atEnd() {
         final Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
         return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+    }
+
+    /** Offsets of the next records to read, per partition of the delta topic: what {@link #logWeights()} includes. */
+    public Map<Integer, Long> positions() {
+        final Map<Integer, Long> out = new java.util.TreeMap<>();
+        for (final TopicPartition p : partitions) {
+            out.put(p.partition(), consumer.position(p));
+        }
+        return out;
+    }
+
+    /** The initial (or snapshot) weights plus every delta of the model read so far, own ones included. */
+    public Map<String, float[]> logWeights() {
+        final Map<String, float[]> out = new java.util.HashMap<>();
+        logModel.forEach((k, v) -> out.put(k, v.clone()));
+        return out;
+    }
+
+    private static void addTo(final Map<String, float[]> model, final TensorDelta d) {
+        final float[] w = model.get(d.tensor());
+        if (w == null || w.length != d.size()) {
+            throw new IllegalArgumentException("delta for tensor " + d.tensor() + " of size " + d.size()
+                    + " does not fit the model");
+        }
+        for (int k = 0; k < d.indices().length; k++) {
+            w[d.indices()[k]] += d.values()[k];
+        }
     }
 
     /** Peer deltas applied so far. */

@@ -3,6 +3,7 @@ package io.spillway.app.trainer;
 import io.spillway.app.ops.TrainingFigures;
 import io.spillway.app.scaleout.ErrorFeedbackCompressor;
 import io.spillway.app.scaleout.PeerDeltas;
+import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.app.topology.ChunkRecords;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
@@ -44,9 +45,12 @@ import org.slf4j.LoggerFactory;
  * ({@link PeerDeltas}), so every replica is the initial weights plus the same committed deltas. When the log goes
  * quiet for {@code flushAfterIdle}, and on a clean stop, the residual is published too.
  *
+ * <p>Every {@code snapshotEveryVersions} steps, the owner of chunk-log partition 0 publishes the delta log's
+ * model with the log positions it includes ({@link SplitCheckpoint}); a new or restarted instance restores the
+ * newest one and reads the log after it, so the log's older records may go (time-based retention).
+ *
  * <p>What a crash costs: the step under way is not committed, so its chunks are trained again by whichever
- * instance owns their partition next; the residual not yet published is dropped (all replicas still agree). A
- * restarted or new instance rebuilds the model from its initial weights and the whole delta log. The per-key
+ * instance owns their partition next; the residual not yet published is dropped (all replicas still agree). The per-key
  * carried RNN states stay with the instance that trained the key; a key whose partition moves starts from a
  * fresh state on its new owner.
  *
@@ -81,6 +85,7 @@ public final class SplitTrainerLoop implements Trainer {
     private final AtomicLong eventsTrained = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
     private final AtomicLong flushes = new AtomicLong();
+    private final AtomicLong snapshots = new AtomicLong();
     private volatile long position;
     private volatile int backlogEvents;
     private volatile boolean quiescent;
@@ -90,6 +95,8 @@ public final class SplitTrainerLoop implements Trainer {
     private long idleSinceNanos = -1;
     private int commitsSinceTruncation;
     private int chunkPartitions;
+    private long previousSnapshotVersion;
+    private int previousSnapshotChunks;
     private Admin admin;
 
     /**
@@ -99,11 +106,14 @@ public final class SplitTrainerLoop implements Trainer {
      * @param groupId the trainers' consumer group (one per application id)
      * @param incarnation the instance id this process publishes deltas under (unique per process)
      * @param flushAfterIdle publish the residual after the chunk log has been quiet this long
+     * @param restored the snapshot the model was restored from ({@link TrainerLoop.Resume#FRESH} for none): the
+     *        next snapshot this instance publishes retires it
      */
     public SplitTrainerLoop(final Learner learner, final Map<String, Object> clientConfig, final KafkaTrainingSink sink,
                             final PeerDeltas peers, final Topics topics, final TrainerSettings settings,
                             final String groupId, final String incarnation, final Duration flushAfterIdle,
-                            final int maxPollRecords, final Consumer<TrainingFigures> figuresListener,
+                            final int maxPollRecords, final TrainerLoop.Resume restored,
+                            final Consumer<TrainingFigures> figuresListener,
                             final LongSupplier consumerLag, final LongSupplier deadLettered) {
         this.learner = learner;
         this.sink = sink;
@@ -116,6 +126,8 @@ public final class SplitTrainerLoop implements Trainer {
         this.figuresListener = figuresListener;
         this.publisher = new StepPublisher(learner, sink, topics, settings, consumerLag, deadLettered);
         this.compressor = new ErrorFeedbackCompressor(settings.deltaDensity());
+        this.previousSnapshotVersion = restored.snapshotVersion();
+        this.previousSnapshotChunks = restored.snapshotChunks();
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -264,7 +276,37 @@ public final class SplitTrainerLoop implements Trainer {
         if (figures != null) {
             steps.incrementAndGet();
             figuresListener.accept(figures);
+            if (settings.snapshotEveryVersions() > 0 && learner.version() % settings.snapshotEveryVersions() == 0
+                    && owned.contains(0)) {
+                publishSnapshot();
+            }
         }
+    }
+
+    /**
+     * Publishes the delta log's model as it stands (the restored snapshot plus every delta read so far) with the
+     * log positions it includes, and retires the previous snapshot in the same transaction, so readers see one
+     * or the other. The owner of chunk-log partition 0 does it, so that one instance does at a time (two during a
+     * rebalance publish two snapshots, both valid).
+     */
+    private void publishSnapshot() {
+        final SplitCheckpoint checkpoint = new SplitCheckpoint(topics.deltas(), peers.positions(), peers.logWeights());
+        final long version = checkpoint.logVersion();
+        if (version == previousSnapshotVersion) {
+            return;
+        }
+        final byte[] state = checkpoint.encode();
+        sink.beginTransaction();
+        final int count = publisher.publishSnapshot(version, SplitCheckpoint.FORMAT, state, System.currentTimeMillis());
+        if (previousSnapshotVersion >= 0) {
+            publisher.retireSnapshot(previousSnapshotVersion, previousSnapshotChunks);
+        }
+        commit();
+        previousSnapshotVersion = version;
+        previousSnapshotChunks = count;
+        snapshots.incrementAndGet();
+        LOG.info("Published the split model's snapshot at delta-log positions {} ({} bytes in {} records)",
+                checkpoint.positions(), state.length, count);
     }
 
     /**
@@ -402,6 +444,11 @@ public final class SplitTrainerLoop implements Trainer {
     /** Deltas of other instances applied so far (including the catch-up at start). */
     public long peerDeltasApplied() {
         return peers.applied();
+    }
+
+    /** Snapshots this instance published. */
+    public long snapshotsPublished() {
+        return snapshots.get();
     }
 
     /** Times the residual was published. */

@@ -10,8 +10,10 @@ import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import io.spillway.schemas.avro.ModelDelta;
+import io.spillway.schemas.avro.ModelSnapshotChunk;
 import io.spillway.schemas.avro.SparseVector;
 import io.spillway.schemas.avro.TrainingMetrics;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,9 +24,9 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * What a trainer publishes per step, whichever way the training is shared: the deltas (split into records
+ * What a trainer publishes, whichever way the training is shared: per step the deltas (split into records
  * under the broker's size limit), one prediction per trained target, the metrics record and the figures the
- * operations endpoint shows (with the trained-events rate over the last five seconds).
+ * operations endpoint shows (with the trained-events rate over the last five seconds); now and then a snapshot.
  *
  * <p>Threading: the trainer thread only.
  */
@@ -98,6 +100,38 @@ final class StepPublisher {
             return chunk.timestampsMs()[target];
         }
         return target > 0 ? chunk.timestampsMs()[target - 1] : chunk.previousTimestampMs();
+    }
+
+    /**
+     * Publishes {@code state} as snapshot {@code version} of the model, in records of at most the configured
+     * chunk size under the keys {@code modelId/version/chunk}; returns the number of records.
+     */
+    int publishSnapshot(final long version, final String format, final byte[] state, final long now) {
+        final String sha = SnapshotReader.sha256(state);
+        final int size = settings.snapshotChunkBytes();
+        final int count = Math.max(1, (state.length + size - 1) / size);
+        for (int c = 0; c < count; c++) {
+            final int from = c * size;
+            final int to = Math.min(state.length, from + size);
+            sink.send(topics.snapshots(), snapshotKey(version, c), ModelSnapshotChunk.newBuilder()
+                    .setModelId(settings.modelId()).setInstanceId(settings.instanceId()).setVersion(version)
+                    .setFormat(format).setChunkIndex(c).setChunkCount(count)
+                    .setTotalBytes(state.length).setSha256(sha).setPayload(ByteBuffer.wrap(state, from, to - from))
+                    .setCreatedAtMs(now).build());
+        }
+        return count;
+    }
+
+    /** Tombstones the records of snapshot {@code version}, so the compacted topic drops them. */
+    void retireSnapshot(final long version, final int chunks) {
+        for (int c = 0; c < chunks; c++) {
+            sink.delete(topics.snapshots(), snapshotKey(version, c));
+        }
+    }
+
+    /** Key of a snapshot chunk, as the ModelSnapshotChunk schema specifies: {@code modelId/version/chunkIndex}. */
+    private String snapshotKey(final long version, final int chunk) {
+        return settings.modelId() + "/" + version + "/" + chunk;
     }
 
     /**

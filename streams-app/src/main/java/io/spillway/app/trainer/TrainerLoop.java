@@ -6,12 +6,10 @@ import io.spillway.app.topology.Topics;
 import io.spillway.engine.Learner;
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.TrainingStep;
-import io.spillway.schemas.avro.ModelSnapshotChunk;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -281,23 +279,12 @@ public final class TrainerLoop implements Trainer {
             throw new UncheckedIOException(e);
         }
         final byte[] state = new TrainerCheckpoint(topics.chunks(), position, eventsTrainedTotal(), learnerState).encode();
-        final String sha = SnapshotReader.sha256(state);
-        final int size = settings.snapshotChunkBytes();
-        final int count = Math.max(1, (state.length + size - 1) / size);
-        for (int c = 0; c < count; c++) {
-            final int from = c * size;
-            final int to = Math.min(state.length, from + size);
-            sink.send(topics.snapshots(), snapshotKey(version, c), ModelSnapshotChunk.newBuilder()
-                    .setModelId(settings.modelId()).setInstanceId(settings.instanceId()).setVersion(version)
-                    .setFormat(TrainerCheckpoint.FORMAT).setChunkIndex(c).setChunkCount(count)
-                    .setTotalBytes(state.length).setSha256(sha).setPayload(ByteBuffer.wrap(state, from, to - from))
-                    .setCreatedAtMs(now).build());
-        }
+        final int count = publisher.publishSnapshot(version, TrainerCheckpoint.FORMAT, state, now);
         // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete one.
         // (A replay after a crash publishes the same snapshots again, under the same keys, with the same bytes.)
         sink.flush();
-        for (int c = 0; c < previousSnapshotChunks && previousSnapshotVersion != version; c++) {
-            sink.delete(topics.snapshots(), snapshotKey(previousSnapshotVersion, c));
+        if (previousSnapshotVersion != version) {
+            publisher.retireSnapshot(previousSnapshotVersion, previousSnapshotChunks);
         }
         previousSnapshotVersion = version;
         previousSnapshotChunks = count;
@@ -308,8 +295,4 @@ public final class TrainerLoop implements Trainer {
                 position, state.length, count);
     }
 
-    /** Key of a snapshot chunk, as the ModelSnapshotChunk schema specifies: {@code modelId/version/chunkIndex}. */
-    private String snapshotKey(final long version, final int chunk) {
-        return settings.modelId() + "/" + version + "/" + chunk;
-    }
 }

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * log (every event exactly once over all of them, across a rebalance), publish their updates compressed with error
  * feedback (density 0.1) and apply each other's. After the stream drains and the residuals are flushed, every
  * replica, a follower and a third instance that joined mid-stream (it rebuilt the model from the initial weights
- * and the delta log) hold the same weights within float rounding.
+ * and the delta log) hold the same weights within float rounding. The owner of chunk partition 0 publishes
+ * snapshots; with the delta log before the newest one deleted, a fourth instance restores it and ends equal.
  */
 class SplitScaleOutIT {
     private static final int FIRST = 3_000;
@@ -53,10 +54,12 @@ class SplitScaleOutIT {
             admin.createTopics(List.of(new NewTopic("events", 4, (short) 1))).all().get();
             final AppConfig base = TestApps.config(bootstrap, url, dir.resolve("state"), 8);
             final SequenceGenerator generator = new SequenceGenerator(16, 8, 16, 0.05, 51);
+            Map<String, float[]> trained = null;
             try (SpillwayApp a = SpillwayApp.start(instance(base, "a"));
                  SpillwayApp b = SpillwayApp.start(instance(base, "b"))) {
-                TestApps.await("both instances running", Duration.ofSeconds(60), () -> a.streamsState().isRunningOrRebalancing()
-                        && b.streamsState().isRunningOrRebalancing());
+                TestApps.await("both instances running and training their partitions", Duration.ofSeconds(60),
+                        () -> a.streamsState().isRunningOrRebalancing() && b.streamsState().isRunningOrRebalancing()
+                                && split(a).ownedPartitions().size() == 2 && split(b).ownedPartitions().size() == 2);
                 TestApps.produce(bootstrap, url, generator, FIRST);
                 awaitSettled(admin, base, List.of(a, b));
                 final long accepted = a.counters().accepted() + b.counters().accepted();
@@ -97,35 +100,51 @@ class SplitScaleOutIT {
                     TestApps.produce(bootstrap, url, generator, SECOND);
                     awaitSettled(admin, base, List.of(a, b, c));
                     final long acceptedAll = a.counters().accepted() + b.counters().accepted() + c.counters().accepted();
-                    final long trained = a.trainer().eventsTrained() + b.trainer().eventsTrained()
+                    final long trainedEvents = a.trainer().eventsTrained() + b.trainer().eventsTrained()
                             + c.trainer().eventsTrained();
-                    assertThat(trained).as("every accepted event trained once, across the rebalance")
+                    assertThat(trainedEvents).as("every accepted event trained once, across the rebalance")
                             .isEqualTo(acceptedAll);
-                    assertThat(trained - trainedBefore).isPositive();
+                    assertThat(trainedEvents - trainedBefore).isPositive();
                     assertThat(c.trainer().eventsTrained()).as("events c trained on its partitions").isPositive();
                     System.out.printf("SplitScaleOutIT: c joined, applied %d deltas from the log and peers, trained %d"
                                     + " of %d new events; max |a - c| = %.3g, |b - c| = %.3g%n",
-                            split(c).peerDeltasApplied(), c.trainer().eventsTrained(), trained - trainedBefore,
+                            split(c).peerDeltasApplied(), c.trainer().eventsTrained(), trainedEvents - trainedBefore,
                             maxDifference(a.learner().parameters(), c.learner().parameters()),
                             maxDifference(b.learner().parameters(), c.learner().parameters()));
                     assertClose(a.learner().parameters(), b.learner().parameters(), "a vs b");
                     assertClose(a.learner().parameters(), c.learner().parameters(), "a vs c");
+                    assertThat(split(a).snapshotsPublished() + split(b).snapshotsPublished()
+                            + split(c).snapshotsPublished()).as("snapshots by the owners of chunk partition 0").isPositive();
+                    trained = a.learner().parameters();
                 }
             }
-            // A delta log whose head is gone cannot rebuild the model: a new instance refuses to start, saying why.
-            final TopicPartition deltas = admin.describeTopics(List.of(base.topics().deltas())).allTopicNames().get()
-                    .get(base.topics().deltas()).partitions().stream()
-                    .map(p -> new TopicPartition(base.topics().deltas(), p.partition())).filter(p -> {
-                        try {
-                            return admin.listOffsets(Map.of(p, OffsetSpec.latest())).all().get().get(p).offset() > 1;
-                        } catch (final Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }).findFirst().orElseThrow();
-            admin.deleteRecords(Map.of(deltas, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(1))).all().get();
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new io.spillway.app.scaleout.PeerDeltas(
-                    Map.of("bootstrap.servers", bootstrap), Map.of("schema.registry.url", url), deltas.topic(),
-                    base.trainer().modelId(), "d@1")).hasMessageContaining("starts at offset 1, not 0");
+            // The delta log before the newest snapshot may go: a new instance restores the snapshot, reads the rest.
+            final io.spillway.app.trainer.SnapshotReader.Snapshot newest = io.spillway.app.trainer.SnapshotReader
+                    .newest(Map.of("bootstrap.servers", bootstrap), url, Map.of(), base.topics().snapshots(),
+                            base.trainer().modelId()).orElseThrow();
+            final io.spillway.app.scaleout.SplitCheckpoint checkpoint =
+                    io.spillway.app.scaleout.SplitCheckpoint.decode(newest.state());
+            final Map<TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> upTo = new java.util.HashMap<>();
+            checkpoint.positions().forEach((p, offset) -> upTo.put(new TopicPartition(base.topics().deltas(), p),
+                    org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(offset)));
+            admin.deleteRecords(upTo).all().get();
+            try (SpillwayApp d = SpillwayApp.start(instance(base, "d"))) {
+                TestApps.await("d restored the snapshot and read the log after it", Duration.ofSeconds(60),
+                        () -> split(d).quiescent());
+                System.out.printf("SplitScaleOutIT: d restored the snapshot at delta-log positions %s (log before it"
+                                + " deleted), applied %d deltas after it; max |final - d| = %.3g%n", checkpoint.positions(),
+                        split(d).peerDeltasApplied(), maxDifference(trained, d.learner().parameters()));
+                assertThat(d.resumedFrom().snapshotVersion()).isEqualTo(checkpoint.logVersion());
+                assertClose(trained, d.learner().parameters(), "final vs d (restored)");
+            }
+            // A delta log truncated past the newest snapshot cannot rebuild the model: an instance refuses, saying why.
+            final Map.Entry<Integer, Long> longest = checkpoint.positions().entrySet().stream()
+                    .max(Map.Entry.comparingByValue()).orElseThrow();
+            final TopicPartition deltas = new TopicPartition(base.topics().deltas(), longest.getKey());
+            admin.deleteRecords(Map.of(deltas, org.apache.kafka.clients.admin.RecordsToDelete
+                    .beforeOffset(longest.getValue() + 1))).all().get();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SpillwayApp.start(instance(base, "e")))
+                    .hasMessageContaining("starts at offset " + (longest.getValue() + 1) + ", not " + longest.getValue());
         }
     }
 
@@ -139,7 +158,7 @@ class SplitScaleOutIT {
         return new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(), base.applicationId(),
                 dir.resolve("state-" + name), base.topics(), 4, base.replicationFactor(), base.chunkLength(),
                 base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(), base.learner(),
-                new TrainerSettings(t.modelId(), name, t.batchKeys(), t.snapshotEveryVersions(), t.maxDeltaEntries(),
+                new TrainerSettings(t.modelId(), name, t.batchKeys(), 5, t.maxDeltaEntries(),
                         t.snapshotChunkBytes()).withScaleOut(ScaleOut.SPLIT, 0.1), base.limits(), base.opsHost(),
                 base.opsPort(), base.kafkaOverrides(), base.registryOverrides());
     }
