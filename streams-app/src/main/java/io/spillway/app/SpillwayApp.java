@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.config.TopicConfig;
@@ -51,6 +52,8 @@ public final class SpillwayApp implements AutoCloseable {
     static final int CHUNK_RECORD_LIMIT = 64 << 20;
     /** Split training publishes its error-feedback residual once its share of the chunk log is quiet this long. */
     static final Duration SPLIT_FLUSH_AFTER_IDLE = Duration.ofSeconds(1);
+    /** The stream thread's fetch size per input partition (a record batch larger than this still comes whole). */
+    static final int MAIN_FETCH_BYTES = 16 << 10;
 
     private final AppConfig config;
     private final OpsMetrics ops;
@@ -99,6 +102,11 @@ public final class SpillwayApp implements AutoCloseable {
         props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 CHUNK_RECORD_LIMIT);
+        // Small fetches per input partition, so that each poll hands the stream thread records of every
+        // partition and it interleaves them finely: while catching up on a backlog, the default 1 MiB per
+        // partition made it work through one partition (a few keys) at a time, so consecutive chunks in the log
+        // came from a few keys, and the trainer's batches closed at a repeated key with ~4 chunks, not --batch-keys.
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAIN_FETCH_BYTES);
         props.putAll(config.kafkaOverrides());
         this.streams = new KafkaStreams(SpillwayTopology.build(config.topics(), () -> {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
