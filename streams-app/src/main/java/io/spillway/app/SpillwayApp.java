@@ -68,6 +68,9 @@ public final class SpillwayApp implements AutoCloseable {
     private final Thread trainerThread;
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
+    private static final long LAG_REFRESH_NANOS = Duration.ofMillis(500).toNanos();
+    /** {read at (nanoTime), lag} of the last metrics walk. */
+    private volatile long[] lagCache;
 
     private SpillwayApp(final AppConfig config) throws IOException {
         this.config = config;
@@ -254,8 +257,23 @@ public final class SpillwayApp implements AutoCloseable {
                         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHUNK_RECORD_LIMIT)));
     }
 
-    /** Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. */
+    /**
+     * Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. Read from the
+     * Streams client's metrics at most every {@link #LAG_REFRESH_NANOS}: it walks all of them, and the trainer
+     * asks once per step.
+     */
     public long consumerLag() {
+        final long now = System.nanoTime();
+        final long[] cached = lagCache;
+        if (cached != null && now - cached[0] < LAG_REFRESH_NANOS) {
+            return cached[1];
+        }
+        final long lag = readConsumerLag();
+        lagCache = new long[] {now, lag};
+        return lag;
+    }
+
+    private long readConsumerLag() {
         long lag = -1;
         for (final Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
             final MetricName name = e.getKey();
