@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.config.TopicConfig;
@@ -52,6 +53,10 @@ public final class SpillwayApp implements AutoCloseable {
     static final int CHUNK_RECORD_LIMIT = 64 << 20;
     /** Split training publishes its error-feedback residual once its share of the chunk log is quiet this long. */
     static final Duration SPLIT_FLUSH_AFTER_IDLE = Duration.ofSeconds(1);
+    /** The stream thread's fetch size per input partition (a record batch larger than this still comes whole). */
+    static final int MAIN_FETCH_BYTES = 16 << 10;
+    /** The topology's commit interval under exactly_once_v2 (at_least_once keeps Streams' 30 s). */
+    static final int EXACTLY_ONCE_COMMIT_MS = 500;
 
     private final AppConfig config;
     private final OpsMetrics ops;
@@ -66,6 +71,9 @@ public final class SpillwayApp implements AutoCloseable {
     private final Thread trainerThread;
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
+    private static final long LAG_REFRESH_NANOS = Duration.ofMillis(500).toNanos();
+    /** {read at (nanoTime), lag} of the last metrics walk. */
+    private volatile long[] lagCache;
 
     private SpillwayApp(final AppConfig config) throws IOException {
         this.config = config;
@@ -111,6 +119,17 @@ public final class SpillwayApp implements AutoCloseable {
         props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 CHUNK_RECORD_LIMIT);
+        // Small fetches per input partition, so that each poll hands the stream thread records of every
+        // partition and it interleaves them finely: while catching up on a backlog, the default 1 MiB per
+        // partition made it work through one partition (a few keys) at a time, so consecutive chunks in the log
+        // came from a few keys, and the trainer's batches closed at a repeated key with ~4 chunks, not --batch-keys.
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAIN_FETCH_BYTES);
+        if (StreamsConfig.EXACTLY_ONCE_V2.equals(config.processingGuarantee())) {
+            // Streams commits every 100 ms under exactly-once. Every 500 ms the store caches absorb most open-chunk
+            // writes (an event buffered and handed over within one commit never reaches RocksDB or the changelog)
+            // and there are 5x fewer transactions; the trainer sees a complete chunk up to 500 ms later.
+            props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, EXACTLY_ONCE_COMMIT_MS);
+        }
         props.putAll(config.kafkaOverrides());
         this.streams = new KafkaStreams(SpillwayTopology.build(config.topics(), () -> {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
@@ -281,8 +300,23 @@ public final class SpillwayApp implements AutoCloseable {
                         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHUNK_RECORD_LIMIT)));
     }
 
-    /** Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. */
+    /**
+     * Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. Read from the
+     * Streams client's metrics at most every {@link #LAG_REFRESH_NANOS}: it walks all of them, and the trainer
+     * asks once per step.
+     */
     public long consumerLag() {
+        final long now = System.nanoTime();
+        final long[] cached = lagCache;
+        if (cached != null && now - cached[0] < LAG_REFRESH_NANOS) {
+            return cached[1];
+        }
+        final long lag = readConsumerLag();
+        lagCache = new long[] {now, lag};
+        return lag;
+    }
+
+    private long readConsumerLag() {
         long lag = -1;
         for (final Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
             final MetricName name = e.getKey();

@@ -36,6 +36,26 @@ class SerdeRoundTripMockTest {
         assertRoundTrip(record);
     }
 
+    /** The generated encoders the serializer uses write exactly the bytes of Avro's generic (schema-driven) writer. */
+    @ParameterizedTest
+    @MethodSource("records")
+    @SuppressWarnings("unchecked")
+    <T extends SpecificRecord> void writesTheSameBytesAsTheGenericWriter(final T record) throws java.io.IOException {
+        final Class<T> type = (Class<T>) record.getClass();
+        final org.apache.avro.specific.SpecificData plain = new org.apache.avro.specific.SpecificData();
+        plain.setCustomCoders(false);
+        final java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        final org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(expected, null);
+        new org.apache.avro.specific.SpecificDatumWriter<T>(record.getSchema(), plain).write(record, encoder);
+        encoder.flush();
+        try (SpecificAvroSerializer<T> serializer = new SpecificAvroSerializer<>(type)) {
+            serializer.configure(CONFIG, false);
+            final byte[] bytes = serializer.serialize("topic-a", record);
+            assertThat(java.util.Arrays.copyOfRange(bytes, WireFormat.HEADER_SIZE, bytes.length))
+                    .isEqualTo(expected.toByteArray());
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static <T extends SpecificRecord> void assertRoundTrip(final T record) {
         final Class<T> type = (Class<T>) record.getClass();

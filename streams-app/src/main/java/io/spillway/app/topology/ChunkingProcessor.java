@@ -11,8 +11,10 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -39,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkingProcessor.class);
+    /** A chunk is handed over after this many max-waits on the wall clock, even while catching up. */
+    static final int CATCH_UP_CAP = 10;
 
     private final String storeName;
     private final String eventStoreName;
@@ -53,6 +57,13 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private KeyValueStore<String, byte[]> store;
     private KeyValueStore<String, byte[]> eventStore;
     private final StringSerializer prefixSerializer = new StringSerializer();
+    /**
+     * Record timestamp (the input's clock) of each open chunk's first event, kept in memory only: a chunk
+     * restored from the store has none and is judged by the wall clock alone.
+     */
+    private final Map<String, Long> openedAtInputMs = new HashMap<>();
+    /** Wall-clock time this task last processed a record. */
+    private long lastProcessedMs = -1;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final String chunkSink,
                       final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
@@ -81,6 +92,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     @Override
     public void process(final Record<byte[], byte[]> record) {
         counters.countConsumed();
+        lastProcessedMs = context.currentSystemTimeMs();
         final String key = decodeKey(record.key());
         if (record.key() != null && record.key().length > 0 && key == null) {
             deadLetter(record, new Rejection("invalid-key", "record key is not UTF-8 text without NUL characters"));
@@ -115,6 +127,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         eventStore.put(OpenChunk.eventKey(key, meta.size()), OpenChunk.encodeEvent(event.getTimestampMs(), offset,
                 toSparse(event)));
         final OpenChunk.Meta grown = meta.plus(event.getTimestampMs(), context.currentSystemTimeMs());
+        if (meta.size() == 0) {
+            openedAtInputMs.put(key, record.timestamp());
+        }
         counters.countAccepted();
         if (grown.size() >= chunkLength) {
             handOff(key, grown);
@@ -141,13 +156,29 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
     }
 
+    /**
+     * Hands over the chunks open for {@code maxWait}: on the wall clock, and on the input's clock (record
+     * timestamps; this task's stream time, advanced by the wall clock while no record comes). Live, the two
+     * agree. While the task catches up on a backlog they do not: a key's next events are already in the
+     * input, written moments after its chunk's first one, so the chunk waits for them instead of being cut
+     * short by how long processing the backlog takes (short chunks, and the barrier after them, shrink the
+     * trainer's batches). A chunk open for {@link #CATCH_UP_CAP} times {@code maxWait} on the wall clock is
+     * handed over whatever the record timestamps say.
+     */
     private void flushStale(final long nowMs) {
+        final long wait = maxWait.toMillis();
+        final long inputNowMs = context.currentStreamTimeMs() + Math.max(0, nowMs - lastProcessedMs);
         final List<KeyValue<String, OpenChunk.Meta>> stale = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> it = store.all()) {
             while (it.hasNext()) {
                 final KeyValue<String, byte[]> kv = it.next();
                 final OpenChunk.Meta meta = OpenChunk.decodeMeta(kv.value);
-                if (meta.size() > 0 && nowMs - meta.openedAtMs() >= maxWait.toMillis()) {
+                if (meta.size() == 0 || nowMs - meta.openedAtMs() < wait) {
+                    continue;
+                }
+                final Long openedAtInput = openedAtInputMs.get(kv.key);
+                if (openedAtInput == null || lastProcessedMs < 0 || inputNowMs - openedAtInput >= wait
+                        || nowMs - meta.openedAtMs() >= CATCH_UP_CAP * wait) {
                     stale.add(KeyValue.pair(kv.key, meta));
                 }
             }
@@ -195,6 +226,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             eventStore.delete(k);
         }
         store.put(key, OpenChunk.encodeMeta(meta.drained()));
+        openedAtInputMs.remove(key);
     }
 
     private void deadLetter(final Record<byte[], byte[]> record, final Rejection rejection) {
@@ -209,6 +241,16 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     static String decodeKey(final byte[] key) {
         if (key == null || key.length == 0) {
             return null;
+        }
+        boolean ascii = true;
+        for (final byte b : key) {
+            if (b <= 0) { // NUL, or not ASCII
+                ascii = false;
+                break;
+            }
+        }
+        if (ascii) { // the common case, without a decoder per record
+            return new String(key, StandardCharsets.US_ASCII);
         }
         try {
             final String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

@@ -98,7 +98,13 @@ final class OpenChunk {
      * range under {@link #eventPrefix}.
      */
     static String eventKey(final String key, final int position) {
-        return eventPrefix(key) + String.format("%010d", position);
+        if (position < 0) {
+            throw new IllegalArgumentException("negative position " + position);
+        }
+        // the position zero-padded to 10 digits (as %010d, without a Formatter per event)
+        final String digits = Integer.toString(position);
+        return new StringBuilder(key.length() + 11).append(key).append('\u0000')
+                .repeat('0', 10 - digits.length()).append(digits).toString();
     }
 
     static String eventPrefix(final String key) {

@@ -160,6 +160,46 @@ class SpillwayTopologyTest {
         assertThat(c.size()).isEqualTo(2);
     }
 
+    private void send(final String key, final Event e, final long recordTimestampMs) {
+        input.pipeInput(key.getBytes(StandardCharsets.UTF_8), serializer.serialize(topics.events(), e), recordTimestampMs);
+    }
+
+    @Test
+    void whileCatchingUpABacklogAChunkWaitsOnTheInputsClockNotOnProcessingTime() throws Exception {
+        // A backlog: records written a millisecond apart, processed 3 s of wall clock apart (a slow catch-up).
+        send("a", event("a", 1, 1), 10_000);
+        driver.advanceWallClockTime(Duration.ofSeconds(3));
+        send("b", event("b", 1, 1), 10_001);
+        driver.advanceWallClockTime(Duration.ofSeconds(3));
+        send("b", event("b", 2, 2), 10_002);
+        assertThat(chunks()).as("a's chunk is 6 s old on the wall clock, 2 ms on the input's").isEmpty();
+        assertThat(barriers).isZero();
+        // The input's clock moves on: c was written 5 s after a's and b's first events.
+        send("c", event("c", 1, 1), 15_000);
+        driver.advanceWallClockTime(Duration.ofMillis(2_500));
+        assertThat(chunks()).extracting(TimedChunk::key).containsExactlyInAnyOrder("a", "b");
+        assertThat(barriers).isEqualTo(1);
+        // No more input: the input's clock runs on with the wall clock, so c's chunk goes too.
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(chunks()).extracting(TimedChunk::key).containsExactly("c");
+        assertThat(barriers).isEqualTo(2);
+    }
+
+    @Test
+    void aChunkIsHandedOverAfterTenMaximumWaitsEvenWhileCatchingUp() throws Exception {
+        send("a", event("a", 1, 1), 10_000);
+        for (int i = 1; i <= 15; i++) {
+            driver.advanceWallClockTime(Duration.ofSeconds(4));
+            if (chunks().stream().anyMatch(c -> c.key().equals("a"))) {
+                assertThat(i * 4L).as("handed over at the first check after 10 waits of 5 s")
+                        .isBetween(ChunkingProcessor.CATCH_UP_CAP * 5L, ChunkingProcessor.CATCH_UP_CAP * 5L + 4);
+                return;
+            }
+            send("b", event("b", i, 1), 10_000 + i); // busy input whose clock hardly moves
+        }
+        throw new AssertionError("a's chunk was never handed over");
+    }
+
     @Test
     void everyKindOfBadRecordGoesToTheDeadLetterTopicWithItsReasonAndOriginalBytes() {
         final byte[] valid = serializer.serialize(topics.events(), event("k", 10, 1));

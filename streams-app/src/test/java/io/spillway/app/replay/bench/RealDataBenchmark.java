@@ -170,6 +170,8 @@ public final class RealDataBenchmark {
                     new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
             long firstAt = 0;
             long firstEvents = 0;
+            long firstCpu = 0;
+            Map<String, Long> firstThreads = Map.of();
             long lastAt;
             long lastProgress = System.nanoTime();
             long seen = -1;
@@ -180,6 +182,8 @@ public final class RealDataBenchmark {
                     if (firstAt == 0 && done > 0) {
                         firstAt = now;
                         firstEvents = done;
+                        firstCpu = processCpuNanos();
+                        firstThreads = threadCpu();
                     }
                     if (done != seen) {
                         seen = done;
@@ -195,6 +199,8 @@ public final class RealDataBenchmark {
                     }
                     Thread.sleep(10);
                 }
+                final double cpuSeconds = (processCpuNanos() - firstCpu) / 1e9;
+                printThreadCpu(firstThreads, threadCpu(), produced - firstEvents);
                 double weighted = 0;
                 double weights = 0;
                 long before = 0;
@@ -209,11 +215,54 @@ public final class RealDataBenchmark {
                 final ObjectNode o = JSON.createObjectNode();
                 o.put("events", produced).put("produce_seconds", produceSeconds)
                         .put("events_per_s", (produced - firstEvents) / ((lastAt - firstAt) / 1e9))
+                        .put("cpu_seconds", cpuSeconds)
+                        .put("cpu_us_per_event", cpuSeconds * 1e6 / (produced - firstEvents))
                         .put("loss_nats", weighted / weights).put("steps", app.trainer().steps())
                         .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
                 System.out.println(RESULT + o);
             }
         }
+    }
+
+    /** CPU time of each live thread of this process (GC and JIT threads too), by tid and OS thread name (Linux). */
+    private static Map<String, Long> threadCpu() {
+        final Map<String, Long> cpu = new LinkedHashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (final Path t : tasks.toList()) {
+                try {
+                    final String stat = Files.readString(t.resolve("stat"));
+                    final int open = stat.indexOf('(');
+                    final int close = stat.lastIndexOf(')');
+                    final String[] f = stat.substring(close + 2).split(" ");
+                    // fields 14 and 15 (utime, stime) are the 12th and 13th after the name; clock ticks of 10 ms
+                    final long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    cpu.put(stat.substring(open + 1, close) + "#" + t.getFileName(), ticks * 10_000_000L);
+                } catch (final IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (final IOException e) {
+            // not Linux: no breakdown
+        }
+        return cpu;
+    }
+
+    /** Diagnostics on stderr: CPU microseconds per event of each thread over the measured window, busiest first. */
+    private static void printThreadCpu(final Map<String, Long> before, final Map<String, Long> after, final long events) {
+        final List<Map.Entry<String, Long>> used = new ArrayList<>();
+        long total = 0;
+        for (final Map.Entry<String, Long> e : after.entrySet()) {
+            final long ns = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            used.add(Map.entry(e.getKey(), ns));
+            total += ns;
+        }
+        used.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        final StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "e2e thread CPU (threads alive at the end), us/event: total %.1f%n", total / 1e3 / events));
+        for (final Map.Entry<String, Long> e : used.subList(0, Math.min(25, used.size()))) {
+            b.append(String.format(Locale.ROOT, "  %7.2f  %s%n", e.getValue() / 1e3 / events, e.getKey()));
+        }
+        System.err.print(b);
     }
 
     static long produce(final RealDataset ds, final String bootstrap, final String registry, final String topic)
