@@ -123,18 +123,31 @@ public final class RealDataBenchmark {
         }
         final long cpu0 = processCpuNanos();
         final String description;
+        // The steady-state rate: over the second half of the events (JIT warm-up and start-up behind it).
+        final long[] half = {0, 0, 0}; // events handed to training so far, when the half was reached, events then
+        final PrequentialEvaluation.BatchListener halfway = batch -> {
+            half[0] += batch.stream().mapToInt(c -> c.events().size()).sum();
+            if (half[1] == 0 && half[0] >= EVENTS / 2) {
+                half[1] = System.nanoTime();
+                half[2] = half[0] - batch.stream().mapToInt(c -> c.events().size()).sum();
+            }
+        };
         try (Learner learner = Learners.create(config)) {
             description = learner.optimizerDescription();
             if (export != null) {
                 ScheduleFiles.writeParameters(export.resolve("params.bin"), learner.parameters());
                 try (ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(export.resolve("schedule.bin"),
                         CharacterVocabulary.SIZE)) {
-                    r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, w::write);
+                    r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, batch -> {
+                        halfway.beforeTrain(batch);
+                        w.write(batch);
+                    });
                 }
             } else {
-                r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, null);
+                r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, halfway);
             }
         }
+        final long endAt = System.nanoTime();
         final ObjectNode o = JSON.createObjectNode();
         o.put("events", r.events()).put("targets", r.targets()).put("steps", r.steps())
                 .put("loss_nats", r.meanLossNats()).put("bits_per_event", r.bitsPerEvent())
@@ -143,7 +156,8 @@ public final class RealDataBenchmark {
                 .put("diverged_steps", r.divergedSteps()).put("documents", events.documentsOpened())
                 .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
                 .put("optimizer", config.optimizer()).put("optimizer_description", description)
-                .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+                .put("peak_rss_bytes", ProcessMemory.peakRssBytes())
+                .put("events_per_s_second_half", (r.events() - half[2]) / ((endAt - half[1]) / 1e9));
         System.out.println(RESULT + o);
     }
 
@@ -170,6 +184,8 @@ public final class RealDataBenchmark {
                     new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
             long firstAt = 0;
             long firstEvents = 0;
+            long halfAt = 0;
+            long halfEvents = 0;
             long firstCpu = 0;
             Map<String, Long> firstThreads = Map.of();
             long lastAt;
@@ -188,6 +204,10 @@ public final class RealDataBenchmark {
                     if (done != seen) {
                         seen = done;
                         lastProgress = now;
+                    }
+                    if (halfAt == 0 && done >= produced / 2) {
+                        halfAt = now;
+                        halfEvents = done;
                     }
                     if (done >= produced) {
                         lastAt = now;
@@ -215,6 +235,7 @@ public final class RealDataBenchmark {
                 final ObjectNode o = JSON.createObjectNode();
                 o.put("events", produced).put("produce_seconds", produceSeconds)
                         .put("events_per_s", (produced - firstEvents) / ((lastAt - firstAt) / 1e9))
+                        .put("events_per_s_second_half", (produced - halfEvents) / ((lastAt - halfAt) / 1e9))
                         .put("cpu_seconds", cpuSeconds)
                         .put("cpu_us_per_event", cpuSeconds * 1e6 / (produced - firstEvents))
                         .put("loss_nats", weighted / weights).put("steps", app.trainer().steps())
@@ -349,6 +370,13 @@ public final class RealDataBenchmark {
             figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s").asDouble()));
             figures.put(p + "streaming_overhead", round(1 - e2e.get("events_per_s").asDouble()
                     / adam.get("events_per_s").asDouble()));
+            figures.put(p + "events_per_s_second_half", Math.round(adam.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "events_per_s_streaming_second_half",
+                    Math.round(e2e.get("events_per_s_second_half").asDouble()));
+            // the same over the second half of the stream: steady state, JIT warm-up of the in-process broker,
+            // Streams and clients (a third of the run's CPU in the first half) behind it
+            figures.put(p + "streaming_overhead_second_half", round(1 - e2e.get("events_per_s_second_half").asDouble()
+                    / adam.get("events_per_s_second_half").asDouble()));
             figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
             figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
             // the same without transactions, to show what exactly-once costs within the streaming layer
@@ -356,6 +384,10 @@ public final class RealDataBenchmark {
             figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s").asDouble()));
             figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s").asDouble()
                     / adam.get("events_per_s").asDouble()));
+            figures.put(p + "streaming_overhead_second_half_at_least_once",
+                    round(1 - alo.get("events_per_s_second_half").asDouble()
+                            / adam.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event").asDouble()));
             for (final String f : List.of("schedule.bin", "params.bin")) {
                 Files.deleteIfExists(export.resolve(f));
             }
