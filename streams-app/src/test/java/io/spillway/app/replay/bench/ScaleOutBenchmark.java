@@ -79,8 +79,15 @@ public final class ScaleOutBenchmark {
         }
         final ObjectNode root = JSON.createObjectNode();
         root.put("benchmark", "scaleout");
-        root.put("machine", String.format(Locale.ROOT, "CPU: %d cores; one process: broker, registry, every instance",
-                Runtime.getRuntime().availableProcessors()));
+        String cpu = "CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+        } catch (final java.io.IOException ignored) {
+            // keep the generic name
+        }
+        root.put("machine", String.format(Locale.ROOT, "CPU: %s, %d cores; one process: broker, registry, every"
+                + " instance", cpu, Runtime.getRuntime().availableProcessors()));
         root.put("date", LocalDate.now(ZoneOffset.UTC).toString());
         root.put("command", "streams-app/scripts/scaleout-bench.sh");
         root.set("figures", JSON.valueToTree(figures));
