@@ -152,8 +152,7 @@ public final class SplitTrainerLoop implements Trainer {
                 @Override
                 public void onPartitionsAssigned(final Collection<TopicPartition> partitions) {
                     owned = consumer.assignment().stream().map(TopicPartition::partition).sorted().toList();
-                    LOG.info("Trainer {} trains chunk-log partitions {}", incarnation,
-                            consumer.assignment().stream().map(TopicPartition::partition).sorted().toList());
+                    LOG.info("Trainer {} trains chunk-log partitions {}", incarnation, owned);
                 }
 
                 @Override
