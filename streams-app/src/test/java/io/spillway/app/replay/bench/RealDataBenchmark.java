@@ -71,6 +71,8 @@ public final class RealDataBenchmark {
     static final int OPEN_DOCUMENTS = Integer.getInteger("realdata.openDocuments", 16);
     static final int MIN_DOCUMENT = Integer.getInteger("realdata.minDocument", 4096);
     static final long EVENTS = Long.getLong("realdata.events", 200_000);
+    /** Length of the extra engine-vs-app comparison on a longer stream (0: skip it). */
+    static final long LONG_EVENTS = Long.getLong("realdata.longEvents", 1_000_000);
     static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
     static final long SEED = 1;
 
@@ -388,6 +390,20 @@ public final class RealDataBenchmark {
                     round(1 - alo.get("events_per_s_second_half").asDouble()
                             / adam.get("events_per_s_second_half").asDouble()));
             figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event").asDouble()));
+            if (LONG_EVENTS > 0) {
+                // the streaming layer's cost on a longer stream, where start-up and JIT warm-up weigh less
+                final JsonNode longEngine = child(withEvents(LONG_EVENTS, java("engine", ds.id(), "adam")));
+                final JsonNode longE2e = child(withEvents(LONG_EVENTS, java("e2e", ds.id())));
+                figures.put(p + "long.events", longE2e.get("events").asLong());
+                figures.put(p + "long.events_per_s", Math.round(longEngine.get("events_per_s").asDouble()));
+                figures.put(p + "long.events_per_s_streaming", Math.round(longE2e.get("events_per_s").asDouble()));
+                figures.put(p + "long.streaming_overhead", round(1 - longE2e.get("events_per_s").asDouble()
+                        / longEngine.get("events_per_s").asDouble()));
+                figures.put(p + "long.streaming_overhead_second_half",
+                        round(1 - longE2e.get("events_per_s_second_half").asDouble()
+                                / longEngine.get("events_per_s_second_half").asDouble()));
+                figures.put(p + "long.cpu_us_per_event_streaming", round(longE2e.get("cpu_us_per_event").asDouble()));
+            }
             for (final String f : List.of("schedule.bin", "params.bin")) {
                 Files.deleteIfExists(export.resolve(f));
             }
@@ -403,6 +419,14 @@ public final class RealDataBenchmark {
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+    }
+
+    /** The child command with the stream length set to {@code events}. */
+    private static List<String> withEvents(final long events, final List<String> command) {
+        final List<String> out = new ArrayList<>(command);
+        out.removeIf(arg -> arg.startsWith("-Drealdata.events="));
+        out.add(1, "-Drealdata.events=" + events);
+        return out;
     }
 
     private static List<String> java(final String... args) {
