@@ -88,7 +88,17 @@ public final class SpillwayApp implements AutoCloseable {
         final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
         if (split) {
             // The model is its newest snapshot (or the initial weights) plus the delta log after it.
-            final SplitCheckpoint checkpoint = restoreSplit();
+            final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(SplitCheckpoint.FORMAT,
+                    "the model was trained replicated; split training needs a model of its own (use a new --model-id)");
+            final SplitCheckpoint checkpoint = snapshot.map(s -> SplitCheckpoint.decode(s.state())).orElse(null);
+            if (checkpoint != null) {
+                if (!checkpoint.deltaTopic().equals(config.topics().deltas())) {
+                    throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " follows the"
+                            + " delta topic " + checkpoint.deltaTopic() + ", not " + config.topics().deltas());
+                }
+                LOG.info("Restored model {} from its split snapshot at delta-log positions {}",
+                        config.trainer().modelId(), checkpoint.positions());
+            }
             final Map<String, float[]> logWeights = checkpoint == null ? learner.parameters() : checkpoint.weights();
             if (checkpoint != null) {
                 checkpoint.applyTo(learner);
@@ -96,7 +106,7 @@ public final class SpillwayApp implements AutoCloseable {
             peers = new PeerDeltas(clientConfig(), serde, config.topics().deltas(), config.trainer().modelId(),
                     incarnation, checkpoint == null ? Map.of() : checkpoint.positions(), logWeights);
             this.resumedFrom = checkpoint == null ? TrainerLoop.Resume.FRESH
-                    : new TrainerLoop.Resume(0, 0, checkpoint.logVersion(), splitSnapshotChunks);
+                    : new TrainerLoop.Resume(0, 0, checkpoint.logVersion(), snapshot.get().chunkCount());
             this.chunkLog = null;
             this.sink = new KafkaTrainingSink(clientConfig(), serde,
                     config.applicationId() + "-trainer-" + config.trainer().instanceId());
@@ -181,18 +191,13 @@ public final class SpillwayApp implements AutoCloseable {
      * state, and the chunk-log offset up to which that state has trained.
      */
     private TrainerLoop.Resume restore() throws IOException {
-        final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
-                config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
-                config.trainer().modelId());
+        final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(TrainerCheckpoint.FORMAT,
+                "replicated training cannot resume it (a model trained split, or one whose snapshots lack the"
+                        + " chunk-log offset); use a new --model-id");
         if (snapshot.isEmpty()) {
             return TrainerLoop.Resume.FRESH;
         }
         final SnapshotReader.Snapshot s = snapshot.get();
-        if (!TrainerCheckpoint.FORMAT.equals(s.format())) {
-            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
-                    + s.format() + ", which replicated training cannot resume (a model trained split, or one whose"
-                    + " snapshots lack the chunk-log offset); use a new --model-id");
-        }
         final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(s.state());
         if (!checkpoint.chunkTopic().equals(config.topics().chunks())) {
             throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " was trained from "
@@ -204,32 +209,21 @@ public final class SpillwayApp implements AutoCloseable {
         return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), s.version(), s.chunkCount());
     }
 
-    /** Records of the split snapshot restored (retired once a newer one is durable). */
-    private int splitSnapshotChunks;
-
-    /** The newest complete snapshot of this split-trained model, or null for none. */
-    private SplitCheckpoint restoreSplit() throws IOException {
+    /**
+     * The newest complete snapshot of this model, if the snapshots topic has one.
+     *
+     * @throws IOException when it is not of {@code format}, saying so and {@code otherwise}
+     */
+    private java.util.Optional<SnapshotReader.Snapshot> newestSnapshot(final String format, final String otherwise)
+            throws IOException {
         final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
                 config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
                 config.trainer().modelId());
-        if (snapshot.isEmpty()) {
-            return null;
-        }
-        final SnapshotReader.Snapshot s = snapshot.get();
-        if (!SplitCheckpoint.FORMAT.equals(s.format())) {
+        if (snapshot.isPresent() && !format.equals(snapshot.get().format())) {
             throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
-                    + s.format() + ": the model was trained replicated; split training needs a model of its own"
-                    + " (use a new --model-id)");
+                    + snapshot.get().format() + ": " + otherwise);
         }
-        final SplitCheckpoint checkpoint = SplitCheckpoint.decode(s.state());
-        if (!checkpoint.deltaTopic().equals(config.topics().deltas())) {
-            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " follows the delta"
-                    + " topic " + checkpoint.deltaTopic() + ", not " + config.topics().deltas());
-        }
-        splitSnapshotChunks = s.chunkCount();
-        LOG.info("Restored model {} from its split snapshot at delta-log positions {}", config.trainer().modelId(),
-                checkpoint.positions());
-        return checkpoint;
+        return snapshot;
     }
 
     private Map<String, Object> clientConfig() {
