@@ -88,7 +88,7 @@ public final class SpillwayApp implements AutoCloseable {
         final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
         if (split) {
             // The model is its newest snapshot (or the initial weights) plus the delta log after it.
-            final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(SplitCheckpoint.FORMAT,
+            final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(Set.of(SplitCheckpoint.FORMAT),
                     "the model was trained replicated; split training needs a model of its own (use a new --model-id)");
             final SplitCheckpoint checkpoint = snapshot.map(s -> SplitCheckpoint.decode(s.state())).orElse(null);
             if (checkpoint != null) {
@@ -191,7 +191,7 @@ public final class SpillwayApp implements AutoCloseable {
      * state, and the chunk-log offset up to which that state has trained.
      */
     private TrainerLoop.Resume restore() throws IOException {
-        final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(TrainerCheckpoint.FORMAT,
+        final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(TrainerCheckpoint.READABLE_FORMATS,
                 "replicated training cannot resume it (a model trained split, or one whose snapshots lack the"
                         + " chunk-log offset); use a new --model-id");
         if (snapshot.isEmpty()) {
@@ -206,20 +206,21 @@ public final class SpillwayApp implements AutoCloseable {
         learner.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
         LOG.info("Restored model {} at version {} from its snapshot; resuming {} at offset {}", config.trainer().modelId(),
                 s.version(), checkpoint.chunkTopic(), checkpoint.chunkOffset());
-        return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), s.version(), s.chunkCount());
+        return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.trainedAhead(), checkpoint.eventsTrained(),
+                s.version(), s.chunkCount());
     }
 
     /**
      * The newest complete snapshot of this model, if the snapshots topic has one.
      *
-     * @throws IOException when it is not of {@code format}, saying so and {@code otherwise}
+     * @throws IOException when it is not of one of {@code formats}, saying so and {@code otherwise}
      */
-    private java.util.Optional<SnapshotReader.Snapshot> newestSnapshot(final String format, final String otherwise)
+    private java.util.Optional<SnapshotReader.Snapshot> newestSnapshot(final Set<String> formats, final String otherwise)
             throws IOException {
         final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
                 config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
                 config.trainer().modelId());
-        if (snapshot.isPresent() && !format.equals(snapshot.get().format())) {
+        if (snapshot.isPresent() && !formats.contains(snapshot.get().format())) {
             throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
                     + snapshot.get().format() + ": " + otherwise);
         }

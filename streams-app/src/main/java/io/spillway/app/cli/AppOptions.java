@@ -87,6 +87,12 @@ final class AppOptions {
     @Option(names = "--batch-keys", defaultValue = "16", description = "Chunks of distinct keys per training step (default: ${DEFAULT-VALUE}).")
     int batchKeys;
 
+    @Option(names = "--batch-lookahead", defaultValue = "" + TrainerSettings.DEFAULT_BATCH_LOOKAHEAD,
+            description = "Chunk-log entries a training step may pass over (chunks of keys it already has) to fill up with "
+                    + "other keys' chunks handed over within --max-chunk-wait of its first; 0 closes a step at the first repeated "
+                    + "key. Replicated training only (default: ${DEFAULT-VALUE}).")
+    int batchLookahead;
+
     @Option(names = "--snapshot-every", defaultValue = "200", description = "Publish a snapshot every N model versions; 0 = never (default: ${DEFAULT-VALUE}).")
     int snapshotEvery;
 
@@ -145,7 +151,8 @@ final class AppOptions {
         final String instance = instanceId != null ? instanceId : hostName() + "-" + ProcessHandle.current().pid();
         final Path state = stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "spillway-state");
         final TrainerSettings trainer = new TrainerSettings(modelId, instance, batchKeys, snapshotEvery, 100_000,
-                512 * 1024).withScaleOut(ScaleOut.parse(scaleOut), deltaDensity);
+                512 * 1024).withScaleOut(ScaleOut.parse(scaleOut), deltaDensity)
+                .withBatchLookahead(batchLookahead, maxChunkWait.toMillis());
         return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry);

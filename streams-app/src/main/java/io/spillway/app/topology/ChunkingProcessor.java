@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * Validates each raw input record and appends valid events to its key's open chunk (a state store with a
  * changelog); a chunk of {@code chunkLength} events, or one left open longer than {@code maxWait}, is forwarded to
  * the chunk sink (the trainer's durable input, see {@link ChunkRecords}), in the same exactly-once transaction
- * that consumes its last input record and empties the store. A max-wait flush ends with a barrier. Anything that cannot be trained is forwarded, with its original key and
- * value bytes, to the dead-letter sink, with the reason and its source topic/partition/offset in headers.
+ * that consumes its last input record and empties the store. A max-wait flush ends with a barrier, and so does
+ * an input that goes quiet for {@code maxWait} with no chunk left open after one was handed over (the trainer then
+ * trains the batch it has open instead of waiting for more of the log). Anything that cannot be trained is forwarded, with its original
+ * key and value bytes, to the dead-letter sink, with the reason and its source topic/partition/offset in headers.
  * Nothing is dropped silently.
  */
 final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
@@ -64,6 +66,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final Map<String, Long> openedAtInputMs = new HashMap<>();
     /** Wall-clock time this task last processed a record. */
     private long lastProcessedMs = -1;
+    /** A chunk went to the chunk log after the last barrier (in memory: after a restart, at worst one extra barrier). */
+    private boolean chunksSinceBarrier;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final String chunkSink,
                       final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
@@ -169,10 +173,12 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         final long wait = maxWait.toMillis();
         final long inputNowMs = context.currentStreamTimeMs() + Math.max(0, nowMs - lastProcessedMs);
         final List<KeyValue<String, OpenChunk.Meta>> stale = new ArrayList<>();
+        boolean anyOpen = false;
         try (KeyValueIterator<String, byte[]> it = store.all()) {
             while (it.hasNext()) {
                 final KeyValue<String, byte[]> kv = it.next();
                 final OpenChunk.Meta meta = OpenChunk.decodeMeta(kv.value);
+                anyOpen |= meta.size() > 0;
                 if (meta.size() == 0 || nowMs - meta.openedAtMs() < wait) {
                     continue;
                 }
@@ -186,10 +192,14 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         for (final KeyValue<String, OpenChunk.Meta> kv : stale) {
             handOff(kv.key, kv.value);
         }
-        if (!stale.isEmpty()) {
-            // The flush is a wall-clock decision; the barrier records it in the log, so that the trainer's
-            // batches stay a function of the log alone.
+        // Quiet input with every key's events handed over: no flush will write a barrier, so write one here. (With
+        // a chunk open, its flush does; a starved stream thread's gaps in processing are not taken for quiet.)
+        final boolean quiet = chunksSinceBarrier && !anyOpen && lastProcessedMs >= 0 && nowMs - lastProcessedMs >= wait;
+        if (!stale.isEmpty() || quiet) {
+            // The flush (or the quiet input) is a wall-clock decision; the barrier records it in the log, so that
+            // the trainer's batches stay a function of the log alone.
             context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(context.taskId().partition()), nowMs), chunkSink);
+            chunksSinceBarrier = false;
         }
     }
 
@@ -221,6 +231,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                 meta.previousTimestampMs(), context.taskId().partition(), offsets);
         context.forward(new Record<>(ChunkRecords.key(chunk), ChunkRecords.encode(chunk),
                 context.currentStreamTimeMs()), chunkSink);
+        chunksSinceBarrier = true;
         // The chunk record, these deletes and the input offsets commit in one transaction (exactly_once_v2).
         for (final String k : storeKeys) {
             eventStore.delete(k);

@@ -17,8 +17,14 @@ public interface ChunkSource extends AutoCloseable {
      *
      * @param offset the entry's offset in the log
      * @param chunk the chunk, or null for a barrier
+     * @param timestampMs the record's timestamp: the input's clock when the topology handed the chunk over
      */
-    record Entry(long offset, TimedChunk chunk) {
+    record Entry(long offset, TimedChunk chunk, long timestampMs) {
+        /** An entry stamped with its chunk's last event time (0 for a barrier). */
+        public Entry(final long offset, final TimedChunk chunk) {
+            this(offset, chunk, chunk == null || chunk.size() == 0 ? 0 : chunk.timestampsMs()[chunk.size() - 1]);
+        }
+
         public static Entry barrier(final long offset) {
             return new Entry(offset, null);
         }

@@ -85,7 +85,7 @@ public final class KafkaChunkLog implements ChunkSource {
         }
         for (final ConsumerRecord<byte[], byte[]> r : records) {
             entries.add(ChunkRecords.isBarrier(r.value()) ? Entry.barrier(r.offset())
-                    : new Entry(r.offset(), ChunkRecords.decode(r.key(), r.value())));
+                    : new Entry(r.offset(), ChunkRecords.decode(r.key(), r.value()), r.timestamp()));
         }
         readPosition = consumer.position(partition);
         return entries;

@@ -8,24 +8,49 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The payload of a snapshot: the learner's full state and where in the chunk log it stands, so that a restart
  * resumes the log exactly after the last chunk the state includes.
  *
+ * <p>A training step may take chunks from a little further down the log than its first untrained entry (see
+ * {@link TrainerSettings#batchLookahead()}), so "where it stands" is an offset plus the few entries past it that
+ * the state already includes.
+ *
  * @param chunkTopic name of the chunk topic the offset refers to
  * @param chunkOffset offset of the first chunk-log entry the state does not include
+ * @param trainedAhead offsets after {@code chunkOffset} the state includes nonetheless, ascending
  * @param eventsTrained events trained into the state since the model was created
  * @param learnerState what {@code Learner.writeState} wrote
  */
-public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long eventsTrained, byte[] learnerState) {
+public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trainedAhead, long eventsTrained,
+                                byte[] learnerState) {
     /** Value of the snapshot records' {@code format} field. */
-    public static final String FORMAT = "spillway-trainer-state-v2";
-    private static final int MAGIC = 0x53505443; // "SPTC"
+    public static final String FORMAT = "spillway-trainer-state-v3";
+    /** The format before trained-ahead offsets (read as none); still restored. */
+    public static final String FORMAT_V2 = "spillway-trainer-state-v2";
+    /** Formats this version restores. */
+    public static final Set<String> READABLE_FORMATS = Set.of(FORMAT, FORMAT_V2);
+    private static final int MAGIC_V2 = 0x53505443; // "SPTC"
+    private static final int MAGIC = 0x53505433; // "SPT3"
 
     public TrainerCheckpoint {
         Objects.requireNonNull(chunkTopic, "chunkTopic");
+        Objects.requireNonNull(trainedAhead, "trainedAhead");
         Objects.requireNonNull(learnerState, "learnerState");
+        for (int i = 0; i < trainedAhead.length; i++) {
+            if (trainedAhead[i] <= (i == 0 ? chunkOffset : trainedAhead[i - 1])) {
+                throw new IllegalArgumentException("trained-ahead offsets must ascend past " + chunkOffset + ": "
+                        + Arrays.toString(trainedAhead));
+            }
+        }
+    }
+
+    /** A checkpoint with nothing trained past its offset. */
+    public TrainerCheckpoint(final String chunkTopic, final long chunkOffset, final long eventsTrained,
+                             final byte[] learnerState) {
+        this(chunkTopic, chunkOffset, new long[0], eventsTrained, learnerState);
     }
 
     public byte[] encode() {
@@ -34,6 +59,10 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long events
             out.writeInt(MAGIC);
             out.writeUTF(chunkTopic);
             out.writeLong(chunkOffset);
+            out.writeInt(trainedAhead.length);
+            for (final long offset : trainedAhead) {
+                out.writeLong(offset);
+            }
             out.writeLong(eventsTrained);
             out.writeInt(learnerState.length);
             out.write(learnerState);
@@ -45,15 +74,24 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long events
 
     public static TrainerCheckpoint decode(final byte[] payload) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
-            if (in.readInt() != MAGIC) {
-                throw new IllegalArgumentException("not a " + FORMAT + " snapshot payload");
+            final int magic = in.readInt();
+            if (magic != MAGIC && magic != MAGIC_V2) {
+                throw new IllegalArgumentException("not a " + FORMAT + " (or " + FORMAT_V2 + ") snapshot payload");
             }
             final String topic = in.readUTF();
             final long offset = in.readLong();
+            final int aheadCount = magic == MAGIC ? in.readInt() : 0;
+            if (aheadCount < 0 || aheadCount > payload.length / Long.BYTES) {
+                throw new IllegalArgumentException("corrupt snapshot payload: " + aheadCount + " trained-ahead offsets");
+            }
+            final long[] ahead = new long[aheadCount];
+            for (int i = 0; i < ahead.length; i++) {
+                ahead[i] = in.readLong();
+            }
             final long events = in.readLong();
             final byte[] state = new byte[in.readInt()];
             in.readFully(state);
-            return new TrainerCheckpoint(topic, offset, events, state);
+            return new TrainerCheckpoint(topic, offset, ahead, events, state);
         } catch (final IOException e) {
             throw new IllegalArgumentException("truncated snapshot payload", e);
         }
@@ -62,17 +100,19 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long events
     @Override
     public boolean equals(final Object o) {
         return o instanceof TrainerCheckpoint c && chunkTopic.equals(c.chunkTopic) && chunkOffset == c.chunkOffset
-                && eventsTrained == c.eventsTrained && Arrays.equals(learnerState, c.learnerState);
+                && Arrays.equals(trainedAhead, c.trainedAhead) && eventsTrained == c.eventsTrained && Arrays.equals(learnerState, c.learnerState);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(chunkTopic, chunkOffset, eventsTrained, Arrays.hashCode(learnerState));
+        return Objects.hash(chunkTopic, chunkOffset, Arrays.hashCode(trainedAhead), eventsTrained,
+                Arrays.hashCode(learnerState));
     }
 
     @Override
     public String toString() {
-        return "TrainerCheckpoint[" + chunkTopic + "@" + chunkOffset + ", " + eventsTrained + " events, "
+        return "TrainerCheckpoint[" + chunkTopic + "@" + chunkOffset
+                + (trainedAhead.length == 0 ? "" : " and " + Arrays.toString(trainedAhead)) + ", " + eventsTrained + " events, "
                 + learnerState.length + " B state]";
     }
 }

@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.NavigableSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -28,10 +30,16 @@ import org.slf4j.LoggerFactory;
  * publish the step's deltas, predictions, metrics and, periodically, a snapshot that records the log offset it
  * includes; once a snapshot is durable, the log before its offset may be deleted.
  *
- * <p>Batches are a function of the log alone, never of timing: consecutive chunks of distinct keys, closed
- * when {@code batchKeys} are in, when the next chunk's key is already in the batch, or at a barrier; a batch
- * that is not closed yet waits for more of the log. So a run restored from a snapshot and replaying the log
- * from its offset trains exactly the steps an uninterrupted run trains, bit for bit on a deterministic backend.
+ * <p>Batches are a function of the log alone, never of timing. A batch scans the untrained entries in log order
+ * and takes each chunk whose key it does not have yet; it passes over a chunk of a key it has (and every later
+ * chunk of that key, so each key's chunks are trained in order), at most {@code batchLookahead} of them. It
+ * closes when {@code batchKeys} chunks are in, at a barrier, when one more entry would have to be passed over,
+ * or at a chunk handed over more than {@code batchWindowMs} after its first one (by the chunk records' timestamps,
+ * the input's clock); a batch that
+ * is not closed yet waits for more of the log. Entries passed over stay for the next batch, so the state stands
+ * at an offset plus the few entries past it already trained, and snapshots record both. So a run restored from
+ * a snapshot and replaying the log from its offset trains exactly the steps an uninterrupted run trains, bit for
+ * bit on a deterministic backend.
  *
  * <p>Threading: {@link #run()} runs on one dedicated thread; {@link #stop()} and the counters may be used
  * from any thread.
@@ -47,9 +55,20 @@ public final class TrainerLoop implements Trainer {
      * @param snapshotVersion version of the snapshot restored, -1 for none
      * @param snapshotChunks records that snapshot was published in (retired when the next one is durable)
      */
-    public record Resume(long chunkOffset, long eventsTrained, long snapshotVersion, int snapshotChunks) {
+    public record Resume(long chunkOffset, long[] trainedAhead, long eventsTrained, long snapshotVersion,
+                         int snapshotChunks) {
         /** A new model: the log from its beginning. */
         public static final Resume FRESH = new Resume(0, 0, -1, 0);
+
+        /** A position with no entry past {@code chunkOffset} trained. */
+        public Resume(final long chunkOffset, final long eventsTrained, final long snapshotVersion,
+                      final int snapshotChunks) {
+            this(chunkOffset, new long[0], eventsTrained, snapshotVersion, snapshotChunks);
+        }
+
+        public Resume {
+            trainedAhead = trainedAhead.clone();
+        }
     }
 
     private final Learner learner;
@@ -59,6 +78,9 @@ public final class TrainerLoop implements Trainer {
     private final TrainerSettings settings;
     private final Consumer<TrainingFigures> figuresListener;
     private final Deque<ChunkSource.Entry> backlog = new ArrayDeque<>();
+    /** Offsets past {@link #position} already trained (taken by lookahead); they are dropped when read. */
+    private final NavigableSet<Long> trainedAhead = new TreeSet<>();
+    private long lastRead;
     private final AtomicLong eventsTrained = new AtomicLong();
     private final java.util.function.Supplier<Resume> restorer;
     private volatile long eventsBefore;
@@ -91,7 +113,7 @@ public final class TrainerLoop implements Trainer {
         this.settings = settings;
         this.figuresListener = figuresListener;
         this.publisher = new StepPublisher(learner, sink, topics, settings, consumerLag, deadLettered);
-        this.position = resume.chunkOffset();
+        resumeAt(resume);
         this.eventsBefore = resume.eventsTrained();
         this.restorer = restorer;
         this.previousSnapshotVersion = resume.snapshotVersion();
@@ -111,9 +133,9 @@ public final class TrainerLoop implements Trainer {
                     }
                     continue;
                 }
-                position = batch.nextOffset();
+                consume(batch);
                 if (!batch.chunks().isEmpty()) {
-                    trainAndPublish(batch.chunks());
+                    trainAndPublish(batch.chunks(), batch.closedBy());
                 }
             }
             // A clean stop leaves a snapshot of everything trained, so a restart continues from here. The batch
@@ -176,43 +198,87 @@ public final class TrainerLoop implements Trainer {
      * A closed batch.
      *
      * @param chunks the chunks to train, possibly none (a barrier with no batch open)
-     * @param entries log entries it consumes
-     * @param nextOffset the log offset after them
+     * @param consumed offsets of the log entries it takes off the backlog (its chunks, and a barrier that closed it
+     *        with nothing passed over before it)
      */
-    private record Batch(List<TimedChunk> chunks, int entries, long nextOffset) {
+    private record Batch(List<TimedChunk> chunks, Set<Long> consumed, String closedBy) {
     }
 
-    /** The batch at the head of the backlog if the log read so far closes it (and takes it off), else null. */
+    /** The batch the backlog closes (see the class comment), or null while it needs more of the log. */
     private Batch closedBatch() {
         final List<TimedChunk> chunks = new ArrayList<>();
+        final Set<Long> consumed = new HashSet<>();
         final Set<String> keys = new HashSet<>();
-        int entries = 0;
-        long next = -1;
-        Batch closed = null;
+        final Set<String> passedKeys = new HashSet<>();
+        int passed = 0;
+        long windowEnd = Long.MAX_VALUE;
         for (final ChunkSource.Entry e : backlog) {
             if (e.isBarrier()) {
-                closed = new Batch(chunks, entries + 1, e.offset() + 1);
-                break;
+                if (passedKeys.isEmpty()) {
+                    consumed.add(e.offset()); // nothing before it is left: the flush it records is done
+                }
+                return new Batch(chunks, consumed, "a barrier");
             }
-            if (!keys.add(e.chunk().key())) {
-                closed = new Batch(chunks, entries, next);
-                break;
+            final TimedChunk chunk = e.chunk();
+            if (e.timestampMs() > windowEnd) {
+                return new Batch(chunks, consumed, "the window");
             }
-            chunks.add(e.chunk());
-            entries++;
-            next = e.offset() + 1;
+            if (keys.contains(chunk.key()) || passedKeys.contains(chunk.key())) {
+                if (passed == settings.batchLookahead()) {
+                    return new Batch(chunks, consumed, "the lookahead");
+                }
+                passed++;
+                passedKeys.add(chunk.key());
+                continue;
+            }
+            if (chunks.isEmpty()) {
+                windowEnd = saturatedAdd(e.timestampMs(), settings.batchWindowMs());
+            }
+            keys.add(chunk.key());
+            chunks.add(chunk);
+            consumed.add(e.offset());
             if (chunks.size() == settings.batchKeys()) {
-                closed = new Batch(chunks, entries, next);
-                break;
+                return new Batch(chunks, consumed, "its keys");
             }
         }
-        if (closed != null) {
-            for (int i = 0; i < closed.entries(); i++) {
-                backlog.pollFirst();
+        return null;
+    }
+
+    private static long saturatedAdd(final long a, final long b) {
+        final long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    /** Takes the batch's entries off the backlog and moves the position to the first entry left untrained. */
+    private void consume(final Batch batch) {
+        backlog.removeIf(e -> batch.consumed().contains(e.offset()));
+        long next = backlog.isEmpty() ? lastRead + 1 : backlog.peekFirst().offset();
+        for (final long offset : batch.consumed()) {
+            if (offset > next) {
+                trainedAhead.add(offset);
             }
-            backlogEvents = backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
         }
-        return closed;
+        while (backlog.isEmpty() && trainedAhead.remove(next)) {
+            next++; // restored as trained but not read yet: read() drops it
+        }
+        trainedAhead.headSet(next).clear();
+        position = next;
+        backlogEvents = pendingEvents();
+    }
+
+    private int pendingEvents() {
+        return backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
+    }
+
+    private void resumeAt(final Resume resume) {
+        backlog.clear();
+        backlogEvents = 0;
+        position = resume.chunkOffset();
+        lastRead = position - 1;
+        trainedAhead.clear();
+        for (final long offset : resume.trainedAhead()) {
+            trainedAhead.add(offset);
+        }
     }
 
     /** Jumps to the newest snapshot: it includes every entry this loop has not read and the log has dropped. */
@@ -224,9 +290,7 @@ public final class TrainerLoop implements Trainer {
         }
         LOG.info("{}; continuing from the newest snapshot, version {} at offset {}", why.getMessage(),
                 newest.snapshotVersion(), newest.chunkOffset());
-        backlog.clear();
-        backlogEvents = 0;
-        position = newest.chunkOffset();
+        resumeAt(newest);
         eventsBefore = newest.eventsTrained() - eventsTrained.get();
         previousSnapshotVersion = newest.snapshotVersion();
         previousSnapshotChunks = newest.snapshotChunks();
@@ -236,16 +300,18 @@ public final class TrainerLoop implements Trainer {
     private void read() throws InterruptedException {
         final List<ChunkSource.Entry> entries = source.poll(Duration.ofMillis(100));
         for (final ChunkSource.Entry e : entries) {
-            if (e.offset() < position || (!backlog.isEmpty() && e.offset() <= backlog.peekLast().offset())) {
-                throw new IllegalStateException("chunk log went backwards: offset " + e.offset() + " after "
-                        + (backlog.isEmpty() ? position : backlog.peekLast().offset()));
+            if (e.offset() <= lastRead) {
+                throw new IllegalStateException("chunk log went backwards: offset " + e.offset() + " after " + lastRead);
             }
-            backlog.addLast(e);
+            lastRead = e.offset();
+            if (e.offset() >= position && !trainedAhead.contains(e.offset())) { // else the state includes it
+                backlog.addLast(e);
+            }
         }
-        backlogEvents = backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
+        backlogEvents = pendingEvents();
     }
 
-    private void trainAndPublish(final List<TimedChunk> batch) {
+    private void trainAndPublish(final List<TimedChunk> batch, final String closedBy) {
         final List<SequenceChunk> chunks = batch.stream().map(TimedChunk::chunk).toList();
         final long started = System.nanoTime();
         final TrainingStep step = learner.train(chunks);
@@ -263,7 +329,7 @@ public final class TrainerLoop implements Trainer {
                 && step.version() % settings.snapshotEveryVersions() == 0) {
             publishSnapshot(step.version(), now);
         }
-        LOG.debug("Trained step {} on {} events of {} keys in {} ms", step.version(), events, batch.size(),
+        LOG.debug("Trained step {} on {} events of {} keys (closed by {}) in {} ms", step.version(), events, batch.size(), closedBy,
                 (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -278,7 +344,8 @@ public final class TrainerLoop implements Trainer {
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
         }
-        final byte[] state = new TrainerCheckpoint(topics.chunks(), position, eventsTrainedTotal(), learnerState).encode();
+        final byte[] state = new TrainerCheckpoint(topics.chunks(), position,
+                trainedAhead.stream().mapToLong(Long::longValue).toArray(), eventsTrainedTotal(), learnerState).encode();
         final int count = publisher.publishSnapshot(version, TrainerCheckpoint.FORMAT, state, now);
         // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete one.
         // (A replay after a crash publishes the same snapshots again, under the same keys, with the same bytes.)

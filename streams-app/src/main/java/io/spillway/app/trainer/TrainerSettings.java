@@ -16,19 +16,29 @@ import java.util.Objects;
  * @param scaleOut how instances share the training ({@link ScaleOut#REPLICATE} by default)
  * @param deltaDensity {@link ScaleOut#SPLIT} only: fraction of each tensor's entries an instance publishes per step
  *        (the largest of update plus residual); the rest stays in its error-feedback residual, in (0, 1]
+ * @param batchLookahead {@link ScaleOut#REPLICATE} only: chunk-log entries a step may pass over (chunks of keys it
+ *        already has) to take chunks of other keys further down the log; 0 closes a step at the first repeated key.
+ *        Interleaved partitions or a busy key put a key's chunks close together in the log, and without lookahead
+ *        they cut steps short
+ * @param batchWindowMs a step takes no chunk handed over more than this long after its first one (on the input's
+ *        clock: the chunk records' timestamps), so lookahead never holds a chunk back longer than a max-wait flush would
  */
 public record TrainerSettings(String modelId, String instanceId, int batchKeys, int snapshotEveryVersions,
                               int maxDeltaEntries, int snapshotChunkBytes, boolean truncateChunkLog,
-                              ScaleOut scaleOut, double deltaDensity) {
+                              ScaleOut scaleOut, double deltaDensity, int batchLookahead, long batchWindowMs) {
     /** Default fraction of entries published per step in split mode. */
     public static final double DEFAULT_DELTA_DENSITY = 0.3;
+    /** Default entries a step may pass over: as many as it takes keys. */
+    public static final int DEFAULT_BATCH_LOOKAHEAD = 16;
+    /** Default event-time window of a step (the CLI's default max chunk wait). */
+    public static final long DEFAULT_BATCH_WINDOW_MS = 2_000;
 
     /** Replicated training. */
     public TrainerSettings(final String modelId, final String instanceId, final int batchKeys,
                            final int snapshotEveryVersions, final int maxDeltaEntries, final int snapshotChunkBytes,
                            final boolean truncateChunkLog) {
         this(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries, snapshotChunkBytes,
-                truncateChunkLog, ScaleOut.REPLICATE, 1.0);
+                truncateChunkLog, ScaleOut.REPLICATE, 1.0, DEFAULT_BATCH_LOOKAHEAD, DEFAULT_BATCH_WINDOW_MS);
     }
 
     /** Settings that truncate the chunk log behind each snapshot. */
@@ -44,6 +54,10 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
         if (!(deltaDensity > 0 && deltaDensity <= 1)) {
             throw new IllegalArgumentException("delta density must be in (0, 1]: " + deltaDensity);
         }
+        if (batchLookahead < 0 || batchWindowMs < 0) {
+            throw new IllegalArgumentException("batch lookahead and window must be >= 0: " + batchLookahead + " entries, "
+                    + batchWindowMs + " ms");
+        }
         if (batchKeys <= 0 || snapshotEveryVersions < 0 || maxDeltaEntries <= 0 || snapshotChunkBytes <= 0) {
             throw new IllegalArgumentException("bad trainer settings: " + batchKeys + " keys per step, snapshot every "
                     + snapshotEveryVersions + ", " + maxDeltaEntries + " delta entries, " + snapshotChunkBytes + " B chunks");
@@ -53,7 +67,13 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
     /** The same settings with another way of sharing the training. */
     public TrainerSettings withScaleOut(final ScaleOut mode, final double density) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
-                snapshotChunkBytes, truncateChunkLog, mode, density);
+                snapshotChunkBytes, truncateChunkLog, mode, density, batchLookahead, batchWindowMs);
+    }
+
+    /** The same settings with another lookahead (entries a step may pass over) and event-time window. */
+    public TrainerSettings withBatchLookahead(final int entries, final long windowMs) {
+        return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, entries, windowMs);
     }
 
     public static TrainerSettings defaults(final String modelId, final String instanceId) {

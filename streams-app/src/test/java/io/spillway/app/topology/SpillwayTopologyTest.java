@@ -160,6 +160,21 @@ class SpillwayTopologyTest {
         assertThat(c.size()).isEqualTo(2);
     }
 
+    @Test
+    void anInputThatGoesQuietWithNoChunkOpenEndsWithOneBarrier() throws Exception {
+        for (int t = 0; t < 4; t++) {
+            send("a", event("a", 1000 + t, t));
+        }
+        assertThat(chunks()).extracting(TimedChunk::key).containsExactly("a");
+        assertThat(barriers).as("busy input: count-based chunks need none").isZero();
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(chunks()).isEmpty();
+        assertThat(barriers).as("quiet for a max-wait: the trainer may close the batch it has open").isEqualTo(1);
+        driver.advanceWallClockTime(Duration.ofSeconds(30));
+        assertThat(chunks()).isEmpty();
+        assertThat(barriers).as("one barrier per quiet spell").isEqualTo(1);
+    }
+
     private void send(final String key, final Event e, final long recordTimestampMs) {
         input.pipeInput(key.getBytes(StandardCharsets.UTF_8), serializer.serialize(topics.events(), e), recordTimestampMs);
     }

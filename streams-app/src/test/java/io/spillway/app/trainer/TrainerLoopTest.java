@@ -127,9 +127,9 @@ class TrainerLoopTest {
     }
 
     @Test
-    void aRepeatedKeyClosesTheBatchSoEachStepHasDistinctKeysInLogOrder() throws Exception {
+    void withoutLookaheadARepeatedKeyClosesTheBatchSoEachStepHasDistinctKeysInLogOrder() throws Exception {
         final TrainerLoop loop = loop(List.of(cyclic("a", 0, 8), cyclic("a", 8, 8), cyclic("a", 16, 8), cyclic("b", 0, 5)),
-                new TrainerSettings("m", "i0", 4, 0, 100_000, 4096));
+                new TrainerSettings("m", "i0", 4, 0, 100_000, 4096).withBatchLookahead(0, 2_000));
         loop.run();
 
         assertThat(loop.steps()).isEqualTo(3);
@@ -147,6 +147,69 @@ class TrainerLoopTest {
         assertThat(sink.of(TOPICS.predictions(), Prediction.class).stream().filter(p -> p.getEntityId().equals("a"))
                 .map(Prediction::getAfterTimestampMs).toList())
                 .isEqualTo(IntStream.range(0, 23).mapToObj(i -> 1_000L + i).toList());
+    }
+
+    /**
+     * Lookahead: a step passes over chunks of keys it has (and later chunks of those keys) to take other keys'
+     * chunks, at most {@code batchLookahead} of them; each key's chunks are still trained in log order, one per
+     * step; the snapshot records the offset of the first chunk passed over and the ones after it already trained.
+     */
+    @Test
+    void lookaheadFillsStepsWithOtherKeysAndKeepsEachKeysChunksInOrder() throws Exception {
+        // offsets: 0 a0, 1 a1, 2 b0, 3 a2, 4 c0, 5 b1, 6 d0, 7 barrier
+        final List<TimedChunk> log = List.of(cyclic("a", 0, 4), cyclic("a", 4, 4), cyclic("b", 0, 5), cyclic("a", 8, 4),
+                cyclic("c", 0, 6), cyclic("b", 5, 5), cyclic("d", 0, 7));
+        final TrainerLoop loop = loop(log, new TrainerSettings("m", "i0", 3, 1, 100_000, 1 << 20).withBatchLookahead(2, 2_000));
+        loop.run();
+
+        assertThat(loop.failure()).isNull();
+        // step 1: a0, (a1 passed), b0, (a2 passed), c0; step 2: a1, (a2 passed), b1, d0; step 3: a2, closed by the barrier
+        assertThat(sink.of(TOPICS.metrics(), TrainingMetrics.class)).extracting(TrainingMetrics::getBatchEvents)
+                .containsExactly(4L + 5 + 6, 4L + 5 + 7, 4L);
+        assertThat(loop.eventsTrained()).isEqualTo(4 * 3 + 5 * 2 + 6 + 7);
+        final List<Integer> actualOfA = sink.of(TOPICS.predictions(), Prediction.class).stream()
+                .filter(p -> p.getEntityId().equals("a")).map(Prediction::getActualEventType).toList();
+        assertThat(actualOfA).isEqualTo(IntStream.range(1, 12).mapToObj(i -> i % VOCAB).toList());
+        final List<TrainerCheckpoint> checkpoints = checkpoints();
+        assertThat(checkpoints).extracting(TrainerCheckpoint::chunkOffset).containsExactly(1L, 3L, 8L);
+        assertThat(checkpoints).extracting(c -> java.util.Arrays.stream(c.trainedAhead()).boxed().toList())
+                .containsExactly(List.of(2L, 4L), List.of(4L, 5L, 6L), List.of());
+
+        // the same log without lookahead: a repeated key closes the step
+        sink.sent.clear();
+        try (Learner plain = Learners.create(config())) {
+            loop(plain, entries(log), TrainerLoop.Resume.FRESH,
+                    new TrainerSettings("m", "i0", 3, 0, 100_000, 1 << 20).withBatchLookahead(0, 2_000)).run();
+        }
+        assertThat(sink.of(TOPICS.metrics(), TrainingMetrics.class)).extracting(TrainingMetrics::getBatchEvents)
+                .containsExactly(4L, 4L + 5, 4L + 6 + 5, 7L);
+    }
+
+    @Test
+    void lookaheadTakesNoChunkCompletedLaterThanTheWindowAfterTheStepsFirst() throws Exception {
+        // entries stamped 1003 (a), 1023 (b) and 1103 (c) (the list log stamps its chunks' last event times): with a 50 ms window c waits for the next step
+        final List<TimedChunk> log = List.of(cyclic("a", 0, 4), cyclic("b", 20, 4), cyclic("c", 100, 4));
+        loop(log, new TrainerSettings("m", "i0", 4, 0, 100_000, 4096).withBatchLookahead(4, 50)).run();
+        assertThat(sink.of(TOPICS.metrics(), TrainingMetrics.class)).extracting(TrainingMetrics::getBatchEvents)
+                .containsExactly(8L, 4L);
+
+        sink.sent.clear();
+        try (Learner wide = Learners.create(config())) {
+            loop(wide, entries(log), TrainerLoop.Resume.FRESH,
+                    new TrainerSettings("m", "i0", 4, 0, 100_000, 4096).withBatchLookahead(4, 1_000)).run();
+        }
+        assertThat(sink.of(TOPICS.metrics(), TrainingMetrics.class)).extracting(TrainingMetrics::getBatchEvents)
+                .containsExactly(12L);
+    }
+
+    /** The checkpoints of the snapshots published so far, in order (each snapshot in one chunk). */
+    private List<TrainerCheckpoint> checkpoints() {
+        return sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class).stream().map(c -> {
+            final ByteBuffer b = c.getPayload().duplicate();
+            final byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            return TrainerCheckpoint.decode(bytes);
+        }).toList();
     }
 
     @Test
@@ -276,7 +339,8 @@ class TrainerLoopTest {
         final long steps = learner.version();
         assertThat(steps).isGreaterThan(30);
 
-        for (final int stopAfter : List.of(7, 23, 38, 61)) {
+        int aheadRestored = 0;
+        for (int stopAfter = 5; stopAfter < log.size(); stopAfter += 4) {
             sink.sent.clear();
             // the crashed run: trains the log up to stopAfter entries, publishing snapshots every 4 versions
             try (Learner crashed = Learners.create(config())) {
@@ -302,13 +366,16 @@ class TrainerLoopTest {
                     }
                     final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(whole.toByteArray());
                     restarted.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
-                    resume = new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), newest, 1);
+                    resume = new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.trainedAhead(),
+                            checkpoint.eventsTrained(), newest, 1);
+                    aheadRestored += checkpoint.trainedAhead().length;
                 }
                 loop(restarted, log, resume, settings).run();
                 assertThat(restarted.version()).isEqualTo(steps);
                 assertThat(state(restarted)).as("state after a stop at entry %d", stopAfter).isEqualTo(uninterrupted);
             }
         }
+        assertThat(aheadRestored).as("restored positions with entries trained past them (lookahead)").isPositive();
     }
 
     /**
@@ -351,7 +418,8 @@ class TrainerLoopTest {
                 } catch (final java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-                return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.eventsTrained(), 8, 1);
+                return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.trainedAhead(), checkpoint.eventsTrained(),
+                        8, 1);
             }, f -> { }, () -> 0L, () -> 0L);
             loop[0].run();
             assertThat(loop[0].failure()).isNull();

@@ -71,6 +71,8 @@ public final class RealDataBenchmark {
     static final int OPEN_DOCUMENTS = Integer.getInteger("realdata.openDocuments", 16);
     static final int MIN_DOCUMENT = Integer.getInteger("realdata.minDocument", 4096);
     static final long EVENTS = Long.getLong("realdata.events", 200_000);
+    /** Chunk-log entries a step of the streams app may pass over (its --batch-lookahead). */
+    static final int LOOKAHEAD = Integer.getInteger("realdata.lookahead", TrainerSettings.DEFAULT_BATCH_LOOKAHEAD);
     /** Length of the extra engine-vs-app comparison on a longer stream (0: skip it). */
     static final long LONG_EVENTS = Long.getLong("realdata.longEvents", 1_000_000);
     static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
@@ -182,7 +184,8 @@ public final class RealDataBenchmark {
             final double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
             final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "realdata",
                     dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, guarantee,
-                    learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024),
+                    learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024)
+                            .withBatchLookahead(LOOKAHEAD, Long.getLong("realdata.batchWindowMs", TrainerSettings.DEFAULT_BATCH_WINDOW_MS)),
                     new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
             long firstAt = 0;
             long firstEvents = 0;
@@ -190,6 +193,7 @@ public final class RealDataBenchmark {
             long halfEvents = 0;
             long firstCpu = 0;
             Map<String, Long> firstThreads = Map.of();
+            Map<String, Long> halfThreads = Map.of();
             long lastAt;
             long lastProgress = System.nanoTime();
             long seen = -1;
@@ -210,6 +214,7 @@ public final class RealDataBenchmark {
                     if (halfAt == 0 && done >= produced / 2) {
                         halfAt = now;
                         halfEvents = done;
+                        halfThreads = threadCpu();
                     }
                     if (done >= produced) {
                         lastAt = now;
@@ -222,7 +227,11 @@ public final class RealDataBenchmark {
                     Thread.sleep(10);
                 }
                 final double cpuSeconds = (processCpuNanos() - firstCpu) / 1e9;
-                printThreadCpu(firstThreads, threadCpu(), produced - firstEvents);
+                final Map<String, Long> lastThreads = threadCpu();
+                System.err.print("whole run: ");
+                printThreadCpu(firstThreads, lastThreads, produced - firstEvents);
+                System.err.print("second half: ");
+                printThreadCpu(halfThreads, lastThreads, produced - halfEvents);
                 double weighted = 0;
                 double weights = 0;
                 long before = 0;
@@ -436,7 +445,7 @@ public final class RealDataBenchmark {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
-                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lr", "realdata.optimizerLr")) {
+                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead", "realdata.lr", "realdata.optimizerLr")) {
             if (System.getProperty(prop) != null) {
                 cmd.add("-D" + prop + "=" + System.getProperty(prop));
             }
