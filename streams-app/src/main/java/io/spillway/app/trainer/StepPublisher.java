@@ -28,7 +28,8 @@ import java.util.function.LongSupplier;
  * under the broker's size limit), one prediction per trained target, the metrics record and the figures the
  * operations endpoint shows (with the trained-events rate over the last five seconds); now and then a snapshot.
  *
- * <p>Threading: the trainer thread only.
+ * <p>Threading: {@link #figures} on the trainer thread, between steps (it reads the learner); the rest on one thread
+ * at a time (the trainer's, or the one it hands its publishing to).
  */
 final class StepPublisher {
     private final Learner learner;
@@ -109,7 +110,7 @@ final class StepPublisher {
     int publishSnapshot(final long version, final String format, final byte[] state, final long now) {
         final String sha = SnapshotReader.sha256(state);
         final int size = settings.snapshotChunkBytes();
-        final int count = Math.max(1, (state.length + size - 1) / size);
+        final int count = snapshotRecords(state.length);
         for (int c = 0; c < count; c++) {
             final int from = c * size;
             final int to = Math.min(state.length, from + size);
@@ -120,6 +121,11 @@ final class StepPublisher {
                     .setCreatedAtMs(now).build());
         }
         return count;
+    }
+
+    /** Records a snapshot of {@code bytes} takes. */
+    int snapshotRecords(final int bytes) {
+        return Math.max(1, (bytes + settings.snapshotChunkBytes() - 1) / settings.snapshotChunkBytes());
     }
 
     /** Tombstones the records of snapshot {@code version}, so the compacted topic drops them. */
@@ -143,11 +149,17 @@ final class StepPublisher {
     TrainingFigures publishMetrics(final TrainingStep step, final int events, final long eventsTotal,
                                    final int queueDepth, final long now) {
         final TrainingFigures figures = figures(step, eventsTotal, queueDepth, now);
-        sink.send(topics.metrics(), settings.modelId(), metricsRecord(step, figures, events));
+        publishMetrics(step, figures, events);
         return figures;
     }
 
-    private TrainingFigures figures(final TrainingStep step, final long total, final int queueDepth, final long now) {
+    /** Publishes the metrics record of {@code figures} (from {@link #figures}); any thread, one at a time. */
+    void publishMetrics(final TrainingStep step, final TrainingFigures figures, final int events) {
+        sink.send(topics.metrics(), settings.modelId(), metricsRecord(step, figures, events));
+    }
+
+    /** The step's figures; on the trainer thread, between steps (they read the learner). */
+    TrainingFigures figures(final TrainingStep step, final long total, final int queueDepth, final long now) {
         rateWindow.addLast(new long[] {now, total});
         while (rateWindow.size() > 2 && now - rateWindow.peekFirst()[0] > 5_000) {
             rateWindow.removeFirst();

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * a snapshot and replaying the log from its offset trains exactly the steps an uninterrupted run trains, bit for
  * bit on a deterministic backend.
  *
- * <p>Threading: {@link #run()} runs on one dedicated thread; {@link #stop()} and the counters may be used
- * from any thread.
+ * <p>Threading: {@link #run()} runs on one dedicated thread, which hands each step's publishing (encoding and
+ * sending its records, snapshots) to a second thread, in order, so that it overlaps the next step's training;
+ * {@link #stop()} and the counters may be used from any thread.
  */
 public final class TrainerLoop implements Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
@@ -91,6 +92,11 @@ public final class TrainerLoop implements Trainer {
     private long previousSnapshotVersion;
     private int previousSnapshotChunks;
     private volatile boolean stopping;
+    /** Runs the publishing of each step behind the training of the next (set by {@link #run()}). */
+    private PublishingThread publishing;
+    /** Chunk-log offset of the newest durable snapshot (set by the publishing thread). */
+    private volatile long durableSnapshotPosition = -1;
+    private long truncatedBefore = -1;
     private volatile Throwable failure;
 
     /**
@@ -122,33 +128,47 @@ public final class TrainerLoop implements Trainer {
 
     @Override
     public void run() {
-        try {
-            while (!stopping) {
-                final Batch batch = closedBatch();
-                if (batch == null) {
-                    try {
-                        read();
-                    } catch (final ChunkSource.TruncatedException e) {
-                        catchUp(e);
-                    }
-                    continue;
-                }
-                consume(batch);
-                if (!batch.chunks().isEmpty()) {
-                    trainAndPublish(batch.chunks(), batch.closedBy());
-                }
-            }
-            // A clean stop leaves a snapshot of everything trained, so a restart continues from here. The batch
-            // still open is not trained: it is re-read from the log, so the steps stay those of an uninterrupted run.
-            if (learner.version() != previousSnapshotVersion) {
-                publishSnapshot(learner.version(), System.currentTimeMillis());
-            }
-            sink.flush();
+        try (PublishingThread publishing = new PublishingThread(Thread.currentThread().getName() + "-publishing", 2)) {
+            this.publishing = publishing;
+            trainUntilStopped();
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
             failure = e;
             LOG.error("Trainer stopped: {}", e.toString(), e);
+        }
+    }
+
+    private void trainUntilStopped() throws InterruptedException {
+        while (!stopping) {
+            final long durable = durableSnapshotPosition;
+            if (settings.truncateChunkLog() && durable > truncatedBefore) {
+                source.truncateBefore(durable); // that snapshot is the restore point now; nothing before it is read again
+                truncatedBefore = durable;
+            }
+            final Batch batch = closedBatch();
+            if (batch == null) {
+                try {
+                    read();
+                } catch (final ChunkSource.TruncatedException e) {
+                    catchUp(e);
+                }
+                continue;
+            }
+            consume(batch);
+            if (!batch.chunks().isEmpty()) {
+                trainAndPublish(batch.chunks(), batch.closedBy());
+            }
+        }
+        // A clean stop leaves a snapshot of everything trained, so a restart continues from here. The batch
+        // still open is not trained: it is re-read from the log, so the steps stay those of an uninterrupted run.
+        if (learner.version() != previousSnapshotVersion) {
+            publishSnapshot(learner.version(), System.currentTimeMillis());
+        }
+        publishing.drain();
+        sink.flush();
+        if (settings.truncateChunkLog() && durableSnapshotPosition > truncatedBefore) {
+            source.truncateBefore(durableSnapshotPosition);
         }
     }
 
@@ -311,7 +331,8 @@ public final class TrainerLoop implements Trainer {
         backlogEvents = pendingEvents();
     }
 
-    private void trainAndPublish(final List<TimedChunk> batch, final String closedBy) {
+    /** Trains the batch and hands its publishing to the publishing thread (so it overlaps the next step). */
+    private void trainAndPublish(final List<TimedChunk> batch, final String closedBy) throws InterruptedException {
         final List<SequenceChunk> chunks = batch.stream().map(TimedChunk::chunk).toList();
         final long started = System.nanoTime();
         final TrainingStep step = learner.train(chunks);
@@ -319,12 +340,16 @@ public final class TrainerLoop implements Trainer {
         eventsTrained.addAndGet(events);
         steps.incrementAndGet();
         final long now = System.currentTimeMillis();
-        if (!step.diverged()) {
-            publisher.publishDeltas(step.deltas(), settings.instanceId(), step.baseVersion(), step.version(), now);
-        }
-        publisher.publishPredictions(step, batch);
-        figuresListener.accept(publisher.publishMetrics(step, events, eventsTrainedTotal(),
-                (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + backlog.size()), now));
+        final TrainingFigures figures = publisher.figures(step, eventsTrainedTotal(),
+                (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + backlog.size()), now);
+        publishing.submit(() -> {
+            if (!step.diverged()) {
+                publisher.publishDeltas(step.deltas(), settings.instanceId(), step.baseVersion(), step.version(), now);
+            }
+            publisher.publishPredictions(step, batch);
+            publisher.publishMetrics(step, figures, events);
+            figuresListener.accept(figures);
+        });
         if (settings.snapshotEveryVersions() > 0 && step.version() != step.baseVersion()
                 && step.version() % settings.snapshotEveryVersions() == 0) {
             publishSnapshot(step.version(), now);
@@ -333,7 +358,8 @@ public final class TrainerLoop implements Trainer {
                 (System.nanoTime() - started) / 1_000_000);
     }
 
-    private void publishSnapshot(final long version, final long now) {
+    /** Writes the learner's state here, between steps; publishes it, and retires the previous one, behind the steps before. */
+    private void publishSnapshot(final long version, final long now) throws InterruptedException {
         final byte[] learnerState;
         try {
             final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -346,20 +372,24 @@ public final class TrainerLoop implements Trainer {
         }
         final byte[] state = new TrainerCheckpoint(topics.chunks(), position,
                 trainedAhead.stream().mapToLong(Long::longValue).toArray(), eventsTrainedTotal(), learnerState).encode();
-        final int count = publisher.publishSnapshot(version, TrainerCheckpoint.FORMAT, state, now);
-        // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete one.
-        // (A replay after a crash publishes the same snapshots again, under the same keys, with the same bytes.)
-        sink.flush();
-        if (previousSnapshotVersion != version) {
-            publisher.retireSnapshot(previousSnapshotVersion, previousSnapshotChunks);
-        }
+        final int count = publisher.snapshotRecords(state.length);
+        final long previousVersion = previousSnapshotVersion;
+        final int previousChunks = previousSnapshotChunks;
+        final long at = position;
         previousSnapshotVersion = version;
         previousSnapshotChunks = count;
-        if (settings.truncateChunkLog()) {
-            source.truncateBefore(position); // this snapshot is the restore point now; nothing before it is read again
-        }
-        LOG.info("Published snapshot of model version {} at chunk-log offset {} ({} bytes in {} chunks)", version,
-                position, state.length, count);
+        publishing.submit(() -> {
+            publisher.publishSnapshot(version, TrainerCheckpoint.FORMAT, state, now);
+            // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete
+            // one. (A replay after a crash publishes the same snapshots again, under the same keys, with the same bytes.)
+            sink.flush();
+            if (previousVersion != version) {
+                publisher.retireSnapshot(previousVersion, previousChunks);
+            }
+            durableSnapshotPosition = at;
+            LOG.info("Published snapshot of model version {} at chunk-log offset {} ({} bytes in {} chunks)", version,
+                    at, state.length, count);
+        });
     }
 
 }
