@@ -75,6 +75,8 @@ public final class RealDataBenchmark {
     static final int LOOKAHEAD = Integer.getInteger("realdata.lookahead", TrainerSettings.DEFAULT_BATCH_LOOKAHEAD);
     /** Length of the extra engine-vs-app comparison on a longer stream (0: skip it). */
     static final long LONG_EVENTS = Long.getLong("realdata.longEvents", 1_000_000);
+    /** Pairs of engine and app runs behind each streaming-overhead figure (their median). */
+    static final int REPEATS = Math.max(1, Integer.getInteger("realdata.repeats", 3));
     static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
     static final long SEED = 1;
 
@@ -377,40 +379,46 @@ public final class RealDataBenchmark {
             figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
             figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
                     / torch.get("events_per_s").asDouble()));
-            final JsonNode e2e = child(java("e2e", ds.id()));
+            // The streaming layer's cost: engine and app run in turns, REPEATS pairs, each pair's ratio taken side by
+            // side (this machine's speed drifts between runs); the figures are the medians, the runs listed too.
+            final Pairs pairs = pairs(adam, java("engine", ds.id(), "adam"), java("e2e", ds.id()));
+            final JsonNode e2e = pairs.medianApp();
             figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s").asDouble()));
-            figures.put(p + "streaming_overhead", round(1 - e2e.get("events_per_s").asDouble()
-                    / adam.get("events_per_s").asDouble()));
+            figures.put(p + "streaming_overhead", pairs.overhead("events_per_s"));
+            figures.put(p + "streaming_overhead_runs", pairs.overheads("events_per_s"));
             figures.put(p + "events_per_s_second_half", Math.round(adam.get("events_per_s_second_half").asDouble()));
             figures.put(p + "events_per_s_streaming_second_half",
                     Math.round(e2e.get("events_per_s_second_half").asDouble()));
             // the same over the second half of the stream: steady state, JIT warm-up of the in-process broker,
             // Streams and clients (a third of the run's CPU in the first half) behind it
-            figures.put(p + "streaming_overhead_second_half", round(1 - e2e.get("events_per_s_second_half").asDouble()
-                    / adam.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "streaming_overhead_second_half", pairs.overhead("events_per_s_second_half"));
+            figures.put(p + "streaming_overhead_second_half_runs", pairs.overheads("events_per_s_second_half"));
             figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
             figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
-            // the same without transactions, to show what exactly-once costs within the streaming layer
+            // the same without transactions, to show what exactly-once costs within the streaming layer (one run,
+            // against the median engine run)
             final JsonNode alo = child(java("e2e", ds.id(), "at_least_once"));
+            final JsonNode engineMedian = pairs.medianEngine();
             figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s").asDouble()));
             figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s").asDouble()
-                    / adam.get("events_per_s").asDouble()));
+                    / engineMedian.get("events_per_s").asDouble()));
             figures.put(p + "streaming_overhead_second_half_at_least_once",
                     round(1 - alo.get("events_per_s_second_half").asDouble()
-                            / adam.get("events_per_s_second_half").asDouble()));
+                            / engineMedian.get("events_per_s_second_half").asDouble()));
             figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event").asDouble()));
             if (LONG_EVENTS > 0) {
                 // the streaming layer's cost on a longer stream, where start-up and JIT warm-up weigh less
-                final JsonNode longEngine = child(withEvents(LONG_EVENTS, java("engine", ds.id(), "adam")));
-                final JsonNode longE2e = child(withEvents(LONG_EVENTS, java("e2e", ds.id())));
+                final Pairs longPairs = pairs(null, withEvents(LONG_EVENTS, java("engine", ds.id(), "adam")),
+                        withEvents(LONG_EVENTS, java("e2e", ds.id())));
+                final JsonNode longEngine = longPairs.medianEngine();
+                final JsonNode longE2e = longPairs.medianApp();
                 figures.put(p + "long.events", longE2e.get("events").asLong());
                 figures.put(p + "long.events_per_s", Math.round(longEngine.get("events_per_s").asDouble()));
                 figures.put(p + "long.events_per_s_streaming", Math.round(longE2e.get("events_per_s").asDouble()));
-                figures.put(p + "long.streaming_overhead", round(1 - longE2e.get("events_per_s").asDouble()
-                        / longEngine.get("events_per_s").asDouble()));
-                figures.put(p + "long.streaming_overhead_second_half",
-                        round(1 - longE2e.get("events_per_s_second_half").asDouble()
-                                / longEngine.get("events_per_s_second_half").asDouble()));
+                figures.put(p + "long.streaming_overhead", longPairs.overhead("events_per_s"));
+                figures.put(p + "long.streaming_overhead_runs", longPairs.overheads("events_per_s"));
+                figures.put(p + "long.streaming_overhead_second_half", longPairs.overhead("events_per_s_second_half"));
+                figures.put(p + "long.streaming_overhead_second_half_runs", longPairs.overheads("events_per_s_second_half"));
                 figures.put(p + "long.cpu_us_per_event_streaming", round(longE2e.get("cpu_us_per_event").asDouble()));
             }
             for (final String f : List.of("schedule.bin", "params.bin")) {
@@ -455,6 +463,56 @@ public final class RealDataBenchmark {
         cmd.add(RealDataBenchmark.class.getName());
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** Engine and app runs taken in turns, in pairs. */
+    private record Pairs(List<JsonNode> engine, List<JsonNode> app) {
+        /** Per pair, 1 - app rate / engine rate of {@code rate}, rounded, in run order. */
+        List<Double> overheads(final String rate) {
+            final List<Double> out = new ArrayList<>();
+            for (int i = 0; i < engine.size(); i++) {
+                out.add(round(1 - app.get(i).get(rate).asDouble() / engine.get(i).get(rate).asDouble()));
+            }
+            return out;
+        }
+
+        /** The median of {@link #overheads}. */
+        double overhead(final String rate) {
+            return median(overheads(rate));
+        }
+
+        JsonNode medianEngine() {
+            return medianBy(engine, "events_per_s");
+        }
+
+        JsonNode medianApp() {
+            return medianBy(app, "events_per_s");
+        }
+
+        private static JsonNode medianBy(final List<JsonNode> runs, final String field) {
+            final List<JsonNode> sorted = new ArrayList<>(runs);
+            sorted.sort(java.util.Comparator.comparingDouble(r -> r.get(field).asDouble()));
+            return sorted.get(sorted.size() / 2);
+        }
+
+        private static double median(final List<Double> values) {
+            final List<Double> sorted = new ArrayList<>(values);
+            java.util.Collections.sort(sorted);
+            final int n = sorted.size();
+            return n % 2 == 1 ? sorted.get(n / 2) : round((sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2);
+        }
+    }
+
+    /** {@link #REPEATS} pairs of an engine run and an app run, in turns; {@code firstEngine} (if any) opens the first. */
+    private static Pairs pairs(final JsonNode firstEngine, final List<String> engine, final List<String> app)
+            throws IOException, InterruptedException {
+        final List<JsonNode> engines = new ArrayList<>();
+        final List<JsonNode> apps = new ArrayList<>();
+        for (int i = 0; i < REPEATS; i++) {
+            engines.add(i == 0 && firstEngine != null ? firstEngine : child(engine));
+            apps.add(child(app));
+        }
+        return new Pairs(engines, apps);
     }
 
     /** Runs a child to completion; its stderr passes through; returns its RESULT line. */
