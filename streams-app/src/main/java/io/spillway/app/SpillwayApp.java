@@ -74,6 +74,8 @@ public final class SpillwayApp implements AutoCloseable {
     private static final long LAG_REFRESH_NANOS = Duration.ofMillis(500).toNanos();
     /** {read at (nanoTime), lag} of the last metrics walk. */
     private volatile long[] lagCache;
+    private volatile PartitionLags partitionLags;
+    private static final long PARTITION_LAG_REFRESH_NANOS = Duration.ofMillis(100).toNanos();
 
     private SpillwayApp(final AppConfig config) throws IOException {
         this.config = config;
@@ -145,7 +147,7 @@ public final class SpillwayApp implements AutoCloseable {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(serde, false);
             return d;
-        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait()), props);
+        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), this::inputLag), props);
         ops.bindKafkaStreams(streams);
         if (split) {
             this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, peers, config.topics(),
@@ -309,6 +311,36 @@ public final class SpillwayApp implements AutoCloseable {
         final long lag = readConsumerLag();
         lagCache = new long[] {now, lag};
         return lag;
+    }
+
+    /**
+     * Records of input partition {@code partition} the Streams consumer has not fetched yet, -1 when unknown; from
+     * the client's metrics, read at most every {@link #PARTITION_LAG_REFRESH_NANOS} (stream threads ask per task).
+     */
+    private long inputLag(final int partition) {
+        final KafkaStreams s = streams;
+        if (s == null) {
+            return -1;
+        }
+        final long now = System.nanoTime();
+        PartitionLags cached = partitionLags;
+        if (cached == null || now - cached.readAtNanos() >= PARTITION_LAG_REFRESH_NANOS) {
+            final Map<Integer, Long> lags = new HashMap<>();
+            for (final Map.Entry<MetricName, ? extends Metric> e : s.metrics().entrySet()) {
+                final MetricName name = e.getKey();
+                if (name.name().equals("records-lag") && config.topics().events().equals(name.tags().get("topic"))
+                        && name.tags().get("partition") != null
+                        && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+                    lags.merge(Integer.parseInt(name.tags().get("partition")), d.longValue(), Math::max);
+                }
+            }
+            cached = new PartitionLags(now, Map.copyOf(lags));
+            partitionLags = cached;
+        }
+        return cached.lags().getOrDefault(partition, -1L);
+    }
+
+    private record PartitionLags(long readAtNanos, Map<Integer, Long> lags) {
     }
 
     private long readConsumerLag() {

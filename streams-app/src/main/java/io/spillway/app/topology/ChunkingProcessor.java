@@ -68,10 +68,14 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private long lastProcessedMs = -1;
     /** A chunk went to the chunk log after the last barrier (in memory: after a restart, at worst one extra barrier). */
     private boolean chunksSinceBarrier;
+    /** Records of an input partition not fetched yet, -1 when unknown. */
+    private final java.util.function.IntToLongFunction inputLag;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final String chunkSink,
                       final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
-                      final PipelineCounters counters, final int chunkLength, final Duration maxWait) {
+                      final PipelineCounters counters, final int chunkLength, final Duration maxWait,
+                      final java.util.function.IntToLongFunction inputLag) {
+        this.inputLag = inputLag;
         this.storeName = storeName;
         this.eventStoreName = eventStoreName;
         this.dlqSink = dlqSink;
@@ -171,7 +175,10 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
      */
     private void flushStale(final long nowMs) {
         final long wait = maxWait.toMillis();
-        final long inputNowMs = context.currentStreamTimeMs() + Math.max(0, nowMs - lastProcessedMs);
+        // A task behind its input is not quiet: a pause in processing it (the stream thread busy elsewhere, or
+        // starved of CPU) must not move its input clock, or chunks would be cut short mid-backlog.
+        final boolean behind = inputLag.applyAsLong(context.taskId().partition()) > 0;
+        final long inputNowMs = context.currentStreamTimeMs() + (behind ? 0 : Math.max(0, nowMs - lastProcessedMs));
         final List<KeyValue<String, OpenChunk.Meta>> stale = new ArrayList<>();
         boolean anyOpen = false;
         try (KeyValueIterator<String, byte[]> it = store.all()) {
@@ -194,10 +201,12 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         // Quiet input with every key's events handed over: no flush will write a barrier, so write one here. (With
         // a chunk open, its flush does; a starved stream thread's gaps in processing are not taken for quiet.)
-        final boolean quiet = chunksSinceBarrier && !anyOpen && lastProcessedMs >= 0 && nowMs - lastProcessedMs >= wait;
-        if (!stale.isEmpty() || quiet) {
+        final boolean quiet = chunksSinceBarrier && !anyOpen && !behind && lastProcessedMs >= 0
+                && nowMs - lastProcessedMs >= wait;
+        if ((!stale.isEmpty() && !behind) || quiet) {
             // The flush (or the quiet input) is a wall-clock decision; the barrier records it in the log, so that
-            // the trainer's batches stay a function of the log alone.
+            // the trainer's batches stay a function of the log alone. A task behind its input writes none: more of
+            // the log follows, and a barrier would only cut the trainer's batches short.
             context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(context.taskId().partition()), nowMs), chunkSink);
             chunksSinceBarrier = false;
         }

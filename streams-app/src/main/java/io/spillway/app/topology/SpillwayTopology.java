@@ -38,6 +38,17 @@ public final class SpillwayTopology {
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
                                  final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait) {
+        return build(topics, deserializers, limits, counters, chunkLength, maxWait, partition -> -1);
+    }
+
+    /**
+     * @param inputLag records of an input partition not fetched yet, -1 when unknown: while a task is behind its
+     *        input, a pause in processing it (a busy stream thread) does not count as quiet input for max-wait flushes
+     */
+    public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
+                                 final EventLimits limits, final PipelineCounters counters,
+                                 final int chunkLength, final Duration maxWait,
+                                 final java.util.function.IntToLongFunction inputLag) {
         if (chunkLength <= 0) {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
         }
@@ -45,7 +56,7 @@ public final class SpillwayTopology {
         final Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, CHUNK_SINK,
-                deserializers.get(), validator, counters, chunkLength, maxWait), SOURCE);
+                deserializers.get(), validator, counters, chunkLength, maxWait, inputLag), SOURCE);
         // Cached: a key's meta is rewritten per event and its buffered events are deleted at hand-off; the cache
         // sends only the latest meta, and nothing for events written and deleted within one commit, to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),

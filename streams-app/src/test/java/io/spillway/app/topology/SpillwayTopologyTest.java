@@ -201,6 +201,30 @@ class SpillwayTopologyTest {
     }
 
     @Test
+    void aPauseInProcessingATaskBehindItsInputIsNotQuietInput() throws Exception {
+        driver.close();
+        final long[] lag = {5}; // records of the partition not fetched yet
+        driver = new TopologyTestDriver(SpillwayTopology.build(topics, () -> {
+            final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
+            d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
+            return d;
+        }, new EventLimits(8, 16, 4, 4096), counters, CHUNK, Duration.ofSeconds(5), partition -> lag[0]), props());
+        input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
+        chunkTopic = driver.createOutputTopic(topics.chunks(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        send("a", event("a", 1, 1), 10_000);
+        driver.advanceWallClockTime(Duration.ofSeconds(12));
+        assertThat(chunks()).as("behind its input: the pause does not move the input's clock").isEmpty();
+        driver.advanceWallClockTime(Duration.ofSeconds(40));
+        assertThat(chunks()).as("handed over after ten waits all the same").extracting(TimedChunk::key).containsExactly("a");
+        assertThat(barriers).as("behind its input: more of the log follows, no barrier").isZero();
+        lag[0] = 0; // caught up: the input is quiet, its clock runs on with the wall clock
+        send("b", event("b", 1, 1), 10_001);
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(chunks()).extracting(TimedChunk::key).containsExactly("b");
+        assertThat(barriers).isEqualTo(1);
+    }
+
+    @Test
     void aChunkIsHandedOverAfterTenMaximumWaitsEvenWhileCatchingUp() throws Exception {
         send("a", event("a", 1, 1), 10_000);
         for (int i = 1; i <= 15; i++) {
