@@ -71,11 +71,9 @@ public final class SpillwayApp implements AutoCloseable {
     private final Thread trainerThread;
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
-    private static final long LAG_REFRESH_NANOS = Duration.ofMillis(500).toNanos();
-    /** {read at (nanoTime), lag} of the last metrics walk. */
-    private volatile long[] lagCache;
+    private static final long LAG_REFRESH_NANOS = Duration.ofMillis(200).toNanos();
+    /** The last read of the consumer's lag per input partition. */
     private volatile PartitionLags partitionLags;
-    private static final long PARTITION_LAG_REFRESH_NANOS = Duration.ofMillis(100).toNanos();
 
     private SpillwayApp(final AppConfig config) throws IOException {
         this.config = config;
@@ -298,34 +296,33 @@ public final class SpillwayApp implements AutoCloseable {
     }
 
     /**
-     * Sum of the consumer's per-partition lag on the events topic, or -1 before it is known. Read from the
-     * Streams client's metrics at most every {@link #LAG_REFRESH_NANOS}: it walks all of them, and the trainer
-     * asks once per step.
+     * Sum of the consumer's per-partition lag on the events topic, or -1 before it is known (see
+     * {@link #partitionLags()}).
      */
     public long consumerLag() {
-        final long now = System.nanoTime();
-        final long[] cached = lagCache;
-        if (cached != null && now - cached[0] < LAG_REFRESH_NANOS) {
-            return cached[1];
-        }
-        final long lag = readConsumerLag();
-        lagCache = new long[] {now, lag};
-        return lag;
+        final Map<Integer, Long> lags = partitionLags().lags();
+        return lags.isEmpty() ? -1 : lags.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Records of input partition {@code partition} the Streams consumer has not fetched yet, -1 when unknown. */
+    private long inputLag(final int partition) {
+        return partitionLags().lags().getOrDefault(partition, -1L);
     }
 
     /**
-     * Records of input partition {@code partition} the Streams consumer has not fetched yet, -1 when unknown; from
-     * the client's metrics, read at most every {@link #PARTITION_LAG_REFRESH_NANOS} (stream threads ask per task).
+     * The Streams consumer's lag per partition of the events topic, from the client's metrics, read at most every
+     * {@link #LAG_REFRESH_NANOS}: it walks all of them, and the trainer asks once per step, each stream task at
+     * every flush check.
      */
-    private long inputLag(final int partition) {
-        final KafkaStreams s = streams;
-        if (s == null) {
-            return -1;
-        }
+    private PartitionLags partitionLags() {
         final long now = System.nanoTime();
-        PartitionLags cached = partitionLags;
-        if (cached == null || now - cached.readAtNanos() >= PARTITION_LAG_REFRESH_NANOS) {
-            final Map<Integer, Long> lags = new HashMap<>();
+        final PartitionLags cached = partitionLags;
+        if (cached != null && now - cached.readAtNanos() < LAG_REFRESH_NANOS) {
+            return cached;
+        }
+        final Map<Integer, Long> lags = new HashMap<>();
+        final KafkaStreams s = streams; // null while the constructor builds the topology
+        if (s != null) {
             for (final Map.Entry<MetricName, ? extends Metric> e : s.metrics().entrySet()) {
                 final MetricName name = e.getKey();
                 if (name.name().equals("records-lag") && config.topics().events().equals(name.tags().get("topic"))
@@ -334,27 +331,13 @@ public final class SpillwayApp implements AutoCloseable {
                     lags.merge(Integer.parseInt(name.tags().get("partition")), d.longValue(), Math::max);
                 }
             }
-            cached = new PartitionLags(now, Map.copyOf(lags));
-            partitionLags = cached;
         }
-        return cached.lags().getOrDefault(partition, -1L);
+        final PartitionLags read = new PartitionLags(now, Map.copyOf(lags));
+        partitionLags = read;
+        return read;
     }
 
     private record PartitionLags(long readAtNanos, Map<Integer, Long> lags) {
-    }
-
-    private long readConsumerLag() {
-        long lag = -1;
-        for (final Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
-            final MetricName name = e.getKey();
-            if (name.name().equals("records-lag") && config.topics().events().equals(name.tags().get("topic"))) {
-                final Object value = e.getValue().metricValue();
-                if (value instanceof Double d && !d.isNaN()) {
-                    lag = Math.max(lag, 0) + d.longValue();
-                }
-            }
-        }
-        return lag;
     }
 
     public PipelineCounters counters() {

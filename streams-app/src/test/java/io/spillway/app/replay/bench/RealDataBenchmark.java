@@ -187,7 +187,7 @@ public final class RealDataBenchmark {
             final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "realdata",
                     dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, guarantee,
                     learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024)
-                            .withBatchLookahead(LOOKAHEAD, Long.getLong("realdata.batchWindowMs", TrainerSettings.DEFAULT_BATCH_WINDOW_MS)),
+                            .withBatchLookahead(LOOKAHEAD, TrainerSettings.DEFAULT_BATCH_WINDOW_MS),
                     new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
             long firstAt = 0;
             long firstEvents = 0;
