@@ -141,11 +141,7 @@ public final class TrainerLoop implements Trainer {
 
     private void trainUntilStopped() throws InterruptedException {
         while (!stopping) {
-            final long durable = durableSnapshotPosition;
-            if (settings.truncateChunkLog() && durable > truncatedBefore) {
-                source.truncateBefore(durable); // that snapshot is the restore point now; nothing before it is read again
-                truncatedBefore = durable;
-            }
+            truncateBehindDurableSnapshot();
             final Batch batch = closedBatch();
             if (batch == null) {
                 try {
@@ -167,8 +163,18 @@ public final class TrainerLoop implements Trainer {
         }
         publishing.drain();
         sink.flush();
-        if (settings.truncateChunkLog() && durableSnapshotPosition > truncatedBefore) {
-            source.truncateBefore(durableSnapshotPosition);
+        truncateBehindDurableSnapshot();
+    }
+
+    /**
+     * Lets the log drop what the newest durable snapshot includes: it is the restore point, nothing before it is
+     * read again.
+     */
+    private void truncateBehindDurableSnapshot() {
+        final long durable = durableSnapshotPosition;
+        if (settings.truncateChunkLog() && durable > truncatedBefore) {
+            source.truncateBefore(durable);
+            truncatedBefore = durable;
         }
     }
 
