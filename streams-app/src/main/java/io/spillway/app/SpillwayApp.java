@@ -145,7 +145,9 @@ public final class SpillwayApp implements AutoCloseable {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(serde, false);
             return d;
-        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), this::inputLag), props);
+        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), this::inputLag,
+                // replicated: one chunk-log partition, fed by all of this instance's tasks
+                split ? this::inputLag : partition -> consumerLag()), props);
         ops.bindKafkaStreams(streams);
         if (split) {
             this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, peers, config.topics(),

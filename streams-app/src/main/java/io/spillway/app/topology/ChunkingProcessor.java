@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntToLongFunction;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -35,10 +35,12 @@ import org.slf4j.LoggerFactory;
  * Validates each raw input record and appends valid events to its key's open chunk (a state store with a
  * changelog); a chunk of {@code chunkLength} events, or one left open longer than {@code maxWait}, is forwarded to
  * the chunk sink (the trainer's durable input, see {@link ChunkRecords}), in the same exactly-once transaction
- * that consumes its last input record and empties the store. A max-wait flush ends with a barrier, and so does
- * an input that goes quiet for {@code maxWait} with no chunk left open after one was handed over (the trainer then
- * trains the batch it has open instead of waiting for more of the log). Anything that cannot be trained is forwarded, with its original
- * key and value bytes, to the dead-letter sink, with the reason and its source topic/partition/offset in headers.
+ * that consumes its last input record and empties the store. A max-wait flush ends with a barrier, and so does an
+ * input that goes quiet for {@code maxWait} with no chunk left open after one was handed over (the trainer then
+ * trains the batch it has open instead of waiting for more of the log), unless more of the chunk log follows: the
+ * task handed over a full chunk within the last max-wait, or a task feeding the same chunk-log partition is behind
+ * its input. Anything that cannot be trained is forwarded, with its original key and value bytes, to the
+ * dead-letter sink, with the reason and its source topic/partition/offset in headers.
  * Nothing is dropped silently.
  */
 final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
@@ -58,24 +60,31 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> store;
     private KeyValueStore<String, byte[]> eventStore;
-    private final StringSerializer prefixSerializer = new StringSerializer();
     /**
-     * Record timestamp (the input's clock) of each open chunk's first event, kept in memory only: a chunk
-     * restored from the store has none and is judged by the wall clock alone.
+     * The open chunks, mirrored in memory: the hot path reads only this, and writes one event entry per event (the
+     * stores are for restoring; a key's meta is written when its chunk is handed over). Holds open chunks only.
      */
-    private final Map<String, Long> openedAtInputMs = new HashMap<>();
+    private final Map<String, Open> open = new HashMap<>();
     /** Wall-clock time this task last processed a record. */
     private long lastProcessedMs = -1;
     /** A chunk went to the chunk log after the last barrier (in memory: after a restart, at worst one extra barrier). */
     private boolean chunksSinceBarrier;
+    /**
+     * Input-clock time (record timestamp) at which this task last handed over a full chunk; in memory, so after a
+     * restart the first flush writes its barrier.
+     */
+    private long lastFullChunkInputMs = Long.MIN_VALUE;
     /** Records of an input partition not fetched yet, -1 when unknown. */
-    private final java.util.function.IntToLongFunction inputLag;
+    private final IntToLongFunction inputLag;
+    /** The same over the input partitions feeding this task's chunk-log partition (see {@link SpillwayTopology}). */
+    private final IntToLongFunction feedersLag;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final String chunkSink,
                       final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
-                      final java.util.function.IntToLongFunction inputLag) {
+                      final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
         this.inputLag = inputLag;
+        this.feedersLag = feedersLag;
         this.storeName = storeName;
         this.eventStoreName = eventStoreName;
         this.dlqSink = dlqSink;
@@ -87,11 +96,29 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         this.maxWait = maxWait;
     }
 
+    /**
+     * A key's open chunk.
+     *
+     * @param previousTimestampMs event time of the key's event before the chunk, -1 if none
+     * @param openedAtMs wall-clock time of the chunk's first event (of the restore, for a restored chunk)
+     * @param openedAtInputMs record timestamp (the input's clock) of its first event; null for a restored chunk,
+     *        which is judged by the wall clock alone
+     * @param events its events, in order (the event store holds each under {@link OpenChunk#eventKey})
+     */
+    record Open(long previousTimestampMs, long openedAtMs, Long openedAtInputMs, List<OpenChunk.Buffered> events) {
+        long lastTimestampMs() {
+            return events.get(events.size() - 1).timestampMs();
+        }
+    }
+
     @Override
     public void init(final ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
         this.eventStore = context.getStateStore(eventStoreName);
+        try (KeyValueIterator<String, byte[]> events = eventStore.all()) {
+            open.putAll(restore(events, key -> OpenChunk.decodeMeta(store.get(key)), context.currentSystemTimeMs()));
+        }
         final Duration every = maxWait.dividedBy(2).compareTo(Duration.ofMillis(100)) < 0
                 ? Duration.ofMillis(100) : maxWait.dividedBy(2);
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::flushStale);
@@ -125,25 +152,61 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             deadLetter(record, invalid.get());
             return;
         }
-        final OpenChunk.Meta meta = OpenChunk.decodeMeta(store.get(key));
-        if (event.getTimestampMs() < meta.lastTimestampMs()) {
+        Open chunk = open.get(key);
+        // a key with no chunk open: its last event time is in its meta (one store read per chunk, not per event)
+        final long lastTimestampMs = chunk != null ? chunk.lastTimestampMs()
+                : OpenChunk.decodeMeta(store.get(key)).lastTimestampMs();
+        if (event.getTimestampMs() < lastTimestampMs) {
             deadLetter(record, new Rejection("timestamp-out-of-order", "timestampMs " + event.getTimestampMs()
-                    + " is before the key's previous event at " + meta.lastTimestampMs()));
+                    + " is before the key's previous event at " + lastTimestampMs));
             return;
         }
+        if (chunk == null) {
+            chunk = new Open(lastTimestampMs, context.currentSystemTimeMs(), record.timestamp(), new ArrayList<>());
+            open.put(key, chunk);
+        }
         final long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
-        eventStore.put(OpenChunk.eventKey(key, meta.size()), OpenChunk.encodeEvent(event.getTimestampMs(), offset,
-                toSparse(event)));
-        final OpenChunk.Meta grown = meta.plus(event.getTimestampMs(), context.currentSystemTimeMs());
-        if (meta.size() == 0) {
-            openedAtInputMs.put(key, record.timestamp());
-        }
+        final OpenChunk.Buffered buffered = new OpenChunk.Buffered(event.getTimestampMs(), offset, toSparse(event));
+        eventStore.put(OpenChunk.eventKey(key, chunk.events().size()), OpenChunk.encodeEvent(buffered));
+        chunk.events().add(buffered);
         counters.countAccepted();
-        if (grown.size() >= chunkLength) {
-            handOff(key, grown);
-        } else {
-            store.put(key, OpenChunk.encodeMeta(grown));
+        if (chunk.events().size() >= chunkLength) {
+            handOff(key, chunk);
+            lastFullChunkInputMs = record.timestamp();
         }
+    }
+
+    /**
+     * The open chunks the stores hold (after a restart, or a task moving here): each key's events from the event
+     * store, in order, and its previous event time from its meta. A meta written by an earlier version, per event,
+     * counts the open chunk's events; one written at hand-off counts none and its last event time is the previous.
+     *
+     * @param events the event store's entries, in key order
+     * @param metas each key's stored meta
+     * @param nowMs the wall clock now: restored chunks count as opened now
+     */
+    static Map<String, Open> restore(final java.util.Iterator<KeyValue<String, byte[]>> events,
+                                     final java.util.function.Function<String, OpenChunk.Meta> metas, final long nowMs) {
+        final Map<String, Open> restored = new HashMap<>();
+        while (events.hasNext()) {
+            final KeyValue<String, byte[]> kv = events.next();
+            final int separator = kv.key.lastIndexOf('\u0000');
+            final String key = kv.key.substring(0, separator);
+            final int position = Integer.parseInt(kv.key.substring(separator + 1));
+            Open chunk = restored.get(key);
+            if (chunk == null) {
+                final OpenChunk.Meta meta = metas.apply(key);
+                chunk = new Open(meta.size() > 0 ? meta.previousTimestampMs() : meta.lastTimestampMs(), nowMs, null,
+                        new ArrayList<>());
+                restored.put(key, chunk);
+            }
+            if (position != chunk.events().size()) {
+                throw new IllegalStateException("open chunk of key " + key + " has an event at position " + position
+                        + " after " + chunk.events().size() + " events");
+            }
+            chunk.events().add(OpenChunk.decodeEvent(kv.value));
+        }
+        return restored;
     }
 
     /** Decodes, retrying while the registry is unreachable: that is transient, not the record's fault. */
@@ -179,74 +242,65 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         // starved of CPU) must not move its input clock, or chunks would be cut short mid-backlog.
         final boolean behind = inputLag.applyAsLong(context.taskId().partition()) > 0;
         final long inputNowMs = context.currentStreamTimeMs() + (behind ? 0 : Math.max(0, nowMs - lastProcessedMs));
-        final List<KeyValue<String, OpenChunk.Meta>> stale = new ArrayList<>();
-        boolean anyOpen = false;
-        try (KeyValueIterator<String, byte[]> it = store.all()) {
-            while (it.hasNext()) {
-                final KeyValue<String, byte[]> kv = it.next();
-                final OpenChunk.Meta meta = OpenChunk.decodeMeta(kv.value);
-                anyOpen |= meta.size() > 0;
-                if (meta.size() == 0 || nowMs - meta.openedAtMs() < wait) {
-                    continue;
-                }
-                final Long openedAtInput = openedAtInputMs.get(kv.key);
-                if (openedAtInput == null || lastProcessedMs < 0 || inputNowMs - openedAtInput >= wait
-                        || nowMs - meta.openedAtMs() >= CATCH_UP_CAP * wait) {
-                    stale.add(KeyValue.pair(kv.key, meta));
-                }
+        final boolean anyOpen = !open.isEmpty();
+        final List<String> stale = new ArrayList<>();
+        for (final Map.Entry<String, Open> e : open.entrySet()) {
+            final Open chunk = e.getValue();
+            if (nowMs - chunk.openedAtMs() < wait) {
+                continue;
+            }
+            final Long openedAtInput = chunk.openedAtInputMs();
+            if (openedAtInput == null || lastProcessedMs < 0 || inputNowMs - openedAtInput >= wait
+                    || nowMs - chunk.openedAtMs() >= CATCH_UP_CAP * wait) {
+                stale.add(e.getKey());
             }
         }
-        for (final KeyValue<String, OpenChunk.Meta> kv : stale) {
-            handOff(kv.key, kv.value);
+        for (final String key : stale) {
+            handOff(key, open.get(key));
         }
         // Quiet input with every key's events handed over: no flush will write a barrier, so write one here. (With
         // a chunk open, its flush does; a starved stream thread's gaps in processing are not taken for quiet.)
-        final boolean quiet = chunksSinceBarrier && !anyOpen && !behind && lastProcessedMs >= 0
+        // More of this chunk-log partition follows while a task feeding it is behind its input (one partition of
+        // several reaching the end of a backlog first), or while this task still hands over full chunks (a key
+        // going quiet mid-stream, a document ending, is not the input going quiet): the trainer's batches close on
+        // the chunks that follow, and a barrier would only cut them short (after a barrier a step can take a key's
+        // chunk only once that key's chunks before the barrier are trained, one per step).
+        final boolean logFed = behind || feedersLag.applyAsLong(context.taskId().partition()) > 0
+                || lastFullChunkInputMs != Long.MIN_VALUE && inputNowMs - lastFullChunkInputMs < wait;
+        final boolean quiet = chunksSinceBarrier && !anyOpen && !logFed && lastProcessedMs >= 0
                 && nowMs - lastProcessedMs >= wait;
-        if ((!stale.isEmpty() && !behind) || quiet) {
+        if ((!stale.isEmpty() && !logFed) || quiet) {
             // The flush (or the quiet input) is a wall-clock decision; the barrier records it in the log, so that
-            // the trainer's batches stay a function of the log alone. A task behind its input writes none: more of
-            // the log follows, and a barrier would only cut the trainer's batches short.
+            // the trainer's batches stay a function of the log alone.
             context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(context.taskId().partition()), nowMs), chunkSink);
             chunksSinceBarrier = false;
         }
     }
 
-    /** Moves the key's buffered events out of the store into a chunk record for the trainer, and empties its meta. */
-    private void handOff(final String key, final OpenChunk.Meta meta) {
-        final List<SparseEvent> events = new ArrayList<>(meta.size());
-        final long[] timestamps = new long[meta.size()];
-        final long[] offsets = new long[meta.size()];
-        final List<String> storeKeys = new ArrayList<>(meta.size());
-        try (KeyValueIterator<String, byte[]> it = eventStore.prefixScan(OpenChunk.eventPrefix(key), prefixSerializer)) {
-            while (it.hasNext()) {
-                final KeyValue<String, byte[]> kv = it.next();
-                final OpenChunk.Buffered b = OpenChunk.decodeEvent(kv.value);
-                if (events.size() == timestamps.length) {
-                    throw new IllegalStateException("open chunk of key " + key + " holds more events than its "
-                            + meta.size() + " counted");
-                }
-                timestamps[events.size()] = b.timestampMs();
-                offsets[events.size()] = b.sourceOffset();
-                events.add(b.event());
-                storeKeys.add(kv.key);
-            }
+    /** Hands the key's open chunk to the chunk sink and takes its events out of the stores. */
+    private void handOff(final String key, final Open chunk) {
+        final List<OpenChunk.Buffered> buffered = chunk.events();
+        final List<SparseEvent> events = new ArrayList<>(buffered.size());
+        final long[] timestamps = new long[buffered.size()];
+        final long[] offsets = new long[buffered.size()];
+        for (int i = 0; i < timestamps.length; i++) {
+            final OpenChunk.Buffered b = buffered.get(i);
+            timestamps[i] = b.timestampMs();
+            offsets[i] = b.sourceOffset();
+            events.add(b.event());
         }
-        if (events.size() != meta.size()) {
-            throw new IllegalStateException("open chunk of key " + key + " holds " + events.size()
-                    + " events, its bookkeeping says " + meta.size());
-        }
-        final TimedChunk chunk = new TimedChunk(new SequenceChunk(key, events), timestamps,
-                meta.previousTimestampMs(), context.taskId().partition(), offsets);
-        context.forward(new Record<>(ChunkRecords.key(chunk), ChunkRecords.encode(chunk),
+        final TimedChunk handedOver = new TimedChunk(new SequenceChunk(key, events), timestamps,
+                chunk.previousTimestampMs(), context.taskId().partition(), offsets);
+        context.forward(new Record<>(ChunkRecords.key(handedOver), ChunkRecords.encode(handedOver),
                 context.currentStreamTimeMs()), chunkSink);
         chunksSinceBarrier = true;
-        // The chunk record, these deletes and the input offsets commit in one transaction (exactly_once_v2).
-        for (final String k : storeKeys) {
-            eventStore.delete(k);
+        // The chunk record, these deletes, the meta and the input offsets commit in one transaction (exactly_once_v2).
+        for (int i = 0; i < timestamps.length; i++) {
+            eventStore.delete(OpenChunk.eventKey(key, i));
         }
-        store.put(key, OpenChunk.encodeMeta(meta.drained()));
-        openedAtInputMs.remove(key);
+        final long last = chunk.lastTimestampMs();
+        store.put(key, OpenChunk.encodeMeta(new OpenChunk.Meta(last, -1, 0, last)));
+        open.remove(key);
     }
 
     private void deadLetter(final Record<byte[], byte[]> record, final Rejection rejection) {

@@ -5,11 +5,11 @@ import java.nio.ByteBuffer;
 
 /**
  * How a key's open chunk is laid out in the state stores (and their changelogs), so that adding an event
- * costs the same whatever the chunk length T: a small per-key {@link Meta} record (last event time, to
- * reject out-of-order events; size; when the chunk was opened, to flush slow keys) in one store, and one
- * entry per buffered event, under {@link #eventKey}, in another. Nothing is rewritten per event, and no
- * changelog record grows with T (a single-blob chunk of 10^5 events would exceed Kafka's record limit).
- * Big-endian, with a format byte.
+ * costs the same whatever the chunk length T: one entry per buffered event, under {@link #eventKey}, in one
+ * store, and a small per-key {@link Meta} record (the last event time, to reject out-of-order events) in
+ * another, written when the key's chunk is handed over (the processor keeps the open chunks in memory and
+ * restores them from these). Nothing is rewritten per event, and no changelog record grows with T (a
+ * single-blob chunk of 10^5 events would exceed Kafka's record limit). Big-endian, with a format byte.
  */
 final class OpenChunk {
     private static final byte FORMAT = 3;
@@ -18,26 +18,16 @@ final class OpenChunk {
     }
 
     /**
-     * Per-key bookkeeping.
+     * Per-key bookkeeping, as stored.
      *
-     * @param lastTimestampMs event time of the key's latest accepted event, -1 before the first
-     * @param openedAtMs wall-clock time of the open chunk's first event, -1 when the chunk is empty
-     * @param size events in the open chunk
-     * @param previousTimestampMs event time of the key's event before the open chunk, -1 if none
+     * @param lastTimestampMs event time of the key's latest handed-over event, -1 before the first
+     * @param openedAtMs -1 (written per event by earlier versions: the open chunk's wall-clock opening time)
+     * @param size 0 (earlier versions: events in the open chunk)
+     * @param previousTimestampMs equal to {@code lastTimestampMs} (earlier versions: the key's event time before
+     *        the open chunk, -1 if none)
      */
     record Meta(long lastTimestampMs, long openedAtMs, int size, long previousTimestampMs) {
         static final Meta EMPTY = new Meta(-1, -1, 0, -1);
-
-        /** With one more event at {@code timestampMs}, received at wall-clock {@code nowMs}. */
-        Meta plus(final long timestampMs, final long nowMs) {
-            return size == 0 ? new Meta(timestampMs, nowMs, 1, lastTimestampMs)
-                    : new Meta(timestampMs, openedAtMs, size + 1, previousTimestampMs);
-        }
-
-        /** After the open chunk was handed over: empty, the last event time kept. */
-        Meta drained() {
-            return new Meta(lastTimestampMs, -1, 0, lastTimestampMs);
-        }
     }
 
     static byte[] encodeMeta(final Meta meta) {
@@ -63,6 +53,10 @@ final class OpenChunk {
      * @param event the event
      */
     record Buffered(long timestampMs, long sourceOffset, SparseEvent event) {
+    }
+
+    static byte[] encodeEvent(final Buffered buffered) {
+        return encodeEvent(buffered.timestampMs(), buffered.sourceOffset(), buffered.event());
     }
 
     static byte[] encodeEvent(final long timestampMs, final long sourceOffset, final SparseEvent e) {

@@ -5,6 +5,7 @@ import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntToLongFunction;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -41,14 +42,25 @@ public final class SpillwayTopology {
         return build(topics, deserializers, limits, counters, chunkLength, maxWait, partition -> -1);
     }
 
+    /** The topology with each partition's own lag standing for its chunk-log partition's feeders (see below). */
+    public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
+                                 final EventLimits limits, final PipelineCounters counters,
+                                 final int chunkLength, final Duration maxWait,
+                                 final IntToLongFunction inputLag) {
+        return build(topics, deserializers, limits, counters, chunkLength, maxWait, inputLag, inputLag);
+    }
+
     /**
      * @param inputLag records of an input partition not fetched yet, -1 when unknown: while a task is behind its
      *        input, a pause in processing it (a busy stream thread) does not count as quiet input for max-wait flushes
+     * @param feedersLag records not fetched yet (-1 when unknown) of the input partitions, among this instance's,
+     *        whose chunks go to the same chunk-log partition as the given input partition's: while any of them is
+     *        behind, more of that log follows, so a task there writes no barrier even when its own input has ended
      */
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
                                  final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait,
-                                 final java.util.function.IntToLongFunction inputLag) {
+                                 final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
         if (chunkLength <= 0) {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
         }
@@ -56,7 +68,7 @@ public final class SpillwayTopology {
         final Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, CHUNK_SINK,
-                deserializers.get(), validator, counters, chunkLength, maxWait, inputLag), SOURCE);
+                deserializers.get(), validator, counters, chunkLength, maxWait, inputLag, feedersLag), SOURCE);
         // Cached: a key's meta is rewritten per event and its buffered events are deleted at hand-off; the cache
         // sends only the latest meta, and nothing for events written and deleted within one commit, to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),

@@ -1,7 +1,9 @@
 package io.spillway.app.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.avro.SparseVector;
 import io.spillway.schemas.registry.SchemaRegistryClients;
@@ -201,6 +203,25 @@ class SpillwayTopologyTest {
     }
 
     @Test
+    void aKeyGoingQuietWhileItsTaskStillHandsOverFullChunksIsFlushedWithoutABarrier() throws Exception {
+        send("a", event("a", 1, 1), 10_000); // a document that ends here
+        for (int t = 1; t <= CHUNK; t++) {
+            send("b", event("b", t, 1), 10_000 + t);
+        }
+        driver.advanceWallClockTime(Duration.ofSeconds(3));
+        for (int t = 1; t <= CHUNK; t++) {
+            send("b", event("b", 100 + t, 1), 14_000);
+        }
+        driver.advanceWallClockTime(Duration.ofSeconds(3));
+        assertThat(chunks()).as("a's chunk is stale on both clocks").extracting(TimedChunk::key)
+                .containsExactly("b", "b", "a");
+        assertThat(barriers).as("b's full chunk 3 s ago: the input flows, more of the log follows").isZero();
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(chunks()).isEmpty();
+        assertThat(barriers).as("then the input goes quiet: one barrier, the trainer closes its batch").isEqualTo(1);
+    }
+
+    @Test
     void aPauseInProcessingATaskBehindItsInputIsNotQuietInput() throws Exception {
         driver.close();
         final long[] lag = {5}; // records of the partition not fetched yet
@@ -222,6 +243,30 @@ class SpillwayTopologyTest {
         driver.advanceWallClockTime(Duration.ofSeconds(6));
         assertThat(chunks()).extracting(TimedChunk::key).containsExactly("b");
         assertThat(barriers).isEqualTo(1);
+    }
+
+    @Test
+    void aTaskWhoseInputEndedWritesNoBarrierWhileAnotherTaskFeedingItsChunkLogIsBehind() throws Exception {
+        driver.close();
+        final long[] feedersLag = {7}; // another input partition of this instance, same chunk log, not fetched yet
+        driver = new TopologyTestDriver(SpillwayTopology.build(topics, () -> {
+            final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
+            d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
+            return d;
+        }, new EventLimits(8, 16, 4, 4096), counters, CHUNK, Duration.ofSeconds(5), partition -> 0,
+                partition -> feedersLag[0]), props());
+        input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
+        chunkTopic = driver.createOutputTopic(topics.chunks(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        send("a", event("a", 1, 1), 10_000); // this partition's input ends here
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(chunks()).as("flushed on time all the same").extracting(TimedChunk::key).containsExactly("a");
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(chunks()).isEmpty();
+        assertThat(barriers).as("the other task's backlog still feeds the log: no barrier").isZero();
+        feedersLag[0] = 0;
+        driver.advanceWallClockTime(Duration.ofSeconds(3));
+        assertThat(chunks()).isEmpty();
+        assertThat(barriers).as("every feeder caught up: the input is quiet, one barrier").isEqualTo(1);
     }
 
     @Test
@@ -288,17 +333,44 @@ class SpillwayTopologyTest {
     void openChunksLiveInTheStateStores() {
         send("s", event("s", 5, 2));
         send("s", event("s", 6, 3));
-        final OpenChunk.Meta meta = OpenChunk.decodeMeta(
-                driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s"));
-        assertThat(meta.size()).isEqualTo(2);
-        assertThat(meta.lastTimestampMs()).isEqualTo(6);
+        assertThat(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s"))
+                .as("one store write per event: the meta is written at hand-off").isNull();
         final KeyValueStore<String, byte[]> events = driver.getKeyValueStore(SpillwayTopology.EVENT_STORE);
+        assertThat(entries(events)).isEqualTo(2);
         assertThat(OpenChunk.decodeEvent(events.get(OpenChunk.eventKey("s", 1))).event().eventType()).isEqualTo(3);
         send("s", event("s", 7, 4));
         send("s", event("s", 8, 5)); // completes the chunk: the buffered events leave the store
         assertThat(entries(events)).isZero();
         assertThat(OpenChunk.decodeMeta(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("s")))
                 .isEqualTo(new OpenChunk.Meta(8, -1, 0, 8));
+    }
+
+    @Test
+    void openChunksAreRestoredFromTheStoresInOrderWithTheKeysPreviousEventTime() {
+        final java.util.TreeMap<String, byte[]> events = new java.util.TreeMap<>();
+        final SparseEvent e = new SparseEvent(3, new int[] {1}, new float[] {0.5f}, SparseEvent.NO_LABEL);
+        events.put(OpenChunk.eventKey("b", 0), OpenChunk.encodeEvent(20, 7, e));
+        events.put(OpenChunk.eventKey("a", 1), OpenChunk.encodeEvent(11, 5, e));
+        events.put(OpenChunk.eventKey("a", 0), OpenChunk.encodeEvent(10, 4, e));
+        events.put(OpenChunk.eventKey("ab", 0), OpenChunk.encodeEvent(30, 9, e));
+        final Map<String, OpenChunk.Meta> metas = Map.of(
+                "a", new OpenChunk.Meta(9, -1, 0, 9), // written at a hand-off: its last event is the previous one
+                "ab", new OpenChunk.Meta(29, 1_000, 1, 25)); // written per event by an earlier version
+        final Map<String, ChunkingProcessor.Open> open = ChunkingProcessor.restore(events.entrySet().stream()
+                .map(x -> org.apache.kafka.streams.KeyValue.pair(x.getKey(), x.getValue())).iterator(),
+                key -> metas.getOrDefault(key, OpenChunk.Meta.EMPTY), 5_000);
+        assertThat(open).containsOnlyKeys("a", "ab", "b");
+        assertThat(open.get("a").events()).extracting(OpenChunk.Buffered::sourceOffset).containsExactly(4L, 5L);
+        assertThat(open.get("a").previousTimestampMs()).isEqualTo(9);
+        assertThat(open.get("a").lastTimestampMs()).isEqualTo(11);
+        assertThat(open.get("ab").previousTimestampMs()).isEqualTo(25);
+        assertThat(open.get("b").previousTimestampMs()).as("a key never handed over").isEqualTo(-1);
+        assertThat(open.get("b").openedAtMs()).as("restored chunks count as opened now").isEqualTo(5_000);
+        assertThat(open.get("b").openedAtInputMs()).isNull();
+        events.remove(OpenChunk.eventKey("a", 0));
+        assertThatThrownBy(() -> ChunkingProcessor.restore(events.entrySet().stream()
+                .map(x -> org.apache.kafka.streams.KeyValue.pair(x.getKey(), x.getValue())).iterator(),
+                key -> OpenChunk.Meta.EMPTY, 0)).hasMessageContaining("position 1 after 0");
     }
 
     @Test
@@ -323,9 +395,11 @@ class SpillwayTopologyTest {
             }
         }
         assertThat(largest).as("one small entry per event, not one growing blob").isLessThan(64);
-        assertThat(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("long")).hasSizeLessThan(64);
+        assertThat(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("long")).as("written at hand-off")
+                .isNull();
         assertThat(chunks()).isEmpty();
         send("long", event("long", longChunk, 1));
+        assertThat(driver.<String, byte[]>getKeyValueStore(SpillwayTopology.STORE).get("long")).hasSizeLessThan(64);
         final TimedChunk chunk = chunks().get(0);
         assertThat(chunk.size()).isEqualTo(longChunk);
         for (int t = 0; t < longChunk - 1; t++) {
