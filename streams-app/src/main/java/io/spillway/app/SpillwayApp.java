@@ -175,6 +175,13 @@ public final class SpillwayApp implements AutoCloseable {
 
     /** Creates missing topics, builds everything and starts consuming. */
     public static SpillwayApp start(final AppConfig config) throws IOException {
+        if (config.trainer().warmUpMs() > 0) {
+            // before the app's own learner exists: on a device, the two would share its memory
+            final Learners.WarmUp w = Learners.warmUp(config.learner(), config.chunkLength(),
+                    config.trainer().batchKeys(), Duration.ofMillis(config.trainer().warmUpMs()));
+            LOG.info("Warmed up the engine: {} steps, {} synthetic events in {} ms", w.steps(), w.events(),
+                    w.took().toMillis());
+        }
         final SpillwayApp app = new SpillwayApp(config);
         app.trainerThread.start();
         app.streams.setUncaughtExceptionHandler(e -> {

@@ -93,6 +93,12 @@ final class AppOptions {
                     + "key. Replicated training only (default: ${DEFAULT-VALUE}).")
     int batchLookahead;
 
+    @Option(names = "--warm-up", defaultValue = "PT5S",
+            description = "Before consuming, train a throwaway copy of the model on synthetic events this long, so the "
+                    + "JIT has compiled the engine's kernels before the stream competes for the CPU; PT0S: none, "
+                    + "ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration warmUp;
+
     @Option(names = "--snapshot-every", defaultValue = "200", description = "Publish a snapshot every N model versions; 0 = never (default: ${DEFAULT-VALUE}).")
     int snapshotEvery;
 
@@ -152,7 +158,7 @@ final class AppOptions {
         final Path state = stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "spillway-state");
         final TrainerSettings trainer = new TrainerSettings(modelId, instance, batchKeys, snapshotEvery, 100_000,
                 512 * 1024).withScaleOut(ScaleOut.parse(scaleOut), deltaDensity)
-                .withBatchLookahead(batchLookahead, maxChunkWait.toMillis());
+                .withBatchLookahead(batchLookahead, maxChunkWait.toMillis()).withWarmUp(warmUp);
         return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry);

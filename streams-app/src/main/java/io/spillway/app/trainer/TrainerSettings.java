@@ -22,14 +22,21 @@ import java.util.Objects;
  *        they cut steps short
  * @param batchWindowMs a step takes no chunk handed over more than this long after its first one (on the input's
  *        clock: the chunk records' timestamps), so lookahead never holds a chunk back longer than a max-wait flush would
+ * @param warmUpMs before it consumes anything, the app trains a throwaway learner of the same configuration on
+ *        synthetic events this long ({@link io.spillway.engine.Learners#warmUp}), so the JIT has compiled the
+ *        engine's kernels before the stream competes for the CPU; 0: none
  */
 public record TrainerSettings(String modelId, String instanceId, int batchKeys, int snapshotEveryVersions,
                               int maxDeltaEntries, int snapshotChunkBytes, boolean truncateChunkLog,
-                              ScaleOut scaleOut, double deltaDensity, int batchLookahead, long batchWindowMs) {
+                              ScaleOut scaleOut, double deltaDensity, int batchLookahead, long batchWindowMs,
+                              long warmUpMs) {
     /** Default fraction of entries published per step in split mode. */
     public static final double DEFAULT_DELTA_DENSITY = 0.3;
-    /** Default entries a step may pass over: as many as it takes keys. */
-    public static final int DEFAULT_BATCH_LOOKAHEAD = 16;
+    /**
+     * Default entries a step may pass over: enough to reach past a partition that Kafka Streams processed ahead of
+     * the others (while catching up on a backlog) to the keys of the others.
+     */
+    public static final int DEFAULT_BATCH_LOOKAHEAD = 256;
     /** Default event-time window of a step (the CLI's default max chunk wait). */
     public static final long DEFAULT_BATCH_WINDOW_MS = 2_000;
 
@@ -38,7 +45,7 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
                            final int snapshotEveryVersions, final int maxDeltaEntries, final int snapshotChunkBytes,
                            final boolean truncateChunkLog) {
         this(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries, snapshotChunkBytes,
-                truncateChunkLog, ScaleOut.REPLICATE, 1.0, DEFAULT_BATCH_LOOKAHEAD, DEFAULT_BATCH_WINDOW_MS);
+                truncateChunkLog, ScaleOut.REPLICATE, 1.0, DEFAULT_BATCH_LOOKAHEAD, DEFAULT_BATCH_WINDOW_MS, 0);
     }
 
     /** Settings that truncate the chunk log behind each snapshot. */
@@ -54,9 +61,9 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
         if (!(deltaDensity > 0 && deltaDensity <= 1)) {
             throw new IllegalArgumentException("delta density must be in (0, 1]: " + deltaDensity);
         }
-        if (batchLookahead < 0 || batchWindowMs < 0) {
-            throw new IllegalArgumentException("batch lookahead and window must be >= 0: " + batchLookahead + " entries, "
-                    + batchWindowMs + " ms");
+        if (batchLookahead < 0 || batchWindowMs < 0 || warmUpMs < 0) {
+            throw new IllegalArgumentException("batch lookahead, window and warm-up must be >= 0: " + batchLookahead
+                    + " entries, " + batchWindowMs + " ms, " + warmUpMs + " ms");
         }
         if (batchKeys <= 0 || snapshotEveryVersions < 0 || maxDeltaEntries <= 0 || snapshotChunkBytes <= 0) {
             throw new IllegalArgumentException("bad trainer settings: " + batchKeys + " keys per step, snapshot every "
@@ -67,13 +74,20 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
     /** The same settings with another way of sharing the training. */
     public TrainerSettings withScaleOut(final ScaleOut mode, final double density) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
-                snapshotChunkBytes, truncateChunkLog, mode, density, batchLookahead, batchWindowMs);
+                snapshotChunkBytes, truncateChunkLog, mode, density, batchLookahead, batchWindowMs, warmUpMs);
     }
 
     /** The same settings with another lookahead (entries a step may pass over) and event-time window. */
     public TrainerSettings withBatchLookahead(final int entries, final long windowMs) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
-                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, entries, windowMs);
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, entries, windowMs, warmUpMs);
+    }
+
+    /** The same settings with another warm-up before consuming. */
+    public TrainerSettings withWarmUp(final java.time.Duration warmUp) {
+        return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs,
+                warmUp.toMillis());
     }
 
     public static TrainerSettings defaults(final String modelId, final String instanceId) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 class SpillwayCliTest {
+    private static final String[] CLUSTER = {"--bootstrap-servers=x:1", "--schema-registry-url=http://r"};
 
     @Test
     void sizesParseWithBinaryUnits() {
@@ -38,6 +39,20 @@ class SpillwayCliTest {
                 "--device-memory=plenty");
         assertThat(code).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("'plenty' is not a size");
+    }
+
+    @Test
+    void theWarmUpDefaultsToFiveSecondsAndCanBeTurnedOff() {
+        final RunCommand byDefault = new RunCommand();
+        new CommandLine(byDefault).parseArgs(CLUSTER);
+        assertThat(byDefault.options.toConfig("x:1", "http://r").trainer().warmUpMs()).isEqualTo(5_000);
+        final RunCommand off = new RunCommand();
+        new CommandLine(off).parseArgs(CLUSTER[0], CLUSTER[1], "--warm-up=PT0S", "--batch-lookahead=8");
+        assertThat(off.options.toConfig("x:1", "http://r").trainer().warmUpMs()).isZero();
+        assertThat(off.options.toConfig("x:1", "http://r").trainer().batchLookahead()).isEqualTo(8);
+        final RunCommand negative = new RunCommand();
+        new CommandLine(negative).parseArgs(CLUSTER[0], CLUSTER[1], "--warm-up=PT-1S");
+        assertThatThrownBy(() -> negative.options.toConfig("x:1", "http://r")).hasMessageContaining("warm-up");
     }
 
     @Test

@@ -1,0 +1,66 @@
+package io.spillway.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LearnersTest {
+    private static final LearnerConfig CONFIG = LearnerConfig.builder().vocabularySize(8).featureDimension(0)
+            .hiddenSize(16).layers(1).optimizer("adam").backend("cpu").seed(3).build();
+
+    private static List<SequenceChunk> batch(final int shift) {
+        final List<SequenceChunk> out = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            final List<SparseEvent> events = new ArrayList<>();
+            for (int t = 0; t < 12; t++) {
+                events.add(SparseEvent.ofType((t * (k + 1) + shift) % 8));
+            }
+            out.add(new SequenceChunk("key-" + k, events));
+        }
+        return out;
+    }
+
+    private static Map<String, float[]> trainTwice() {
+        try (Learner learner = Learners.create(CONFIG)) {
+            learner.train(batch(0));
+            learner.train(batch(1));
+            return learner.parameters();
+        }
+    }
+
+    @Test
+    void aWarmUpLeavesNoTraceInTheTrainingOfOtherLearners() {
+        final Map<String, float[]> cold = trainTwice();
+        final Learners.WarmUp w = Learners.warmUp(CONFIG, 12, 3, Duration.ofMillis(100));
+        assertThat(w.steps()).isPositive();
+        final Map<String, float[]> warm = trainTwice();
+        assertThat(warm.keySet()).isEqualTo(cold.keySet());
+        for (final String tensor : cold.keySet()) {
+            assertThat(warm.get(tensor)).as(tensor).containsExactly(cold.get(tensor));
+        }
+    }
+
+    @Test
+    void aWarmUpTrainsWholeStepsUntilItsBudgetIsSpent() {
+        final Learners.WarmUp w = Learners.warmUp(CONFIG, 10, 4, Duration.ofMillis(200));
+        assertThat(w.steps()).isPositive();
+        assertThat(w.events()).isEqualTo(w.steps() * 40L);
+        assertThat(w.took()).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        final LearnerConfig withFeatures = CONFIG.toBuilder().featureDimension(6).build();
+        assertThat(Learners.warmUp(withFeatures, 5, 2, Duration.ofMillis(50)).steps()).isPositive();
+    }
+
+    @Test
+    void aZeroBudgetTrainsNothingAndBadArgumentsAreRejected() {
+        assertThat(Learners.warmUp(CONFIG, 10, 4, Duration.ZERO)).isEqualTo(new Learners.WarmUp(0, 0, Duration.ZERO));
+        assertThatThrownBy(() -> Learners.warmUp(CONFIG, 10, 4, Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("budget");
+        assertThatThrownBy(() -> Learners.warmUp(CONFIG, 0, 4, Duration.ofMillis(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
