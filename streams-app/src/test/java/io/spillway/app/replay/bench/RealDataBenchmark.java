@@ -63,6 +63,8 @@ public final class RealDataBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String RESULT = "RESULT ";
     private static final String UNAVAILABLE = "UNAVAILABLE ";
+    /** Suffix of a thread's time runnable but waiting for a CPU, in the thread breakdown. */
+    private static final String WAITING = " (runnable, waiting for a CPU)";
 
     // One setting for every run: the same model size and schedule of updates.
     static final int HIDDEN = Integer.getInteger("realdata.hidden", 128);
@@ -73,12 +75,17 @@ public final class RealDataBenchmark {
     static final long EVENTS = Long.getLong("realdata.events", 200_000);
     /** Chunk-log entries a step of the streams app may pass over (its --batch-lookahead). */
     static final int LOOKAHEAD = Integer.getInteger("realdata.lookahead", TrainerSettings.DEFAULT_BATCH_LOOKAHEAD);
-    /** Length of the extra engine-vs-app comparison on a longer stream (0: skip it). */
-    static final long LONG_EVENTS = Long.getLong("realdata.longEvents", 1_000_000);
+    /** Length of the stream of the engine-vs-app comparison (the streaming layer's cost). */
+    static final long STREAMING_EVENTS = Long.getLong("realdata.streamingEvents", 1_000_000);
     /** Pairs of engine and app runs behind each streaming-overhead figure (their median). */
     static final int REPEATS = Math.max(1, Integer.getInteger("realdata.repeats", 3));
     static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
     static final long SEED = 1;
+    /**
+     * The warm-up before either side's measured run, in ms: the app's ({@code --warm-up}, the CLI's default) and
+     * the same {@link Learners#warmUp} before the engine's own run, so both are measured with the engine compiled.
+     */
+    static final long WARM_UP_MS = Long.getLong("realdata.warmUpMs", 5_000);
 
     private RealDataBenchmark() {
     }
@@ -127,11 +134,16 @@ public final class RealDataBenchmark {
             System.exit(3);
             return;
         }
+        Learners.warmUp(config, CHUNK, BATCH_KEYS, Duration.ofMillis(WARM_UP_MS));
         final long cpu0 = processCpuNanos();
         final String description;
         // The steady-state rate: over the second half of the events (JIT warm-up and start-up behind it).
-        final long[] half = {0, 0, 0}; // events handed to training so far, when the half was reached, events then
+        // events handed to training so far, when the half was reached, events before it, when the first batch came
+        final long[] half = {0, 0, 0, 0};
         final PrequentialEvaluation.BatchListener halfway = batch -> {
+            if (half[3] == 0) {
+                half[3] = System.nanoTime();
+            }
             half[0] += batch.stream().mapToInt(c -> c.events().size()).sum();
             if (half[1] == 0 && half[0] >= EVENTS / 2) {
                 half[1] = System.nanoTime();
@@ -163,14 +175,18 @@ public final class RealDataBenchmark {
                 .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
                 .put("optimizer", config.optimizer()).put("optimizer_description", description)
                 .put("peak_rss_bytes", ProcessMemory.peakRssBytes())
+                .put("events_per_s_first_half", half[2] / ((half[1] - half[3]) / 1e9))
                 .put("events_per_s_second_half", (r.events() - half[2]) / ((endAt - half[1]) / 1e9));
         System.out.println(RESULT + o);
     }
 
     /**
-     * Child: the same stream produced to a real broker first (all of it), then the streams app consumes,
-     * chunks and trains it (publishing predictions, deltas, snapshots and metrics under {@code guarantee});
-     * the rate counts from the first trained chunk to the last event trained.
+     * Child: the streams app on the same stream through a real broker (publishing predictions, deltas, snapshots
+     * and metrics under {@code guarantee}), in two halves. The first half is produced before the app starts: it
+     * trains it cold, catching up on a backlog (JIT warm-up of the broker, Kafka Streams and the clients, and all of
+     * the first half's stream processing, inside the window). Then the second half is produced while the warm app
+     * runs: its rate is the steady state of continuous training, with every event's stream processing, and the
+     * producing too, inside the window. Each rate counts from the first step that trains its half to the last event.
      */
     private static void endToEnd(final RealDataset ds, final String guarantee) throws Exception {
         final Path dir = Files.createTempDirectory("spillway-realdata");
@@ -181,79 +197,160 @@ public final class RealDataBenchmark {
                 admin.createTopics(List.of(new NewTopic(topics.events(), Optional.of(4), Optional.of((short) 1))))
                         .all().get();
             }
-            final long produceStart = System.nanoTime();
-            final long produced = produce(ds, kafka.bootstrapServers(), registry.url().toString(), topics.events());
-            final double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
             final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "realdata",
                     dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, guarantee,
                     learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024)
-                            .withBatchLookahead(LOOKAHEAD, TrainerSettings.DEFAULT_BATCH_WINDOW_MS),
+                            .withBatchLookahead(LOOKAHEAD, TrainerSettings.DEFAULT_BATCH_WINDOW_MS)
+                            .withWarmUp(Duration.ofMillis(WARM_UP_MS)),
                     new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
+            try (StreamProducer producer = new StreamProducer(ds, kafka.bootstrapServers(), registry.url().toString(),
+                    topics.events())) {
+                final long produceStart = System.nanoTime();
+                final long firstHalf = producer.produce(EVENTS / 2);
+                final double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
+                try (SpillwayApp app = SpillwayApp.start(config)) {
+                    final Window cold = Window.await(app, 0, firstHalf);
+                    final java.util.concurrent.CompletableFuture<Long> rest = java.util.concurrent.CompletableFuture
+                            .supplyAsync(() -> producer.produce(EVENTS - firstHalf));
+                    final Window live = Window.await(app, firstHalf, () -> rest.isDone() ? firstHalf + rest.join() : -1);
+                    final long produced = firstHalf + rest.join();
+                    System.err.print("first half (cold, a backlog): ");
+                    printThreadCpu(cold.threadsAtFirst(), cold.threadsAtLast(), cold.events());
+                    System.err.print("second half (warm, produced live): ");
+                    printThreadCpu(live.threadsAtFirst(), live.threadsAtLast(), live.events());
+                    double weighted = 0;
+                    double weights = 0;
+                    long before = 0;
+                    for (final TrainingFigures f : app.ops().history()) {
+                        final long n = f.eventsTrained() - before;
+                        before = f.eventsTrained();
+                        if (Double.isFinite(f.loss()) && n > 0) {
+                            weighted += f.loss() * n;
+                            weights += n;
+                        }
+                    }
+                    final ObjectNode o = JSON.createObjectNode();
+                    o.put("events", produced).put("produce_seconds_first_half", produceSeconds)
+                            .put("events_per_s_first_half", cold.eventsPerSecond())
+                            .put("events_per_s_second_half", live.eventsPerSecond())
+                            .put("cpu_us_per_event_first_half", cold.cpuMicrosPerEvent())
+                            .put("cpu_us_per_event_second_half", live.cpuMicrosPerEvent())
+                            .put("loss_nats", weighted / weights).put("steps", app.trainer().steps())
+                            .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+                    System.out.println(RESULT + o);
+                }
+            }
+        }
+    }
+
+    /** Produces the data set's first {@link #EVENTS} events to {@code topic}; returns how many. */
+    static long produce(final RealDataset ds, final String bootstrap, final String registry, final String topic)
+            throws IOException {
+        try (StreamProducer producer = new StreamProducer(ds, bootstrap, registry, topic)) {
+            return producer.produce(EVENTS);
+        }
+    }
+
+    /** The benchmark's producer of the data set's stream, in parts (serialized with the registry, acks=all). */
+    private static final class StreamProducer implements AutoCloseable {
+        private final java.util.Iterator<Event> events;
+        private final String topic;
+        private final KafkaProducer<String, byte[]> producer;
+        private final SpecificAvroSerializer<Event> serializer;
+
+        StreamProducer(final RealDataset ds, final String bootstrap, final String registry, final String topic)
+                throws IOException {
+            this.events = stream(ds);
+            this.topic = topic;
+            final Properties props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+            this.serializer = new SpecificAvroSerializer<>(Event.class);
+            serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+        }
+
+        /** Produces the stream's next {@code n} events (fewer where it ends), flushed; returns how many. */
+        long produce(final long n) {
+            final java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            final long sent;
+            try {
+                sent = ReplayCommand.replay(events, n, new Pacer(0), e -> producer.send(
+                        new ProducerRecord<>(topic, e.getEntityId(), serializer.serialize(topic, e)), (md, ex) -> {
+                            if (ex != null) {
+                                failed.compareAndSet(null, ex);
+                            }
+                        }), () -> { });
+            } catch (final Exception e) {
+                throw new IllegalStateException("producing the stream failed", e);
+            }
+            producer.flush();
+            if (failed.get() != null) {
+                throw new IllegalStateException("producing the stream failed", failed.get());
+            }
+            return sent;
+        }
+
+        @Override
+        public void close() {
+            producer.close();
+            serializer.close();
+        }
+    }
+
+    /**
+     * A measured window of the app: from the moment it is seen to have trained past {@code from} events to the
+     * moment it has trained them all.
+     *
+     * @param events events trained in the window
+     */
+    private record Window(long events, double seconds, double cpuSeconds, Map<String, Long> threadsAtFirst,
+                          Map<String, Long> threadsAtLast) {
+        double eventsPerSecond() {
+            return events / seconds;
+        }
+
+        double cpuMicrosPerEvent() {
+            return cpuSeconds * 1e6 / events;
+        }
+
+        static Window await(final SpillwayApp app, final long from, final long to) throws InterruptedException {
+            return await(app, from, () -> to);
+        }
+
+        /** Waits until the app has trained {@code until} events ({@code -1}: not known yet). */
+        static Window await(final SpillwayApp app, final long from, final java.util.function.LongSupplier until)
+                throws InterruptedException {
             long firstAt = 0;
             long firstEvents = 0;
-            long halfAt = 0;
-            long halfEvents = 0;
             long firstCpu = 0;
             Map<String, Long> firstThreads = Map.of();
-            Map<String, Long> halfThreads = Map.of();
-            long lastAt;
             long lastProgress = System.nanoTime();
             long seen = -1;
-            try (SpillwayApp app = SpillwayApp.start(config)) {
-                while (true) {
-                    final long done = app.trainer().eventsTrained();
-                    final long now = System.nanoTime();
-                    if (firstAt == 0 && done > 0) {
-                        firstAt = now;
-                        firstEvents = done;
-                        firstCpu = processCpuNanos();
-                        firstThreads = threadCpu();
-                    }
-                    if (done != seen) {
-                        seen = done;
-                        lastProgress = now;
-                    }
-                    if (halfAt == 0 && done >= produced / 2) {
-                        halfAt = now;
-                        halfEvents = done;
-                        halfThreads = threadCpu();
-                    }
-                    if (done >= produced) {
-                        lastAt = now;
-                        break;
-                    }
-                    if (app.trainer().failure() != null || now - lastProgress > Duration.ofSeconds(120).toNanos()) {
-                        throw new IllegalStateException("end-to-end run stalled at " + done + " of " + produced
-                                + " events: " + app.trainer().failure());
-                    }
-                    Thread.sleep(10);
+            while (true) {
+                final long done = app.trainer().eventsTrained();
+                final long now = System.nanoTime();
+                if (firstAt == 0 && done > from) {
+                    firstAt = now;
+                    firstEvents = done; // counted from here: the steps seen done were trained before the clock started
+                    firstCpu = processCpuNanos();
+                    firstThreads = threadCpu();
                 }
-                final double cpuSeconds = (processCpuNanos() - firstCpu) / 1e9;
-                final Map<String, Long> lastThreads = threadCpu();
-                System.err.print("whole run: ");
-                printThreadCpu(firstThreads, lastThreads, produced - firstEvents);
-                System.err.print("second half: ");
-                printThreadCpu(halfThreads, lastThreads, produced - halfEvents);
-                double weighted = 0;
-                double weights = 0;
-                long before = 0;
-                for (final TrainingFigures f : app.ops().history()) {
-                    final long n = f.eventsTrained() - before;
-                    before = f.eventsTrained();
-                    if (Double.isFinite(f.loss()) && n > 0) {
-                        weighted += f.loss() * n;
-                        weights += n;
-                    }
+                if (done != seen) {
+                    seen = done;
+                    lastProgress = now;
                 }
-                final ObjectNode o = JSON.createObjectNode();
-                o.put("events", produced).put("produce_seconds", produceSeconds)
-                        .put("events_per_s", (produced - firstEvents) / ((lastAt - firstAt) / 1e9))
-                        .put("events_per_s_second_half", (produced - halfEvents) / ((lastAt - halfAt) / 1e9))
-                        .put("cpu_seconds", cpuSeconds)
-                        .put("cpu_us_per_event", cpuSeconds * 1e6 / (produced - firstEvents))
-                        .put("loss_nats", weighted / weights).put("steps", app.trainer().steps())
-                        .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
-                System.out.println(RESULT + o);
+                final long target = until.getAsLong();
+                if (target >= 0 && done >= target) {
+                    return new Window(done - firstEvents, (now - firstAt) / 1e9, (processCpuNanos() - firstCpu) / 1e9,
+                            firstThreads, threadCpu());
+                }
+                if (app.trainer().failure() != null || now - lastProgress > Duration.ofSeconds(120).toNanos()) {
+                    throw new IllegalStateException("end-to-end run stalled at " + done + " events: "
+                            + app.trainer().failure());
+                }
+                Thread.sleep(10);
             }
         }
     }
@@ -270,7 +367,11 @@ public final class RealDataBenchmark {
                     final String[] f = stat.substring(close + 2).split(" ");
                     // fields 14 and 15 (utime, stime) are the 12th and 13th after the name; clock ticks of 10 ms
                     final long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    cpu.put(stat.substring(open + 1, close) + "#" + t.getFileName(), ticks * 10_000_000L);
+                    final String name = stat.substring(open + 1, close) + "#" + t.getFileName();
+                    cpu.put(name, ticks * 10_000_000L);
+                    // schedstat: ns on the CPU, ns runnable but waiting for one, timeslices
+                    final String[] sched = Files.readString(t.resolve("schedstat")).strip().split(" ");
+                    cpu.put(name + WAITING, Long.parseLong(sched[1]));
                 } catch (final IOException | RuntimeException gone) {
                     // the thread ended meanwhile
                 }
@@ -288,7 +389,7 @@ public final class RealDataBenchmark {
         for (final Map.Entry<String, Long> e : after.entrySet()) {
             final long ns = e.getValue() - before.getOrDefault(e.getKey(), 0L);
             used.add(Map.entry(e.getKey(), ns));
-            total += ns;
+            total += e.getKey().endsWith(WAITING) ? 0 : ns;
         }
         used.sort(Map.Entry.<String, Long>comparingByValue().reversed());
         final StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
@@ -299,30 +400,6 @@ public final class RealDataBenchmark {
         System.err.print(b);
     }
 
-    static long produce(final RealDataset ds, final String bootstrap, final String registry, final String topic)
-            throws Exception {
-        final Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-             SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class)) {
-            serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
-            final java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
-            final long n = ReplayCommand.replay(stream(ds), EVENTS, new Pacer(0), e -> producer.send(
-                    new ProducerRecord<>(topic, e.getEntityId(), serializer.serialize(topic, e)), (md, ex) -> {
-                        if (ex != null) {
-                            failed.compareAndSet(null, ex);
-                        }
-                    }), () -> { });
-            producer.flush();
-            if (failed.get() != null) {
-                throw new IllegalStateException("producing the stream failed", failed.get());
-            }
-            return n;
-        }
-    }
-
     /** Parent: every run of every data set, one process at a time, then the results file. */
     private static void all(final Path out) throws Exception {
         final Map<String, Object> figures = new LinkedHashMap<>();
@@ -331,6 +408,8 @@ public final class RealDataBenchmark {
         figures.put("batch_keys", BATCH_KEYS);
         figures.put("open_documents", OPEN_DOCUMENTS);
         figures.put("events_per_data_set", EVENTS);
+        figures.put("warm_up_ms", WARM_UP_MS);
+        figures.put("batch_lookahead", LOOKAHEAD);
         figures.put("learning_rate", LR);
         figures.put("vocabulary", CharacterVocabulary.SIZE);
         figures.put("mfac_sparse_density", Optimizers.SPARSE_DENSITY);
@@ -379,48 +458,40 @@ public final class RealDataBenchmark {
             figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
             figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
                     / torch.get("events_per_s").asDouble()));
-            // The streaming layer's cost: engine and app run in turns, REPEATS pairs, each pair's ratio taken side by
-            // side (this machine's speed drifts between runs); the figures are the medians, the runs listed too.
-            final Pairs pairs = pairs(adam, java("engine", ds.id(), "adam"), java("e2e", ds.id()));
+            // The streaming layer's cost, on a stream of STREAMING_EVENTS: engine and app run in turns, REPEATS pairs,
+            // each pair's ratio taken side by side (this machine's speed drifts between runs); the figures are the
+            // medians, the runs listed too. Steady state: the second half, which the app trains warm while it is
+            // produced (its stream processing and the producing inside the window), against the engine's second
+            // half. Cold start: the first half, a backlog the app catches up on while the JIT compiles the broker,
+            // Kafka Streams and the clients, against the engine's first half. Both sides warm the engine up first.
+            final Pairs pairs = pairs(withEvents(STREAMING_EVENTS, java("engine", ds.id(), "adam")),
+                    withEvents(STREAMING_EVENTS, java("e2e", ds.id())));
             final JsonNode e2e = pairs.medianApp();
-            figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s").asDouble()));
-            figures.put(p + "streaming_overhead", pairs.overhead("events_per_s"));
-            figures.put(p + "streaming_overhead_runs", pairs.overheads("events_per_s"));
-            figures.put(p + "events_per_s_second_half", Math.round(adam.get("events_per_s_second_half").asDouble()));
-            figures.put(p + "events_per_s_streaming_second_half",
-                    Math.round(e2e.get("events_per_s_second_half").asDouble()));
-            // the same over the second half of the stream: steady state, JIT warm-up of the in-process broker,
-            // Streams and clients (a third of the run's CPU in the first half) behind it
-            figures.put(p + "streaming_overhead_second_half", pairs.overhead("events_per_s_second_half"));
-            figures.put(p + "streaming_overhead_second_half_runs", pairs.overheads("events_per_s_second_half"));
+            final JsonNode engineMedian = pairs.medianEngine();
+            figures.put(p + "streaming_events", e2e.get("events").asLong());
+            figures.put(p + "streaming_overhead", pairs.overhead("events_per_s_second_half"));
+            figures.put(p + "streaming_overhead_runs", pairs.overheads("events_per_s_second_half"));
+            figures.put(p + "events_per_s_engine_steady", Math.round(engineMedian.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "streaming_overhead_cold_start", pairs.overhead("events_per_s_first_half"));
+            figures.put(p + "streaming_overhead_cold_start_runs", pairs.overheads("events_per_s_first_half"));
+            figures.put(p + "events_per_s_streaming_cold_start", Math.round(e2e.get("events_per_s_first_half").asDouble()));
+            figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event_second_half").asDouble()));
+            figures.put(p + "cpu_us_per_event_streaming_cold_start", round(e2e.get("cpu_us_per_event_first_half").asDouble()));
+            figures.put(p + "steps_streaming", e2e.get("steps").asLong());
+            figures.put(p + "steps_engine", engineMedian.get("steps").asLong());
             figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
+            figures.put(p + "loss_adam_engine_streaming_length", round(engineMedian.get("loss_nats").asDouble()));
             figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
             // the same without transactions, to show what exactly-once costs within the streaming layer (one run,
             // against the median engine run)
-            final JsonNode alo = child(java("e2e", ds.id(), "at_least_once"));
-            final JsonNode engineMedian = pairs.medianEngine();
-            figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s").asDouble()));
-            figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s").asDouble()
-                    / engineMedian.get("events_per_s").asDouble()));
-            figures.put(p + "streaming_overhead_second_half_at_least_once",
-                    round(1 - alo.get("events_per_s_second_half").asDouble()
-                            / engineMedian.get("events_per_s_second_half").asDouble()));
-            figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event").asDouble()));
-            if (LONG_EVENTS > 0) {
-                // the streaming layer's cost on a longer stream, where start-up and JIT warm-up weigh less
-                final Pairs longPairs = pairs(null, withEvents(LONG_EVENTS, java("engine", ds.id(), "adam")),
-                        withEvents(LONG_EVENTS, java("e2e", ds.id())));
-                final JsonNode longEngine = longPairs.medianEngine();
-                final JsonNode longE2e = longPairs.medianApp();
-                figures.put(p + "long.events", longE2e.get("events").asLong());
-                figures.put(p + "long.events_per_s", Math.round(longEngine.get("events_per_s").asDouble()));
-                figures.put(p + "long.events_per_s_streaming", Math.round(longE2e.get("events_per_s").asDouble()));
-                figures.put(p + "long.streaming_overhead", longPairs.overhead("events_per_s"));
-                figures.put(p + "long.streaming_overhead_runs", longPairs.overheads("events_per_s"));
-                figures.put(p + "long.streaming_overhead_second_half", longPairs.overhead("events_per_s_second_half"));
-                figures.put(p + "long.streaming_overhead_second_half_runs", longPairs.overheads("events_per_s_second_half"));
-                figures.put(p + "long.cpu_us_per_event_streaming", round(longE2e.get("cpu_us_per_event").asDouble()));
-            }
+            final JsonNode alo = child(withEvents(STREAMING_EVENTS, java("e2e", ds.id(), "at_least_once")));
+            figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s_second_half").asDouble()
+                    / engineMedian.get("events_per_s_second_half").asDouble()));
+            figures.put(p + "streaming_overhead_cold_start_at_least_once",
+                    round(1 - alo.get("events_per_s_first_half").asDouble()
+                            / engineMedian.get("events_per_s_first_half").asDouble()));
             for (final String f : List.of("schedule.bin", "params.bin")) {
                 Files.deleteIfExists(export.resolve(f));
             }
@@ -453,7 +524,7 @@ public final class RealDataBenchmark {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
-                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead", "realdata.lr", "realdata.optimizerLr")) {
+                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead", "realdata.warmUpMs", "realdata.lr", "realdata.optimizerLr")) {
             if (System.getProperty(prop) != null) {
                 cmd.add("-D" + prop + "=" + System.getProperty(prop));
             }
@@ -482,11 +553,11 @@ public final class RealDataBenchmark {
         }
 
         JsonNode medianEngine() {
-            return medianBy(engine, "events_per_s");
+            return medianBy(engine, "events_per_s_second_half");
         }
 
         JsonNode medianApp() {
-            return medianBy(app, "events_per_s");
+            return medianBy(app, "events_per_s_second_half");
         }
 
         private static JsonNode medianBy(final List<JsonNode> runs, final String field) {
@@ -503,13 +574,13 @@ public final class RealDataBenchmark {
         }
     }
 
-    /** {@link #REPEATS} pairs of an engine run and an app run, in turns; {@code firstEngine} (if any) opens the first. */
-    private static Pairs pairs(final JsonNode firstEngine, final List<String> engine, final List<String> app)
+    /** {@link #REPEATS} pairs of an engine run and an app run, in turns. */
+    private static Pairs pairs(final List<String> engine, final List<String> app)
             throws IOException, InterruptedException {
         final List<JsonNode> engines = new ArrayList<>();
         final List<JsonNode> apps = new ArrayList<>();
         for (int i = 0; i < REPEATS; i++) {
-            engines.add(i == 0 && firstEngine != null ? firstEngine : child(engine));
+            engines.add(child(engine));
             apps.add(child(app));
         }
         return new Pairs(engines, apps);
