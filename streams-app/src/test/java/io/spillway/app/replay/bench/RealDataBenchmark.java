@@ -75,8 +75,12 @@ public final class RealDataBenchmark {
     static final long EVENTS = Long.getLong("realdata.events", 200_000);
     /** Chunk-log entries a step of the streams app may pass over (its --batch-lookahead). */
     static final int LOOKAHEAD = Integer.getInteger("realdata.lookahead", TrainerSettings.DEFAULT_BATCH_LOOKAHEAD);
-    /** Length of the stream of the engine-vs-app comparison (the streaming layer's cost). */
-    static final long STREAMING_EVENTS = Long.getLong("realdata.streamingEvents", 1_000_000);
+    /**
+     * Length of the stream of the engine-vs-app comparison (the streaming layer's cost). Its first half warms the
+     * app up: on two cores C2 still compiled the broker's, Streams' and the clients' methods at 15-30 a second
+     * 40-50 s into a run, 500k events in (PrintCompilation), so the steady state starts later than that.
+     */
+    static final long STREAMING_EVENTS = Long.getLong("realdata.streamingEvents", 2_000_000);
     /** Pairs of engine and app runs behind each streaming-overhead figure (their median). */
     static final int REPEATS = Math.max(1, Integer.getInteger("realdata.repeats", 3));
     static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
@@ -588,8 +592,10 @@ public final class RealDataBenchmark {
 
     /** Runs a child to completion; its stderr passes through; returns its RESULT line. */
     private static JsonNode child(final List<String> command) throws IOException, InterruptedException {
-        System.err.println("realdata: running " + String.join(" ", command.subList(Math.max(0, command.size() - 4),
-                command.size())));
+        final int main = command.indexOf(RealDataBenchmark.class.getName());
+        System.err.println("realdata: running " + String.join(" ", command.subList(Math.max(0, main >= 0 ? main + 1
+                : command.size() - 4), command.size())) + command.stream().filter(a -> a.startsWith("-Drealdata.events="))
+                .map(a -> " (" + a.substring(2) + ")").findFirst().orElse(""));
         final Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         JsonNode result = null;
         String unavailable = null;
