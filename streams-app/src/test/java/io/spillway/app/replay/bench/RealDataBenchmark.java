@@ -90,6 +90,14 @@ public final class RealDataBenchmark {
      * the same {@link Learners#warmUp} before the engine's own run, so both are measured with the engine compiled.
      */
     static final long WARM_UP_MS = Long.getLong("realdata.warmUpMs", 5_000);
+    /**
+     * The e2e child's rate of producing the second half, events/s (0: as fast as it can): the parent sets it to
+     * {@link #LIVE_RATE_OVER_ENGINE} times the paired engine run's steady rate, so the input always outpaces the
+     * app (whose rate is at most the engine's) and arrives as a live stream does, not in one burst that Kafka
+     * Streams works through partition by partition at its own pace.
+     */
+    static final long LIVE_RATE = Long.getLong("realdata.liveRate", 0);
+    static final double LIVE_RATE_OVER_ENGINE = 1.25;
 
     private RealDataBenchmark() {
     }
@@ -188,9 +196,9 @@ public final class RealDataBenchmark {
      * Child: the streams app on the same stream through a real broker (publishing predictions, deltas, snapshots
      * and metrics under {@code guarantee}), in two halves. The first half is produced before the app starts: it
      * trains it cold, catching up on a backlog (JIT warm-up of the broker, Kafka Streams and the clients, and all of
-     * the first half's stream processing, inside the window). Then the second half is produced while the warm app
-     * runs: its rate is the steady state of continuous training, with every event's stream processing, and the
-     * producing too, inside the window. Each rate counts from the first step that trains its half to the last event.
+     * the first half's stream processing, inside the window). Then the second half is produced, at
+     * {@link #LIVE_RATE}, while the warm app runs: its rate is the steady state of continuous training, with every
+     * event's stream processing, and the producing too, inside the window. Each rate counts from the first step that trains its half to the last event.
      */
     private static void endToEnd(final RealDataset ds, final String guarantee) throws Exception {
         final Path dir = Files.createTempDirectory("spillway-realdata");
@@ -215,7 +223,7 @@ public final class RealDataBenchmark {
                 try (SpillwayApp app = SpillwayApp.start(config)) {
                     final Window cold = Window.await(app, 0, firstHalf);
                     final java.util.concurrent.CompletableFuture<Long> rest = java.util.concurrent.CompletableFuture
-                            .supplyAsync(() -> producer.produce(EVENTS - firstHalf));
+                            .supplyAsync(() -> producer.produce(EVENTS - firstHalf, LIVE_RATE));
                     final Window live = Window.await(app, firstHalf, () -> rest.isDone() ? firstHalf + rest.join() : -1);
                     final long produced = firstHalf + rest.join();
                     System.err.print("first half (cold, a backlog): ");
@@ -277,10 +285,15 @@ public final class RealDataBenchmark {
 
         /** Produces the stream's next {@code n} events (fewer where it ends), flushed; returns how many. */
         long produce(final long n) {
+            return produce(n, 0);
+        }
+
+        /** {@link #produce(long)} at {@code eventsPerSecond} (0: as fast as it can). */
+        long produce(final long n, final long eventsPerSecond) {
             final java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
             final long sent;
             try {
-                sent = ReplayCommand.replay(events, n, new Pacer(0), e -> producer.send(
+                sent = ReplayCommand.replay(events, n, new Pacer(eventsPerSecond), e -> producer.send(
                         new ProducerRecord<>(topic, e.getEntityId(), serializer.serialize(topic, e)), (md, ex) -> {
                             if (ex != null) {
                                 failed.compareAndSet(null, ex);
@@ -489,7 +502,7 @@ public final class RealDataBenchmark {
             figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
             // the same without transactions, to show what exactly-once costs within the streaming layer (one run,
             // against the median engine run)
-            final JsonNode alo = child(withEvents(STREAMING_EVENTS, java("e2e", ds.id(), "at_least_once")));
+            final JsonNode alo = child(live(engineMedian, withEvents(STREAMING_EVENTS, java("e2e", ds.id(), "at_least_once"))));
             figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s_second_half").asDouble()));
             figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s_second_half").asDouble()
                     / engineMedian.get("events_per_s_second_half").asDouble()));
@@ -511,6 +524,14 @@ public final class RealDataBenchmark {
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+    }
+
+    /** The e2e child command producing its second half at {@link #LIVE_RATE_OVER_ENGINE} times the engine's rate. */
+    private static List<String> live(final JsonNode engine, final List<String> command) {
+        final List<String> out = new ArrayList<>(command);
+        out.add(1, "-Drealdata.liveRate=" + Math.round(LIVE_RATE_OVER_ENGINE
+                * engine.get("events_per_s_second_half").asDouble()));
+        return out;
     }
 
     /** The child command with the stream length set to {@code events}. */
@@ -585,7 +606,7 @@ public final class RealDataBenchmark {
         final List<JsonNode> apps = new ArrayList<>();
         for (int i = 0; i < REPEATS; i++) {
             engines.add(child(engine));
-            apps.add(child(app));
+            apps.add(child(live(engines.get(i), app)));
         }
         return new Pairs(engines, apps);
     }
