@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.IntToLongFunction;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -185,8 +187,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
      * @param metas each key's stored meta
      * @param nowMs the wall clock now: restored chunks count as opened now
      */
-    static Map<String, Open> restore(final java.util.Iterator<KeyValue<String, byte[]>> events,
-                                     final java.util.function.Function<String, OpenChunk.Meta> metas, final long nowMs) {
+    static Map<String, Open> restore(final Iterator<KeyValue<String, byte[]>> events,
+                                     final Function<String, OpenChunk.Meta> metas, final long nowMs) {
         final Map<String, Open> restored = new HashMap<>();
         while (events.hasNext()) {
             final KeyValue<String, byte[]> kv = events.next();
