@@ -69,8 +69,8 @@ public final class SpillwayTopology {
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, CHUNK_SINK,
                 deserializers.get(), validator, counters, chunkLength, maxWait, inputLag, feedersLag), SOURCE);
-        // Cached: a key's meta is rewritten per event and its buffered events are deleted at hand-off; the cache
-        // sends only the latest meta, and nothing for events written and deleted within one commit, to the changelog.
+        // Cached: a key's buffered events are deleted at hand-off (and its meta written then); the cache sends
+        // nothing for events written and deleted within one commit to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EVENT_STORE),

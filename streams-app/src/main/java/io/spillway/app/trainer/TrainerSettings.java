@@ -1,5 +1,6 @@
 package io.spillway.app.trainer;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -84,7 +85,7 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
     }
 
     /** The same settings with another warm-up before consuming. */
-    public TrainerSettings withWarmUp(final java.time.Duration warmUp) {
+    public TrainerSettings withWarmUp(final Duration warmUp) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
                 snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs,
                 warmUp.toMillis());
