@@ -1,6 +1,7 @@
 package io.spillway.app;
 
 import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.LearnerConfig;
@@ -30,12 +31,14 @@ import java.util.Objects;
  * @param opsPort port of the operations endpoint; 0 picks a free one, -1 disables it
  * @param kafkaOverrides extra Kafka client/Streams settings (security, tuning), applied last
  * @param registryOverrides extra registry client settings (e.g. basic auth)
+ * @param guards bounds against hostile input: event time ahead of record time, idle keys' state, records waiting
+ *        for an unreachable registry (the dead-letter record limit is read from the topic at start)
  */
 public record AppConfig(String bootstrapServers, String schemaRegistryUrl, String applicationId, Path stateDir,
                         Topics topics, int partitions, short replicationFactor, int chunkLength, Duration maxChunkWait,
                         int queueCapacity, String processingGuarantee, LearnerConfig learner, TrainerSettings trainer,
                         EventLimits limits, String opsHost, int opsPort, Map<String, Object> kafkaOverrides,
-                        Map<String, Object> registryOverrides) {
+                        Map<String, Object> registryOverrides, InputGuards guards) {
     public AppConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(schemaRegistryUrl, "schemaRegistryUrl");
@@ -45,6 +48,7 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         Objects.requireNonNull(learner, "learner");
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(guards, "guards");
         kafkaOverrides = Map.copyOf(kafkaOverrides);
         registryOverrides = Map.copyOf(registryOverrides);
         if (partitions <= 0 || chunkLength <= 0 || queueCapacity <= 0) {
@@ -54,5 +58,17 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
             throw new IllegalArgumentException("processing guarantee must be exactly_once_v2 or at_least_once: "
                     + processingGuarantee);
         }
+    }
+
+    /** With the default {@link InputGuards}. */
+    public AppConfig(final String bootstrapServers, final String schemaRegistryUrl, final String applicationId,
+                     final Path stateDir, final Topics topics, final int partitions, final short replicationFactor,
+                     final int chunkLength, final Duration maxChunkWait, final int queueCapacity,
+                     final String processingGuarantee, final LearnerConfig learner, final TrainerSettings trainer,
+                     final EventLimits limits, final String opsHost, final int opsPort,
+                     final Map<String, Object> kafkaOverrides, final Map<String, Object> registryOverrides) {
+        this(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions, replicationFactor,
+                chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer, limits, opsHost, opsPort,
+                kafkaOverrides, registryOverrides, InputGuards.DEFAULTS);
     }
 }

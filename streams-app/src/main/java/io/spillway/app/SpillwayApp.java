@@ -2,6 +2,8 @@ package io.spillway.app;
 
 import io.spillway.app.ops.OpsMetrics;
 import io.spillway.app.ops.OpsServer;
+import io.spillway.app.topology.DeadLetterProductionHandler;
+import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.PipelineCounters;
 import io.spillway.app.topology.SpillwayTopology;
 import io.spillway.app.trainer.KafkaChunkLog;
@@ -57,6 +59,8 @@ public final class SpillwayApp implements AutoCloseable {
     static final int MAIN_FETCH_BYTES = 16 << 10;
     /** The topology's commit interval under exactly_once_v2 (at_least_once keeps Streams' 30 s). */
     static final int EXACTLY_ONCE_COMMIT_MS = 500;
+    /** A dead-letter topic the app creates takes records this much larger than the input's (for the reason headers). */
+    static final int DEAD_LETTER_HEADROOM_BYTES = 64 << 10;
 
     private final AppConfig config;
     private final OpsMetrics ops;
@@ -79,7 +83,8 @@ public final class SpillwayApp implements AutoCloseable {
         this.config = config;
         this.ops = new OpsMetrics();
         this.counters = new PipelineCounters(ops::deadLettered);
-        createTopics();
+        final InputGuards guards = createTopics();
+        ops.bindPipeline(counters);
         this.learner = Learners.create(config.learner());
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
@@ -127,6 +132,8 @@ public final class SpillwayApp implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.replicationFactor());
         props.put("processing.exception.handler.global.enabled", true);
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class);
+        props.put(DeadLetterProductionHandler.DEAD_LETTER_TOPIC_CONFIG, config.topics().deadLetters());
         props.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 CHUNK_RECORD_LIMIT);
         // Small fetches per input partition, so that each poll hands the stream thread records of every
@@ -145,7 +152,7 @@ public final class SpillwayApp implements AutoCloseable {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(serde, false);
             return d;
-        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), this::inputLag,
+        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
                 // replicated: one chunk-log partition, fed by all of this instance's tasks
                 split ? this::inputLag : partition -> consumerLag()), props);
         ops.bindKafkaStreams(streams);
@@ -242,7 +249,12 @@ public final class SpillwayApp implements AutoCloseable {
         return client;
     }
 
-    private void createTopics() throws IOException {
+    /**
+     * Creates the missing topics: the dead-letter topic with room for any input record plus the reason headers.
+     *
+     * @return the configured guards with the dead-letter topic's actual record limit
+     */
+    private InputGuards createTopics() throws IOException {
         try (Admin admin = Admin.create(clientConfig())) {
             final Set<String> existing = admin.listTopics().names().get();
             final List<NewTopic> missing = new ArrayList<>();
@@ -254,22 +266,66 @@ public final class SpillwayApp implements AutoCloseable {
                     if (topic.equals(config.topics().snapshots())) {
                         t.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
                     }
+                    if (topic.equals(config.topics().deadLetters())) {
+                        final int input = existing.contains(config.topics().events())
+                                ? maxMessageBytes(admin, config.topics().events()) : -1;
+                        t.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(
+                                Math.max(input, InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
+                                        + DEAD_LETTER_HEADROOM_BYTES)));
+                    }
                     missing.add(topic.equals(config.topics().chunks()) ? chunkTopic() : t);
                 }
             }
             if (!missing.isEmpty()) {
-                admin.createTopics(missing).all().get();
-                LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+                try {
+                    admin.createTopics(missing).all().get();
+                    LOG.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+                } catch (final ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e;
+                    }
+                }
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
-        } catch (final ExecutionException e) {
-            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                throw new IOException("could not create topics on " + config.bootstrapServers() + ": "
-                        + e.getCause().getMessage(), e.getCause());
+            final int deadLetterLimit = maxMessageBytes(admin, config.topics().deadLetters());
+            if (existing.contains(config.topics().events())
+                    && deadLetterLimit < maxMessageBytes(admin, config.topics().events())) {
+                LOG.warn("Topic {} takes records of at most {} bytes, fewer than {}: larger dead letters are sent"
+                        + " truncated (raise its max.message.bytes to keep them whole)", config.topics().deadLetters(),
+                        deadLetterLimit, config.topics().events());
             }
+            return config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10));
+        } catch (final ExecutionException e) {
+            throw new IOException("could not create topics on " + config.bootstrapServers() + ": "
+                    + e.getCause().getMessage(), e.getCause());
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * The topic's effective {@code max.message.bytes} (its own, or the broker's default). A topic another instance
+     * has just created may not be known to every broker yet: that is retried for a while.
+     */
+    private static int maxMessageBytes(final Admin admin, final String topic)
+            throws InterruptedException, ExecutionException {
+        final org.apache.kafka.common.config.ConfigResource resource = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                final org.apache.kafka.clients.admin.ConfigEntry entry = admin.describeConfigs(List.of(resource)).all()
+                        .get().get(resource).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                return entry == null || entry.value() == null ? InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+                        : Integer.parseInt(entry.value());
+            } catch (final ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
@@ -281,13 +337,26 @@ public final class SpillwayApp implements AutoCloseable {
     private static void awaitLeaders(final Admin admin, final List<String> topics)
             throws InterruptedException, ExecutionException {
         final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!admin.describeTopics(topics).allTopicNames().get().values().stream()
-                .flatMap(d -> d.partitions().stream()).allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+        while (!allHaveLeaders(admin, topics)) {
             if (System.nanoTime() > deadline) {
                 LOG.warn("Partitions of {} still have no leader after 30 s; starting anyway", topics);
                 return;
             }
             Thread.sleep(50);
+        }
+    }
+
+    /** Whether every partition of the topics has a leader; false while a topic is not known yet. */
+    private static boolean allHaveLeaders(final Admin admin, final List<String> topics)
+            throws InterruptedException, ExecutionException {
+        try {
+            return admin.describeTopics(topics).allTopicNames().get().values().stream()
+                    .flatMap(d -> d.partitions().stream()).allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        } catch (final ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return false; // created by another instance moments ago
+            }
+            throw e;
         }
     }
 

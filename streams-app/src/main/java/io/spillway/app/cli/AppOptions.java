@@ -2,6 +2,7 @@ package io.spillway.app.cli;
 
 import io.spillway.app.AppConfig;
 import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.TrainerSettings;
@@ -116,6 +117,22 @@ final class AppOptions {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the model's initialisation (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--max-event-time-ahead", defaultValue = "P1D",
+            description = "Dead-letter an event whose timestampMs is further ahead of its record's timestamp than this (one "
+                    + "far-future event time would order its key's later events out for good), and a record whose "
+                    + "timestamp is further ahead of the wall clock, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration maxEventTimeAhead;
+
+    @Option(names = "--key-state-retention", defaultValue = "P7D",
+            description = "Delete the bookkeeping of a key idle this long on the input's clock (its next event starts it "
+                    + "afresh); PT0S keeps every key forever, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration keyStateRetention;
+
+    @Option(names = "--registry-wait-bytes", defaultValue = "256MiB", converter = ByteSize.class,
+            description = "Records per stream task that may wait, in order and per key, while the schema registry is "
+                    + "unreachable; past this they are dead-lettered as registry-unavailable (default: ${DEFAULT-VALUE}).")
+    long registryWaitBytes;
+
     @Option(names = "--ops-host", defaultValue = "127.0.0.1", description = "Interface of the metrics/dashboard endpoint (default: ${DEFAULT-VALUE}).")
     String opsHost;
 
@@ -161,7 +178,9 @@ final class AppOptions {
                 .withBatchLookahead(batchLookahead, maxChunkWait.toMillis()).withWarmUp(warmUp);
         return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
-                new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry);
+                new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,
+                new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes,
+                        InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
     }
 
     private static String hostName() {

@@ -102,6 +102,26 @@ public final class OpsMetrics implements AutoCloseable {
                 .description("Chunk-log partitions this instance trains").strongReference(true).register(registry);
     }
 
+    /**
+     * Registers the topology's guards against hostile input: records waiting for an unreachable schema registry,
+     * failed registry look-ups, dead letters truncated to fit, idle keys whose state was deleted.
+     */
+    public void bindPipeline(final io.spillway.app.topology.PipelineCounters counters) {
+        heldSuppliers.add(counters);
+        Gauge.builder("spillway.registry.waiting.records", counters, c -> c.waitingForRegistry())
+                .description("Input records waiting for the schema registry (it was unreachable when they came)")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.registry.unavailable", counters,
+                c -> c.registryUnavailable())
+                .description("Writer-schema look-ups that failed because the registry was unreachable").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.dlq.truncated", counters,
+                c -> c.deadLettersTruncated())
+                .description("Dead letters sent with key or value truncated to fit the dead-letter topic")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.keys.expired", counters, c -> c.keysExpired())
+                .description("Idle keys whose bookkeeping was deleted after the key-state retention").register(registry);
+    }
+
     /** Suppliers registered as function counters, which Micrometer holds only weakly. */
     private final List<Object> heldSuppliers = new java.util.concurrent.CopyOnWriteArrayList<>();
 

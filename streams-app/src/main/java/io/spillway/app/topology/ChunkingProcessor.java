@@ -19,15 +19,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.IntToLongFunction;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
@@ -50,8 +46,14 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     /** A chunk is handed over after this many max-waits on the wall clock, even while catching up. */
     static final int CATCH_UP_CAP = 10;
 
+    /** Idle-key sweeps look at this many stored metas at a time, so one sweep never holds up the stream thread. */
+    static final int SWEEP_BATCH = 10_000;
+    /** How often records waiting for the registry are retried. */
+    static final Duration REGISTRY_RETRY = Duration.ofSeconds(1);
+
     private final String storeName;
     private final String eventStoreName;
+    private final String waitStoreName;
     private final String dlqSink;
     private final String chunkSink;
     private final SpecificAvroDeserializer<Event> deserializer;
@@ -59,9 +61,13 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final PipelineCounters counters;
     private final int chunkLength;
     private final Duration maxWait;
+    private final InputGuards guards;
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> store;
     private KeyValueStore<String, byte[]> eventStore;
+    private RegistryWaitQueue waiting;
+    /** Where the next idle-key sweep continues in the meta store; null: from the start. */
+    private String sweepFrom;
     /**
      * The open chunks, mirrored in memory: the hot path reads only this, and writes one event entry per event (the
      * stores are for restoring; a key's meta is written when its chunk is handed over). Holds open chunks only.
@@ -81,14 +87,17 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     /** The same over the input partitions feeding this task's chunk-log partition (see {@link SpillwayTopology}). */
     private final IntToLongFunction feedersLag;
 
-    ChunkingProcessor(final String storeName, final String eventStoreName, final String dlqSink, final String chunkSink,
+    ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
+                      final String dlqSink, final String chunkSink,
                       final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
-                      final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
+                      final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
         this.inputLag = inputLag;
         this.feedersLag = feedersLag;
         this.storeName = storeName;
         this.eventStoreName = eventStoreName;
+        this.waitStoreName = waitStoreName;
+        this.guards = guards;
         this.dlqSink = dlqSink;
         this.chunkSink = chunkSink;
         this.deserializer = deserializer;
@@ -121,37 +130,128 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         try (KeyValueIterator<String, byte[]> events = eventStore.all()) {
             open.putAll(restore(events, key -> OpenChunk.decodeMeta(store.get(key)), context.currentSystemTimeMs()));
         }
+        waiting = new RegistryWaitQueue(context.getStateStore(waitStoreName), guards.maxWaitingForRegistryBytes());
+        // Restored waiting records count as consumed in this run, so consumed = accepted + dead-lettered + waiting.
+        counters.countRestoredWaiting(waiting.size());
         final Duration every = maxWait.dividedBy(2).compareTo(Duration.ofMillis(100)) < 0
                 ? Duration.ofMillis(100) : maxWait.dividedBy(2);
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::flushStale);
+        context.schedule(REGISTRY_RETRY, PunctuationType.WALL_CLOCK_TIME, now -> resumeWaiting());
+        if (!guards.keyStateRetention().isZero()) {
+            final Duration sweep = guards.keyStateRetention().dividedBy(8);
+            context.schedule(sweep.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
+                    : sweep.compareTo(Duration.ofMinutes(10)) > 0 ? Duration.ofMinutes(10) : sweep,
+                    PunctuationType.WALL_CLOCK_TIME, now -> sweepIdleKeys());
+        }
     }
 
     @Override
     public void process(final Record<byte[], byte[]> record) {
         counters.countConsumed();
         lastProcessedMs = context.currentSystemTimeMs();
+        final SourcePosition source = context.recordMetadata()
+                .map(m -> new SourcePosition(m.topic(), m.partition(), m.offset()))
+                .orElse(new SourcePosition("", context.taskId().partition(), -1));
+        handle(record, source, false);
+    }
+
+    /**
+     * Validates and buffers one input record, or dead-letters it, or (when its writer schema cannot be fetched now,
+     * or its key has records waiting) lets it wait for the registry.
+     *
+     * @param resumed the record is the head of the wait queue, retried
+     * @return false when {@code resumed} and it must go on waiting (the registry is still unreachable)
+     */
+    private boolean handle(final Record<byte[], byte[]> record, final SourcePosition source, final boolean resumed) {
+        final Long invalidTime = RecordTimeGuard.invalidTimestamp(record.headers());
+        if (invalidTime != null) {
+            deadLetter(record, source, new Rejection("invalid-record-timestamp", "record timestamp " + invalidTime
+                    + (invalidTime < 0 ? " is negative" : " is more than " + guards.maxEventTimeAhead()
+                    + " ahead of the wall clock")));
+            return true;
+        }
         final String key = decodeKey(record.key());
         if (record.key() != null && record.key().length > 0 && key == null) {
-            deadLetter(record, new Rejection("invalid-key", "record key is not UTF-8 text without NUL characters"));
-            return;
+            deadLetter(record, source, new Rejection("invalid-key",
+                    "record key is not UTF-8 text without NUL characters"));
+            return true;
         }
         if (record.value() == null) {
-            deadLetter(record, new Rejection("null-value", "record has no value (tombstone) for key " + key));
-            return;
+            deadLetter(record, source, new Rejection("null-value", "record has no value (tombstone) for key " + key));
+            return true;
+        }
+        // before decoding: a value is not decoded in full only to be found too large
+        final Optional<Rejection> oversized = validator.checkSize(record.value().length);
+        if (oversized.isPresent()) {
+            deadLetter(record, source, oversized.get());
+            return true;
+        }
+        if (key == null) {
+            deadLetter(record, source, new Rejection("missing-key", "record has no key; the key must be the entity id"));
+            return true;
+        }
+        if (!resumed && waiting.holds(key)) {
+            waitForRegistry(key, record, source);
+            return true;
         }
         final Event event;
         try {
-            event = decode(record.value());
+            event = deserializer.deserialize(source.topic(), record.value());
         } catch (final SerdeException e) {
-            deadLetter(record, new Rejection(code(e.reason()), e.getMessage()));
-            return;
+            if (e.reason() != SerdeException.Reason.REGISTRY_UNAVAILABLE) {
+                deadLetter(record, source, new Rejection(code(e.reason()), e.getMessage()));
+                return true;
+            }
+            counters.countRegistryUnavailable();
+            if (resumed) {
+                return false;
+            }
+            if (!waiting.fits(record)) {
+                deadLetter(record, source, new Rejection("registry-unavailable", "the schema registry is unreachable"
+                        + " and " + guards.maxWaitingForRegistryBytes() + " bytes of records already wait for it: "
+                        + e.getMessage()));
+                return true;
+            }
+            LOG.warn("Schema registry unavailable ({}); records of key {} wait for it", e.getMessage(), key);
+            waitForRegistry(key, record, source);
+            return true;
         } catch (final RuntimeException e) {
-            deadLetter(record, new Rejection("malformed-avro", e.toString()));
+            deadLetter(record, source, new Rejection("malformed-avro", e.toString()));
+            return true;
+        }
+        accept(key, event, record, source);
+        return true;
+    }
+
+    private void waitForRegistry(final String key, final Record<byte[], byte[]> record, final SourcePosition source) {
+        waiting.add(key, record, source);
+        counters.countWaiting(1);
+    }
+
+    /** Retries the records waiting for the registry, in order, until one must go on waiting. */
+    private void resumeWaiting() {
+        while (!waiting.isEmpty()) {
+            final RegistryWaitQueue.Waiting head = waiting.head();
+            if (!handle(head.record(), head.source(), true)) {
+                return;
+            }
+            waiting.removeHead();
+            counters.countWaiting(-1);
+        }
+    }
+
+    /** Checks a decoded event and appends it to its key's open chunk. */
+    private void accept(final String key, final Event event, final Record<byte[], byte[]> record,
+                        final SourcePosition source) {
+        final Optional<Rejection> invalid = validator.check(key, event);
+        if (invalid.isPresent()) {
+            deadLetter(record, source, invalid.get());
             return;
         }
-        final Optional<Rejection> invalid = validator.check(key, event, record.value().length);
-        if (invalid.isPresent()) {
-            deadLetter(record, invalid.get());
+        if (event.getTimestampMs() - record.timestamp() > guards.maxEventTimeAhead().toMillis()) {
+            deadLetter(record, source, new Rejection("timestamp-in-future", "timestampMs " + event.getTimestampMs()
+                    + " is more than " + guards.maxEventTimeAhead() + " ahead of its record's timestamp "
+                    + record.timestamp()));
             return;
         }
         Open chunk = open.get(key);
@@ -159,7 +259,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         final long lastTimestampMs = chunk != null ? chunk.lastTimestampMs()
                 : OpenChunk.decodeMeta(store.get(key)).lastTimestampMs();
         if (event.getTimestampMs() < lastTimestampMs) {
-            deadLetter(record, new Rejection("timestamp-out-of-order", "timestampMs " + event.getTimestampMs()
+            deadLetter(record, source, new Rejection("timestamp-out-of-order", "timestampMs " + event.getTimestampMs()
                     + " is before the key's previous event at " + lastTimestampMs));
             return;
         }
@@ -167,7 +267,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             chunk = new Open(lastTimestampMs, context.currentSystemTimeMs(), record.timestamp(), new ArrayList<>());
             open.put(key, chunk);
         }
-        final long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
+        final long offset = source.offset();
         final OpenChunk.Buffered buffered = new OpenChunk.Buffered(event.getTimestampMs(), offset, toSparse(event));
         eventStore.put(OpenChunk.eventKey(key, chunk.events().size()), OpenChunk.encodeEvent(buffered));
         chunk.events().add(buffered);
@@ -211,21 +311,46 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         return restored;
     }
 
-    /** Decodes, retrying while the registry is unreachable: that is transient, not the record's fault. */
-    private Event decode(final byte[] value) {
-        long backoffMs = 100;
-        final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (true) {
-            try {
-                return deserializer.deserialize(context.recordMetadata().map(RecordMetadata::topic).orElse(""), value);
-            } catch (final SerdeException e) {
-                if (e.reason() != SerdeException.Reason.REGISTRY_UNAVAILABLE || System.nanoTime() > deadline) {
-                    throw e;
+    /**
+     * Deletes the bookkeeping of keys idle longer than the retention on the input's clock (stream time), a batch of
+     * stored metas per call; keys with a chunk open or records waiting are kept. A meta written by an earlier
+     * version has no record time: it gets the current one, and so expires one retention from now.
+     */
+    private void sweepIdleKeys() {
+        final long streamTimeMs = context.currentStreamTimeMs();
+        if (streamTimeMs < 0) {
+            return;
+        }
+        final long retentionMs = guards.keyStateRetention().toMillis();
+        final List<String> expired = new ArrayList<>();
+        final Map<String, OpenChunk.Meta> stamped = new HashMap<>();
+        String last = null;
+        int seen = 0;
+        try (KeyValueIterator<String, byte[]> metas = sweepFrom == null ? store.all() : store.range(sweepFrom, null)) {
+            while (metas.hasNext() && seen < SWEEP_BATCH) {
+                final KeyValue<String, byte[]> kv = metas.next();
+                seen++;
+                last = kv.key;
+                if (open.containsKey(kv.key) || waiting.holds(kv.key)) {
+                    continue;
                 }
-                LOG.warn("Schema registry unavailable ({}); retrying in {} ms", e.getMessage(), backoffMs);
-                sleep(backoffMs);
-                backoffMs = Math.min(backoffMs * 2, 5_000);
+                final OpenChunk.Meta meta = OpenChunk.decodeMeta(kv.value);
+                if (meta.lastRecordMs() < 0) {
+                    stamped.put(kv.key, OpenChunk.Meta.handedOver(meta.lastTimestampMs(), streamTimeMs));
+                } else if (streamTimeMs - meta.lastRecordMs() > retentionMs) {
+                    expired.add(kv.key);
+                }
             }
+            // a batch that ended the store starts the next sweep from the beginning
+            sweepFrom = metas.hasNext() ? last + '\u0000' : null;
+        }
+        stamped.forEach((k, m) -> store.put(k, OpenChunk.encodeMeta(m)));
+        for (final String key : expired) {
+            store.delete(key);
+        }
+        if (!expired.isEmpty()) {
+            counters.countKeysExpired(expired.size());
+            LOG.debug("Deleted the state of {} keys idle for more than {}", expired.size(), guards.keyStateRetention());
         }
     }
 
@@ -301,14 +426,17 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             eventStore.delete(OpenChunk.eventKey(key, i));
         }
         final long last = chunk.lastTimestampMs();
-        store.put(key, OpenChunk.encodeMeta(new OpenChunk.Meta(last, -1, 0, last)));
+        store.put(key, OpenChunk.encodeMeta(OpenChunk.Meta.handedOver(last, context.currentStreamTimeMs())));
         open.remove(key);
     }
 
-    private void deadLetter(final Record<byte[], byte[]> record, final Rejection rejection) {
-        final Headers headers = new RecordHeaders(record.headers().toArray());
-        DeadLetterHeaders.add(headers, rejection, context.recordMetadata());
-        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), dlqSink);
+    private void deadLetter(final Record<byte[], byte[]> record, final SourcePosition source,
+                            final Rejection rejection) {
+        final Record<byte[], byte[]> letter = DeadLetters.of(record, rejection, source, guards.deadLetterMaxBytes());
+        context.forward(letter, dlqSink);
+        if (DeadLetterHeaders.get(letter.headers(), DeadLetterHeaders.TRUNCATED) != null) {
+            counters.countDeadLettersTruncated();
+        }
         counters.countDeadLettered(rejection.reason());
         LOG.debug("Dead-lettered a record: {} ({})", rejection.reason(), rejection.message());
     }
@@ -355,12 +483,4 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         return reason.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private static void sleep(final long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StreamsException("interrupted while waiting for the schema registry", e);
-        }
-    }
 }

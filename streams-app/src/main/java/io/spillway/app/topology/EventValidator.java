@@ -16,11 +16,16 @@ public final class EventValidator {
         this.limits = limits;
     }
 
-    /** The first problem found, or empty when the event can be trained. */
-    public Optional<Rejection> check(final String key, final Event event, final int valueBytes) {
+    /** Checked before decoding: a value too large to be an event is not decoded at all. */
+    public Optional<Rejection> checkSize(final int valueBytes) {
         if (valueBytes > limits.maxEventBytes()) {
             return reject("oversized-event", "event of " + valueBytes + " bytes exceeds " + limits.maxEventBytes());
         }
+        return Optional.empty();
+    }
+
+    /** The first problem found in a decoded event (its size passed {@link #checkSize}), or empty when it can be trained. */
+    public Optional<Rejection> check(final String key, final Event event) {
         if (key == null || key.isEmpty()) {
             return reject("missing-key", "record has no key; the key must be the entity id '" + event.getEntityId() + "'");
         }

@@ -13,6 +13,8 @@ import java.nio.ByteBuffer;
  */
 final class OpenChunk {
     private static final byte FORMAT = 3;
+    /** Metas since the last record's time was added (for idle-key retention); format 3 metas are still read. */
+    private static final byte META_FORMAT = 4;
 
     private OpenChunk() {
     }
@@ -25,14 +27,24 @@ final class OpenChunk {
      * @param size 0 (earlier versions: events in the open chunk)
      * @param previousTimestampMs equal to {@code lastTimestampMs} (earlier versions: the key's event time before
      *        the open chunk, -1 if none)
+     * @param lastRecordMs record timestamp (the input's clock) at the key's latest hand-off, -1 when unknown (metas
+     *        written by earlier versions)
      */
-    record Meta(long lastTimestampMs, long openedAtMs, int size, long previousTimestampMs) {
-        static final Meta EMPTY = new Meta(-1, -1, 0, -1);
+    record Meta(long lastTimestampMs, long openedAtMs, int size, long previousTimestampMs, long lastRecordMs) {
+        static final Meta EMPTY = new Meta(-1, -1, 0, -1, -1);
+
+        /** The meta written at a hand-off: the key's last event time, and the input's clock then. */
+        static Meta handedOver(final long lastTimestampMs, final long lastRecordMs) {
+            return new Meta(lastTimestampMs, -1, 0, lastTimestampMs, lastRecordMs);
+        }
     }
 
     static byte[] encodeMeta(final Meta meta) {
-        return ByteBuffer.allocate(1 + 8 + 8 + 4 + 8).put(FORMAT).putLong(meta.lastTimestampMs())
-                .putLong(meta.openedAtMs()).putInt(meta.size()).putLong(meta.previousTimestampMs()).array();
+        if (meta.size() != 0 || meta.openedAtMs() != -1 || meta.previousTimestampMs() != meta.lastTimestampMs()) {
+            throw new IllegalArgumentException("only hand-off metas are written: " + meta);
+        }
+        return ByteBuffer.allocate(1 + 8 + 8).put(META_FORMAT).putLong(meta.lastTimestampMs())
+                .putLong(meta.lastRecordMs()).array();
     }
 
     /** @param data stored bytes, or null for a key never seen */
@@ -41,8 +53,12 @@ final class OpenChunk {
             return Meta.EMPTY;
         }
         final ByteBuffer b = ByteBuffer.wrap(data);
-        checkFormat(b.get());
-        return new Meta(b.getLong(), b.getLong(), b.getInt(), b.getLong());
+        final byte format = b.get();
+        if (format == META_FORMAT) {
+            return Meta.handedOver(b.getLong(), b.getLong());
+        }
+        checkFormat(format);
+        return new Meta(b.getLong(), b.getLong(), b.getInt(), b.getLong(), -1);
     }
 
     /**

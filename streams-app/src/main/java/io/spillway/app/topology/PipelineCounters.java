@@ -7,13 +7,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Counts that reconcile the pipeline: every input record is either dead-lettered or becomes an event
- * that is buffered in an open chunk, queued for the trainer, or trained. Thread-safe.
+ * Counts that reconcile the pipeline: every input record is either dead-lettered, waiting for the schema
+ * registry, or an event that is buffered in an open chunk, queued for the trainer, or trained:
+ * {@code consumed = accepted + deadLettered + waitingForRegistry}. Thread-safe.
  */
 public final class PipelineCounters {
     private final AtomicLong consumed = new AtomicLong();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
+    private final AtomicLong waitingForRegistry = new AtomicLong();
+    private final AtomicLong registryUnavailable = new AtomicLong();
+    private final AtomicLong deadLettersTruncated = new AtomicLong();
+    private final AtomicLong keysExpired = new AtomicLong();
     private final Map<String, AtomicLong> byReason = new ConcurrentHashMap<>();
     private final Consumer<String> deadLetterListener;
 
@@ -38,6 +43,48 @@ public final class PipelineCounters {
         deadLettered.incrementAndGet();
         byReason.computeIfAbsent(reason, r -> new AtomicLong()).incrementAndGet();
         deadLetterListener.accept(reason);
+    }
+
+    /** Records that waited in the stores (from before a restart or a task move) count as consumed in this run. */
+    void countRestoredWaiting(final int n) {
+        consumed.addAndGet(n);
+        waitingForRegistry.addAndGet(n);
+    }
+
+    void countWaiting(final int delta) {
+        waitingForRegistry.addAndGet(delta);
+    }
+
+    void countRegistryUnavailable() {
+        registryUnavailable.incrementAndGet();
+    }
+
+    void countDeadLettersTruncated() {
+        deadLettersTruncated.incrementAndGet();
+    }
+
+    void countKeysExpired(final int n) {
+        keysExpired.addAndGet(n);
+    }
+
+    /** Input records waiting for the schema registry now (it was unreachable when they came). */
+    public long waitingForRegistry() {
+        return waitingForRegistry.get();
+    }
+
+    /** Times a record's writer schema could not be fetched because the registry was unreachable. */
+    public long registryUnavailable() {
+        return registryUnavailable.get();
+    }
+
+    /** Dead letters sent truncated to fit the dead-letter topic's record limit. */
+    public long deadLettersTruncated() {
+        return deadLettersTruncated.get();
+    }
+
+    /** Keys whose bookkeeping was deleted after they stayed idle past the retention. */
+    public long keysExpired() {
+        return keysExpired.get();
     }
 
     /** Input records read from the events topic. */

@@ -27,6 +27,8 @@ public final class SpillwayTopology {
     public static final String STORE = "open-chunks";
     /** The buffered events of the open chunks, one entry per event. */
     public static final String EVENT_STORE = "open-chunk-events";
+    /** Input records waiting for the schema registry, in arrival order (see {@link RegistryWaitQueue}). */
+    public static final String WAIT_STORE = "registry-wait";
 
     private SpillwayTopology() {
     }
@@ -39,7 +41,8 @@ public final class SpillwayTopology {
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
                                  final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait) {
-        return build(topics, deserializers, limits, counters, chunkLength, maxWait, partition -> -1);
+        return build(topics, deserializers, limits, counters, chunkLength, maxWait, InputGuards.DEFAULTS,
+                partition -> -1, partition -> -1);
     }
 
     /** The topology with each partition's own lag standing for its chunk-log partition's feeders (see below). */
@@ -47,10 +50,12 @@ public final class SpillwayTopology {
                                  final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait,
                                  final IntToLongFunction inputLag) {
-        return build(topics, deserializers, limits, counters, chunkLength, maxWait, inputLag, inputLag);
+        return build(topics, deserializers, limits, counters, chunkLength, maxWait, InputGuards.DEFAULTS, inputLag,
+                inputLag);
     }
 
     /**
+     * @param guards bounds on event time, idle keys' state, records waiting for the registry, dead-letter sizes
      * @param inputLag records of an input partition not fetched yet, -1 when unknown: while a task is behind its
      *        input, a pause in processing it (a busy stream thread) does not count as quiet input for max-wait flushes
      * @param feedersLag records not fetched yet (-1 when unknown) of the input partitions, among this instance's,
@@ -59,22 +64,28 @@ public final class SpillwayTopology {
      */
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
                                  final EventLimits limits, final PipelineCounters counters,
-                                 final int chunkLength, final Duration maxWait,
+                                 final int chunkLength, final Duration maxWait, final InputGuards guards,
                                  final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
         if (chunkLength <= 0) {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
         }
         final EventValidator validator = new EventValidator(limits);
         final Topology topology = new Topology();
-        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
-        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, DLQ_SINK, CHUNK_SINK,
-                deserializers.get(), validator, counters, chunkLength, maxWait, inputLag, feedersLag), SOURCE);
+        // no reset policy of its own (null): the consumer's applies
+        topology.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new RecordTimeGuard(guards.maxEventTimeAhead().toMillis(), System::currentTimeMillis),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
+        topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, WAIT_STORE, DLQ_SINK,
+                CHUNK_SINK, deserializers.get(), validator, counters, chunkLength, maxWait, guards, inputLag,
+                feedersLag), SOURCE);
         // Cached: a key's buffered events are deleted at hand-off (and its meta written then); the cache sends
         // nothing for events written and deleted within one commit to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EVENT_STORE),
                 Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), CHUNKER);
+        // Not cached: a record waits for the registry only while it is unreachable, rarely and briefly.
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WAIT_STORE),
+                Serdes.String(), Serdes.ByteArray()), CHUNKER);
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         // A chunk goes to the chunk-log partition of its input partition: one partition in replicated training,
         // one per input partition in split training (each trainer then sees its keys' chunks in order).
