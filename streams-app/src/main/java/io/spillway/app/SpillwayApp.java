@@ -123,6 +123,7 @@ public final class SpillwayApp implements AutoCloseable {
                     resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
             this.sink = new KafkaTrainingSink(clientConfig(), serde);
         }
+        ops.bindPublishingRegistryWaits(sink::registryWaits);
         LOG.info("Learner: {}; training {}", learner.describe(), split ? "split across instances (deltas with "
                 + "error feedback at density " + config.trainer().deltaDensity() + ")" : "replicated on every instance");
         final Properties props = new Properties();
@@ -148,9 +149,13 @@ public final class SpillwayApp implements AutoCloseable {
             props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, EXACTLY_ONCE_COMMIT_MS);
         }
         props.putAll(config.kafkaOverrides());
+        // The topology retries a record whose schema the registry cannot give from a punctuator (it waits, the
+        // stream thread goes on): retries inside the client would only hold up every other key.
+        final Map<String, Object> topologySerde = new HashMap<>(serde);
+        topologySerde.putIfAbsent(io.spillway.schemas.registry.SchemaRegistryClientConfig.MAX_RETRIES, 0);
         this.streams = new KafkaStreams(SpillwayTopology.build(config.topics(), () -> {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
-            d.configure(serde, false);
+            d.configure(topologySerde, false);
             return d;
         }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
                 // replicated: one chunk-log partition, fed by all of this instance's tasks

@@ -122,6 +122,15 @@ public final class OpsMetrics implements AutoCloseable {
                 .description("Idle keys whose bookkeeping was deleted after the key-state retention").register(registry);
     }
 
+    /** Registers the times publishing the trainer's output waited for an unreachable schema registry. */
+    public void bindPublishingRegistryWaits(final java.util.function.LongSupplier waits) {
+        heldSuppliers.add(waits);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.registry.publish.waits", waits,
+                java.util.function.LongSupplier::getAsLong)
+                .description("Times publishing the trainer's output waited for an unreachable schema registry")
+                .register(registry);
+    }
+
     /** Suppliers registered as function counters, which Micrometer holds only weakly. */
     private final List<Object> heldSuppliers = new java.util.concurrent.CopyOnWriteArrayList<>();
 

@@ -1,5 +1,6 @@
 package io.spillway.app.trainer;
 
+import io.spillway.schemas.serde.SerdeException;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,6 +16,8 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Produces the trainer's records (Confluent-wire-format Avro, schemas registered under TopicNameStrategy)
@@ -23,10 +26,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * in one transaction: a step is trained, as far as every reader knows, exactly when its records are committed.
  */
 public final class KafkaTrainingSink implements TrainingSink {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaTrainingSink.class);
     private final KafkaProducer<String, byte[]> producer;
     private final Map<String, Object> serdeConfig;
     private final Map<Class<?>, SpecificAvroSerializer<SpecificRecord>> serializers = new HashMap<>();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicLong registryWaits = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean closed;
 
     /**
      * @param clientConfig Kafka client settings (bootstrap servers, security); producer settings are added
@@ -69,12 +75,46 @@ public final class KafkaTrainingSink implements TrainingSink {
             s.configure(serdeConfig, false);
             return s;
         });
-        final byte[] bytes = serializer.serialize(topic, value);
+        final byte[] bytes = serialize(serializer, topic, value);
         producer.send(new ProducerRecord<>(topic, key, bytes), (metadata, error) -> {
             if (error != null) {
                 failure.compareAndSet(null, error);
             }
         });
+    }
+
+    /**
+     * Serializes, waiting while the registry is unreachable (a record type's schema id is fetched once, so only the
+     * first records after a start can need it): publishing pauses, and with it training, but nothing is lost and
+     * the trainer does not stop.
+     */
+    private byte[] serialize(final SpecificAvroSerializer<SpecificRecord> serializer, final String topic,
+                             final SpecificRecord value) {
+        long backoffMs = 100;
+        while (true) {
+            try {
+                return serializer.serialize(topic, value);
+            } catch (final SerdeException e) {
+                if (e.reason() != SerdeException.Reason.REGISTRY_UNAVAILABLE || closed) {
+                    throw e;
+                }
+                registryWaits.incrementAndGet();
+                LOG.warn("Schema registry unavailable while publishing to {} ({}); retrying in {} ms", topic,
+                        e.getMessage(), backoffMs);
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (final InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
+        }
+    }
+
+    /** Times publishing waited for the schema registry. */
+    public long registryWaits() {
+        return registryWaits.get();
     }
 
     @Override
@@ -135,6 +175,7 @@ public final class KafkaTrainingSink implements TrainingSink {
 
     @Override
     public void close() {
+        closed = true;
         serializers.values().forEach(SpecificAvroSerializer::close);
         producer.close();
     }
