@@ -3,7 +3,8 @@
 #   gpu-check.sh prepare        (on a build machine) builds gpu-engine, a jlinked JDK 25 runtime and the
 #                               jars the GPU tests need, without ND4J, into gpu-engine/target/gpu-kit
 #   gpu-check.sh run OUT_DIR    (on the GPU machine, repo root) runs the @Tag("gpu") tests, the kernel
-#                               benchmark and the PyTorch peer; writes OUT_DIR/gpu.json (DESIGN.md format)
+#                               benchmark and the PyTorch peer; writes OUT_DIR/gpu.json (format:
+#                               docs/benchmark-results.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 kit="$here/gpu-engine/target/gpu-kit"

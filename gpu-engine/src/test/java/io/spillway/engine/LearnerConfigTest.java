@@ -3,12 +3,18 @@ package io.spillway.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LearnerConfigTest {
 
     @Test
-    void defaultsAndRoundTripThroughTheBuilder() {
+    void defaults() {
         final LearnerConfig c = LearnerConfig.builder().vocabularySize(16).build();
         assertThat(c.alpha()).isEqualTo(0.9f);
         assertThat(c.gain()).isEqualTo(10f);
@@ -16,8 +22,41 @@ class LearnerConfigTest {
         assertThat(c.theta2()).isEqualTo(Float.NEGATIVE_INFINITY);
         assertThat(c.adaptation()).isZero();
         assertThat(c.maxCarriedKeys()).isEqualTo(100_000);
-        final LearnerConfig d = c.toBuilder().adaptation(0.3f).theta2(0.9f).maxCarriedKeys(7).build();
-        assertThat(d.toBuilder().build().toString()).isEqualTo(d.toString()).contains("adaptation=0.3", "theta2=0.9");
+    }
+
+    /**
+     * Every field survives {@code toBuilder().build()}. The fields are found by reflection, so a field added later is
+     * covered too: the test fails until it is set to a non-default value below (so that a copy that drops it shows).
+     */
+    @Test
+    void everyFieldRoundTripsThroughTheBuilder() throws ReflectiveOperationException {
+        final LearnerConfig defaults = LearnerConfig.builder().build();
+        final LearnerConfig custom = LearnerConfig.builder().vocabularySize(97).featureDimension(5).hiddenSize(33)
+                .layers(2).optimizer("adam").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
+                .checkpointSchedule("double").offChipDirectory(Path.of("/tmp/spillway-offchip"))
+                .recomputeAhead(!defaults.recomputeAhead()).seed(7L).alpha(0.8f).gain(12f).surrogateBeta(4f)
+                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f).build();
+        final LearnerConfig copy = custom.toBuilder().build();
+
+        final List<String> checked = new ArrayList<>();
+        for (final Field field : LearnerConfig.class.getDeclaredFields()) {
+            if (Modifier.isStatic(field.getModifiers())) {
+                continue;
+            }
+            final Method accessor = LearnerConfig.class.getMethod(field.getName());
+            final Object set = accessor.invoke(custom);
+            assertThat(set).as("the test sets %s to a non-default value", field.getName())
+                    .isNotEqualTo(accessor.invoke(defaults));
+            assertThat(accessor.invoke(copy)).as("%s after toBuilder().build()", field.getName()).isEqualTo(set);
+            checked.add(field.getName());
+        }
+        assertThat(checked).contains("vocabularySize", "offChipDirectory", "adaptationDecay").hasSizeGreaterThan(18);
+    }
+
+    @Test
+    void toStringShowsTheNeuronSettings() {
+        final LearnerConfig d = LearnerConfig.builder().adaptation(0.3f).theta2(0.9f).maxCarriedKeys(7).build();
+        assertThat(d.toString()).contains("adaptation=0.3", "theta2=0.9", "maxCarriedKeys=7");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.spillway.engine.backend;
 
 /**
- * The two kernels of a compressed gradient window (efcp-mfac spec §2.5), the hot loops of sparse M-FAC and
+ * The two kernels of a compressed gradient window (docs/spec-efcp-mfac.md §2.5), the hot loops of sparse M-FAC and
  * sparse GGT: m sparse dot products with a dense vector, and the weighted sum of the stored rows scattered
  * into a dense vector. Both accumulate in fp64 in a fixed order (rows in slot order, entries in storage
  * order), so a backend's results are deterministic and, for the same rows, equal to a dense window's.

@@ -22,18 +22,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Runs one window of a {@link RecurrentModel} forward and backward under a {@link Schedule}: full BPTT,
- * standard (uniform local) checkpointing, remote checkpointing, or double checkpointing (spec §2.8). All
- * schedules drive the model through the same three functions in the same order per step, so their
- * gradients are bitwise equal. Every live local state and tape is booked with the {@link MemoryAccountant}
- * (so a schedule that does not fit fails with {@code MemoryBudgetExceededException}); off-chip records go
- * through an {@link OffChipStore}, and the previous remote checkpoint is prefetched on a background thread
- * while the current segment is recomputed. Optionally, the next local sub-segment is recomputed on a second
- * thread while the current one is back-propagated, so the extra forward passes overlap the backward pass.
+ * Runs one window of a {@link RecurrentModel} forward and backward under a {@link Schedule}: full BPTT, standard
+ * (uniform local) checkpointing, remote checkpointing, or double checkpointing (docs/spec-double-checkpointing.md
+ * §2.8). All schedules drive the model through the same three functions in the same order per step, so their gradients
+ * are bitwise equal. Every live local state and tape is booked with the {@link MemoryAccountant} (so a schedule that
+ * does not fit fails with {@code MemoryBudgetExceededException}); off-chip records go through an {@link OffChipStore},
+ * and the previous remote checkpoint is prefetched on a background thread while the current segment is recomputed.
+ * Optionally, the next local sub-segment is recomputed on a second thread while the current one is back-propagated, so
+ * the extra forward passes overlap the backward pass.
  *
  * <p>Threading: one window at a time; the prefetch and recompute threads are internal. The off-chip store is kept between
- * windows and reused as a ring (spec §2.9), grown when a window needs more slots. Close to stop the thread
- * and free the store.
+ * windows and reused as a ring (docs/spec-double-checkpointing.md §2.9), grown when a window needs more slots. Close to
+ * stop the thread and free the store.
  */
 public final class CheckpointExecutor implements AutoCloseable {
     private final MemoryAccountant accountant;
@@ -45,7 +45,7 @@ public final class CheckpointExecutor implements AutoCloseable {
 
     /**
      * @param tailReuse record the tapes of the last (sub-)segment when it is first computed (saves its
-     *     recomputation; spec §2.2 and §2.5)
+     *     recomputation; docs/spec-double-checkpointing.md §2.2 and §2.5)
      * @param prefetch read the previous remote checkpoint on a background thread while computing
      */
     public CheckpointExecutor(final MemoryAccountant accountant, final OffChipStores stores, final boolean tailReuse,
@@ -90,7 +90,10 @@ public final class CheckpointExecutor implements AutoCloseable {
         });
     }
 
-    /** The off-chip store kept between windows (spec §2.9: the slab or file is reused as a ring), and its booking. */
+    /**
+     * The off-chip store kept between windows (docs/spec-double-checkpointing.md §2.9: the slab or file is a ring), and
+     * its booking.
+     */
     private OffChipStore ring;
     private Allocation ringBooking;
 

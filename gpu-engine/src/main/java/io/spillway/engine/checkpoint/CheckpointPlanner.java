@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Picks a schedule and its intervals for a window from the device-memory budget (double-checkpointing
- * spec §2.7): BPTT when every tape fits; else standard checkpointing at its optimal interval when that
+ * Picks a schedule and its intervals for a window from the device-memory budget (docs/spec-double-checkpointing.md
+ * §2.7): BPTT when every tape fits; else standard checkpointing at its optimal interval when that
  * fits; else one of the remote schemes: remote checkpointing when a {@link TransferCost} says its extra
  * round trips cost less than the extra forward pass, double checkpointing with the largest remote
  * interval the budget admits and the optimal local interval otherwise. A requested schedule is sized the
@@ -26,8 +26,8 @@ public final class CheckpointPlanner {
     }
 
     /**
-     * Costs of moving one checkpoint off-chip and back, for the remote-versus-double choice (spec §2.7
-     * step 3). Units: seconds and bytes per second.
+     * Costs of moving one checkpoint off-chip and back, for the remote-versus-double choice
+     * (docs/spec-double-checkpointing.md §2.7 step 3). Units: seconds and bytes per second.
      *
      * @param latencySeconds fixed cost of one transfer (lambda)
      * @param bytesPerSecond bandwidth between device and off-chip memory
@@ -156,7 +156,10 @@ public final class CheckpointPlanner {
         return fit(z, doubleSchedule(z), why);
     }
 
-    /** Largest C_r whose optimal local set fits (spec §2.5 budget setting), C_l = sqrt(C_r |s| / |tape|). */
+    /**
+     * Largest C_r whose optimal local set fits (docs/spec-double-checkpointing.md §2.5 budget setting), C_l = sqrt(C_r
+     * |s| / |tape|).
+     */
     private static Schedule.DoubleCheckpoint doubleSchedule(final Sizes z) {
         final double room = z.budget() - (1.0 + DOUBLE_STAGING) * z.s();
         final double crMax = room > 0 ? room * room / (4.0 * z.s() * z.tape()) : 1;
@@ -174,7 +177,10 @@ public final class CheckpointPlanner {
         return (int) Math.max(1, Math.min(cr, Math.round(Math.sqrt(cr * (double) z.s() / z.tape()))));
     }
 
-    /** C = floor((M - staging - working) / |tape|), at least 1 and at most T (spec §2.7 step 3). */
+    /**
+     * C = floor((M - staging - working) / |tape|), at least 1 and at most T (docs/spec-double-checkpointing.md §2.7
+     * step 3).
+     */
     private static int remoteInterval(final Sizes z) {
         final long room = z.budget() - (1L + REMOTE_STAGING) * z.s();
         return (int) Math.max(1, Math.min(z.steps(), room / z.tape()));

@@ -3,9 +3,9 @@ package io.spillway.engine.checkpoint;
 import java.util.Optional;
 
 /**
- * A recurrent model as a checkpoint schedule sees it: the three functions of the double-checkpointing
- * spec (section 2.8) over one window of steps {@code 0..T-1} whose inputs the model re-reads by step
- * index (inputs are never checkpointed). Every schedule (BPTT, uniform, remote, double) drives a model
+ * A recurrent model as a checkpoint schedule sees it: the three functions of
+ * docs/spec-double-checkpointing.md §2.8 over one window of steps {@code 0..T-1} whose inputs the model re-reads by
+ * step index (inputs are never checkpointed). Every schedule (BPTT, uniform, remote, double) drives a model
  * only through this interface, so all schedules compute bit-identical gradients.
  *
  * <p>Contracts an implementation must keep:

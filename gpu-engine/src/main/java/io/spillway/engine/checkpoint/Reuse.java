@@ -1,8 +1,9 @@
 package io.spillway.engine.checkpoint;
 
 /**
- * How much of the first forward pass a checkpointed schedule keeps instead of recomputing (spec §2.2, §2.5).
- * Gradients are identical for every level; only forward evaluations, remote reads and peaks differ.
+ * How much of the first forward pass a checkpointed schedule keeps instead of recomputing
+ * (docs/spec-double-checkpointing.md §2.2, §2.5). Gradients are identical for every level; only forward evaluations,
+ * remote reads and peaks differ.
  */
 public enum Reuse {
     /** Every segment is recomputed: F = 2T (uniform, remote) or 3T (double). */

@@ -1,7 +1,7 @@
 package io.spillway.engine.checkpoint;
 
 /**
- * A checkpoint schedule for back-propagation through a window of T steps (double-checkpointing spec §2).
+ * A checkpoint schedule for back-propagation through a window of T steps (docs/spec-double-checkpointing.md §2).
  * Each kind has closed-form costs ({@link #forwardEvaluations}, {@link #peakLocalSlots},
  * {@link #remoteWrites}) that the executor's counters reproduce exactly.
  */

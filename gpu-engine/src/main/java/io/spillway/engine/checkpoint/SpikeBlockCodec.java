@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Lossless encoding of one population's spikes (a sorted list of neuron ids) for checkpoint records
- * (double-checkpointing spec §3.2): an int32 count, then the ids as uint16 when the population has at
+ * (docs/spec-double-checkpointing.md §3.2): an int32 count, then the ids as uint16 when the population has at
  * most 65,536 neurons (int32 otherwise), or a bitmap of {@code ceil(N/8)} bytes when that is smaller.
  * The format follows from the count alone, so no format byte is stored: a block is exactly
  * {@link #blockBytes(int)} bytes, {@code 4 + 2k} below the switch (6.25% activity for uint16 ids, 3.125%

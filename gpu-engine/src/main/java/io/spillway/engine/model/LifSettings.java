@@ -1,7 +1,7 @@
 package io.spillway.engine.model;
 
 /**
- * Shape and neuron constants of the LIF spiking RNN (spec section 4.1).
+ * Shape and neuron constants of the LIF spiking RNN (docs/spec-double-checkpointing.md §4.1).
  *
  * @param vocabularySize event types; the one-hot part of the input and the readout's classes
  * @param featureDimension sparse real features appended to the one-hot input (0: none)

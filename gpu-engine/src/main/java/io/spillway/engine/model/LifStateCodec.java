@@ -5,8 +5,8 @@ import io.spillway.engine.checkpoint.StateCodec;
 import java.nio.ByteBuffer;
 
 /**
- * Lossless record of a {@link LifState} (spec section 3.2): a header ({@code batch, layers, hidden}; the
- * sign bit of {@code hidden} marks adaptation), the potentials as raw fp32 bits, the adaptation variables
+ * Lossless record of a {@link LifState} (docs/spec-double-checkpointing.md §3.2): a header ({@code batch, layers,
+ * hidden}; the sign bit of {@code hidden} marks adaptation), the potentials as raw fp32 bits, the adaptation variables
  * likewise when the model has an adaptive threshold, then per population a {@link SpikeBlockCodec} block: the
  * spike count and the ids as uint16 when {@code hidden <= 65536}, else int32, or a bitmap when that is smaller
  * (above about 6% activity for uint16 ids; the count implies the layout). Records are bounded by {@link #maxEncodedBytes()} whatever the activity, because the bitmap caps

@@ -12,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The multi-layer LIF spiking RNN over one training window of a batch, as a {@link RecurrentModel} that any
- * checkpoint schedule can drive. Per layer {@code l}, step {@code t}, element {@code b} (spec section 4.1):
+ * checkpoint schedule can drive. Per layer {@code l}, step {@code t}, element {@code b}
+ * (docs/spec-double-checkpointing.md §4.1):
  * <pre>
  *   A_t   = bias + W_in x_t + W_rec S_{t-1}        x_t: layer 0's sparse input, else S_t of layer l-1
  *   V_t   = alpha * V_{t-1} * (1 - S_{t-1}) + (1 - alpha) * g * A_t     hard reset; the mask is stop-gradient

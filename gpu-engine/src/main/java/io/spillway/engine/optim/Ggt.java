@@ -7,7 +7,7 @@ import java.io.IOException;
 import io.spillway.engine.optim.internals.SymmetricEigen;
 
 /**
- * GGT (Agarwal et al. 2019) as EFCP uses it (efcp-mfac spec §2.4): the preconditioner
+ * GGT (Agarwal et al. 2019) as EFCP uses it (docs/spec-efcp-mfac.md §2.4): the preconditioner
  * {@code ((W W^T)^(1/2) + eps I)^-1} of the last m gradients W, applied in coefficient form — an m x m
  * eigendecomposition of the window's Gram matrix plus the window's two kernels, never a d x m dense
  * matrix: {@code u = v / eps + W a} with {@code a = V diag(sigma^-2) (1/(sigma + eps) - 1/eps) V^T (W^T v)}.

@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Low-rank M-FAC with error feedback (LR-MFAC, efcp-mfac spec §2.3). The flattened parameter vector is a
+ * Low-rank M-FAC with error feedback (LR-MFAC, docs/spec-efcp-mfac.md §2.3). The flattened parameter vector is a
  * list of tensors; each 2-D tensor's accumulated gradient {@code e += g} is compressed to rank r by one
  * warm-started power-iteration step ({@code P = M Q}, orthonormalise P, {@code Q = M^T P},
  * {@code M^ = P Q^T}, {@code e -= M^}); 1-D tensors (biases) are kept whole. The window holds the factors
  * (r (rows + cols) floats per matrix instead of rows x cols); Gram entries of two slots are
  * {@code sum over tensors of sum((P_i^T P_j) .* (Q_i^T Q_j))}, one global m x m system as in the reference;
  * the update is {@code (M^ - sum_i y_i P_i Q_i^T) / lambda} per tensor. Q starts from a seeded normal draw,
- * so runs are reproducible (the reference's unseeded start is a pitfall the spec lists). Not thread-safe.
+ * so runs are reproducible (the reference's unseeded start is a pitfall the spec lists in §2.6). Not thread-safe.
  */
 public final class LowRankMFac implements Optimizer {
     private final float learningRate;

@@ -15,7 +15,7 @@ import java.util.Arrays;
 
 /**
  * M-FAC (Frantar et al. 2021), dense or compressed with error feedback (EFCP, Modoranu et al. 2024), per
- * the efcp-mfac spec: each step the (compressed) gradient enters a ring window of m rows, the window's
+ * docs/spec-efcp-mfac.md: each step the (compressed) gradient enters a ring window of m rows, the window's
  * Gram matrix is updated by one row and column, and the step preconditions the same vector by the
  * inverse empirical Fisher {@code (lambda I + G^T G / m)^-1}. With compression the window is a sparse
  * ring buffer (values + indices, {@code m * k * (value + index bytes)}), the kept vector is

@@ -4,7 +4,7 @@ import io.spillway.engine.optim.internals.IndexEncoding;
 import io.spillway.engine.optim.internals.ValueEncoding;
 
 /**
- * Settings of the M-FAC family (efcp-mfac spec §1.4, §2): the window, the damping, the compression of
+ * Settings of the M-FAC family (docs/spec-efcp-mfac.md §1.4, §2): the window, the damping, the compression of
  * the window rows, and which update variant is used. Immutable.
  *
  * @param learningRate eta
@@ -18,7 +18,7 @@ import io.spillway.engine.optim.internals.ValueEncoding;
  * @param momentum mu; 0 = none
  * @param momentumVariant heavy-ball (EFCP: v = mu v + u), EMA (M-FAC repo: v = mu v + (1 - mu) u) or Nesterov
  * @param weightDecay wd; 0 = none
- * @param weightDecayVariant how wd is applied (the reference codes differ; spec §1.4 and §2.6)
+ * @param weightDecayVariant how wd is applied (the reference codes differ; docs/spec-efcp-mfac.md §1.4 and §2.6)
  * @param fixScaling use min(t, m) instead of m while the window fills (off in every published run)
  * @param clipNorm largest L2 norm of the gradient before it enters the error feedback and the window; a
  *     larger gradient is scaled down to it (as EFCP's ASDL runs clip, there after preconditioning). 0 = off

@@ -15,7 +15,7 @@ import java.util.Map;
  * {@code ggt-sparse}. Unknown names or settings fail with the list of what is accepted.
  */
 public final class Optimizers {
-    /** Window size for online learning (efcp-mfac spec §7 suggests 32-128). */
+    /** Window size for online learning (docs/spec-efcp-mfac.md §7 suggests 32-128). */
     public static final int DEFAULT_WINDOW = 32;
     /** Damping from the quality benchmark on the spiking RNN (efcp.json; eta/lambda near 1/3 worked best). */
     public static final double DEFAULT_DAMPING = 0.3;

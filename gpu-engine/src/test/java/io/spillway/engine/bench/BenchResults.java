@@ -7,7 +7,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Map;
 
-/** Writes a benchmark's figures in the format of DESIGN.md, with this machine described. */
+/** Writes a benchmark's figures in the format of docs/benchmark-results.md, with this machine described. */
 public final class BenchResults {
     private BenchResults() {
     }

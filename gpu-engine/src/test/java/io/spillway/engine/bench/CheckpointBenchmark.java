@@ -29,8 +29,9 @@ import java.util.SplittableRandom;
  * Double-checkpointing benchmarks (issue 3), on the engine's LIF network on the CPU backend:
  * <ol>
  *   <li>longest window in a 256 MiB device budget at hidden 1024, batch 16, ~5% activity, per schedule,
- *       from the measured state, tape and record sizes and the spec's formulas; and one verified long run
- *       of double checkpointing at a million steps (smaller model, so it finishes in minutes here);
+ *       from the measured state, tape and record sizes and the formulas of
+ *       docs/spec-double-checkpointing.md; and one verified long run of double checkpointing at a million steps
+ *       (smaller model, so it finishes in minutes here);
  *   <li>time per trained step of uniform and double checkpointing relative to BPTT where BPTT fits,
  *       interleaved repeats, medians, on one thread and with the recomputation ahead on a second thread;
  *   <li>the sparse forward/backward step against a dense implementation of the same step at 1%, 5%, 20%

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The executor against the spec's properties, on a small independent recurrent model. */
+/**
+ * The executor against the properties of docs/spec-double-checkpointing.md §6, on a small independent recurrent model.
+ */
 class CheckpointExecutorTest {
     private static final int N = 24;
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** The decision rule of spec §2.7 on the spec's reference sizes (|s| = |tape| = 4,202 B). */
+/** The decision rule of docs/spec-double-checkpointing.md §2.7 on its reference sizes (|s| = |tape| = 4,202 B). */
 class CheckpointPlannerTest {
     private static final long S = 4_202;
 
@@ -71,7 +71,7 @@ class CheckpointPlannerTest {
                 .containsEntry("remote_interval", 0).containsEntry("remote_transfers", 0L);
     }
 
-    /** Spec 2.7 step 3: remote checkpointing only when its round trips cost less than an extra forward pass. */
+    /** §2.7 step 3: remote checkpointing only when its round trips cost less than an extra forward pass. */
     @Test
     void remoteWinsOnlyWhenRoundTripsAreCheaperThanAnExtraPass() {
         final long budget = 200_000;
@@ -124,7 +124,7 @@ class CheckpointPlannerTest {
         assertThat(p.predictedDeviceBytes()).isPositive().isLessThanOrEqualTo(budget);
         assertThat(p.remoteTransfers()).isPositive();
         assertThat(Schedule.ceilDiv(Integer.MAX_VALUE, 7)).isEqualTo(306_783_379);
-        // Standard checkpointing's reach is M^2 / (4 |s| |tape|) steps (spec 2.2 optimum).
+        // Standard checkpointing's reach is M^2 / (4 |s| |tape|) steps (§2.2 optimum).
         final long reach = (long) ((double) budget * budget / (4.0 * s * tape));
         assertThat(CheckpointPlanner.plan("auto", (int) (reach * 0.9), s, tape, budget).kind()).isEqualTo("uniform");
         assertThat(CheckpointPlanner.plan("auto", (int) (reach * 1.1), s, tape, budget).kind()).isEqualTo("double");

@@ -16,9 +16,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The spec's reference experiments E1 and E2 (device peaks, forward evaluations, remote transfers, with
- * |s| = |tape| = 4,202 B declared by the model), and properties P2/P3 (lossy storage is caught), P5, P7,
- * P8 (spilled bytes versus density), P10 and P12 (window carry).
+ * The reference experiments E1 and E2 of docs/spec-double-checkpointing.md §7 (device peaks, forward evaluations,
+ * remote transfers, with |s| = |tape| = 4,202 B declared by the model), and properties P2/P3 (lossy storage is caught),
+ * P5, P7, P8 (spilled bytes versus density), P10 and P12 (window carry).
  */
 class CheckpointSpecPropertiesTest {
     private static final long B = 4_202;
@@ -101,7 +101,7 @@ class CheckpointSpecPropertiesTest {
     }
 
     /**
-     * Full reuse (spec 2.5, third F row): the first pass builds the last remote segment's local checkpoints,
+     * Full reuse (§2.5, third F row): the first pass builds the last remote segment's local checkpoints,
      * so F = 3T - T C_l/C_r - C_r when divisible (E1: 28,900) and one remote read fewer (P7); gradients stay
      * bitwise BPTT's, also for intervals that do not divide T.
      */
@@ -362,7 +362,7 @@ class CheckpointSpecPropertiesTest {
     @TempDir
     java.nio.file.Path dir;
 
-    /** Spec 2.9: consecutive windows reuse one memory-mapped file; a longer window grows it; close deletes it. */
+    /** §2.9: consecutive windows reuse one memory-mapped file; a longer window grows it; close deletes it. */
     @Test
     void windowsReuseOneOffChipFileAsARing() throws Exception {
         final MemoryAccountant accountant = new MemoryAccountant();

@@ -25,8 +25,8 @@ import java.util.SplittableRandom;
  * ({@code checkpointing.json}): the planner's longest window in a 256 MiB device budget at hidden 1024,
  * batch 16 from the accountant's measured slot bytes, verified by running double checkpointing past
  * standard checkpointing's reach (bookings of the LIF's sizes) and by training the LIF network itself past
- * BPTT's reach inside the budget; time overheads at about 5% activity and the spec's time model (P14).
- * Writes {@code bench/results/checkpointing-schedules.json}. Not a test: run
+ * BPTT's reach inside the budget; time overheads at about 5% activity and the time model of
+ * docs/spec-double-checkpointing.md (P14). Writes {@code bench/results/checkpointing-schedules.json}. Not a test: run
  * {@code gpu-engine/scripts/checkpoint-schedules-bench.sh}.
  */
 public final class CheckpointingBenchmark {

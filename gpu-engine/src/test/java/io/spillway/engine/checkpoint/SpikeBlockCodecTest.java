@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** Spec P3 (lossless spike blocks) and the block sizes of experiment E3. */
+/** P3 of docs/spec-double-checkpointing.md (lossless spike blocks) and the block sizes of its experiment E3. */
 class SpikeBlockCodecTest {
 
     private static int[] randomIds(final int n, final int k, final long seed) {

@@ -29,7 +29,10 @@ final class ToyRnn implements RecurrentModel<ToyRnn.State, ToyRnn.Tape> {
     int recomputeMismatches;
     /** Activity threshold on h: lower means denser spikes (P8 sweeps it). */
     float threshold = 0.5f;
-    /** Declared device bytes per state and per tape (0: the real sizes), for the spec's byte tables. */
+    /**
+     * Declared device bytes per state and per tape (0: the real sizes), for the byte tables of
+     * docs/spec-double-checkpointing.md §7.
+     */
     long declaredStateBytes;
     long declaredTapeBytes;
     /** Stores h as fp16 in checkpoint records: a deliberately lossy codec that P2/P3 checks must catch. */

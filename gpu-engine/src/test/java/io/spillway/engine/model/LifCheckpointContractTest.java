@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The RecurrentModel contract as a checkpoint schedule relies on it: a uniform schedule that spills every C-th
  * state through the codec and recomputes each segment with tapes gives bitwise the gradients, loss and
- * predictions of full BPTT (spec section 6: checkpointed recomputation equals full backprop).
+ * predictions of full BPTT (docs/spec-double-checkpointing.md §6: checkpointed recomputation equals full backprop).
  */
 class LifCheckpointContractTest {
 

@@ -15,9 +15,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The engine's LIF network under every schedule of the executor (spec P1, P9, P12): gradients, loss and
- * predictions bitwise equal to full BPTT with two layers, batch 4 with ragged lengths, sparse features,
- * and intervals that do not divide T; spills through the lossless codec to host memory or a mapped file.
+ * The engine's LIF network under every schedule of the executor (docs/spec-double-checkpointing.md P1, P9, P12):
+ * gradients, loss and predictions bitwise equal to full BPTT with two layers, batch 4 with ragged lengths, sparse
+ * features, and intervals that do not divide T; spills through the lossless codec to host memory or a mapped file.
  */
 class LifScheduleEquivalenceTest {
     private static final LifSettings SETTINGS = new LifSettings(6, 5, 40, 2, 0.9f, 10f, 1f, 10f,

@@ -22,8 +22,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Recompute-ahead (the next local sub-segment recomputed on a second thread during the backward sweep of the
  * current one) changes where the extra forward steps run, not what they compute: gradients, loss, predictions
- * and the final state stay bitwise equal to BPTT, the forward-step count stays the spec's F, and when the
- * budget has no room for a second sub-segment of tapes the executor recomputes inline within the budget.
+ * and the final state stay bitwise equal to BPTT, the forward-step count stays the F of
+ * docs/spec-double-checkpointing.md §2.5, and when the budget has no room for a second sub-segment of tapes the
+ * executor recomputes inline within the budget.
  */
 class RecomputeAheadTest {
     private static final LifSettings SETTINGS = new LifSettings(6, 5, 40, 2, 0.9f, 10f, 1f, 10f,

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** GGT's coefficient form against a d x d eigendecomposition (efcp-mfac spec §5 check 16). */
+/** GGT's coefficient form against a d x d eigendecomposition (docs/spec-efcp-mfac.md §5 check 16). */
 class GgtTest {
 
     @Test

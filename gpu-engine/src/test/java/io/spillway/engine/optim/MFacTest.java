@@ -23,7 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** The efcp-mfac spec's acceptance checks (§5) and golden vectors (§5.1) for dense and sparse M-FAC. */
+/** The acceptance checks (§5) and golden vectors (§5.1) of docs/spec-efcp-mfac.md for dense and sparse M-FAC. */
 class MFacTest {
 
     /** The spec's gradient generator: g_t[j] = sin(0.7 (t+1)(j+1)) + 0.1 cos(j + t). */
@@ -155,7 +155,7 @@ class MFacTest {
         assertThat(relError(opt.lastUpdate(), denseSolve(history, m, lambda, history.get(m - 1)))).isLessThan(1e-6);
     }
 
-    /** The M-FAC chain (Sherman-Morrison in slot order, spec §1.3 step 4) agrees with the Cholesky form. */
+    /** The M-FAC chain (Sherman-Morrison in slot order, docs/spec-efcp-mfac.md §1.3) agrees with the Cholesky form. */
     @Test
     void shermanMorrisonChainAgreesWithTheCholeskyForm() {
         final int d = 60;
@@ -537,7 +537,10 @@ class MFacTest {
         }).hasMessageContaining("does not fit");
     }
 
-    /** Refactoring only from the changed slot on is bitwise a full factorization (spec check 6's spirit). */
+    /**
+     * Refactoring only from the changed slot on is bitwise a full factorization (in the spirit of check 6,
+     * docs/spec-efcp-mfac.md §5).
+     */
     @Test
     void partialRefactorizationEqualsAFullOne() {
         final int d = 50;

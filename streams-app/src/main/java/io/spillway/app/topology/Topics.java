@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The topic names the app reads and writes. Defaults follow DESIGN.md; every name can be changed.
+ * The topic names the app reads and writes. Defaults are listed in docs/topics.md; every name can be changed.
  *
  * @param events input: Avro {@code Event}, key = entity id
  * @param deadLetters records that could not be trained, with the reason in headers and the original bytes

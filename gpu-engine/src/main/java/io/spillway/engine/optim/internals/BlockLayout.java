@@ -1,7 +1,7 @@
 package io.spillway.engine.optim.internals;
 
 /**
- * Block-wise Top-K layout (efcp-mfac spec §2.2): d cut into blocks of {@code blockSize}; each full block
+ * Block-wise Top-K layout (docs/spec-efcp-mfac.md §2.2): d cut into blocks of {@code blockSize}; each full block
  * keeps {@code ceil(density * blockSize)} entries and the short last block {@code ceil(density * len)}.
  */
 public record BlockLayout(int dimension, int blockSize, int perBlock, int lastBlock) {

@@ -7,7 +7,7 @@ import java.io.IOException;
 /**
  * The last m gradients (rows, one per ring slot) as the preconditioners use them: m dot products with a
  * vector and a weighted sum of the rows. Rows never written are zero. Both operations accumulate in fp64
- * (efcp-mfac spec §1.3: fp32 loses the solve at small damping), in a fixed order, so results are
+ * (docs/spec-efcp-mfac.md §1.3: fp32 loses the solve at small damping), in a fixed order, so results are
  * deterministic; for the same rows, the dense and sparse forms give bitwise-equal results.
  */
 public interface GradientWindow {

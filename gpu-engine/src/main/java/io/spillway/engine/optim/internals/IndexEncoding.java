@@ -2,7 +2,7 @@ package io.spillway.engine.optim.internals;
 
 /**
  * How a sparse window stores a kept entry's coordinate: an absolute 32-bit index, or an unsigned 16-bit
- * index relative to its block (block sizes up to 65,536; never a silent wrap, efcp-mfac spec §2.5).
+ * index relative to its block (block sizes up to 65,536; never a silent wrap, docs/spec-efcp-mfac.md §2.5).
  */
 public enum IndexEncoding {
     INT32(4),

@@ -7,7 +7,7 @@ import java.io.DataOutput;
 import java.io.IOException;
 
 /**
- * The EFCP sparse ring buffer (efcp-mfac spec §2.5): per slot, up to k kept entries as values plus
+ * The EFCP sparse ring buffer (docs/spec-efcp-mfac.md §2.5): per slot, up to k kept entries as values plus
  * indices, {@code m * k * (value bytes + index bytes)} in all. Indices are absolute 32-bit, or unsigned
  * 16-bit relative to their block when the Top-K is block-wise (each block's entries then sit at fixed
  * positions of the row, so the block of an entry is known from its position). Entries of a row are in

@@ -5,7 +5,7 @@ import java.io.DataOutput;
 import java.io.IOException;
 
 /**
- * The m x m side of M-FAC in fp64 (efcp-mfac spec §1.1 and §1.3, Cholesky form): the Gram matrix
+ * The m x m side of M-FAC in fp64 (docs/spec-efcp-mfac.md §1.1 and §1.3, Cholesky form): the Gram matrix
  * K = G G^T of the window, kept up to date one row and column per insert, and the solve
  * {@code y = (n lambda I + K)^-1 (G x)} with n = m (or min(t, m) with {@code fixScaling}), so that
  * {@code IHVP(x) = (x - G^T y) / lambda}. Rows not yet written are zero and only add {@code n lambda} on

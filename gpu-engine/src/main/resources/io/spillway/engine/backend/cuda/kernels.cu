@@ -1,5 +1,5 @@
 // Spillway CUDA kernels, compiled at run time by NVRTC for the device's architecture.
-// Determinism rule (double-checkpointing spec §8): no floating-point atomics; every sum runs in a fixed
+// Determinism rule (docs/spec-double-checkpointing.md §8): no floating-point atomics; every sum runs in a fixed
 // order, so recomputation reproduces the first pass bit for bit and results match the CPU reference.
 
 typedef unsigned short u16;
@@ -114,7 +114,7 @@ extern "C" __global__ void scatter_rows_add(const int N, const int B, float* __r
 }
 
 // ---------------------------------------------------------------------------------------------------
-// EFCP sparse ring buffer, block-relative layout (efcp-mfac spec §2.5): row r holds kb entries for each
+// EFCP sparse ring buffer, block-relative layout (docs/spec-efcp-mfac.md §2.5): row r holds kb entries for each
 // full d-block of size B and lastK for the short last block; column j belongs to block min(j/kb, nb-1)
 // and its coordinate is idx + block*B. Indices are unsigned 16-bit (B <= 65536).
 
@@ -327,7 +327,7 @@ extern "C" __global__ void column_sum_add(const int N, const int B, const float*
 }
 
 // out = (V > theta) as 0/1 floats: the dense spike matrix for the weight-gradient GEMM (deterministic,
-// unlike an atomic scatter; double-checkpointing spec §8).
+// unlike an atomic scatter; docs/spec-double-checkpointing.md §8).
 extern "C" __global__ void spikes_dense(const int total, const float* __restrict__ V, const float theta,
         float* __restrict__ out) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;

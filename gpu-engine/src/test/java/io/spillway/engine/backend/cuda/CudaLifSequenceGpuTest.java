@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Training a LIF layer on the GPU: full BPTT matches an independent fp64 reference written here, and
  * double checkpointing (remote spill to pinned host memory, local checkpoints, prefetch on a copy stream)
- * gives gradients bitwise equal to BPTT on the GPU, with the spec's step and transfer counts.
+ * gives gradients bitwise equal to BPTT on the GPU, with the step and transfer counts of
+ * docs/spec-double-checkpointing.md §6 (P4, P7).
  */
 @Tag("gpu")
 class CudaLifSequenceGpuTest {

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Trains a {@link CudaLifLayer} over one window of T steps on the GPU with either full BPTT (every state
- * kept on the device) or double checkpointing (double-checkpointing spec §2.8): remote checkpoints every
+ * kept on the device) or double checkpointing (docs/spec-double-checkpointing.md §2.8): remote checkpoints every
  * C_r steps spilled to pinned host memory on a copy stream, local checkpoints every C_l steps, tapes only
  * for one local sub-segment. Spills and prefetches run on the copy stream and are ordered by events, so
  * they overlap compute. Both schedules run the same kernels in the same order per step, so their

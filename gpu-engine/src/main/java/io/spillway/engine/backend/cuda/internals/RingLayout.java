@@ -1,7 +1,7 @@
 package io.spillway.engine.backend.cuda.internals;
 
 /**
- * Shape of one row of the block-relative sparse ring buffer (efcp-mfac spec §2.5): a d-vector cut into
+ * Shape of one row of the block-relative sparse ring buffer (docs/spec-efcp-mfac.md §2.5): a d-vector cut into
  * blocks of {@code blockSize}; each full block keeps {@code kb} entries and the short last block
  * {@code ceil(density * lastLength)}, with unsigned 16-bit block-relative indices.
  *
