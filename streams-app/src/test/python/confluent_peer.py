@@ -7,6 +7,10 @@ which need python3-avro) against Spillway's schema registry and a real broker:
       registers the Event schema and produces COUNT Avro events (key = entity id as UTF-8 text)
   confluent_peer.py consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
       reads up to COUNT records from the start of TOPIC and prints each decoded value as a JSON line
+  confluent_peer.py avro-produce BOOTSTRAP REGISTRY TOPIC COUNT KEYS
+      the same events through the legacy AvroProducer, which always writes Avro keys (a "string" key schema)
+  confluent_peer.py avro-consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
+      reads through the legacy AvroConsumer, which decodes every key and value as Avro; prints {"key", "value"}
 
 Run with the system interpreter (/usr/bin/python3), where Debian installs the packages.
 """
@@ -32,20 +36,62 @@ EVENT_SCHEMA = loads(json.dumps({
     ]}))
 
 
+MOTIF = [3, 1, 4, 1, 5, 2, 6]
+
+
+def event_at(i, keys):
+    k = i % keys
+    step = i // keys
+    return {
+        "entityId": "py-%d" % k,
+        "timestampMs": 1_700_000_000_000 + step,
+        "eventType": MOTIF[(step + k) % len(MOTIF)],
+        "features": {"indices": [k % 8, 8 + step % 8], "values": [1.0, 0.5]},
+        "label": None,
+    }
+
+
+def avro_produce(bootstrap, registry, topic, count, keys):
+    from confluent_kafka.avro import AvroProducer
+    producer = AvroProducer({"bootstrap.servers": bootstrap, "schema.registry.url": registry, "acks": "all"},
+                            default_key_schema=loads('"string"'), default_value_schema=EVENT_SCHEMA)
+    for i in range(count):
+        event = event_at(i, keys)
+        producer.produce(topic=topic, key=event["entityId"], value=event)
+        if i % 1000 == 0:
+            producer.poll(0)
+    remaining = producer.flush(30)
+    if remaining:
+        raise SystemExit("%d events were not delivered" % remaining)
+    print(json.dumps({"produced": count}))
+
+
+def avro_consume(bootstrap, registry, topic, count, timeout_s):
+    from confluent_kafka.avro import AvroConsumer
+    consumer = AvroConsumer({"bootstrap.servers": bootstrap, "schema.registry.url": registry,
+                             "group.id": "confluent-peer-%d" % time.time_ns(), "auto.offset.reset": "earliest",
+                             "enable.auto.commit": False, "isolation.level": "read_committed"})
+    consumer.subscribe([topic])
+    seen = 0
+    deadline = time.time() + timeout_s
+    while seen < count and time.time() < deadline:
+        msg = consumer.poll(1.0)
+        if msg is None:
+            continue
+        if msg.error():
+            raise SystemExit("consume error: %s" % msg.error())
+        print(json.dumps({"key": msg.key(), "value": msg.value()}))
+        seen += 1
+    consumer.close()
+    if seen == 0:
+        raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
+
+
 def produce(bootstrap, registry, topic, count, keys):
     serializer = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
-    motif = [3, 1, 4, 1, 5, 2, 6]
     for i in range(count):
-        k = i % keys
-        step = i // keys
-        event = {
-            "entityId": "py-%d" % k,
-            "timestampMs": 1_700_000_000_000 + step,
-            "eventType": motif[(step + k) % len(motif)],
-            "features": {"indices": [k % 8, 8 + step % 8], "values": [1.0, 0.5]},
-            "label": None,
-        }
+        event = event_at(i, keys)
         value = serializer.encode_record_with_schema(topic, EVENT_SCHEMA, event, is_key=False)
         producer.produce(topic, key=event["entityId"].encode("utf-8"), value=value)
         if i % 1000 == 0:
@@ -83,5 +129,9 @@ if __name__ == "__main__":
         produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif mode == "consume":
         consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
+    elif mode == "avro-produce":
+        avro_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif mode == "avro-consume":
+        avro_consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     else:
-        raise SystemExit("usage: confluent_peer.py produce|consume ...")
+        raise SystemExit("usage: confluent_peer.py produce|consume|avro-produce|avro-consume ...")

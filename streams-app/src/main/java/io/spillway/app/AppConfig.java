@@ -33,12 +33,13 @@ import java.util.Objects;
  * @param registryOverrides extra registry client settings (e.g. basic auth)
  * @param guards bounds against hostile input: event time ahead of record time, idle keys' state, records waiting
  *        for an unreachable registry (the dead-letter record limit is read from the topic at start)
+ * @param formats the formats of record keys in and out
  */
 public record AppConfig(String bootstrapServers, String schemaRegistryUrl, String applicationId, Path stateDir,
                         Topics topics, int partitions, short replicationFactor, int chunkLength, Duration maxChunkWait,
                         int queueCapacity, String processingGuarantee, LearnerConfig learner, TrainerSettings trainer,
                         EventLimits limits, String opsHost, int opsPort, Map<String, Object> kafkaOverrides,
-                        Map<String, Object> registryOverrides, InputGuards guards) {
+                        Map<String, Object> registryOverrides, InputGuards guards, Formats formats) {
     public AppConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(schemaRegistryUrl, "schemaRegistryUrl");
@@ -49,6 +50,7 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(guards, "guards");
+        Objects.requireNonNull(formats, "formats");
         kafkaOverrides = Map.copyOf(kafkaOverrides);
         registryOverrides = Map.copyOf(registryOverrides);
         if (partitions <= 0 || chunkLength <= 0 || queueCapacity <= 0) {
@@ -60,7 +62,7 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         }
     }
 
-    /** With the default {@link InputGuards}. */
+    /** With the default {@link InputGuards} and {@link Formats}. */
     public AppConfig(final String bootstrapServers, final String schemaRegistryUrl, final String applicationId,
                      final Path stateDir, final Topics topics, final int partitions, final short replicationFactor,
                      final int chunkLength, final Duration maxChunkWait, final int queueCapacity,
@@ -69,6 +71,6 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
                      final Map<String, Object> kafkaOverrides, final Map<String, Object> registryOverrides) {
         this(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer, limits, opsHost, opsPort,
-                kafkaOverrides, registryOverrides, InputGuards.DEFAULTS);
+                kafkaOverrides, registryOverrides, InputGuards.DEFAULTS, Formats.DEFAULTS);
     }
 }

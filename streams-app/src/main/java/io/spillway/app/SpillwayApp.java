@@ -114,14 +114,16 @@ public final class SpillwayApp implements AutoCloseable {
                     : new TrainerLoop.Resume(0, 0, checkpoint.logVersion(), snapshot.get().chunkCount());
             this.chunkLog = null;
             this.sink = new KafkaTrainingSink(clientConfig(), serde,
-                    config.applicationId() + "-trainer-" + config.trainer().instanceId());
+                    config.applicationId() + "-trainer-" + config.trainer().instanceId(),
+                    config.formats().outputKeys() == io.spillway.app.topology.KeyFormat.AVRO);
         } else {
             peers = null;
             final TrainerLoop.Resume resume = restore();
             this.resumedFrom = resume;
             this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
                     resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
-            this.sink = new KafkaTrainingSink(clientConfig(), serde);
+            this.sink = new KafkaTrainingSink(clientConfig(), serde, null,
+                    config.formats().outputKeys() == io.spillway.app.topology.KeyFormat.AVRO);
         }
         ops.bindPublishingRegistryWaits(sink::registryWaits);
         LOG.info("Learner: {}; training {}", learner.describe(), split ? "split across instances (deltas with "
@@ -157,7 +159,11 @@ public final class SpillwayApp implements AutoCloseable {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(topologySerde, false);
             return d;
-        }, config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
+        }, new io.spillway.app.topology.KeyFormats(config.formats().inputKeys(), config.formats().inputKeyField(), () -> {
+            final io.spillway.schemas.serde.GenericAvroDeserializer d = new io.spillway.schemas.serde.GenericAvroDeserializer();
+            d.configure(topologySerde, true);
+            return d;
+        }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
                 // replicated: one chunk-log partition, fed by all of this instance's tasks
                 split ? this::inputLag : partition -> consumerLag()), props);
         ops.bindKafkaStreams(streams);

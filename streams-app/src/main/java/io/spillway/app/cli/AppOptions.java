@@ -3,6 +3,7 @@ package io.spillway.app.cli;
 import io.spillway.app.AppConfig;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.InputGuards;
+import io.spillway.app.topology.KeyFormat;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.TrainerSettings;
@@ -133,6 +134,28 @@ final class AppOptions {
                     + "unreachable; past this they are dead-lettered as registry-unavailable (default: ${DEFAULT-VALUE}).")
     long registryWaitBytes;
 
+    @Option(names = "--key-format", defaultValue = "auto", converter = KeyFormatConverter.class,
+            description = "Format of the input's record keys: auto (per record: Confluent-framed Avro, JSON, or text), "
+                    + "text, avro or json (default: ${DEFAULT-VALUE}).")
+    KeyFormat keyFormat;
+
+    @Option(names = "--key-field", description = "Dotted path of the entity id in record keys that are Avro records or "
+            + "JSON objects (default: their only field).")
+    String keyField;
+
+    @Option(names = "--output-key-format", defaultValue = "text", converter = KeyFormatConverter.class,
+            description = "Keys of the output topics: text (UTF-8), or avro (a Confluent-framed Avro string, for clients "
+                    + "that decode every key as Avro, e.g. Confluent's AvroConsumer) (default: ${DEFAULT-VALUE}).")
+    KeyFormat outputKeyFormat;
+
+    /** Accepts the formats in any case. */
+    static final class KeyFormatConverter implements picocli.CommandLine.ITypeConverter<KeyFormat> {
+        @Override
+        public KeyFormat convert(final String value) {
+            return KeyFormat.parse(value);
+        }
+    }
+
     @Option(names = "--ops-host", defaultValue = "127.0.0.1", description = "Interface of the metrics/dashboard endpoint (default: ${DEFAULT-VALUE}).")
     String opsHost;
 
@@ -180,7 +203,8 @@ final class AppOptions {
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,
                 new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes,
-                        InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+                        InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
+                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat));
     }
 
     private static String hostName() {

@@ -5,10 +5,6 @@ import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SerdeException;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,6 +53,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final String dlqSink;
     private final String chunkSink;
     private final SpecificAvroDeserializer<Event> deserializer;
+    private final KeyDecoder keys;
+    /** Records whose key cannot be read before the registry answers wait under this name (no key has a NUL). */
+    static final String KEY_UNKNOWN = "\u0000key-needs-the-registry";
     private final EventValidator validator;
     private final PipelineCounters counters;
     private final int chunkLength;
@@ -89,7 +88,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
                       final String dlqSink, final String chunkSink,
-                      final SpecificAvroDeserializer<Event> deserializer, final EventValidator validator,
+                      final SpecificAvroDeserializer<Event> deserializer, final KeyDecoder keys,
+                      final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
                       final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
         this.inputLag = inputLag;
@@ -101,6 +101,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         this.dlqSink = dlqSink;
         this.chunkSink = chunkSink;
         this.deserializer = deserializer;
+        this.keys = keys;
         this.validator = validator;
         this.counters = counters;
         this.chunkLength = chunkLength;
@@ -170,12 +171,18 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                     + " ahead of the wall clock")));
             return true;
         }
-        final String key = decodeKey(record.key());
-        if (record.key() != null && record.key().length > 0 && key == null) {
-            deadLetter(record, source, new Rejection("invalid-key",
-                    "record key is not UTF-8 text without NUL characters"));
+        final KeyDecoder.Result decodedKey = keys.decode(source.topic(), record.key());
+        if (decodedKey instanceof KeyDecoder.Refused refused) {
+            deadLetter(record, source, refused.rejection());
             return true;
         }
+        final boolean keyNeedsRegistry = decodedKey instanceof KeyDecoder.RegistryUnavailable;
+        if (keyNeedsRegistry && resumed) {
+            counters.countRegistryUnavailable();
+            return false;
+        }
+        // a key whose schema the registry cannot give now waits under a name no real key has
+        final String key = keyNeedsRegistry ? KEY_UNKNOWN : ((KeyDecoder.Decoded) decodedKey).key();
         if (record.value() == null) {
             deadLetter(record, source, new Rejection("null-value", "record has no value (tombstone) for key " + key));
             return true;
@@ -188,6 +195,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         if (key == null) {
             deadLetter(record, source, new Rejection("missing-key", "record has no key; the key must be the entity id"));
+            return true;
+        }
+        if (keyNeedsRegistry) {
+            counters.countRegistryUnavailable();
+            waitOrDeadLetter(key, record, source, ((KeyDecoder.RegistryUnavailable) decodedKey).message());
             return true;
         }
         if (!resumed && waiting.holds(key)) {
@@ -206,14 +218,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             if (resumed) {
                 return false;
             }
-            if (!waiting.fits(record)) {
-                deadLetter(record, source, new Rejection("registry-unavailable", "the schema registry is unreachable"
-                        + " and " + guards.maxWaitingForRegistryBytes() + " bytes of records already wait for it: "
-                        + e.getMessage()));
-                return true;
-            }
-            LOG.warn("Schema registry unavailable ({}); records of key {} wait for it", e.getMessage(), key);
-            waitForRegistry(key, record, source);
+            waitOrDeadLetter(key, record, source, e.getMessage());
             return true;
         } catch (final RuntimeException e) {
             deadLetter(record, source, new Rejection("malformed-avro", e.toString()));
@@ -221,6 +226,19 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         accept(key, event, record, source);
         return true;
+    }
+
+    /** The record waits for the registry, unless the records waiting already fill their bound. */
+    private void waitOrDeadLetter(final String key, final Record<byte[], byte[]> record, final SourcePosition source,
+                                  final String why) {
+        if (!waiting.fits(record)) {
+            deadLetter(record, source, new Rejection("registry-unavailable", "the schema registry is unreachable"
+                    + " and " + guards.maxWaitingForRegistryBytes() + " bytes of records already wait for it: " + why));
+            return;
+        }
+        LOG.warn("Schema registry unavailable ({}); records of key {} wait for it", why,
+                key.equals(KEY_UNKNOWN) ? "(not readable yet)" : key);
+        waitForRegistry(key, record, source);
     }
 
     private void waitForRegistry(final String key, final Record<byte[], byte[]> record, final SourcePosition source) {
@@ -443,26 +461,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
 
     /** The key as text, or null when absent, empty, not UTF-8, or containing NUL (the event-store separator). */
     static String decodeKey(final byte[] key) {
-        if (key == null || key.length == 0) {
-            return null;
-        }
-        boolean ascii = true;
-        for (final byte b : key) {
-            if (b <= 0) { // NUL, or not ASCII
-                ascii = false;
-                break;
-            }
-        }
-        if (ascii) { // the common case, without a decoder per record
-            return new String(key, StandardCharsets.US_ASCII);
-        }
-        try {
-            final String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(key)).toString();
-            return s.indexOf('\u0000') >= 0 ? null : s;
-        } catch (final CharacterCodingException e) {
-            return null;
-        }
+        return key == null || key.length == 0 ? null : KeyDecoder.decodeText(key);
     }
 
     private static SparseEvent toSparse(final Event event) {

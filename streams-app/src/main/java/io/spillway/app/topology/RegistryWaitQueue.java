@@ -28,7 +28,8 @@ final class RegistryWaitQueue {
      * A waiting record.
      *
      * @param storeKey its key in the store
-     * @param key its record key as text (keys that are not text are dead-lettered before anything waits)
+     * @param key its entity id (the record key, decoded), or {@link ChunkingProcessor#KEY_UNKNOWN} while the key's
+     *        own schema is not known
      */
     record Waiting(String storeKey, String key, Record<byte[], byte[]> record, SourcePosition source, int bytes) {
     }
@@ -75,7 +76,7 @@ final class RegistryWaitQueue {
     void add(final String key, final Record<byte[], byte[]> record, final SourcePosition source) {
         // 19 digits: the store's (lexicographic) order is the arrival order
         final String storeKey = String.format("%019d", nextSequence++);
-        final byte[] encoded = encode(record, source);
+        final byte[] encoded = encode(key, record, source);
         store.put(storeKey, encoded);
         remember(new Waiting(storeKey, key, record, source, encoded.length));
     }
@@ -98,7 +99,7 @@ final class RegistryWaitQueue {
     }
 
     private static int encodedSize(final Record<byte[], byte[]> r, final SourcePosition source) {
-        int n = 1 + 4 + 8 + 8 + 4 + len(r.key()) + 4 + len(r.value()) + 4
+        int n = 1 + 4 + 8 + 8 + 4 + len(r.key()) * 4 + 4 + len(r.value()) + 4
                 + (source == null ? 0 : source.topic().length() * 3) + 4;
         for (final Header h : r.headers()) {
             n += 4 + h.key().length() * 3 + 4 + len(h.value());
@@ -106,17 +107,18 @@ final class RegistryWaitQueue {
         return n;
     }
 
-    private static byte[] encode(final Record<byte[], byte[]> r, final SourcePosition source) {
+    private static byte[] encode(final String key, final Record<byte[], byte[]> r, final SourcePosition source) {
         final byte[] topic = source.topic().getBytes(StandardCharsets.UTF_8);
+        final byte[] entity = key.getBytes(StandardCharsets.UTF_8);
         final Header[] headers = r.headers().toArray();
         final byte[][] names = new byte[headers.length][];
-        int size = 1 + 4 + topic.length + 4 + 8 + 8 + 4 + len(r.key()) + 4 + len(r.value()) + 4;
+        int size = 1 + 4 + entity.length + 4 + topic.length + 4 + 8 + 8 + 4 + len(r.key()) + 4 + len(r.value()) + 4;
         for (int i = 0; i < headers.length; i++) {
             names[i] = headers[i].key().getBytes(StandardCharsets.UTF_8);
             size += 4 + names[i].length + 4 + len(headers[i].value());
         }
         final ByteBuffer b = ByteBuffer.allocate(size).put(FORMAT);
-        b.putInt(topic.length).put(topic).putInt(source.partition()).putLong(source.offset()).putLong(r.timestamp());
+        b.putInt(entity.length).put(entity).putInt(topic.length).put(topic).putInt(source.partition()).putLong(source.offset()).putLong(r.timestamp());
         putBytes(b, r.key());
         putBytes(b, r.value());
         b.putInt(headers.length);
@@ -132,6 +134,7 @@ final class RegistryWaitQueue {
         if (b.get() != FORMAT) {
             throw new IllegalStateException("registry wait store entry " + storeKey + " has an unknown format");
         }
+        final String entity = new String(getBytes(b), StandardCharsets.UTF_8);
         final String topic = new String(getBytes(b), StandardCharsets.UTF_8);
         final SourcePosition source = new SourcePosition(topic, b.getInt(), b.getLong());
         final long timestamp = b.getLong();
@@ -143,7 +146,7 @@ final class RegistryWaitQueue {
             headers.add(new String(getBytes(b), StandardCharsets.UTF_8), getBytes(b));
         }
         final Record<byte[], byte[]> record = new Record<>(key, value, timestamp, headers);
-        return new Waiting(storeKey, ChunkingProcessor.decodeKey(key), record, source, data.length);
+        return new Waiting(storeKey, entity, record, source, data.length);
     }
 
     private static int len(final byte[] bytes) {

@@ -41,8 +41,8 @@ public final class SpillwayTopology {
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
                                  final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait) {
-        return build(topics, deserializers, limits, counters, chunkLength, maxWait, InputGuards.DEFAULTS,
-                partition -> -1, partition -> -1);
+        return build(topics, deserializers, KeyFormats.TEXT, limits, counters, chunkLength, maxWait,
+                InputGuards.DEFAULTS, partition -> -1, partition -> -1);
     }
 
     /** The topology with each partition's own lag standing for its chunk-log partition's feeders (see below). */
@@ -50,11 +50,12 @@ public final class SpillwayTopology {
                                  final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait,
                                  final IntToLongFunction inputLag) {
-        return build(topics, deserializers, limits, counters, chunkLength, maxWait, InputGuards.DEFAULTS, inputLag,
-                inputLag);
+        return build(topics, deserializers, KeyFormats.TEXT, limits, counters, chunkLength, maxWait,
+                InputGuards.DEFAULTS, inputLag, inputLag);
     }
 
     /**
+     * @param keys how record keys become entity ids
      * @param guards bounds on event time, idle keys' state, records waiting for the registry, dead-letter sizes
      * @param inputLag records of an input partition not fetched yet, -1 when unknown: while a task is behind its
      *        input, a pause in processing it (a busy stream thread) does not count as quiet input for max-wait flushes
@@ -63,7 +64,7 @@ public final class SpillwayTopology {
      *        behind, more of that log follows, so a task there writes no barrier even when its own input has ended
      */
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
-                                 final EventLimits limits, final PipelineCounters counters,
+                                 final KeyFormats keys, final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait, final InputGuards guards,
                                  final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
         if (chunkLength <= 0) {
@@ -75,7 +76,7 @@ public final class SpillwayTopology {
         topology.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new RecordTimeGuard(guards.maxEventTimeAhead().toMillis(), System::currentTimeMillis),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, WAIT_STORE, DLQ_SINK,
-                CHUNK_SINK, deserializers.get(), validator, counters, chunkLength, maxWait, guards, inputLag,
+                CHUNK_SINK, deserializers.get(), keys.decoder(), validator, counters, chunkLength, maxWait, guards, inputLag,
                 feedersLag), SOURCE);
         // Cached: a key's buffered events are deleted at hand-off (and its meta written then); the cache sends
         // nothing for events written and deleted within one commit to the changelog.

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaTrainingSink implements TrainingSink {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTrainingSink.class);
-    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    /** Keys are serialized here, not in the producer, so that an unreachable registry is waited for (Avro keys). */
+    private final org.apache.kafka.common.serialization.Serializer<String> keys;
     private final Map<String, Object> serdeConfig;
     private final Map<Class<?>, SpecificAvroSerializer<SpecificRecord>> serializers = new HashMap<>();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
@@ -39,15 +41,17 @@ public final class KafkaTrainingSink implements TrainingSink {
      * @param serdeConfig serializer settings (the registry URL and its credentials)
      */
     public KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig) {
-        this(clientConfig, serdeConfig, null);
+        this(clientConfig, serdeConfig, null, false);
     }
 
     /**
      * @param transactionalId the producer's transactional id (stable per instance, so a restart fences the
      *        previous process), or null for a non-transactional sink
+     * @param avroKeys write keys as Confluent-framed Avro strings (for clients that decode every key as Avro), not
+     *        UTF-8 text
      */
     public KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig,
-                             final String transactionalId) {
+                             final String transactionalId, final boolean avroKeys) {
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -58,7 +62,14 @@ public final class KafkaTrainingSink implements TrainingSink {
         if (transactionalId != null) {
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         }
-        this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+        if (avroKeys) {
+            final io.spillway.schemas.serde.AvroStringSerializer avro = new io.spillway.schemas.serde.AvroStringSerializer();
+            avro.configure(serdeConfig, true);
+            this.keys = avro;
+        } else {
+            this.keys = new StringSerializer();
+        }
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         if (transactionalId != null) {
             producer.initTransactions();
         }
@@ -75,8 +86,8 @@ public final class KafkaTrainingSink implements TrainingSink {
             s.configure(serdeConfig, false);
             return s;
         });
-        final byte[] bytes = serialize(serializer, topic, value);
-        producer.send(new ProducerRecord<>(topic, key, bytes), (metadata, error) -> {
+        final byte[] bytes = waitingForRegistry(topic, () -> serializer.serialize(topic, value));
+        producer.send(new ProducerRecord<>(topic, waitingForRegistry(topic, () -> keys.serialize(topic, key)), bytes), (metadata, error) -> {
             if (error != null) {
                 failure.compareAndSet(null, error);
             }
@@ -88,12 +99,11 @@ public final class KafkaTrainingSink implements TrainingSink {
      * first records after a start can need it): publishing pauses, and with it training, but nothing is lost and
      * the trainer does not stop.
      */
-    private byte[] serialize(final SpecificAvroSerializer<SpecificRecord> serializer, final String topic,
-                             final SpecificRecord value) {
+    private byte[] waitingForRegistry(final String topic, final java.util.function.Supplier<byte[]> serialize) {
         long backoffMs = 100;
         while (true) {
             try {
-                return serializer.serialize(topic, value);
+                return serialize.get();
             } catch (final SerdeException e) {
                 if (e.reason() != SerdeException.Reason.REGISTRY_UNAVAILABLE || closed) {
                     throw e;
@@ -120,7 +130,8 @@ public final class KafkaTrainingSink implements TrainingSink {
     @Override
     public void delete(final String topic, final String key) {
         rethrow();
-        producer.send(new ProducerRecord<>(topic, key, null), (metadata, error) -> {
+        producer.send(new ProducerRecord<>(topic, waitingForRegistry(topic, () -> keys.serialize(topic, key)), null),
+                (metadata, error) -> {
             if (error != null) {
                 failure.compareAndSet(null, error);
             }
@@ -177,6 +188,7 @@ public final class KafkaTrainingSink implements TrainingSink {
     public void close() {
         closed = true;
         serializers.values().forEach(SpecificAvroSerializer::close);
+        keys.close();
         producer.close();
     }
 }

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.spillway.app.Formats;
 import io.spillway.app.SpillwayApp;
+import io.spillway.app.topology.KeyFormat;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.topology.Topics;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
@@ -74,6 +76,44 @@ class PythonInteropIT {
                 assertThat(m.get("eventsTrained").asLong()).isPositive();
             });
             assertThat(records).anySatisfy(m -> assertThat(m.get("loss").asDouble()).isPositive().isLessThan(10));
+        }
+    }
+
+    /**
+     * Issue 17: the legacy {@code AvroProducer} always writes Avro keys, which were all dead-lettered as
+     * {@code invalid-key}; its {@code AvroConsumer} decodes every key as Avro, so it could not read the app's
+     * text-keyed outputs. With the default {@code --key-format auto} and {@code --output-key-format avro}, both work.
+     */
+    @Test
+    void confluentsAvroProducerAndAvroConsumerWorkWithAvroKeys() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
+            try (SpillwayApp app = SpillwayApp.start(TestApps.withFormats(TestApps.config(bootstrap, url,
+                    dir.resolve("state"), 8), new Formats(KeyFormat.AUTO, null, KeyFormat.AVRO)))) {
+                TestApps.awaitLeaders(bootstrap, Topics.defaults().all());
+                final int events = 2_000;
+                assertThat(python("avro-produce", bootstrap, url, "events", Integer.toString(events), "4"))
+                        .contains("{\"produced\": " + events + "}");
+                TestApps.await("the AvroProducer's events trained", Duration.ofSeconds(90),
+                        () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= events);
+                assertThat(app.counters().deadLettered()).as("Avro keys are entity ids, not invalid keys").isZero();
+                assertThat(app.trainer().eventsTrained()).isEqualTo(events);
+                final ObjectMapper json = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+                final List<String> metrics = python("avro-consume", bootstrap, url, "training-metrics", "2", "60");
+                assertThat(metrics).hasSize(2).allSatisfy(line -> {
+                    final JsonNode m = json.readTree(line);
+                    assertThat(m.get("key").asText()).isEqualTo("it-model");
+                    assertThat(m.get("value").get("modelId").asText()).isEqualTo("it-model");
+                });
+                final List<String> predictions = python("avro-consume", bootstrap, url, "predictions", "20", "60");
+                assertThat(predictions).hasSize(20).allSatisfy(line -> {
+                    final JsonNode p = json.readTree(line);
+                    assertThat(p.get("key").asText()).startsWith("py-")
+                            .isEqualTo(p.get("value").get("entityId").asText());
+                });
+            }
         }
     }
 

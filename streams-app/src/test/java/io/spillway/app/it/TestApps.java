@@ -50,6 +50,14 @@ public final class TestApps {
                 Map.of("commit.interval.ms", 200), Map.of());
     }
 
+    /** The same configuration with other key formats. */
+    public static AppConfig withFormats(final AppConfig c, final io.spillway.app.Formats formats) {
+        return new AppConfig(c.bootstrapServers(), c.schemaRegistryUrl(), c.applicationId(), c.stateDir(), c.topics(),
+                c.partitions(), c.replicationFactor(), c.chunkLength(), c.maxChunkWait(), c.queueCapacity(),
+                c.processingGuarantee(), c.learner(), c.trainer(), c.limits(), c.opsHost(), c.opsPort(),
+                c.kafkaOverrides(), c.registryOverrides(), c.guards(), formats);
+    }
+
     /**
      * All records on {@code topic} now, in partition then offset order, decoded as {@code type} (null: values
      * are not decoded and come back null; headers and keys still do).

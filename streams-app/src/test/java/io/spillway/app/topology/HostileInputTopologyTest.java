@@ -7,6 +7,7 @@ import io.spillway.schemas.avro.SparseVector;
 import io.spillway.schemas.registry.SchemaRegistryClient;
 import io.spillway.schemas.registry.SchemaRegistryClients;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
+import io.spillway.schemas.serde.GenericAvroDeserializer;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
@@ -55,6 +56,8 @@ class HostileInputTopologyTest {
     private TestOutputTopic<byte[], byte[]> dlq;
     private TestOutputTopic<byte[], byte[]> chunkTopic;
     private SpecificAvroSerializer<Event> serializer;
+    /** The entity id's field in record keys, for the tests of keys that are records. */
+    private String keyField;
 
     private void start(final InputGuards guards, final String registryUrl) {
         serializer = new SpecificAvroSerializer<>(Event.class);
@@ -68,7 +71,11 @@ class HostileInputTopologyTest {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl, "schema.registry.max.retries", 0), false);
             return d;
-        }, LIMITS, counters, CHUNK, Duration.ofSeconds(5), guards, p -> -1, p -> -1), props,
+        }, new KeyFormats(KeyFormat.AUTO, keyField, () -> {
+            final GenericAvroDeserializer d = new GenericAvroDeserializer();
+            d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl, "schema.registry.max.retries", 0), true);
+            return d;
+        }), LIMITS, counters, CHUNK, Duration.ofSeconds(5), guards, p -> -1, p -> -1), props,
                 Instant.ofEpochMilli(System.currentTimeMillis()));
         input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
         dlq = driver.createOutputTopic(topics.deadLetters(), new ByteArrayDeserializer(), new ByteArrayDeserializer());

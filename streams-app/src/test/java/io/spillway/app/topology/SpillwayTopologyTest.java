@@ -253,8 +253,8 @@ class SpillwayTopologyTest {
             final SpecificAvroDeserializer<Event> d = new SpecificAvroDeserializer<>(Event.class);
             d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
             return d;
-        }, new EventLimits(8, 16, 4, 4096), counters, CHUNK, Duration.ofSeconds(5), InputGuards.DEFAULTS,
-                partition -> 0, partition -> feedersLag[0]), props());
+        }, KeyFormats.TEXT, new EventLimits(8, 16, 4, 4096), counters, CHUNK, Duration.ofSeconds(5),
+                InputGuards.DEFAULTS, partition -> 0, partition -> feedersLag[0]), props());
         input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
         chunkTopic = driver.createOutputTopic(topics.chunks(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         send("a", event("a", 1, 1), 10_000); // this partition's input ends here
