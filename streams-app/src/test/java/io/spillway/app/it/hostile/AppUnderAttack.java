@@ -58,8 +58,7 @@ final class AppUnderAttack implements AutoCloseable {
                            final int keys) throws Exception {
         this.bootstrap = bootstrap;
         this.registryUrl = registryUrl;
-        this.topics = new Topics(name + ".events", name + ".events-dlq", name + ".model-deltas",
-                name + ".model-snapshots", name + ".training-metrics", name + ".predictions", name + ".training-chunks");
+        this.topics = topicsFor(name);
         final AppConfig base = TestApps.config(bootstrap, registryUrl, stateDir, VOCABULARY);
         this.app = SpillwayApp.start(new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(),
                 base.applicationId() + "-" + name, base.stateDir(), topics, PARTITIONS, base.replicationFactor(),
@@ -85,6 +84,12 @@ final class AppUnderAttack implements AutoCloseable {
     static AppUnderAttack start(final String bootstrap, final String registryUrl, final Path stateDir,
                                 final String name, final int keys) throws Exception {
         return new AppUnderAttack(bootstrap, registryUrl, stateDir, name, keys);
+    }
+
+    /** The topics of the app named {@code name}. */
+    static Topics topicsFor(final String name) {
+        return new Topics(name + ".events", name + ".events-dlq", name + ".model-deltas", name + ".model-snapshots",
+                name + ".training-metrics", name + ".predictions", name + ".training-chunks");
     }
 
     SpillwayApp app() {

@@ -153,7 +153,10 @@ class HostileInputCampaignIT {
             final double campaignSeconds = (System.nanoTime() - campaignStart) / 1e9;
             final List<ConsumerRecord<byte[], byte[]>> dead = a.deadLetters();
             final long trained = a.app().trainer().eventsTrained();
-            final long buffered = a.app().counters().accepted() - trained;
+            final long waiting = a.app().counters().waitingForRegistry();
+            // accepted but not trained yet (an open chunk, the chunk log, the trainer's open batch), or waiting for
+            // the registry to answer
+            final long buffered = a.app().counters().accepted() - trained + waiting;
 
             // Each dead letter, matched to the record it came from.
             final Map<Long, Sent> byPosition = new HashMap<>();
@@ -164,12 +167,16 @@ class HostileInputCampaignIT {
             final Map<Long, String> deadPositions = new HashMap<>();
             long withoutReason = 0;
             long withoutSource = 0;
+            long truncated = 0;
             for (final ConsumerRecord<byte[], byte[]> r : dead) {
                 final String reason = DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON);
                 if (reason == null || reason.isBlank()) {
                     withoutReason++;
                 } else {
                     reasons.merge(reason, 1L, Long::sum);
+                }
+                if ("true".equals(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.TRUNCATED))) {
+                    truncated++;
                 }
                 final Long at = sourcePosition(r, a.topics().events());
                 if (at == null || !byPosition.containsKey(at) || deadPositions.put(at, reason) != null) {
@@ -199,9 +206,11 @@ class HostileInputCampaignIT {
             figures.put("records_trained", trained);
             figures.put("records_dead_lettered", (long) dead.size());
             figures.put("records_buffered", buffered);
+            figures.put("records_waiting_for_registry", waiting);
             figures.put("records_lost", lost);
             figures.put("client_shutdowns", (long) a.watch().shutdowns());
             figures.put("records_with_unexpected_outcome", (long) unexpected.size());
+            figures.put("dead_letters_truncated", truncated);
             figures.put("dead_letters_without_reason", withoutReason);
             figures.put("dead_letters_without_matching_source", withoutSource);
             figures.put("drained", drained ? 1 : 0);
@@ -225,13 +234,15 @@ class HostileInputCampaignIT {
             assertThat(a.app().counters().consumed()).as("records consumed = records on the input").isEqualTo(arrived);
             assertThat(a.app().counters().consumed()).as("consumed = trained + dead-lettered + buffered")
                     .isEqualTo(trained + a.app().counters().deadLettered() + buffered);
-            assertThat(a.app().counters().consumed()).as("consumed = accepted + dead-lettered")
-                    .isEqualTo(a.app().counters().accepted() + a.app().counters().deadLettered());
+            assertThat(a.app().counters().consumed()).as("consumed = accepted + dead-lettered + waiting for the registry")
+                    .isEqualTo(a.app().counters().accepted() + a.app().counters().deadLettered() + waiting);
             assertThat(a.app().counters().deadLettered()).as("DLQ counter = records on the DLQ topic")
                     .isEqualTo(dead.size());
             assertThat(a.app().counters().deadLetteredByReason()).as("DLQ counter per reason = the topic's")
                     .isEqualTo(reasons);
             assertThat(withoutReason).as("dead letters without a reason header").isZero();
+            assertThat(truncated).as("truncated dead letters on the topic = the counter")
+                    .isEqualTo(a.app().counters().deadLettersTruncated());
             assertThat(withoutSource).as("dead letters not matching exactly one record sent").isZero();
             assertThat(lost).as("records lost").isZero();
             assertThat(unexpected.subList(0, Math.min(20, unexpected.size())))
