@@ -35,6 +35,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and training goes on. The broker-level cases (a dead letter over the topic's limit, a negative timestamp sent by
  * librdkafka) run against a real broker in the hostile-input ITs; here the topology's own behaviour is pinned.
  */
+@Tag("hostile-input")
 class HostileInputTopologyTest {
     private static final String MOCK = "mock://hostile-topology-test";
     private static final int CHUNK = 4;
