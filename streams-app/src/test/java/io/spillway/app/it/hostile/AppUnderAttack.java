@@ -48,8 +48,11 @@ final class AppUnderAttack implements AutoCloseable {
     private final String bootstrap;
     private final String registryUrl;
     private final Topics topics;
-    private final SpillwayApp app;
-    private final ShutdownWatch watch;
+    private final AppConfig config;
+    private SpillwayApp app;
+    private ShutdownWatch watch;
+    /** Unasked-for stops seen by the watches of earlier runs (before {@link #restart()}). */
+    private int earlierShutdowns;
     private final KafkaProducer<byte[], byte[]> producer;
     private final SpecificAvroSerializer<Event> serializer;
     private final SequenceGenerator generator;
@@ -60,11 +63,12 @@ final class AppUnderAttack implements AutoCloseable {
         this.registryUrl = registryUrl;
         this.topics = topicsFor(name);
         final AppConfig base = TestApps.config(bootstrap, registryUrl, stateDir, VOCABULARY);
-        this.app = SpillwayApp.start(new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(),
+        this.config = new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(),
                 base.applicationId() + "-" + name, base.stateDir(), topics, PARTITIONS, base.replicationFactor(),
                 base.chunkLength(), base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(),
                 base.learner(), base.trainer(), base.limits(), base.opsHost(), base.opsPort(), base.kafkaOverrides(),
-                base.registryOverrides()));
+                base.registryOverrides());
+        this.app = SpillwayApp.start(config);
         this.watch = new ShutdownWatch(app::streamsState);
         TestApps.awaitLeaders(bootstrap, topics.all());
         final Properties props = new Properties();
@@ -102,6 +106,23 @@ final class AppUnderAttack implements AutoCloseable {
 
     ShutdownWatch watch() {
         return watch;
+    }
+
+    /** Unasked-for stops of the streams client over this run and the runs before {@link #restart()}. */
+    int shutdowns() {
+        return earlierShutdowns + watch.shutdowns();
+    }
+
+    /**
+     * Stops the app cleanly and starts it again with the same configuration (application id, state directory): it
+     * resumes from its committed input offsets, its stores and its newest snapshot. Counters start again at 0.
+     */
+    void restart() throws Exception {
+        watch.close();
+        earlierShutdowns += watch.shutdowns();
+        app.close();
+        app = SpillwayApp.start(config);
+        watch = new ShutdownWatch(app::streamsState);
     }
 
     String bootstrap() {

@@ -67,6 +67,8 @@ class HostileInputCampaignIT {
     private static final int WARM_UP_VALID = 640;
     /** Valid events sent after the last mutated record: the app must still train after all of it. */
     private static final int FINAL_VALID = 1_000;
+    /** Valid events sent after a restart that follows the campaign. */
+    private static final int AFTER_RESTART_VALID = 500;
     /** Of every 10 mutated records, this many valid events go between them. */
     private static final int VALID_PER_10_MUTATED = 6;
     private static final int NEAR_LIMIT_VALUES = 5;
@@ -196,6 +198,21 @@ class HostileInputCampaignIT {
             }
             final long mutatedArrived = sent.stream().filter(s -> !s.valid()).count();
             final long lost = arrived - trained - dead.size() - buffered;
+            final Map<String, Long> counted = Map.of("consumed", a.app().counters().consumed(),
+                    "accepted", a.app().counters().accepted(), "deadLettered", a.app().counters().deadLettered());
+            final Map<String, Long> countedByReason = a.app().counters().deadLetteredByReason();
+            final long truncatedCounted = a.app().counters().deadLettersTruncated();
+            final int campaignShutdowns = a.shutdowns();
+
+            // The restart must not stop on anything the campaign left in the stores, and the app must go on training.
+            long restartTrained = -1;
+            boolean restartDrained = false;
+            if (drained && campaignShutdowns == 0) {
+                a.restart();
+                a.produceValid(AFTER_RESTART_VALID);
+                restartDrained = awaitDrained(a, AFTER_RESTART_VALID, Duration.ofSeconds(90));
+                restartTrained = a.app().trainer().eventsTrained();
+            }
 
             final Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("records_tried", arrived);
@@ -208,7 +225,8 @@ class HostileInputCampaignIT {
             figures.put("records_buffered", buffered);
             figures.put("records_waiting_for_registry", waiting);
             figures.put("records_lost", lost);
-            figures.put("client_shutdowns", (long) a.watch().shutdowns());
+            figures.put("client_shutdowns", (long) a.shutdowns());
+            figures.put("restart_records_trained", restartTrained);
             figures.put("records_with_unexpected_outcome", (long) unexpected.size());
             figures.put("dead_letters_truncated", truncated);
             figures.put("dead_letters_without_reason", withoutReason);
@@ -227,26 +245,28 @@ class HostileInputCampaignIT {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(RESULTS.toFile(), figures);
             System.out.println("HostileInputCampaignIT: " + figures);
 
-            assertThat(a.watch().shutdowns()).as("client shutdowns (%s)", a.watch().lastStop()).isZero();
-            a.assertAlive("the end of the campaign");
+            assertThat(campaignShutdowns).as("client shutdowns (%s)", a.watch().lastStop()).isZero();
             assertThat(drained).as("every record handled within the time: %s", a.figures()).isTrue();
             assertThat(mutatedArrived).as("mutated records that reached the app").isGreaterThanOrEqualTo(MUTATED);
-            assertThat(a.app().counters().consumed()).as("records consumed = records on the input").isEqualTo(arrived);
-            assertThat(a.app().counters().consumed()).as("consumed = trained + dead-lettered + buffered")
-                    .isEqualTo(trained + a.app().counters().deadLettered() + buffered);
-            assertThat(a.app().counters().consumed()).as("consumed = accepted + dead-lettered + waiting for the registry")
-                    .isEqualTo(a.app().counters().accepted() + a.app().counters().deadLettered() + waiting);
-            assertThat(a.app().counters().deadLettered()).as("DLQ counter = records on the DLQ topic")
-                    .isEqualTo(dead.size());
-            assertThat(a.app().counters().deadLetteredByReason()).as("DLQ counter per reason = the topic's")
-                    .isEqualTo(reasons);
+            assertThat(counted.get("consumed")).as("records consumed = records on the input").isEqualTo(arrived);
+            assertThat(counted.get("consumed")).as("consumed = trained + dead-lettered + buffered")
+                    .isEqualTo(trained + counted.get("deadLettered") + buffered);
+            assertThat(counted.get("consumed")).as("consumed = accepted + dead-lettered + waiting for the registry")
+                    .isEqualTo(counted.get("accepted") + counted.get("deadLettered") + waiting);
+            assertThat(counted.get("deadLettered")).as("DLQ counter = records on the DLQ topic").isEqualTo(dead.size());
+            assertThat(countedByReason).as("DLQ counter per reason = the topic's").isEqualTo(reasons);
             assertThat(withoutReason).as("dead letters without a reason header").isZero();
-            assertThat(truncated).as("truncated dead letters on the topic = the counter")
-                    .isEqualTo(a.app().counters().deadLettersTruncated());
+            assertThat(truncated).as("truncated dead letters on the topic = the counter").isEqualTo(truncatedCounted);
             assertThat(withoutSource).as("dead letters not matching exactly one record sent").isZero();
             assertThat(lost).as("records lost").isZero();
             assertThat(unexpected.subList(0, Math.min(20, unexpected.size())))
                     .as("records whose fate contradicts their kind (%d, the first 20 shown)", unexpected.size()).isEmpty();
+            a.assertAlive("the end of the restart");
+            assertThat(a.shutdowns()).as("client shutdowns after the restart (%s)", a.watch().lastStop()).isZero();
+            assertThat(restartDrained).as("the restarted app trained %d valid events: %s", AFTER_RESTART_VALID,
+                    a.figures()).isTrue();
+            assertThat(restartTrained).as("valid events trained after the restart").isEqualTo(AFTER_RESTART_VALID);
+            assertThat(a.app().counters().deadLettered()).as("dead letters after the restart").isZero();
             assertThat(a.app().streamsState()).isEqualTo(KafkaStreams.State.RUNNING);
         }
     }
