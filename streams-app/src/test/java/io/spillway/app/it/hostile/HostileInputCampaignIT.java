@@ -248,6 +248,8 @@ class HostileInputCampaignIT {
             assertThat(campaignShutdowns).as("client shutdowns (%s)", a.watch().lastStop()).isZero();
             assertThat(drained).as("every record handled within the time: %s", a.figures()).isTrue();
             assertThat(mutatedArrived).as("mutated records that reached the app").isGreaterThanOrEqualTo(MUTATED);
+            assertThat((long) sent.size()).as("records the broker took from the campaign = records on the input")
+                    .isEqualTo(arrived);
             assertThat(counted.get("consumed")).as("records consumed = records on the input").isEqualTo(arrived);
             assertThat(counted.get("consumed")).as("consumed = trained + dead-lettered + buffered")
                     .isEqualTo(trained + counted.get("deadLettered") + buffered);
