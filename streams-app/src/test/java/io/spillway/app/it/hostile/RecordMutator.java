@@ -62,6 +62,12 @@ final class RecordMutator {
         KEY_HUGE_MISMATCHED(2, Expect.DEAD_LETTER),
         KEY_HUGE_MATCHING(2, Expect.EITHER),
         KEY_ENTITY_MISMATCH(20, Expect.DEAD_LETTER),
+        /** Starts with the Confluent magic byte, so a key format of auto reads it as Avro: an unknown id, then junk. */
+        KEY_FRAMED_GARBAGE(10, Expect.DEAD_LETTER),
+        /** A JSON object of several fields and no key field configured. */
+        KEY_JSON_OBJECT(5, Expect.DEAD_LETTER),
+        /** The entity id as a JSON string: the auto key format reads it, the text format does not. */
+        KEY_JSON_STRING(5, Expect.EITHER),
         NULL_VALUE(15, Expect.DEAD_LETTER),
         EVENT_TYPE_OUT_OF_RANGE(15, Expect.DEAD_LETTER),
         LABEL_OUT_OF_RANGE(10, Expect.DEAD_LETTER),
@@ -260,6 +266,17 @@ final class RecordMutator {
                 final String key = validKey();
                 yield attack(kind, key, framed(copy(lastValid.get(key)).setEntityId(key + "-other").build()));
             }
+            case KEY_FRAMED_GARBAGE -> {
+                final byte[] key = new byte[5 + random.nextInt(40)];
+                random.nextBytes(key);
+                key[0] = 0;
+                yield new Attack(kind, withSchemaId(key, 1_000 + random.nextInt(1_000_000)), framed(ownEvent(own)),
+                        new Header[0], null);
+            }
+            case KEY_JSON_OBJECT -> new Attack(kind, ("{\"a\": \"" + own + "\", \"b\": 2}").getBytes(StandardCharsets.UTF_8),
+                    framed(ownEvent(own)), new Header[0], null);
+            case KEY_JSON_STRING -> new Attack(kind, ("\"" + own + "\"").getBytes(StandardCharsets.UTF_8),
+                    framed(ownEvent(own)), new Header[0], null);
             case NULL_VALUE -> attack(kind, random.nextBoolean() ? own : validKey(), null);
             case EVENT_TYPE_OUT_OF_RANGE -> attack(kind, own, framed(copy(ownEvent(own)).setEventType(new int[] {
                     -1, vocabulary, Integer.MAX_VALUE, Integer.MIN_VALUE}[random.nextInt(4)]).build()));
