@@ -134,6 +134,11 @@ final class AppOptions {
                     + "unreachable; past this they are dead-lettered as registry-unavailable (default: ${DEFAULT-VALUE}).")
     long registryWaitBytes;
 
+    @Option(names = "--max-key-bytes", defaultValue = "" + InputGuards.DEFAULT_MAX_KEY_BYTES,
+            description = "Dead-letter a record whose key (the entity id) is longer than this many bytes, before decoding "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxKeyBytes;
+
     @Option(names = "--key-format", defaultValue = "auto", converter = KeyFormatConverter.class,
             description = "Format of the input's record keys: auto (per record: Confluent-framed Avro, JSON, or text), "
                     + "text, avro or json (default: ${DEFAULT-VALUE}).")
@@ -202,7 +207,7 @@ final class AppOptions {
         return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,
-                new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes,
+                new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes, maxKeyBytes,
                         InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
                 new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat));
     }

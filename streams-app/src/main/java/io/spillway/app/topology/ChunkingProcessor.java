@@ -171,6 +171,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                     + " ahead of the wall clock")));
             return true;
         }
+        if (record.key() != null && record.key().length > guards.maxKeyBytes()) {
+            deadLetter(record, source, new Rejection("oversized-key", "record key of " + record.key().length
+                    + " bytes exceeds " + guards.maxKeyBytes()));
+            return true;
+        }
         final KeyDecoder.Result decodedKey = keys.decode(source.topic(), record.key());
         if (decodedKey instanceof KeyDecoder.Refused refused) {
             deadLetter(record, source, refused.rejection());

@@ -15,15 +15,20 @@ import java.util.Objects;
  * @param maxWaitingForRegistryBytes records whose writer schema cannot be fetched while the registry is unreachable
  *        wait in a store (they and their key's later records, in order) up to this many bytes per task; past it they
  *        are dead-lettered as {@code registry-unavailable}
+ * @param maxKeyBytes a record key (the entity id) longer than this is dead-lettered ({@code oversized-key}) before
+ *        anything is decoded: an entity id is copied into every output record and store entry of its key, so a
+ *        megabyte key would make records no topic or producer takes, and stop the trainer on every restart
  * @param deadLetterMaxBytes the dead-letter topic's record limit ({@code max.message.bytes}); a dead letter that
  *        would exceed it is sent with its value (and if need be its key) truncated, and headers saying so
  */
 public record InputGuards(Duration maxEventTimeAhead, Duration keyStateRetention, long maxWaitingForRegistryBytes,
-                          int deadLetterMaxBytes) {
+                          int maxKeyBytes, int deadLetterMaxBytes) {
+    /** The default {@code maxKeyBytes}: far above any id, far below a record limit. */
+    public static final int DEFAULT_MAX_KEY_BYTES = 16 << 10;
     /** Kafka's default {@code max.message.bytes} (1 MiB plus the batch overhead). */
     public static final int KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
     public static final InputGuards DEFAULTS = new InputGuards(Duration.ofDays(1), Duration.ofDays(7), 256L << 20,
-            KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+            DEFAULT_MAX_KEY_BYTES, KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
 
     public InputGuards {
         Objects.requireNonNull(maxEventTimeAhead, "maxEventTimeAhead");
@@ -33,6 +38,9 @@ public record InputGuards(Duration maxEventTimeAhead, Duration keyStateRetention
                     + maxEventTimeAhead + ", key state retention " + keyStateRetention + ", registry wait bytes "
                     + maxWaitingForRegistryBytes);
         }
+        if (maxKeyBytes <= 0) {
+            throw new IllegalArgumentException("the key limit must be positive: " + maxKeyBytes);
+        }
         if (deadLetterMaxBytes < DeadLetters.MIN_RECORD_BYTES) {
             throw new IllegalArgumentException("dead-letter record limit " + deadLetterMaxBytes + " is below "
                     + DeadLetters.MIN_RECORD_BYTES + " bytes");
@@ -41,6 +49,6 @@ public record InputGuards(Duration maxEventTimeAhead, Duration keyStateRetention
 
     /** The same guards for a dead-letter topic whose records may be {@code bytes} long. */
     public InputGuards withDeadLetterMaxBytes(final int bytes) {
-        return new InputGuards(maxEventTimeAhead, keyStateRetention, maxWaitingForRegistryBytes, bytes);
+        return new InputGuards(maxEventTimeAhead, keyStateRetention, maxWaitingForRegistryBytes, maxKeyBytes, bytes);
     }
 }

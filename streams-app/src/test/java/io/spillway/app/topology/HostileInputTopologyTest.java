@@ -155,6 +155,18 @@ class HostileInputTopologyTest {
     }
 
     @Test
+    void anOversizedKeyIsDeadLetteredBeforeAnythingIsDecoded() {
+        start(new InputGuards(Duration.ofDays(1), Duration.ofDays(7), 1 << 20, 64,
+                InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES), MOCK);
+        final String huge = "k".repeat(65);
+        send(huge, event(huge, 1, 1), System.currentTimeMillis());
+        final String fits = "k".repeat(64);
+        send(fits, event(fits, 1, 1), System.currentTimeMillis());
+        assertThat(dlq.readRecordsToList()).extracting(HostileInputTopologyTest::reason).containsExactly("oversized-key");
+        assertThat(counters.accepted()).isEqualTo(1);
+    }
+
+    @Test
     void aDeadLetterThatFitsIsSentWhole() {
         start(InputGuards.DEFAULTS, MOCK);
         final byte[] value = {1, 2, 3};
@@ -215,7 +227,8 @@ class HostileInputTopologyTest {
 
     @Test
     void idleKeysStateIsDeletedAfterTheRetentionAndTheKeyStartsAfresh() {
-        start(new InputGuards(Duration.ofDays(1), Duration.ofHours(1), 1 << 20, InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
+        start(new InputGuards(Duration.ofDays(1), Duration.ofHours(1), 1 << 20, InputGuards.DEFAULT_MAX_KEY_BYTES,
+                InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
                 MOCK);
         final long t0 = System.currentTimeMillis() - Duration.ofHours(3).toMillis();
         for (int t = 0; t < CHUNK; t++) {

@@ -31,7 +31,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -213,13 +212,12 @@ class HostileRecordsIT {
     }
 
     /**
-     * Found by this suite, not yet fixed: an entity id is bounded only by the value limit (1 MiB), and a producer that
+     * Found by this suite, fixed by --max-key-bytes: an entity id was bounded only by the value limit (1 MiB), and a producer that
      * compresses its batches gets a record far larger than the broker's limit onto the input. Three valid events of
      * a 700,000-character entity id train, and the trainer dies publishing their prediction (key and entity id, 1.4
-     * MB, over the sink producer's max.request.size); a restart retrains the same chunk and dies again.
+     * MB, over the sink producer's max.request.size); a restart retrained the same chunk and died again.
      */
     @Test
-    @Disabled("issue 18 follow-up: entity ids are not bounded; enable with the fix (a key-size limit checked before decoding)")
     void anEntityIdTooLargeToPublishIsDeadLetteredAndTheTrainerLives() throws Exception {
         try (AppUnderAttack a = start("huge-entity-id")) {
             assertHugeEntityIdIsDeadLettered(a, 700_000);
@@ -227,12 +225,11 @@ class HostileRecordsIT {
     }
 
     /**
-     * Found by this suite, not yet fixed: a valid event whose entity id is 1,048,500 characters (its value just under
-     * the 1 MiB event limit, sent compressed) is buffered, and its open-chunk store's changelog record (the key and the
-     * event) exceeds the broker's limit: the stream thread fails and the client shuts down, on every restart.
+     * Found by this suite, fixed by --max-key-bytes: a valid event whose entity id is 1,048,500 characters (its value just
+     * under the 1 MiB event limit, sent compressed) was buffered, and its open-chunk store's changelog record (the key
+     * and the event) exceeded the broker's limit: the stream thread failed and the client shut down, on every restart.
      */
     @Test
-    @Disabled("issue 18 follow-up: entity ids are not bounded; enable with the fix (a key-size limit checked before decoding)")
     void anEntityIdNearTheValueLimitIsDeadLetteredAndTheClientLives() throws Exception {
         try (AppUnderAttack a = start("near-limit-entity-id")) {
             assertHugeEntityIdIsDeadLettered(a, 1_048_500);
