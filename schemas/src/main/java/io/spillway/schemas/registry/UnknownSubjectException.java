@@ -1,5 +1,7 @@
 package io.spillway.schemas.registry;
 
+import io.spillway.schemas.registry.internals.SubjectNames;
+
 /** The subject has no live (not deleted) version (Confluent 40401). */
 public class UnknownSubjectException extends SchemaRegistryException {
     private static final long serialVersionUID = 1L;
@@ -14,6 +16,6 @@ public class UnknownSubjectException extends SchemaRegistryException {
 
     /** @param subject the subject that was not found @return the exception with the standard message */
     public static UnknownSubjectException of(final String subject) {
-        return new UnknownSubjectException("subject '" + subject + "' not found");
+        return new UnknownSubjectException("subject " + SubjectNames.printable(subject) + " not found");
     }
 }

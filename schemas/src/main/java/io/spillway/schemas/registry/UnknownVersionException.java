@@ -1,5 +1,7 @@
 package io.spillway.schemas.registry;
 
+import io.spillway.schemas.registry.internals.SubjectNames;
+
 /** The subject exists but has no live version with that number (Confluent 40402). */
 public class UnknownVersionException extends SchemaRegistryException {
     private static final long serialVersionUID = 1L;
@@ -18,6 +20,7 @@ public class UnknownVersionException extends SchemaRegistryException {
      * @return the exception with the standard message
      */
     public static UnknownVersionException of(final String subject, final String version) {
-        return new UnknownVersionException("version " + version + " of subject '" + subject + "' not found");
+        return new UnknownVersionException("version " + SubjectNames.printable(version) + " of subject " + SubjectNames.printable(subject)
+            + " not found");
     }
 }

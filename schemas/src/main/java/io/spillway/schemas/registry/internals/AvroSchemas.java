@@ -25,6 +25,9 @@ public final class AvroSchemas {
         } catch (final RuntimeException e) {
             // Avro wraps Jackson's parse failures in assorted runtime exceptions.
             throw new InvalidSchemaException("invalid Avro schema: " + e.getMessage(), e);
+        } catch (final StackOverflowError e) {
+            // Avro parses recursively; a hostile schema nested deeply enough must not take the thread down.
+            throw new InvalidSchemaException("invalid Avro schema: nested too deeply", null);
         }
     }
 
