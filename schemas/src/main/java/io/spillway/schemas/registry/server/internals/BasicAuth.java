@@ -1,39 +1,37 @@
 package io.spillway.schemas.registry.server.internals;
 
-import com.sun.net.httpserver.Filter;
-import com.sun.net.httpserver.HttpExchange;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
- * Requires HTTP basic auth with one of the configured user/password pairs; answers 401 with
- * Confluent-style error JSON otherwise. Compares in constant time and never logs credentials.
+ * Checks HTTP basic-auth headers against the configured user/password pairs. Compares in constant
+ * time, and never logs, prints or returns a credential ({@link #toString()} names only the count).
  */
-public final class BasicAuthFilter extends Filter {
+public final class BasicAuth {
     private final Map<String, byte[]> passwords;
 
-    /** @param users user name to password; copied */
-    public BasicAuthFilter(final Map<String, String> users) {
-        this.passwords = users.entrySet().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
+    /** @param users user name to password; copied; empty means no authentication */
+    public BasicAuth(final Map<String, String> users) {
+        this.passwords = users.entrySet().stream().collect(Collectors.toUnmodifiableMap(
             Map.Entry::getKey, e -> e.getValue().getBytes(StandardCharsets.UTF_8)));
     }
 
-    @Override
-    public void doFilter(final HttpExchange exchange, final Chain chain) throws IOException {
-        if (authorized(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            chain.doFilter(exchange);
-            return;
-        }
-        try (exchange) {
-            exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"SchemaRegistry\", charset=\"UTF-8\"");
-            Responses.error(exchange, 401, 401, "Unauthorized: valid basic auth credentials are required");
-        }
+    /** @return whether requests must authenticate */
+    public boolean required() {
+        return !passwords.isEmpty();
     }
 
-    private boolean authorized(final String header) {
+    /**
+     * @param header the request's Authorization header, may be null
+     * @return whether it carries one of the configured user/password pairs (always true when none are configured)
+     */
+    public boolean allows(final String header) {
+        if (passwords.isEmpty()) {
+            return true;
+        }
         if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
             return false;
         }
@@ -54,7 +52,7 @@ public final class BasicAuthFilter extends Filter {
     }
 
     @Override
-    public String description() {
-        return "HTTP basic authentication";
+    public String toString() {
+        return "BasicAuth[" + passwords.size() + " user(s)]";
     }
 }

@@ -1,9 +1,8 @@
 package io.spillway.schemas.registry.server.internals;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import io.spillway.schemas.registry.CompatibilityLevel;
 import io.spillway.schemas.registry.InvalidSchemaException;
 import io.spillway.schemas.registry.RegisteredSchema;
@@ -12,107 +11,128 @@ import io.spillway.schemas.registry.UnknownSchemaException;
 import io.spillway.schemas.registry.UnknownSubjectException;
 import io.spillway.schemas.registry.internals.AvroSchemas;
 import io.spillway.schemas.registry.internals.SchemaStore;
+import io.spillway.schemas.registry.internals.SubjectNames;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.avro.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes the Confluent REST subset to a {@link SchemaStore}. Stateless apart from the store, so one
- * instance serves all server threads.
+ * The Confluent REST subset over a {@link SchemaStore}, free of any HTTP server: a request's method,
+ * path, query, content type and body in, an {@link Answer} out. Stateless apart from the store, so one
+ * instance serves all server threads. Every failure becomes a Confluent-style JSON error; only a bug
+ * gives a 500, and its details go to the log, not to the client.
  */
-public final class RegistryHandler implements HttpHandler {
-    private static final Logger LOG = LoggerFactory.getLogger(RegistryHandler.class);
-    /** Bound on request bodies: a schema larger than this is surely a mistake. */
-    private static final int MAX_BODY_BYTES = 8 * 1024 * 1024;
+public final class RegistryApi {
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryApi.class);
+    /** Media types a body may declare (Confluent's, plain JSON, and what some clients send by default). */
+    private static final Set<String> BODY_TYPES = Set.of("application/vnd.schemaregistry.v1+json",
+        "application/vnd.schemaregistry+json", "application/json", "application/octet-stream");
+    private static final int MAX_ECHOED_PATH = 200;
 
     private final SchemaStore store;
 
-    /** @param store the registry state; not closed by the handler */
-    public RegistryHandler(final SchemaStore store) {
+    /** @param store the registry state; not closed by this object */
+    public RegistryApi(final SchemaStore store) {
         this.store = store;
     }
 
-    @Override
-    public void handle(final HttpExchange exchange) throws IOException {
-        try (exchange) {
-            try {
-                route(exchange);
-            } catch (final HttpError e) {
-                Responses.error(exchange, e.status, e.errorCode, e.getMessage());
-            } catch (final SchemaRegistryException e) {
-                final int status = e.httpStatus() > 0 ? e.httpStatus() : 500;
-                Responses.error(exchange, status, e.errorCode() > 0 ? e.errorCode() : 50001, e.getMessage());
-            } catch (final RuntimeException e) {
-                LOG.error("Schema registry failed on {} {}", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-                Responses.error(exchange, 500, 50001, "internal error: " + e);
-            }
+    /** @return whether requests with this method carry a body the API reads */
+    public static boolean readsBody(final String method) {
+        return method.equals("POST") || method.equals("PUT");
+    }
+
+    /**
+     * Answers one request. Blocks while the store forces a change to disk.
+     *
+     * @param method the HTTP method
+     * @param rawPath the path, still percent-encoded
+     * @param rawQuery the query string, still encoded, or null
+     * @param contentType the Content-Type header, or null
+     * @param body the request body when {@link #readsBody} says so (may be empty), else null
+     * @return the answer, never null
+     */
+    public Answer answer(final String method, final String rawPath, final String rawQuery, final String contentType,
+                         final byte[] body) {
+        try {
+            final Request request = new Request(method, rawPath == null || rawPath.isEmpty() ? "/" : rawPath,
+                rawQuery, contentType, body);
+            return route(request);
+        } catch (final HttpError e) {
+            return Answer.error(e.status, e.errorCode, e.getMessage());
+        } catch (final SchemaRegistryException e) {
+            final int status = e.httpStatus() > 0 ? e.httpStatus() : 500;
+            return Answer.error(status, e.errorCode() > 0 ? e.errorCode() : 50001, e.getMessage());
+        } catch (final RuntimeException e) {
+            LOG.error("Schema registry failed on {} {}", method, abbreviate(rawPath), e);
+            return Answer.error(500, 50001, "internal error (see the registry's log)");
         }
     }
 
-    private void route(final HttpExchange exchange) throws IOException {
-        final String method = exchange.getRequestMethod();
-        final String rawPath = exchange.getRequestURI().getRawPath();
+    /** A request as the routes see it. */
+    private record Request(String method, String rawPath, String rawQuery, String contentType, byte[] body) {
+    }
+
+    private Answer route(final Request request) {
+        final String method = request.method();
+        final String rawPath = request.rawPath();
         final List<String> path = segments(rawPath);
-        final Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+        final Map<String, String> query = query(request.rawQuery());
         final int n = path.size();
         if (n == 0) {
             requireMethod(method, rawPath, "GET");
-            Responses.json(exchange, 200, Map.of());
-            return;
+            return Answer.json(200, Map.of());
         }
         switch (path.get(0)) {
-            case "subjects" -> subjects(exchange, method, rawPath, path, query);
+            case "subjects" -> {
+                return subjects(request, path, query);
+            }
             case "schemas" -> {
                 if (n >= 3 && n <= 4 && path.get(1).equals("ids") && (n == 3 || path.get(3).equals("schema"))) {
                     requireMethod(method, rawPath, "GET");
                     final String text = schemaById(path.get(2));
-                    if (n == 3) {
-                        Responses.json(exchange, 200, Map.of("schema", text));
-                    } else {
-                        Responses.text(exchange, 200, "application/json", text);
-                    }
-                    return;
+                    return n == 3 ? Answer.json(200, Map.of("schema", text))
+                        : Answer.text(200, "application/json", text);
                 }
-                throw HttpError.notFound(rawPath);
+                throw notFound(rawPath);
             }
             case "compatibility" -> {
                 if (n >= 4 && n <= 5 && path.get(1).equals("subjects") && path.get(3).equals("versions")) {
                     requireMethod(method, rawPath, "POST");
-                    compatibility(exchange, path.get(2), n == 5 ? path.get(4) : null, query);
-                    return;
+                    return compatibility(request, path.get(2), n == 5 ? path.get(4) : null, query);
                 }
-                throw HttpError.notFound(rawPath);
+                throw notFound(rawPath);
             }
             case "config" -> {
                 if (n == 1) {
-                    config(exchange, method, rawPath, null, query);
-                } else if (n == 2) {
-                    config(exchange, method, rawPath, path.get(1), query);
-                } else {
-                    throw HttpError.notFound(rawPath);
+                    return config(request, null, query);
                 }
+                if (n == 2) {
+                    return config(request, path.get(1), query);
+                }
+                throw notFound(rawPath);
             }
-            default -> throw HttpError.notFound(rawPath);
+            default -> throw notFound(rawPath);
         }
     }
 
-    private void subjects(final HttpExchange exchange, final String method, final String rawPath,
-                          final List<String> path, final Map<String, String> query) throws IOException {
+    private Answer subjects(final Request request, final List<String> path, final Map<String, String> query) {
+        final String method = request.method();
+        final String rawPath = request.rawPath();
         final int n = path.size();
         if (n == 1) {
             requireMethod(method, rawPath, "GET");
-            Responses.json(exchange, 200, store.subjects());
-            return;
+            return Answer.json(200, store.subjects());
         }
         final String subject = path.get(1);
         if (n == 2) {
@@ -122,23 +142,21 @@ public final class RegistryHandler implements HttpHandler {
                 if (deleted.isEmpty()) {
                     throw UnknownSubjectException.of(subject);
                 }
-                LOG.info("Soft-deleted subject '{}' versions {}", subject, deleted);
-                Responses.json(exchange, 200, deleted);
-                return;
+                LOG.info("Soft-deleted subject {} versions {}", SubjectNames.printable(subject), deleted);
+                return Answer.json(200, deleted);
             }
-            final Schema schema = schemaFromBody(exchange);
+            final Schema schema = schemaFromBody(request);
             final Optional<RegisteredSchema> found = store.lookup(subject, schema);
             if (found.isEmpty()) {
                 if (store.versions(subject).isEmpty()) {
                     throw UnknownSubjectException.of(subject);
                 }
-                throw new UnknownSchemaException("schema not found under subject '" + subject + "'");
+                throw new UnknownSchemaException("schema not found under subject " + SubjectNames.printable(subject));
             }
-            Responses.json(exchange, 200, describe(found.get()));
-            return;
+            return Answer.json(200, describe(found.get()));
         }
         if (!path.get(2).equals("versions") || n > 5 || (n == 5 && !path.get(4).equals("schema"))) {
-            throw HttpError.notFound(rawPath);
+            throw notFound(rawPath);
         }
         if (n == 3) {
             requireMethod(method, rawPath, "GET", "POST");
@@ -147,27 +165,23 @@ public final class RegistryHandler implements HttpHandler {
                 if (versions.isEmpty()) {
                     throw UnknownSubjectException.of(subject);
                 }
-                Responses.json(exchange, 200, versions);
-                return;
+                return Answer.json(200, versions);
             }
-            final Schema schema = schemaFromBody(exchange);
+            final Schema schema = schemaFromBody(request);
             final RegisteredSchema registered = store.register(subject, schema);
-            LOG.debug("Subject '{}' version {} has schema id {}", subject, registered.version(), registered.id());
-            Responses.json(exchange, 200, Map.of("id", registered.id()));
-            return;
+            LOG.debug("Subject {} version {} has schema id {}", SubjectNames.printable(subject), registered.version(),
+                registered.id());
+            return Answer.json(200, Map.of("id", registered.id()));
         }
         requireMethod(method, rawPath, "GET");
         final RegisteredSchema version = store.version(subject, checkedVersion(path.get(3)));
-        if (n == 4) {
-            Responses.json(exchange, 200, describe(version));
-        } else {
-            Responses.text(exchange, 200, "application/json", AvroSchemas.canonicalText(version.schema()));
-        }
+        return n == 4 ? Answer.json(200, describe(version))
+            : Answer.text(200, "application/json", AvroSchemas.canonicalText(version.schema()));
     }
 
-    private void compatibility(final HttpExchange exchange, final String subject, final String version,
-                               final Map<String, String> query) throws IOException {
-        final Schema schema = schemaFromBody(exchange);
+    private Answer compatibility(final Request request, final String subject, final String version,
+                                 final Map<String, String> query) {
+        final Schema schema = schemaFromBody(request);
         final List<String> problems = version == null
             ? store.incompatibilities(subject, schema)
             : store.incompatibilitiesWithVersion(subject, checkedVersion(version), schema);
@@ -176,12 +190,12 @@ public final class RegistryHandler implements HttpHandler {
         if ("true".equalsIgnoreCase(query.get("verbose"))) {
             body.put("messages", problems);
         }
-        Responses.json(exchange, 200, body);
+        return Answer.json(200, body);
     }
 
-    private void config(final HttpExchange exchange, final String method, final String rawPath, final String subject,
-                        final Map<String, String> query) throws IOException {
-        requireMethod(method, rawPath, "GET", "PUT", "DELETE");
+    private Answer config(final Request request, final String subject, final Map<String, String> query) {
+        final String method = request.method();
+        requireMethod(method, request.rawPath(), "GET", "PUT", "DELETE");
         switch (method) {
             case "GET" -> {
                 final CompatibilityLevel level;
@@ -192,34 +206,35 @@ public final class RegistryHandler implements HttpHandler {
                 } else {
                     level = store.subjectLevel(subject).orElseThrow(() -> noSubjectLevel(subject));
                 }
-                Responses.json(exchange, 200, Map.of("compatibilityLevel", level.name()));
+                return Answer.json(200, Map.of("compatibilityLevel", level.name()));
             }
             case "PUT" -> {
-                final JsonNode body = jsonBody(exchange);
+                final JsonNode body = jsonBody(request);
+                final JsonNode value = body.get("compatibility");
                 final CompatibilityLevel level;
                 try {
-                    level = CompatibilityLevel.parse(body.path("compatibility").asText(null));
+                    level = CompatibilityLevel.parse(value == null || !value.isTextual() ? null : value.asText());
                 } catch (final IllegalArgumentException e) {
-                    throw new HttpError(422, 42203, "Invalid compatibility level: " + e.getMessage());
+                    throw new HttpError(422, 42203, "Invalid compatibility level: " + abbreviate(e.getMessage()));
                 }
                 store.setLevel(subject, level);
-                LOG.info("Compatibility of {} set to {}", subject == null ? "the registry" : "subject '" + subject + "'",
-                    level);
-                Responses.json(exchange, 200, Map.of("compatibility", level.name()));
+                LOG.info("Compatibility of {} set to {}",
+                    subject == null ? "the registry" : "subject " + SubjectNames.printable(subject), level);
+                return Answer.json(200, Map.of("compatibility", level.name()));
             }
             default -> {
                 if (subject == null) {
-                    throw HttpError.methodNotAllowed(method, rawPath);
+                    throw HttpError.methodNotAllowed(method, abbreviate(request.rawPath()));
                 }
                 final CompatibilityLevel previous = store.clearLevel(subject).orElseThrow(() -> noSubjectLevel(subject));
-                Responses.json(exchange, 200, Map.of("compatibilityLevel", previous.name()));
+                return Answer.json(200, Map.of("compatibilityLevel", previous.name()));
             }
         }
     }
 
     private static HttpError noSubjectLevel(final String subject) {
-        return new HttpError(404, 40408, "Subject '" + subject
-            + "' does not have subject-level compatibility configured (use ?defaultToGlobal=true)");
+        return new HttpError(404, 40408, "Subject " + SubjectNames.printable(subject)
+            + " does not have subject-level compatibility configured (use ?defaultToGlobal=true)");
     }
 
     private String schemaById(final String idText) {
@@ -227,7 +242,7 @@ public final class RegistryHandler implements HttpHandler {
         try {
             id = Integer.parseInt(idText);
         } catch (final NumberFormatException e) {
-            throw new UnknownSchemaException("schema id " + idText + " not found");
+            throw new UnknownSchemaException("schema id " + abbreviate(idText) + " not found");
         }
         return AvroSchemas.canonicalText(store.schemaById(id));
     }
@@ -252,15 +267,17 @@ public final class RegistryHandler implements HttpHandler {
         } catch (final NumberFormatException e) {
             // fall through to the error
         }
-        throw new HttpError(422, 42202, "The specified version '" + version
+        throw new HttpError(422, 42202, "The specified version '" + abbreviate(version)
             + "' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"");
     }
 
-    private static Schema schemaFromBody(final HttpExchange exchange) throws IOException {
-        final JsonNode body = jsonBody(exchange);
-        final String type = body.path("schemaType").asText("AVRO");
+    private Schema schemaFromBody(final Request request) {
+        final JsonNode body = jsonBody(request);
+        final JsonNode typeNode = body.get("schemaType");
+        final String type = typeNode == null || typeNode.isNull() ? "AVRO" : typeNode.asText("");
         if (!type.equals("AVRO")) {
-            throw new InvalidSchemaException("unsupported schemaType '" + type + "': this registry stores AVRO only", null);
+            throw new InvalidSchemaException("unsupported schemaType '" + abbreviate(type)
+                + "': this registry stores AVRO only", null);
         }
         final JsonNode references = body.get("references");
         if (references != null && references.isArray() && !references.isEmpty()) {
@@ -270,29 +287,58 @@ public final class RegistryHandler implements HttpHandler {
         if (schema == null || !schema.isTextual()) {
             throw new InvalidSchemaException("request body lacks the string field \"schema\"", null);
         }
-        return AvroSchemas.parse(schema.asText());
+        final String text = schema.asText();
+        // Bound the text before Avro parses it: the parsed form costs many times its size in heap.
+        store.checkSchemaSize(utf8Length(text));
+        return AvroSchemas.parse(text);
     }
 
-    private static JsonNode jsonBody(final HttpExchange exchange) throws IOException {
-        final byte[] bytes;
-        try (InputStream in = exchange.getRequestBody()) {
-            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    private static JsonNode jsonBody(final Request request) {
+        final String contentType = request.contentType();
+        if (contentType != null && !contentType.isBlank()) {
+            final int semicolon = contentType.indexOf(';');
+            final String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip()
+                .toLowerCase(Locale.ROOT);
+            if (!BODY_TYPES.contains(type)) {
+                throw new HttpError(415, 415, "unsupported content type '" + abbreviate(type)
+                    + "': send application/vnd.schemaregistry.v1+json or application/json");
+            }
         }
-        if (bytes.length > MAX_BODY_BYTES) {
-            throw new HttpError(413, 413, "request body larger than " + MAX_BODY_BYTES + " bytes");
-        }
-        if (bytes.length == 0) {
+        final byte[] bytes = request.body();
+        if (bytes == null || bytes.length == 0) {
             throw new HttpError(400, 400, "request body is empty; expected JSON");
         }
         try {
-            final JsonNode node = Responses.JSON.readTree(bytes);
+            final JsonNode node = Answer.JSON.readerFor(JsonNode.class)
+                .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(bytes);
             if (node == null || !node.isObject()) {
                 throw new HttpError(400, 400, "request body must be a JSON object");
             }
             return node;
         } catch (final JsonProcessingException e) {
-            throw new HttpError(400, 400, "malformed JSON body: " + e.getOriginalMessage());
+            throw new HttpError(400, 400, "malformed JSON body: " + abbreviate(e.getOriginalMessage()));
+        } catch (final IOException e) {
+            throw new HttpError(400, 400, "unreadable JSON body: " + abbreviate(e.getMessage()));
         }
+    }
+
+    private static long utf8Length(final String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            final char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
     }
 
     private static void requireMethod(final String method, final String rawPath, final String... allowed) {
@@ -301,7 +347,11 @@ public final class RegistryHandler implements HttpHandler {
                 return;
             }
         }
-        throw HttpError.methodNotAllowed(method, rawPath);
+        throw HttpError.methodNotAllowed(abbreviate(method), abbreviate(rawPath));
+    }
+
+    private static HttpError notFound(final String rawPath) {
+        return HttpError.notFound(abbreviate(rawPath));
     }
 
     private static List<String> segments(final String rawPath) {
@@ -311,7 +361,7 @@ public final class RegistryHandler implements HttpHandler {
                 try {
                     out.add(URLDecoder.decode(part.replace("+", "%2B"), StandardCharsets.UTF_8));
                 } catch (final IllegalArgumentException e) {
-                    throw new HttpError(400, 400, "malformed percent-encoding in path: " + rawPath);
+                    throw new HttpError(400, 400, "malformed percent-encoding in path: " + abbreviate(rawPath));
                 }
             }
         }
@@ -329,9 +379,27 @@ public final class RegistryHandler implements HttpHandler {
                 final String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
                 out.put(key, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             } catch (final IllegalArgumentException e) {
-                throw new HttpError(400, 400, "malformed query string: " + rawQuery);
+                throw new HttpError(400, 400, "malformed query string: " + abbreviate(rawQuery));
             }
         }
         return out;
+    }
+
+    /** @return the text cut for an error message, with control characters escaped (they could forge log lines) */
+    static String abbreviate(final String text) {
+        if (text == null) {
+            return "";
+        }
+        final StringBuilder out = new StringBuilder();
+        final int limit = Math.min(text.length(), MAX_ECHOED_PATH);
+        for (int i = 0; i < limit; i++) {
+            final char c = text.charAt(i);
+            out.append(Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        if (text.length() > limit) {
+            out.append("...");
+        }
+        return out.toString();
     }
 }

@@ -1,0 +1,39 @@
+package io.spillway.schemas.registry.server.internals;
+
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Answers the errors Jetty finds itself (a malformed request line, headers too large, an ambiguous
+ * path) with Confluent's JSON error body instead of an HTML page. Server faults say only "internal
+ * error": their details are in the log.
+ */
+public final class JsonErrorHandler extends ErrorHandler {
+    @Override
+    protected void generateResponse(final Request request, final Response response, final int code,
+                                    final String message, final Throwable cause, final Callback callback) {
+        final Answer answer = answerFor(code, message);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
+        response.write(true, ByteBuffer.wrap(answer.body()), callback);
+    }
+
+    @Override
+    public ByteBuffer badMessageError(final int status, final String reason, final HttpFields.Mutable fields) {
+        final Answer answer = answerFor(status, reason);
+        fields.put(HttpHeader.CONTENT_TYPE, answer.contentType());
+        return ByteBuffer.wrap(answer.body());
+    }
+
+    private static Answer answerFor(final int status, final String message) {
+        if (status >= 500) {
+            return Answer.error(status, status * 100 + 1, "internal error (see the registry's log)");
+        }
+        return Answer.error(status, status, "HTTP " + status + ": " + RegistryApi.abbreviate(
+            message == null || message.isBlank() ? "bad request" : message));
+    }
+}
