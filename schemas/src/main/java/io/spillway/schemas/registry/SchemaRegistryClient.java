@@ -9,8 +9,13 @@ import org.apache.avro.Schema;
  *
  * <p>Implementations are thread-safe. They cache schemas by id and ids by (subject, schema), so the
  * serde hot path ({@link #register} of an already registered schema, {@link #getById} of a known id)
- * makes no network call. Arguments must not be null. Failures are unchecked
- * {@link SchemaRegistryException}s; {@link SchemaRegistryUnavailableException} means "try again later".
+ * makes no network call; the REST client also remembers for a while which ids the registry said it
+ * does not know, so a stream of records with a bogus id costs one request, not one each. Arguments
+ * must not be null. Failures are unchecked {@link SchemaRegistryException}s:
+ * {@link UnknownSchemaException} and its siblings mean the data names something the registry does not
+ * have (the record's fault); {@link SchemaRegistryUnavailableException} means "try again later" (the
+ * registry's state, never the record's). A call returns or fails within a bounded time (see
+ * {@link SchemaRegistryClientConfig#CALL_TIMEOUT_MS}); retrying beyond that is the caller's choice.
  *
  * <p>Create one with {@link SchemaRegistryClients#create}. The creator owns the client and closes it.
  */
@@ -81,6 +86,11 @@ public interface SchemaRegistryClient extends AutoCloseable {
 
     /** Sets the global compatibility level, used by subjects without a level of their own. */
     void setGlobalCompatibility(CompatibilityLevel level);
+
+    /** @return the client's request and failure counters so far (all zero for clients that make no requests) */
+    default RegistryClientStats stats() {
+        return RegistryClientStats.NONE;
+    }
 
     /** Releases connections; idempotent. Does not touch the registry's data. */
     @Override

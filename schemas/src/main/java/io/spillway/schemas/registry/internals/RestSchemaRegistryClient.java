@@ -8,6 +8,7 @@ import io.spillway.schemas.registry.CompatibilityLevel;
 import io.spillway.schemas.registry.IncompatibleSchemaException;
 import io.spillway.schemas.registry.InvalidSchemaException;
 import io.spillway.schemas.registry.RegisteredSchema;
+import io.spillway.schemas.registry.RegistryClientStats;
 import io.spillway.schemas.registry.SchemaRegistryClient;
 import io.spillway.schemas.registry.SchemaRegistryClientConfig;
 import io.spillway.schemas.registry.SchemaRegistryException;
@@ -16,12 +17,19 @@ import io.spillway.schemas.registry.UnknownSchemaException;
 import io.spillway.schemas.registry.UnknownSubjectException;
 import io.spillway.schemas.registry.UnknownVersionException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -29,8 +37,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.avro.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,56 +56,91 @@ import org.slf4j.LoggerFactory;
  * REST client of a Confluent-compatible registry over {@link HttpClient}.
  *
  * <p>Thread-safe. Schemas are cached by id and ids by (subject, schema) forever (ids are immutable),
- * so repeated {@link #register} / {@link #getById} calls make no request. Connection failures,
- * timeouts and 5xx answers are retried with doubling backoff, moving to the next URL of the list;
- * after the last retry a {@link SchemaRegistryUnavailableException} is thrown. The basic-auth
- * secret is kept only inside the prepared header and never logged.
+ * so repeated {@link #register} / {@link #getById} calls make no request. Ids the registry answered
+ * "not found" (40403) for are remembered for {@code missing.id.cache.ttl.sec} in a bounded cache.
+ * Connection failures, timeouts and 5xx answers are retried with doubling backoff, moving to the next
+ * URL of the list, but never past the call timeout: then a {@link SchemaRegistryUnavailableException}
+ * is thrown. A TLS trust failure is not retried. Secrets (basic-auth credentials, the trust store
+ * password) are kept only where they are used, and appear in no log line, message or toString.
  */
 public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     private static final Logger LOG = LoggerFactory.getLogger(RestSchemaRegistryClient.class);
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private static final String ACCEPT = CONTENT_TYPE + ", application/json;q=0.9";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Confluent's serde settings may carry the client's keys with this prefix too. */
+    private static final String CLIENT_PREFIX = "schema.registry.";
 
     private final List<URI> baseUrls;
     private final AtomicInteger preferred = new AtomicInteger();
     private final HttpClient http;
     private final String authorization;
     private final Duration requestTimeout;
+    private final long callTimeoutNanos;
     private final int maxRetries;
     private final long backoffMs;
     private final long backoffMaxMs;
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     private final Map<String, Map<Schema, Integer>> idsBySubject = new ConcurrentHashMap<>();
+    private final MissingIdCache missingIds;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder unavailable = new LongAdder();
+    private final LongAdder notFound = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder missingIdCacheHits = new LongAdder();
 
-    private RestSchemaRegistryClient(final List<URI> baseUrls, final String authorization,
-                                     final Duration connectTimeout, final Duration requestTimeout,
-                                     final int maxRetries, final long backoffMs, final long backoffMaxMs) {
+    private RestSchemaRegistryClient(final List<URI> baseUrls, final String authorization, final SSLContext tls,
+                                     final Settings settings) {
         this.baseUrls = List.copyOf(baseUrls);
         this.authorization = authorization;
-        this.requestTimeout = requestTimeout;
-        this.maxRetries = maxRetries;
-        this.backoffMs = backoffMs;
-        this.backoffMaxMs = backoffMaxMs;
-        this.http = HttpClient.newBuilder().connectTimeout(connectTimeout)
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.requestTimeout = Duration.ofMillis(Math.max(1, settings.requestTimeoutMs));
+        this.callTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, settings.callTimeoutMs));
+        this.maxRetries = settings.maxRetries;
+        this.backoffMs = settings.backoffMs;
+        this.backoffMaxMs = settings.backoffMaxMs;
+        this.missingIds = new MissingIdCache(settings.missingTtlNanos, settings.missingCacheSize, System::nanoTime);
+        final HttpClient.Builder builder = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofMillis(Math.max(1, Math.min(settings.connectTimeoutMs, settings.callTimeoutMs))))
+            .followRedirects(HttpClient.Redirect.NEVER);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        this.http = builder.build();
+    }
+
+    /** Timeouts, retries and the missing-id cache, read from the client properties. */
+    private record Settings(long connectTimeoutMs, long requestTimeoutMs, long callTimeoutMs, int maxRetries,
+                            long backoffMs, long backoffMaxMs, long missingTtlNanos, int missingCacheSize) {
+        static Settings from(final Map<String, ?> config) {
+            final double ttlSeconds = doubleValue(config, SchemaRegistryClientConfig.MISSING_ID_CACHE_TTL_SEC, 30);
+            return new Settings(
+                longValue(config, SchemaRegistryClientConfig.CONNECT_TIMEOUT_MS, 2_000),
+                longValue(config, SchemaRegistryClientConfig.REQUEST_TIMEOUT_MS, 5_000),
+                longValue(config, SchemaRegistryClientConfig.CALL_TIMEOUT_MS, 8_000),
+                (int) Math.min(1_000, longValue(config, SchemaRegistryClientConfig.MAX_RETRIES, 2)),
+                longValue(config, SchemaRegistryClientConfig.RETRY_BACKOFF_MS, 100),
+                longValue(config, SchemaRegistryClientConfig.RETRY_BACKOFF_MAX_MS, 1_000),
+                (long) (ttlSeconds * 1e9),
+                (int) Math.min(1_000_000, longValue(config, SchemaRegistryClientConfig.MISSING_CACHE_SIZE, 10_000)));
+        }
     }
 
     /**
      * @param urls one URL or a comma-separated list, each http:// or https://
      * @param config keys of {@link SchemaRegistryClientConfig}
-     * @throws IllegalArgumentException for malformed URLs or settings
+     * @throws IllegalArgumentException for malformed URLs or settings, or an unreadable trust store
      */
     public static RestSchemaRegistryClient create(final String urls, final Map<String, ?> config) {
-        final String source = stringValue(config, SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE);
-        final String userInfo = stringValue(config, SchemaRegistryClientConfig.BASIC_AUTH_USER_INFO);
+        final String source = setting(config, SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE);
+        final String userInfo = setting(config, SchemaRegistryClientConfig.BASIC_AUTH_USER_INFO);
         final boolean credentialsFromUrl = source != null && source.trim().equalsIgnoreCase("URL");
         if (source != null && !credentialsFromUrl && !source.trim().equalsIgnoreCase("USER_INFO")) {
             throw new IllegalArgumentException(SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE
                 + " must be USER_INFO or URL, was '" + source + "'");
         }
         final List<URI> bases = new ArrayList<>();
-        String credentials = null;
+        String urlCredentials = null;
         for (final String part : urls.split(",")) {
             final String trimmed = part.trim();
             if (trimmed.isEmpty()) {
@@ -98,15 +150,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             try {
                 uri = URI.create(trimmed);
             } catch (final IllegalArgumentException e) {
-                throw new IllegalArgumentException("malformed schema registry URL: " + redact(trimmed), e);
+                throw new IllegalArgumentException("malformed schema registry URL: " + redact(trimmed));
             }
             final String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
                 throw new IllegalArgumentException("schema registry URL must be http(s)://host[:port] or mock://scope, was "
                     + redact(trimmed));
             }
-            if (uri.getRawUserInfo() != null && credentialsFromUrl && credentials == null) {
-                credentials = java.net.URLDecoder.decode(uri.getRawUserInfo(), StandardCharsets.UTF_8);
+            if (uri.getRawUserInfo() != null && urlCredentials == null) {
+                urlCredentials = URLDecoder.decode(uri.getRawUserInfo(), StandardCharsets.UTF_8);
             }
             bases.add(URI.create(scheme + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
                 + stripTrailingSlash(uri.getRawPath())));
@@ -114,24 +166,64 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         if (bases.isEmpty()) {
             throw new IllegalArgumentException("schema registry URL is empty");
         }
-        if (!credentialsFromUrl && userInfo != null && !userInfo.isBlank()) {
+        final String credentials = credentials(credentialsFromUrl, source != null, userInfo, urlCredentials);
+        final String authorization = credentials == null ? null
+            : "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
+        return new RestSchemaRegistryClient(bases, authorization, trust(config), Settings.from(config));
+    }
+
+    private static String credentials(final boolean fromUrl, final boolean sourceGiven, final String userInfo,
+                                      final String urlCredentials) {
+        final String credentials;
+        if (fromUrl) {
+            if (urlCredentials == null) {
+                throw new IllegalArgumentException(SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE
+                    + "=URL but no URL carries user:password@");
+            }
+            credentials = urlCredentials;
+        } else if (userInfo != null && !userInfo.isBlank()) {
+            if (urlCredentials != null) {
+                LOG.warn("Schema registry URL carries credentials, which are ignored: {} is set", 
+                    SchemaRegistryClientConfig.BASIC_AUTH_USER_INFO);
+            }
             credentials = userInfo;
-        }
-        if (credentialsFromUrl && credentials == null) {
-            throw new IllegalArgumentException(SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE
-                + "=URL but no URL carries user:password@");
+        } else if (urlCredentials != null && !sourceGiven) {
+            // Confluent's default source is URL, so accept them; but a URL is printed and logged in many places.
+            LOG.warn("Schema registry credentials taken from the URL; prefer {}=USER_INFO with {} so they stay out"
+                    + " of URLs, command lines and logs", SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE,
+                SchemaRegistryClientConfig.BASIC_AUTH_USER_INFO);
+            credentials = urlCredentials;
+        } else {
+            credentials = null;
         }
         if (credentials != null && !credentials.contains(":")) {
             throw new IllegalArgumentException("basic auth credentials must be user:password");
         }
-        final String authorization = credentials == null ? null
-            : "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
-        return new RestSchemaRegistryClient(bases, authorization,
-            Duration.ofMillis(longValue(config, SchemaRegistryClientConfig.CONNECT_TIMEOUT_MS, 5_000)),
-            Duration.ofMillis(longValue(config, SchemaRegistryClientConfig.REQUEST_TIMEOUT_MS, 10_000)),
-            (int) longValue(config, SchemaRegistryClientConfig.MAX_RETRIES, 3),
-            longValue(config, SchemaRegistryClientConfig.RETRY_BACKOFF_MS, 100),
-            longValue(config, SchemaRegistryClientConfig.RETRY_BACKOFF_MAX_MS, 2_000));
+        return credentials;
+    }
+
+    /** @return a TLS context trusting the configured trust store, or null for the JDK's default trust */
+    private static SSLContext trust(final Map<String, ?> config) {
+        final String location = setting(config, SchemaRegistryClientConfig.SSL_TRUSTSTORE_LOCATION);
+        if (location == null || location.isBlank()) {
+            return null;
+        }
+        final String password = setting(config, SchemaRegistryClientConfig.SSL_TRUSTSTORE_PASSWORD);
+        final String configuredType = setting(config, SchemaRegistryClientConfig.SSL_TRUSTSTORE_TYPE);
+        final String type = configuredType == null || configuredType.isBlank() ? "PKCS12" : configuredType.trim();
+        try (InputStream in = Files.newInputStream(Path.of(location.trim()))) {
+            final KeyStore store = KeyStore.getInstance(type);
+            store.load(in, password == null ? null : password.toCharArray());
+            final TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            final SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, factory.getTrustManagers(), null);
+            return context;
+        } catch (final IOException | GeneralSecurityException | RuntimeException e) {
+            // The exception's own message names what failed (a wrong password, a missing file), never the password.
+            throw new IllegalArgumentException("cannot load the trust store " + location.trim() + " (type " + type
+                + ") named by " + SchemaRegistryClientConfig.SSL_TRUSTSTORE_LOCATION + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -145,6 +237,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         final int id = requiredInt(answer, "id");
         known.put(schema, id);
         schemasById.putIfAbsent(id, schema);
+        missingIds.forget(id);
         return id;
     }
 
@@ -154,7 +247,18 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        final JsonNode answer = send("GET", "/schemas/ids/" + id, null);
+        if (missingIds.isMissing(id)) {
+            missingIdCacheHits.increment();
+            throw new UnknownSchemaException("schema id " + id + " not found (the registry said so less than "
+                + missingIds.ttlSeconds() + " s ago)");
+        }
+        final JsonNode answer;
+        try {
+            answer = send("GET", "/schemas/ids/" + id, null);
+        } catch (final UnknownSchemaException e) {
+            missingIds.markMissing(id);
+            throw e;
+        }
         final String type = answer.path("schemaType").asText("AVRO");
         if (!type.equals("AVRO")) {
             throw new SchemaRegistryException("schema id " + id + " is of type " + type + ", not AVRO");
@@ -262,6 +366,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
 
     @Override
+    public RegistryClientStats stats() {
+        return new RegistryClientStats(requests.sum(), retries.sum(), unavailable.sum(), notFound.sum(), errors.sum(),
+            missingIdCacheHits.sum());
+    }
+
+    @Override
     public void close() {
         http.close();
     }
@@ -276,46 +386,66 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
 
     /**
-     * Sends one request with retries.
+     * Sends one request with retries, within the call timeout, and counts the outcome.
      *
      * @return the parsed 2xx body
      */
     private JsonNode send(final String method, final String pathAndQuery, final JsonNode body) {
+        try {
+            return sendWithRetries(method, pathAndQuery, body);
+        } catch (final SchemaRegistryUnavailableException e) {
+            unavailable.increment();
+            throw e;
+        } catch (final SchemaRegistryException e) {
+            if (e.httpStatus() == 404) {
+                notFound.increment();
+            } else {
+                errors.increment();
+            }
+            throw e;
+        }
+    }
+
+    private JsonNode sendWithRetries(final String method, final String pathAndQuery, final JsonNode body) {
         final byte[] payload = body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8);
         final int start = Math.floorMod(preferred.get(), baseUrls.size());
+        final long deadline = System.nanoTime() + callTimeoutNanos;
         Exception lastFailure = null;
         int lastStatus = -1;
-        String lastMessage = "";
+        String lastMessage = "no attempt fitted in the call timeout";
+        int attempts = 0;
         for (int attempt = 0; attempt <= maxRetries; attempt++) {
             if (attempt > 0) {
-                pause(Math.min(backoffMaxMs, backoffMs << Math.min(attempt - 1, 20)));
+                final long backoff = Math.min(backoffMaxMs, backoffMs << Math.min(attempt - 1, 20));
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) >= deadline) {
+                    break;
+                }
+                pause(backoff);
+                retries.increment();
+            }
+            final long remainingNanos = deadline - System.nanoTime();
+            if (remainingNanos <= 0) {
+                break;
             }
             final int index = (start + attempt) % baseUrls.size();
             final URI base = baseUrls.get(index);
-            final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery))
-                .timeout(requestTimeout)
-                .header("Accept", ACCEPT)
-                .method(method, payload == null ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(payload));
-            if (payload != null) {
-                request.header("Content-Type", CONTENT_TYPE);
-            }
-            if (authorization != null) {
-                request.header("Authorization", authorization);
-            }
+            attempts++;
             final HttpResponse<byte[]> response;
             try {
-                response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+                response = exchange(base, method, pathAndQuery, payload, remainingNanos);
             } catch (final IOException e) {
+                if (isTrustFailure(e)) {
+                    throw new SchemaRegistryException("TLS handshake with schema registry " + base + " failed: "
+                        + e.getMessage() + " (does " + SchemaRegistryClientConfig.SSL_TRUSTSTORE_LOCATION
+                        + " hold the registry's certificate or CA?)", -1, -1, e);
+                }
                 lastFailure = e;
                 lastStatus = -1;
-                lastMessage = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+                lastMessage = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                    + plainHttpHint(base, e);
                 LOG.debug("Schema registry {} {} {} failed (attempt {}): {}", base, method, pathAndQuery,
                     attempt + 1, lastMessage);
                 continue;
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SchemaRegistryUnavailableException("interrupted while calling schema registry " + base, -1, e);
             }
             final int status = response.statusCode();
             if (status >= 500 || status == 408 || status == 429) {
@@ -333,8 +463,68 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             throw clientError(status, response.body(), method, pathAndQuery);
         }
         throw new SchemaRegistryUnavailableException("schema registry " + baseUrls + " unavailable for " + method + " "
-            + pathAndQuery + " after " + (maxRetries + 1) + " attempts; last failure: " + lastMessage,
+            + pathAndQuery + " after " + attempts + " attempt" + (attempts == 1 ? "" : "s") + " in at most "
+            + TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos) + " ms; last failure: " + lastMessage,
             lastStatus, lastFailure);
+    }
+
+    /** One HTTP exchange, bounded by the time left to the call (the future is cancelled when it passes). */
+    private HttpResponse<byte[]> exchange(final URI base, final String method, final String pathAndQuery,
+                                          final byte[] payload, final long remainingNanos) throws IOException {
+        final Duration timeout = requestTimeout.compareTo(Duration.ofNanos(remainingNanos)) < 0
+            ? requestTimeout : Duration.ofNanos(remainingNanos);
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+            .timeout(timeout)
+            .header("Accept", ACCEPT)
+            .method(method, payload == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(payload));
+        if (payload != null) {
+            request.header("Content-Type", CONTENT_TYPE);
+        }
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        requests.increment();
+        final CompletableFuture<HttpResponse<byte[]>> future = http.sendAsync(request.build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+        try {
+            return future.get(remainingNanos, TimeUnit.NANOSECONDS);
+        } catch (final TimeoutException e) {
+            future.cancel(true);
+            throw new IOException("no answer within the call timeout", e);
+        } catch (final InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new SchemaRegistryUnavailableException("interrupted while calling schema registry " + base, -1, e);
+        } catch (final CancellationException e) {
+            throw new IOException("request cancelled", e);
+        } catch (final ExecutionException e) {
+            final Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(String.valueOf(cause), cause);
+        }
+    }
+
+    private static boolean isTrustFailure(final IOException e) {
+        if (!(e instanceof SSLHandshakeException)) {
+            return false;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException || t instanceof java.security.cert.CertPathValidatorException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String plainHttpHint(final URI base, final IOException e) {
+        final String message = String.valueOf(e.getMessage());
+        if (base.getScheme().equals("http") && (message.contains("received no bytes") || message.contains("reset"))) {
+            return " (if the registry serves HTTPS, use an https:// URL)";
+        }
+        return "";
     }
 
     private static void pause(final long millis) {
@@ -430,27 +620,51 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         return url.replaceAll("//[^/@]*@", "//***@");
     }
 
-    private static String stringValue(final Map<String, ?> config, final String key) {
-        final Object value = config == null ? null : config.get(key);
+    /** @return the setting under its name, or under the name with Confluent's client prefix, or null */
+    private static Object raw(final Map<String, ?> config, final String key) {
+        if (config == null) {
+            return null;
+        }
+        final Object value = config.get(key);
+        return value != null || key.startsWith(CLIENT_PREFIX) ? value : config.get(CLIENT_PREFIX + key);
+    }
+
+    private static String setting(final Map<String, ?> config, final String key) {
+        final Object value = raw(config, key);
         return value == null ? null : value.toString();
     }
 
-    private static long longValue(final Map<String, ?> config, final String key, final long fallback) {
-        final Object value = config == null ? null : config.get(key);
+    private static double doubleValue(final Map<String, ?> config, final String key, final double fallback) {
+        final Object value = raw(config, key);
         if (value == null) {
             return fallback;
         }
-        if (value instanceof Number number) {
-            return number.longValue();
-        }
         try {
-            final long parsed = Long.parseLong(value.toString().trim());
-            if (parsed < 0) {
-                throw new IllegalArgumentException(key + " must not be negative, was " + parsed);
+            final double parsed = value instanceof Number number ? number.doubleValue()
+                : Double.parseDouble(value.toString().trim());
+            if (!(parsed >= 0) || parsed > 1e7) {
+                throw new IllegalArgumentException(key + " must be between 0 and 1e7, was " + value);
             }
             return parsed;
         } catch (final NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a number, was '" + value + "'", e);
+        }
+    }
+
+    private static long longValue(final Map<String, ?> config, final String key, final long fallback) {
+        final Object value = raw(config, key);
+        if (value == null) {
+            return fallback;
+        }
+        final long parsed;
+        try {
+            parsed = value instanceof Number number ? number.longValue() : Long.parseLong(value.toString().trim());
+        } catch (final NumberFormatException e) {
             throw new IllegalArgumentException(key + " must be a whole number, was '" + value + "'", e);
         }
+        if (parsed < 0) {
+            throw new IllegalArgumentException(key + " must not be negative, was " + parsed);
+        }
+        return parsed;
     }
 }
