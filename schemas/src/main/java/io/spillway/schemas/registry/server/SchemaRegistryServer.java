@@ -294,7 +294,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
             pool.setReservedThreads(0);
             final Server jetty = new Server(pool, new ScheduledExecutorScheduler("schema-registry-timer", true), null);
             jetty.setErrorHandler(new JsonErrorHandler());
-            jetty.setStopTimeout(2_000);
+            jetty.setStopTimeout(0);
             return jetty;
         }
 

@@ -14,6 +14,12 @@ import org.eclipse.jetty.util.Callback;
  * error": their details are in the log.
  */
 public final class JsonErrorHandler extends ErrorHandler {
+    /** Every method gets the JSON body, not only GET and POST (Jetty's default). */
+    @Override
+    public boolean errorPageForMethod(final String method) {
+        return true;
+    }
+
     @Override
     protected void generateResponse(final Request request, final Response response, final int code,
                                     final String message, final Throwable cause, final Callback callback) {
