@@ -10,8 +10,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * Answers the errors Jetty finds itself (a malformed request line, headers too large, an ambiguous
- * path) with Confluent's JSON error body instead of an HTML page. Server faults say only "internal
- * error": their details are in the log.
+ * path, 505 for an HTTP version other than 1.x) with Confluent's JSON error body instead of an HTML
+ * page. A server fault (500) says only "internal error": its details are in the log.
  */
 public final class JsonErrorHandler extends ErrorHandler {
     /** Every method gets the JSON body, not only GET and POST (Jetty's default). */
@@ -36,8 +36,8 @@ public final class JsonErrorHandler extends ErrorHandler {
     }
 
     private static Answer answerFor(final int status, final String message) {
-        if (status >= 500) {
-            return Answer.error(status, status * 100 + 1, "internal error (see the registry's log)");
+        if (status == 500) {
+            return Answer.error(status, 50001, "internal error (see the registry's log)");
         }
         return Answer.error(status, status, "HTTP " + status + ": " + RegistryApi.abbreviate(
             message == null || message.isBlank() ? "bad request" : message));
