@@ -83,7 +83,8 @@ class RegistryClientResilienceTest {
         final String url = fakeRegistry(n -> UNKNOWN);
         final Map<String, Object> config = new HashMap<>();
         config.put(SchemaRegistryClientConfig.MISSING_ID_CACHE_TTL_SEC, "0.3");
-        config.put(SchemaRegistryClientConfig.MISSING_CACHE_SIZE, 2);
+        // Confluent's name, here with the client prefix the app's --config passes on.
+        config.put("schema.registry." + SchemaRegistryClientConfig.MISSING_CACHE_SIZE, 2);
         try (SchemaRegistryClient client = SchemaRegistryClients.create(url, config)) {
             assertThatThrownBy(() -> client.getById(5)).isInstanceOf(UnknownSchemaException.class);
             assertThatThrownBy(() -> client.getById(5)).isInstanceOf(UnknownSchemaException.class)

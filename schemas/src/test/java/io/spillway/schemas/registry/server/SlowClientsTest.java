@@ -115,6 +115,52 @@ class SlowClientsTest {
         }
     }
 
+    @Test
+    void stalledBodiesCannotHoldMoreMemoryThanTheBudgetAndTheRegistryRecovers() throws Exception {
+        // maxSchemaBytes 1000: a body may have 67,536 bytes, all bodies in flight 16 times that.
+        try (SchemaRegistryServer server = SchemaRegistryServer.builder().maxSchemaBytes(1_000).start()) {
+            final int port = server.url().getPort();
+            final byte[] part = ("{\"schema\":\"" + "x".repeat(60_000)).getBytes(StandardCharsets.US_ASCII);
+            final List<Socket> stalled = new ArrayList<>();
+            String busy = null;
+            for (int i = 0; i < 24 && busy == null; i++) {
+                final Socket socket = open(port, "POST /subjects/s-value/versions HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 67000\r\n\r\n");
+                socket.getOutputStream().write(part);
+                socket.getOutputStream().flush();
+                stalled.add(socket);
+                socket.setSoTimeout(150);
+                try {
+                    final byte[] head = new byte[512];
+                    final int n = socket.getInputStream().read(head);
+                    if (n > 0) {
+                        busy = new String(head, 0, n, StandardCharsets.UTF_8);
+                    }
+                } catch (final SocketTimeoutException stillReading) {
+                    // the server holds this body and waits for the rest
+                }
+            }
+            assertThat(busy).as("a body past the budget is refused").isNotNull().startsWith("HTTP/1.1 503")
+                .contains("Retry-After: 1").contains("\"error_code\":50301");
+            // 1,080,576 bytes of budget hold 18 bodies of 60,011 bytes (one more if a refusal was read late).
+            assertThat(stalled.size() - 1).as("bodies held before the budget ran out").isBetween(17, 19);
+            for (final Socket socket : stalled) {
+                socket.close();
+            }
+            // Closed connections give their budget back.
+            final long deadline = System.nanoTime() + 5_000_000_000L;
+            int id = -1;
+            while (id < 0 && System.nanoTime() < deadline) {
+                try {
+                    id = register(server.url());
+                } catch (final AssertionError stillBusy) {
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(id).isPositive();
+        }
+    }
+
     private int register(final URI base) throws Exception {
         final HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/subjects/fast-value/versions"))
             .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/vnd.schemaregistry.v1+json")

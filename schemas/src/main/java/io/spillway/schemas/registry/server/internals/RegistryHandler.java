@@ -67,6 +67,9 @@ public final class RegistryHandler extends Handler.Abstract {
         return true;
     }
 
+    /** Stands for "the deadline answered first": {@link Exchange#answer} ignores it. */
+    private static final Answer ALREADY_ANSWERED = Answer.error(408, 408, "answered already");
+
     private Answer tooLarge() {
         return Answer.error(413, 413, "request body larger than " + maxRequestBytes + " bytes");
     }
@@ -80,7 +83,7 @@ public final class RegistryHandler extends Handler.Abstract {
         private final AtomicLong reserved = new AtomicLong();
         private byte[] body = new byte[256];
         private int size;
-        private Scheduler.Task deadline;
+        private volatile Scheduler.Task deadline;
 
         Exchange(final Request request, final Response response, final Callback callback) {
             this.request = request;
@@ -108,27 +111,42 @@ public final class RegistryHandler extends Handler.Abstract {
                 }
                 final ByteBuffer bytes = chunk.getByteBuffer();
                 final int n = bytes.remaining();
-                if (n > 0 && !take(bytes, n)) {
-                    chunk.release();
+                final Answer refusal = n > 0 ? take(bytes, n) : null;
+                chunk.release();
+                if (refusal != null) {
+                    answer(refusal, true);
                     return;
                 }
-                chunk.release();
                 if (chunk.isLast()) {
-                    answer(route(Arrays.copyOf(body, size)), false);
+                    final byte[] content = complete();
+                    if (content != null) {
+                        answer(route(content), false);
+                    }
                     return;
                 }
             }
         }
 
-        private boolean take(final ByteBuffer bytes, final int n) {
+        /** @return the whole body, or null when an answer (such as the deadline's 408) was given meanwhile */
+        private synchronized byte[] complete() {
+            return answered.get() ? null : Arrays.copyOf(body, size);
+        }
+
+        /**
+         * Adds bytes to the body under the size and memory bounds; synchronized with {@link #answer}.
+         *
+         * @return null when taken, else the answer refusing the request
+         */
+        private synchronized Answer take(final ByteBuffer bytes, final int n) {
+            if (answered.get()) {
+                return ALREADY_ANSWERED;
+            }
             if ((long) size + n > maxRequestBytes) {
-                answer(tooLarge(), true);
-                return false;
+                return tooLarge();
             }
             if (!bodyBudget.tryAcquire(n)) {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-                answer(Answer.error(503, 50301, "registry busy: too many request bodies in flight; retry"), true);
-                return false;
+                return Answer.error(503, 50301, "registry busy: too many request bodies in flight; retry");
             }
             reserved.addAndGet(n);
             if (size + n > body.length) {
@@ -136,7 +154,7 @@ public final class RegistryHandler extends Handler.Abstract {
             }
             bytes.get(body, size, n);
             size += n;
-            return true;
+            return null;
         }
 
         Answer route(final byte[] content) {
@@ -146,14 +164,16 @@ public final class RegistryHandler extends Handler.Abstract {
 
         /** Writes the answer unless one was written already; frees the body's budget first. */
         void answer(final Answer answer, final boolean close) {
-            if (!answered.compareAndSet(false, true)) {
-                return;
+            synchronized (this) {
+                // Only the first answer counts (the body's, or the deadline's): it frees the body's memory budget.
+                if (!answered.compareAndSet(false, true)) {
+                    return;
+                }
+                bodyBudget.release((int) reserved.getAndSet(0));
             }
             if (deadline != null) {
                 deadline.cancel();
             }
-            bodyBudget.release((int) reserved.getAndSet(0));
-            body = null;
             response.setStatus(answer.status());
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
             if (close) {
