@@ -1,7 +1,6 @@
 package io.spillway.schemas.registry.server.internals;
 
 import java.nio.ByteBuffer;
-import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -26,13 +25,6 @@ public final class JsonErrorHandler extends ErrorHandler {
         final Answer answer = answerFor(code, message);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
         response.write(true, ByteBuffer.wrap(answer.body()), callback);
-    }
-
-    @Override
-    public ByteBuffer badMessageError(final int status, final String reason, final HttpFields.Mutable fields) {
-        final Answer answer = answerFor(status, reason);
-        fields.put(HttpHeader.CONTENT_TYPE, answer.contentType());
-        return ByteBuffer.wrap(answer.body());
     }
 
     private static Answer answerFor(final int status, final String message) {
