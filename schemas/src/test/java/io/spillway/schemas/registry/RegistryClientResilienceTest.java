@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +40,7 @@ class RegistryClientResilienceTest {
     }
 
     /** A registry that counts requests and answers each with the given status and body. */
-    private String fakeRegistry(final java.util.function.IntFunction<Answer> answers) throws IOException {
+    private String fakeRegistry(final IntFunction<Answer> answers) throws IOException {
         fake = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         fake.createContext("/", exchange -> {
             final Answer answer = answers.apply(requests.incrementAndGet());

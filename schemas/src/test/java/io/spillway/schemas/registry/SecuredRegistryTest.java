@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
+import org.assertj.core.api.Assertions;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,7 +52,7 @@ class SecuredRegistryTest {
     static void start() throws Exception {
         logs = new ListAppender<>();
         logs.start();
-        final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        final Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
         root.addAppender(logs);
         final Logger spillway = (Logger) LoggerFactory.getLogger("io.spillway");
         spillwayLevel = spillway.getLevel();
@@ -63,7 +65,7 @@ class SecuredRegistryTest {
     @AfterAll
     static void stop() {
         server.close();
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+        ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
         ((Logger) LoggerFactory.getLogger("io.spillway")).setLevel(spillwayLevel);
     }
 
@@ -188,8 +190,8 @@ class SecuredRegistryTest {
         assertThat(String.join("\n", seen)).doesNotContain(PASSWORD, KEY_STORE_PASSWORD, TRUST_STORE_PASSWORD, basicHeader);
     }
 
-    private static Throwable catchThrowable(final org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
-        final Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(call);
+    private static Throwable catchThrowable(final ThrowingCallable call) {
+        final Throwable thrown = Assertions.catchThrowable(call);
         assertThat(thrown).isNotNull();
         return thrown;
     }

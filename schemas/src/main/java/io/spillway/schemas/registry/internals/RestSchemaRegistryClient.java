@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -183,7 +184,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             credentials = urlCredentials;
         } else if (userInfo != null && !userInfo.isBlank()) {
             if (urlCredentials != null) {
-                LOG.warn("Schema registry URL carries credentials, which are ignored: {} is set", 
+                LOG.warn("Schema registry URL carries credentials, which are ignored: {} is set",
                     SchemaRegistryClientConfig.BASIC_AUTH_USER_INFO);
             }
             credentials = userInfo;
@@ -512,7 +513,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             return false;
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof CertificateException || t instanceof java.security.cert.CertPathValidatorException) {
+            if (t instanceof CertificateException || t instanceof CertPathValidatorException) {
                 return true;
             }
         }

@@ -14,10 +14,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -190,7 +192,7 @@ class RegistryHostileInputTest {
             }
             lock.release();
             return true;
-        } catch (final java.nio.channels.OverlappingFileLockException e) {
+        } catch (final OverlappingFileLockException e) {
             return false;
         }
     }
@@ -322,7 +324,7 @@ class RegistryHostileInputTest {
     @Test
     void malformedRequestsGet4xxJsonOrAClosedConnectionAndTheRegistryKeepsItsIds() throws Exception {
         try (SchemaRegistryServer server = SchemaRegistryServer.builder().storeFile(dir.resolve("http.jsonl"))
-            .requestTimeout(java.time.Duration.ofSeconds(3)).start()) {
+            .requestTimeout(Duration.ofSeconds(3)).start()) {
             final int port = server.url().getPort();
             final int goodId = registerGood(port);
             final String subjectsBefore = get(port, "/subjects").body();

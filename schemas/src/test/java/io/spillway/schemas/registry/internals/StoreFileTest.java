@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spillway.schemas.registry.CompatibilityLevel;
 import io.spillway.schemas.registry.SchemaRegistryException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -109,15 +111,15 @@ class StoreFileTest {
             schemas.register("t-value", record("T"));
         }
         final long good = Files.size(store);
-        Files.writeString(store, "{\"seq\":3,\"op\":\"sch", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(store, "{\"seq\":3,\"op\":\"sch", StandardOpenOption.APPEND);
         try (SchemaStore schemas = SchemaStore.open(store)) {
             assertThat(schemas.versions("t-value")).containsExactly(1);
             assertThat(Files.size(store)).as("the torn bytes are cut off").isEqualTo(good);
             assertThat(schemas.register("t-value", record("T")).version()).isEqualTo(1);
-            schemas.setLevel(null, io.spillway.schemas.registry.CompatibilityLevel.NONE);
+            schemas.setLevel(null, CompatibilityLevel.NONE);
         }
         assertEveryLineIsWhole(store);
-        Files.writeString(store, "{\"seq\":4,\"op\":\"sch\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(store, "{\"seq\":4,\"op\":\"sch\n", StandardOpenOption.APPEND);
         assertRefused(store, 4, "not one JSON object");
     }
 
