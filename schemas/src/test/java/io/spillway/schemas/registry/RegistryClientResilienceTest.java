@@ -20,12 +20,14 @@ import java.util.function.IntFunction;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The REST client under bad records and a bad registry (issue 18, item 6): unknown ids are
  * remembered as unknown, unavailability is never mistaken for it, and a call ends in bounded time.
  */
+@Tag("hostile-input")
 class RegistryClientResilienceTest {
     private static final Schema THING = SchemaBuilder.record("Thing").fields().requiredString("name").endRecord();
 

@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * silently different state. Each request gets a 4xx with a JSON error body or a closed connection
  * (an unknown HTTP version gets RFC 9110's 505, with the JSON body), and the server keeps its ids. Figures go to {@code target/hostile-input/registry.json}.
  */
+@Tag("hostile-input")
 class RegistryHostileInputTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long SEED = 0x5b111_1a3L;

@@ -17,10 +17,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The registry's store file: refusals name file:line, never hold the lock, and appends never corrupt it (issue 18, item 10). */
+@Tag("hostile-input")
 class StoreFileTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String INT = "{\"op\":\"schema\",\"id\":1,\"schema\":\"\\\"int\\\"\"}";

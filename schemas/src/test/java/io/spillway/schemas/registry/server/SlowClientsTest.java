@@ -20,12 +20,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Idle and slow-loris clients must not starve the registry (issue 18, item 5): with four request
  * threads, 96 silent or trickling connections used to make every request wait forever.
  */
+@Tag("hostile-input")
 class SlowClientsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int WORKERS = 4;
