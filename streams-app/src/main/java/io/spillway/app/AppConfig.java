@@ -1,5 +1,6 @@
 package io.spillway.app;
 
+import io.spillway.app.ops.OpsAuth;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.Topics;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * Everything a {@link SpillwayApp} needs. Immutable.
@@ -34,12 +36,14 @@ import java.util.Objects;
  * @param guards bounds against hostile input: event time ahead of record time, idle keys' state, records waiting
  *        for an unreachable registry (the dead-letter record limit is read from the topic at start)
  * @param formats the formats of record keys in and out
+ * @param opsAuth who may read the operations endpoint (binding it beyond loopback needs a token or an explicit choice
+ *        of an open endpoint)
  */
 public record AppConfig(String bootstrapServers, String schemaRegistryUrl, String applicationId, Path stateDir,
                         Topics topics, int partitions, short replicationFactor, int chunkLength, Duration maxChunkWait,
                         int queueCapacity, String processingGuarantee, LearnerConfig learner, TrainerSettings trainer,
                         EventLimits limits, String opsHost, int opsPort, Map<String, Object> kafkaOverrides,
-                        Map<String, Object> registryOverrides, InputGuards guards, Formats formats) {
+                        Map<String, Object> registryOverrides, InputGuards guards, Formats formats, OpsAuth opsAuth) {
     public AppConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(schemaRegistryUrl, "schemaRegistryUrl");
@@ -51,6 +55,7 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(guards, "guards");
         Objects.requireNonNull(formats, "formats");
+        Objects.requireNonNull(opsAuth, "opsAuth");
         kafkaOverrides = Map.copyOf(kafkaOverrides);
         registryOverrides = Map.copyOf(registryOverrides);
         if (partitions <= 0 || chunkLength <= 0 || queueCapacity <= 0) {
@@ -62,7 +67,20 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         }
     }
 
-    /** With the default {@link InputGuards} and {@link Formats}. */
+    /** With an operations endpoint that needs no authentication (and so binds only to loopback). */
+    public AppConfig(final String bootstrapServers, final String schemaRegistryUrl, final String applicationId,
+                     final Path stateDir, final Topics topics, final int partitions, final short replicationFactor,
+                     final int chunkLength, final Duration maxChunkWait, final int queueCapacity,
+                     final String processingGuarantee, final LearnerConfig learner, final TrainerSettings trainer,
+                     final EventLimits limits, final String opsHost, final int opsPort,
+                     final Map<String, Object> kafkaOverrides, final Map<String, Object> registryOverrides,
+                     final InputGuards guards, final Formats formats) {
+        this(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions, replicationFactor,
+                chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer, limits, opsHost, opsPort,
+                kafkaOverrides, registryOverrides, guards, formats, OpsAuth.none());
+    }
+
+    /** With the default {@link InputGuards} and {@link Formats}, and an operations endpoint without authentication. */
     public AppConfig(final String bootstrapServers, final String schemaRegistryUrl, final String applicationId,
                      final Path stateDir, final Topics topics, final int partitions, final short replicationFactor,
                      final int chunkLength, final Duration maxChunkWait, final int queueCapacity,
@@ -71,6 +89,24 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
                      final Map<String, Object> kafkaOverrides, final Map<String, Object> registryOverrides) {
         this(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer, limits, opsHost, opsPort,
-                kafkaOverrides, registryOverrides, InputGuards.DEFAULTS, Formats.DEFAULTS);
+                kafkaOverrides, registryOverrides, InputGuards.DEFAULTS, Formats.DEFAULTS, OpsAuth.none());
+    }
+
+    /**
+     * Names the settings but not the values of the overrides, and hides user information in the registry URL: those
+     * hold passwords ({@code sasl.jaas.config}, {@code ssl.*.password}, {@code basic.auth.user.info}).
+     */
+    @Override
+    public String toString() {
+        return "AppConfig[bootstrapServers=" + bootstrapServers + ", schemaRegistryUrl="
+                + schemaRegistryUrl.replaceFirst("//[^/@]*@", "//***@")
+                + ", applicationId=" + applicationId + ", stateDir=" + stateDir + ", topics=" + topics
+                + ", partitions=" + partitions + ", replicationFactor=" + replicationFactor + ", chunkLength="
+                + chunkLength + ", maxChunkWait=" + maxChunkWait + ", queueCapacity=" + queueCapacity
+                + ", processingGuarantee=" + processingGuarantee + ", learner=" + learner + ", trainer=" + trainer
+                + ", limits=" + limits + ", opsHost=" + opsHost + ", opsPort=" + opsPort + ", kafkaOverrides="
+                + new TreeSet<>(kafkaOverrides.keySet()) + ", registryOverrides="
+                + new TreeSet<>(registryOverrides.keySet()) + ", guards=" + guards + ", formats=" + formats
+                + ", opsAuth=" + opsAuth + "]";
     }
 }

@@ -1,7 +1,10 @@
 package io.spillway.app;
 
+import io.spillway.app.ops.Health;
+import io.spillway.app.ops.Liveness;
 import io.spillway.app.ops.OpsMetrics;
 import io.spillway.app.ops.OpsServer;
+import io.spillway.app.ops.OpsSettings;
 import io.spillway.app.topology.DeadLetterProductionHandler;
 import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.PipelineCounters;
@@ -75,11 +78,17 @@ public final class SpillwayApp implements AutoCloseable {
     private final Thread trainerThread;
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
+    private final Liveness liveness;
+    /** Set once {@link #close()} begins: the client and the trainer then stop on request, which is no failure. */
+    private volatile boolean closing;
     private static final long LAG_REFRESH_NANOS = Duration.ofMillis(200).toNanos();
     /** The last read of the consumer's lag per input partition. */
     private volatile PartitionLags partitionLags;
 
     private SpillwayApp(final AppConfig config) throws IOException {
+        if (config.opsPort() >= 0) {
+            OpsServer.checkExposure(config.opsHost(), config.opsAuth()); // before anything is built
+        }
         this.config = config;
         this.ops = new OpsMetrics();
         this.counters = new PipelineCounters(ops::deadLettered);
@@ -187,8 +196,11 @@ public final class SpillwayApp implements AutoCloseable {
         this.trainerThread = new Thread(trainer, "spillway-trainer");
         this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
                 Duration.ofSeconds(2));
-        this.opsServer = config.opsPort() < 0 ? null : OpsServer.start(config.opsHost(), config.opsPort(), ops,
-                () -> streams.state() == KafkaStreams.State.RUNNING && trainerThread.isAlive());
+        this.liveness = new Liveness(streams::state, trainerThread, trainer::failure, () -> closing);
+        ops.bindLiveness(liveness);
+        this.opsServer = config.opsPort() < 0 ? null : OpsServer.start(
+                OpsSettings.of(config.opsHost(), config.opsPort(), config.opsAuth()), ops,
+                () -> streams.state() == KafkaStreams.State.RUNNING && trainerThread.isAlive(), liveness::check);
     }
 
     /** Creates missing topics, builds everything and starts consuming. */
@@ -461,6 +473,11 @@ public final class SpillwayApp implements AutoCloseable {
         return streams.state();
     }
 
+    /** What {@code /health} answers now. */
+    public Health health() {
+        return liveness.check();
+    }
+
     public Learner learner() {
         return learner;
     }
@@ -472,6 +489,7 @@ public final class SpillwayApp implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         // Leave the consumer group, so the partitions move to the other instances (or a restart) at once
         // instead of after the session timeout.
         streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(

@@ -1,6 +1,7 @@
 package io.spillway.app.cli;
 
 import io.spillway.app.AppConfig;
+import io.spillway.app.ops.OpsAuth;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.KeyFormat;
@@ -167,13 +168,28 @@ final class AppOptions {
     @Option(names = "--ops-port", defaultValue = "9404", description = "Port of the metrics/dashboard endpoint; 0 = any free, -1 = off (default: ${DEFAULT-VALUE}).")
     int opsPort;
 
+    @Option(names = "--ops-auth-token-file", description = "File holding the token the metrics/dashboard endpoint requires "
+            + "(Authorization: Bearer <token>, or basic auth with the token as password); /health and /ready stay open. "
+            + "Or set " + OPS_TOKEN_KEY + " in --config.")
+    Path opsAuthTokenFile;
+
+    @Option(names = "--ops-allow-unauthenticated", arity = "0..1", fallbackValue = "true",
+            description = "Serve the metrics/dashboard endpoint without authentication even when --ops-host is not a "
+                    + "loopback address (without this or a token, such an endpoint refuses to start).")
+    boolean opsAllowUnauthenticated;
+
     @Option(names = "--config", description = "Properties file of extra Kafka client/Streams settings (e.g. security.protocol, sasl.*, ssl.*); "
-            + "keys starting with 'schema.registry.' or 'basic.auth.' go to the registry client.")
+            + "keys starting with 'schema.registry.' or 'basic.auth.' go to the registry client, " + OPS_TOKEN_KEY
+            + " is the operations endpoint's token.")
     Path configFile;
+
+    /** The key in --config of the operations endpoint's token (kept out of the Kafka settings). */
+    static final String OPS_TOKEN_KEY = "spillway.ops.auth.token";
 
     AppConfig toConfig(final String bootstrapServers, final String registryUrl) {
         final Map<String, Object> kafka = new HashMap<>();
         final Map<String, Object> registry = new HashMap<>();
+        String opsToken = null;
         if (configFile != null) {
             final Properties p = new Properties();
             try (InputStream in = Files.newInputStream(configFile)) {
@@ -182,7 +198,9 @@ final class AppOptions {
                 throw new UncheckedIOException("cannot read --config " + configFile + ": " + e.getMessage(), e);
             }
             for (final String key : p.stringPropertyNames()) {
-                if (key.startsWith("schema.registry.") || key.startsWith("basic.auth.")) {
+                if (key.equals(OPS_TOKEN_KEY)) {
+                    opsToken = p.getProperty(key).strip();
+                } else if (key.startsWith("schema.registry.") || key.startsWith("basic.auth.")) {
                     registry.put(key, p.getProperty(key));
                 } else {
                     kafka.put(key, p.getProperty(key));
@@ -209,7 +227,34 @@ final class AppOptions {
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,
                 new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes, maxKeyBytes,
                         InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
-                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat));
+                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat), opsAuth(opsToken));
+    }
+
+    /** The operations endpoint's authentication from --ops-auth-token-file, the --config token or the open choice. */
+    private OpsAuth opsAuth(final String configToken) {
+        if (opsAuthTokenFile != null && configToken != null) {
+            throw new IllegalArgumentException("the operations endpoint's token is given twice: by --ops-auth-token-file "
+                    + "and by " + OPS_TOKEN_KEY + " in --config; keep one");
+        }
+        if ((opsAuthTokenFile != null || configToken != null) && opsAllowUnauthenticated) {
+            throw new IllegalArgumentException("--ops-allow-unauthenticated contradicts the operations endpoint's token");
+        }
+        if (opsAuthTokenFile != null) {
+            try {
+                return OpsAuth.tokenFile(opsAuthTokenFile);
+            } catch (final IOException e) {
+                throw new UncheckedIOException("cannot read --ops-auth-token-file " + opsAuthTokenFile + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        if (configToken != null) {
+            try {
+                return OpsAuth.token(configToken);
+            } catch (final IllegalArgumentException e) {
+                throw new IllegalArgumentException(OPS_TOKEN_KEY + " in --config " + configFile + ": " + e.getMessage(), e);
+            }
+        }
+        return opsAllowUnauthenticated ? OpsAuth.unauthenticatedAllowed() : OpsAuth.none();
     }
 
     private static String hostName() {

@@ -84,6 +84,27 @@ public final class OpsMetrics implements AutoCloseable {
     }
 
     /**
+     * Registers the liveness gauges: {@code spillway_streams_client_running} (1 while the Kafka Streams client is
+     * rebalancing or running), {@code spillway_streams_client_state{state=...}} (1 for the client's state now, 0 for
+     * the others), {@code spillway_trainer_alive} and {@code spillway_live} (1 while {@code /health} answers 200).
+     */
+    public void bindLiveness(final Liveness liveness) {
+        Gauge.builder("spillway.streams.client.running", liveness, Liveness::streamsRunning)
+                .description("1 while the Kafka Streams client is rebalancing or running, else 0")
+                .strongReference(true).register(registry);
+        for (final KafkaStreams.State state : KafkaStreams.State.values()) {
+            Gauge.builder("spillway.streams.client.state", liveness, l -> l.streamsState() == state ? 1 : 0)
+                    .description("1 for the Kafka Streams client's state now, 0 for the others").tag("state", state.name())
+                    .strongReference(true).register(registry);
+        }
+        Gauge.builder("spillway.trainer.alive", liveness, Liveness::trainerAlive)
+                .description("1 while the trainer thread runs, else 0").strongReference(true).register(registry);
+        Gauge.builder("spillway.live", liveness, l -> l.check().up() ? 1 : 0)
+                .description("1 while the app is live (what /health answers), else 0").strongReference(true)
+                .register(registry);
+    }
+
+    /**
      * Registers the figures of split training (held strongly: the suppliers are lambdas nothing else keeps): peer deltas applied, residual flushes, and the chunk-log partitions
      * this instance trains.
      */

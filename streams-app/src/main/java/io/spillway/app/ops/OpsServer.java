@@ -3,21 +3,33 @@ package io.spillway.app.ops;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.spillway.app.ops.internals.RequestHeaderDeadline;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,86 +37,215 @@ import org.slf4j.LoggerFactory;
  * The app's operations endpoint on one HTTP port (bound to 127.0.0.1 unless told otherwise):
  * <ul>
  *   <li>{@code /metrics} (and {@code /prometheus}): Prometheus text exposition of every meter;
- *   <li>{@code /health}: 200 while the process serves; {@code /ready}: 200 once the app is ready
- *       (topology running, learner built), else 503;
+ *   <li>{@code /health}: liveness, 200 while the app can still train (see {@link Liveness}), else 503, with a JSON
+ *       body naming each part's state and what is wrong; {@code /ready}: 200 once the app is ready (topology
+ *       running, learner built), else 503;
  *   <li>{@code /api/history}: the recent training steps and dead-letter counts as JSON;
  *   <li>{@code /} and {@code /dashboard}: a live dashboard page drawing those curves.
  * </ul>
- * Only GET is served; the server holds no secrets and accepts no input beyond the path.
+ * Only GET and HEAD are served. When {@link OpsAuth#required()}, everything but {@code /health} and {@code /ready}
+ * (left open for probes) answers 401 without the token. It refuses to start bound beyond loopback unless a token is
+ * required or an open endpoint was chosen ({@link OpsAuth#unauthenticatedAllowed()}).
+ *
+ * <p>Slow or idle clients cannot starve it: Jetty reads requests without holding a thread, a connection that sends
+ * nothing for {@link OpsSettings#idleTimeout()} or no whole request head within
+ * {@link OpsSettings#requestHeaderTimeout()} is closed, and connections are bounded
+ * ({@link OpsSettings#maxConnections()}).
  */
 public final class OpsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpsServer.class);
     private static final String DASHBOARD = "/io/spillway/app/ops/dashboard.html";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** At the connection limit, connections idle this long are closed to make room. */
+    private static final long IDLE_AT_LIMIT_MS = 1_000;
+    private static final String REALM = "spillway-ops";
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final Server server;
+    private final ServerConnector connector;
+    private final RequestHeaderDeadline headerDeadline;
+    private final OpsSettings settings;
     private final OpsMetrics metrics;
     private final BooleanSupplier ready;
+    private final Supplier<Health> health;
     private final byte[] dashboard;
 
-    private OpsServer(final HttpServer server, final ExecutorService executor, final OpsMetrics metrics,
-                      final BooleanSupplier ready) {
-        this.server = server;
-        this.executor = executor;
+    private OpsServer(final OpsSettings settings, final OpsMetrics metrics, final BooleanSupplier ready,
+                      final Supplier<Health> health) {
+        this.settings = settings;
         this.metrics = metrics;
         this.ready = ready;
+        this.health = health;
         this.dashboard = resource(DASHBOARD);
+        final QueuedThreadPool threads = new QueuedThreadPool(settings.maxThreads(), 2);
+        threads.setName("spillway-ops-http");
+        threads.setDaemon(true);
+        this.server = new Server(threads);
+        final HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
+        this.headerDeadline = new RequestHeaderDeadline(server.getScheduler(), settings.requestHeaderTimeout());
+        connector.addBean(headerDeadline);
+        server.addConnector(connector);
+        final NetworkConnectionLimit limit = new NetworkConnectionLimit(settings.maxConnections(), connector);
+        limit.setEndPointIdleTimeout(IDLE_AT_LIMIT_MS);
+        server.addBean(limit);
+        server.setHandler(new Routes());
+        server.setStopTimeout(0); // nothing to drain: every response is small and written at once
     }
 
     /**
      * Starts serving.
      *
-     * @param host interface to bind, e.g. {@code 127.0.0.1}
-     * @param port TCP port, or 0 for any free one (see {@link #uri()})
      * @param ready whether the app is ready; polled on each {@code /ready}
+     * @param health the app's liveness; polled on each {@code /health}
+     * @throws IllegalStateException when {@code settings} bind beyond loopback without authentication and an open
+     *         endpoint was not chosen
      */
-    public static OpsServer start(final String host, final int port, final OpsMetrics metrics,
-                                  final BooleanSupplier ready) throws IOException {
-        final HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
-        final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-            final Thread t = new Thread(r, "spillway-ops-http");
-            t.setDaemon(true);
-            return t;
-        });
-        final OpsServer ops = new OpsServer(server, executor, Objects.requireNonNull(metrics, "metrics"),
-                Objects.requireNonNull(ready, "ready"));
-        server.createContext("/", ops::handle);
-        server.setExecutor(executor);
-        server.start();
-        LOG.info("Operations endpoint on {} (metrics {}metrics, dashboard {}dashboard)", ops.uri(), ops.uri(),
-                ops.uri());
+    public static OpsServer start(final OpsSettings settings, final OpsMetrics metrics, final BooleanSupplier ready,
+                                  final Supplier<Health> health) throws IOException {
+        checkExposure(settings.host(), settings.auth());
+        final OpsServer ops = new OpsServer(settings, Objects.requireNonNull(metrics, "metrics"),
+                Objects.requireNonNull(ready, "ready"), Objects.requireNonNull(health, "health"));
+        try {
+            ops.server.start();
+        } catch (final IOException | RuntimeException e) {
+            ops.close();
+            throw e;
+        } catch (final Exception e) {
+            ops.close();
+            throw new IOException("the operations endpoint could not start on " + settings.host() + ":"
+                    + settings.port() + ": " + e.getMessage(), e);
+        }
+        LOG.info("Operations endpoint on {} (metrics {}metrics, dashboard {}dashboard{})", ops.uri(), ops.uri(),
+                ops.uri(), settings.auth().required() ? "; a token is required but for /health and /ready" : "");
         return ops;
+    }
+
+    /**
+     * Refuses an endpoint reachable from other machines that anyone could read, unless that was chosen.
+     *
+     * @throws IllegalStateException when {@code host} is not a loopback address (or a wildcard, or does not resolve)
+     *         and {@code auth} neither requires a token nor is {@link OpsAuth#unauthenticatedAllowed()}
+     */
+    public static void checkExposure(final String host, final OpsAuth auth) {
+        if (auth.required() || isLoopback(host)) {
+            return;
+        }
+        if (!auth.openByChoice()) {
+            throw new IllegalStateException("the operations endpoint would listen on " + host + ", beyond loopback,"
+                    + " without authentication: give it a token (--ops-auth-token-file, or spillway.ops.auth.token in"
+                    + " --config), bind it to 127.0.0.1 (--ops-host), or serve it open with --ops-allow-unauthenticated");
+        }
+        LOG.warn("The operations endpoint listens on {} without authentication (--ops-allow-unauthenticated):"
+                + " anyone who reaches it reads the metrics and the dashboard", host);
+    }
+
+    /** Whether every address {@code host} names is a loopback address (an empty host is the wildcard). */
+    static boolean isLoopback(final String host) {
+        if (host == null || host.isBlank()) {
+            return false;
+        }
+        try {
+            for (final InetAddress a : InetAddress.getAllByName(host)) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (final UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Base URI, e.g. {@code http://127.0.0.1:9404/}. */
     public URI uri() {
-        final InetSocketAddress address = server.getAddress();
-        return URI.create("http://" + address.getHostString() + ":" + address.getPort() + "/");
+        final String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+        return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
     }
 
-    private void handle(final HttpExchange exchange) throws IOException {
-        try (exchange) {
-            if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-                send(exchange, 405, "text/plain", "only GET is served\n".getBytes(StandardCharsets.UTF_8));
+    /** Connections waiting for a request head now (for tests). */
+    int connectionsAwaitingRequest() {
+        return headerDeadline.waiting();
+    }
+
+    /** Answers a request; every response is written without blocking the thread. */
+    private final class Routes extends Handler.Abstract {
+        @Override
+        public boolean handle(final Request request, final Response response, final Callback callback) {
+            final Connection connection = request.getConnectionMetaData().getConnection();
+            headerDeadline.received(connection);
+            final Callback done = Callback.from(callback, () -> headerDeadline.responded(connection));
+            try {
+                route(request, response, done);
+            } catch (final IOException | RuntimeException e) {
+                LOG.warn("Operations endpoint failed on {}: {}", request.getHttpURI().getPath(), e.toString());
+                if (!response.isCommitted()) {
+                    Response.writeError(request, response, done, 500, "internal error");
+                } else {
+                    done.failed(e);
+                }
+            }
+            return true;
+        }
+    }
+
+    private void route(final Request request, final Response response, final Callback done) throws IOException {
+        final String method = request.getMethod();
+        if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+            send(request, response, done, 405, "text/plain", "only GET is served\n".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        final String path = request.getHttpURI().getPath();
+        switch (path) {
+            case "/health" -> {
+                final Health h = health.get();
+                send(request, response, done, h.up() ? 200 : 503, "application/json", health(h));
                 return;
             }
-            switch (exchange.getRequestURI().getPath()) {
-                case "/metrics", "/prometheus" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
-                case "/health" -> send(exchange, 200, "application/json", "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8));
-                case "/ready" -> {
-                    final boolean isReady = ready.getAsBoolean();
-                    send(exchange, isReady ? 200 : 503, "application/json",
-                            ("{\"ready\":" + isReady + "}").getBytes(StandardCharsets.UTF_8));
-                }
-                case "/api/history" -> send(exchange, 200, "application/json", history());
-                case "/", "/dashboard" -> send(exchange, 200, "text/html; charset=utf-8", dashboard);
-                default -> send(exchange, 404, "text/plain", "not found\n".getBytes(StandardCharsets.UTF_8));
+            case "/ready" -> {
+                final boolean isReady = ready.getAsBoolean();
+                send(request, response, done, isReady ? 200 : 503, "application/json",
+                        ("{\"ready\":" + isReady + "}").getBytes(StandardCharsets.UTF_8));
+                return;
             }
-        } catch (final RuntimeException e) {
-            LOG.warn("Operations endpoint failed on {}: {}", exchange.getRequestURI(), e.toString());
+            default -> {
+                // everything else needs the token when one is required
+            }
         }
+        if (!settings.auth().permits(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+            response.getHeaders().add(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"" + REALM + "\", charset=\"UTF-8\"");
+            response.getHeaders().add(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"" + REALM + "\"");
+            send(request, response, done, 401, "text/plain",
+                    "a token is required (Authorization: Bearer, or basic with the token as password)\n"
+                            .getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        switch (path) {
+            case "/metrics", "/prometheus" -> send(request, response, done, 200,
+                    "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            case "/api/history" -> send(request, response, done, 200, "application/json", history());
+            case "/", "/dashboard" -> send(request, response, done, 200, "text/html; charset=utf-8", dashboard);
+            default -> send(request, response, done, 404, "text/plain", "not found\n".getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static byte[] health(final Health h) throws IOException {
+        final ObjectNode root = JSON.createObjectNode();
+        root.put("status", h.up() ? "UP" : "DOWN");
+        final ObjectNode components = root.putObject("components");
+        for (final Map.Entry<String, String> e : new TreeMap<>(h.components()).entrySet()) {
+            components.put(e.getKey(), e.getValue());
+        }
+        if (!h.up()) {
+            final ArrayNode problems = root.putArray("problems");
+            h.problems().forEach(problems::add);
+        }
+        return JSON.writeValueAsBytes(root);
     }
 
     private byte[] history() throws IOException {
@@ -150,17 +291,14 @@ public final class OpsServer implements AutoCloseable {
         }
     }
 
-    private static void send(final HttpExchange exchange, final int status, final String type, final byte[] body)
-            throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", type);
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        final boolean head = "HEAD".equals(exchange.getRequestMethod());
-        exchange.sendResponseHeaders(status, head ? -1 : body.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        }
+    private static void send(final Request request, final Response response, final Callback done, final int status,
+                             final String type, final byte[] body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        final boolean head = "HEAD".equals(request.getMethod());
+        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done);
     }
 
     private static byte[] resource(final String name) {
@@ -176,7 +314,10 @@ public final class OpsServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        try {
+            server.stop();
+        } catch (final Exception e) {
+            LOG.warn("Stopping the operations endpoint failed: {}", e.toString());
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.spillway.app.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,7 +9,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,13 +20,14 @@ import org.junit.jupiter.api.Test;
 class OpsServerTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final AtomicBoolean ready = new AtomicBoolean(false);
+    private final AtomicReference<Health> health = new AtomicReference<>(Health.alive());
     private OpsMetrics metrics;
     private OpsServer server;
 
     @BeforeEach
     void start() throws Exception {
         metrics = new OpsMetrics();
-        server = OpsServer.start("127.0.0.1", 0, metrics, ready::get);
+        server = OpsServer.start(OpsSettings.of("127.0.0.1", 0, OpsAuth.none()), metrics, ready::get, health::get);
     }
 
     @AfterEach
@@ -92,6 +97,41 @@ class OpsServerTest {
         final HttpResponse<String> post = http.send(HttpRequest.newBuilder(server.uri().resolve("metrics"))
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void healthIsServiceUnavailableWithTheReasonOnceAPartHasDied() throws Exception {
+        health.set(new Health(true, Map.of("streams", "RUNNING", "trainer", "alive"), List.of()));
+        final HttpResponse<String> up = get("health");
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(new ObjectMapper().readTree(up.body()).get("status").asText()).isEqualTo("UP");
+        health.set(new Health(false, Map.of("streams", "ERROR", "trainer", "alive"),
+                List.of("the Kafka Streams client is ERROR: no input is consumed")));
+        final HttpResponse<String> down = get("health");
+        assertThat(down.statusCode()).isEqualTo(503);
+        final JsonNode body = new ObjectMapper().readTree(down.body());
+        assertThat(body.get("status").asText()).isEqualTo("DOWN");
+        assertThat(body.get("components").get("streams").asText()).isEqualTo("ERROR");
+        assertThat(body.get("problems").get(0).asText()).contains("ERROR");
+        final HttpResponse<Void> head = http.send(HttpRequest.newBuilder(server.uri().resolve("health"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(head.statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    void aServerBeyondLoopbackNeedsATokenOrAnExplicitChoice() {
+        assertThatThrownBy(() -> OpsServer.checkExposure("0.0.0.0", OpsAuth.none()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("beyond loopback").hasMessageContaining("--ops-auth-token-file")
+                .hasMessageContaining("--ops-allow-unauthenticated");
+        assertThatThrownBy(() -> OpsServer.checkExposure("", OpsAuth.none())).isInstanceOf(IllegalStateException.class);
+        OpsServer.checkExposure("0.0.0.0", OpsAuth.unauthenticatedAllowed());
+        OpsServer.checkExposure("0.0.0.0", OpsAuth.token("0123456789abcdef-token"));
+        OpsServer.checkExposure("127.0.0.1", OpsAuth.none());
+        OpsServer.checkExposure("localhost", OpsAuth.none());
+        OpsServer.checkExposure("::1", OpsAuth.none());
+        assertThatThrownBy(() -> OpsServer.start(OpsSettings.of("0.0.0.0", 0, OpsAuth.none()), metrics, ready::get,
+                health::get)).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
