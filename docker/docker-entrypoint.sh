@@ -7,6 +7,8 @@
 #   SPILLWAY_SCHEMA_REGISTRY_URL  --schema-registry-url
 #   SPILLWAY_OPS_HOST             --ops-host
 #   SPILLWAY_OPS_PORT             --ops-port
+#   SPILLWAY_OPS_AUTH_TOKEN_FILE  --ops-auth-token-file (a mounted secret: the token /metrics and the dashboard need)
+#   SPILLWAY_OPS_ALLOW_UNAUTHENTICATED  --ops-allow-unauthenticated (true: serve them without a token)
 #   SPILLWAY_STATE_DIR            --state-dir
 #   SPILLWAY_REPLICATION_FACTOR   --replication-factor
 #   SPILLWAY_BACKEND              --backend
@@ -34,6 +36,8 @@ if [ "${1:-}" = "run" ]; then
         SCHEMA_REGISTRY_URL:--schema-registry-url \
         OPS_HOST:--ops-host \
         OPS_PORT:--ops-port \
+        OPS_AUTH_TOKEN_FILE:--ops-auth-token-file \
+        OPS_ALLOW_UNAUTHENTICATED:--ops-allow-unauthenticated \
         STATE_DIR:--state-dir \
         REPLICATION_FACTOR:--replication-factor \
         BACKEND:--backend \

@@ -31,6 +31,10 @@ check "command line wins, spaces kept" \
     sh "$here/docker-entrypoint.sh" run --bootstrap-servers other:1 "--model-id=a b"
 check "empty variables add nothing" "run${nl}--ops-host=0.0.0.0" \
     SPILLWAY_BOOTSTRAP_SERVERS= SPILLWAY_OPS_HOST=0.0.0.0 sh "$here/docker-entrypoint.sh" run
+check "ops endpoint authentication variables" \
+    "run${nl}--ops-auth-token-file=/run/secrets/ops.token${nl}--ops-allow-unauthenticated=false" \
+    SPILLWAY_OPS_AUTH_TOKEN_FILE=/run/secrets/ops.token SPILLWAY_OPS_ALLOW_UNAUTHENTICATED=false \
+    sh "$here/docker-entrypoint.sh" run
 check "other commands are passed through" "status${nl}--help" \
     SPILLWAY_BOOTSTRAP_SERVERS=kafka:9092 sh "$here/docker-entrypoint.sh" status --help
 jvm=$(env -i PATH="$PATH" SPILLWAY_JAVA="$work/java" JAVA_OPTS="-Xmx1g -Dx=1" sh "$here/docker-entrypoint.sh" run \

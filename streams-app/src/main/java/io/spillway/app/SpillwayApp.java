@@ -86,9 +86,6 @@ public final class SpillwayApp implements AutoCloseable {
     private volatile PartitionLags partitionLags;
 
     private SpillwayApp(final AppConfig config) throws IOException {
-        if (config.opsPort() >= 0) {
-            OpsServer.checkExposure(config.opsHost(), config.opsAuth()); // before anything is built
-        }
         this.config = config;
         this.ops = new OpsMetrics();
         this.counters = new PipelineCounters(ops::deadLettered);
@@ -205,6 +202,9 @@ public final class SpillwayApp implements AutoCloseable {
 
     /** Creates missing topics, builds everything and starts consuming. */
     public static SpillwayApp start(final AppConfig config) throws IOException {
+        if (config.opsPort() >= 0) {
+            OpsServer.checkExposure(config.opsHost(), config.opsAuth()); // before anything is built
+        }
         if (config.trainer().warmUpMs() > 0) {
             // before the app's own learner exists: on a device, the two would share its memory
             final Learners.WarmUp w = Learners.warmUp(config.learner(), config.chunkLength(),

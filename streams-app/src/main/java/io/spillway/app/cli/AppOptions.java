@@ -2,6 +2,7 @@ package io.spillway.app.cli;
 
 import io.spillway.app.AppConfig;
 import io.spillway.app.ops.OpsAuth;
+import io.spillway.app.ops.OpsServer;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.KeyFormat;
@@ -19,7 +20,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Options shared by the commands that train: the model, the pipeline and the Kafka settings. */
 final class AppOptions {
@@ -186,27 +190,26 @@ final class AppOptions {
     /** The key in --config of the operations endpoint's token (kept out of the Kafka settings). */
     static final String OPS_TOKEN_KEY = "spillway.ops.auth.token";
 
+    /** The command this mixin belongs to (null when built without picocli), for errors that print its usage. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     AppConfig toConfig(final String bootstrapServers, final String registryUrl) {
         final Map<String, Object> kafka = new HashMap<>();
         final Map<String, Object> registry = new HashMap<>();
+        final Properties p = configProperties();
         String opsToken = null;
-        if (configFile != null) {
-            final Properties p = new Properties();
-            try (InputStream in = Files.newInputStream(configFile)) {
-                p.load(in);
-            } catch (final IOException e) {
-                throw new UncheckedIOException("cannot read --config " + configFile + ": " + e.getMessage(), e);
-            }
-            for (final String key : p.stringPropertyNames()) {
-                if (key.equals(OPS_TOKEN_KEY)) {
-                    opsToken = p.getProperty(key).strip();
-                } else if (key.startsWith("schema.registry.") || key.startsWith("basic.auth.")) {
-                    registry.put(key, p.getProperty(key));
-                } else {
-                    kafka.put(key, p.getProperty(key));
-                }
+        for (final String key : p.stringPropertyNames()) {
+            if (key.equals(OPS_TOKEN_KEY)) {
+                opsToken = p.getProperty(key).strip();
+            } else if (key.startsWith("schema.registry.") || key.startsWith("basic.auth.")) {
+                registry.put(key, p.getProperty(key));
+            } else {
+                kafka.put(key, p.getProperty(key));
             }
         }
+        final OpsAuth auth = opsAuth(opsToken);
+        checkOpsExposure(auth);
         final LearnerConfig.Builder learnerBuilder = LearnerConfig.builder().vocabularySize(vocabulary)
                 .featureDimension(features).hiddenSize(hiddenSize).layers(layers).optimizer(optimizer).backend(backend)
                 .deviceMemoryBytes(deviceMemory).checkpointSchedule(checkpointSchedule).seed(seed);
@@ -227,34 +230,71 @@ final class AppOptions {
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,
                 new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes, maxKeyBytes,
                         InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
-                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat), opsAuth(opsToken));
+                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat), auth);
     }
 
     /** The operations endpoint's authentication from --ops-auth-token-file, the --config token or the open choice. */
     private OpsAuth opsAuth(final String configToken) {
         if (opsAuthTokenFile != null && configToken != null) {
-            throw new IllegalArgumentException("the operations endpoint's token is given twice: by --ops-auth-token-file "
-                    + "and by " + OPS_TOKEN_KEY + " in --config; keep one");
+            throw usageError("the operations endpoint's token is given twice: by --ops-auth-token-file and by "
+                    + OPS_TOKEN_KEY + " in --config; keep one", null);
         }
         if ((opsAuthTokenFile != null || configToken != null) && opsAllowUnauthenticated) {
-            throw new IllegalArgumentException("--ops-allow-unauthenticated contradicts the operations endpoint's token");
+            throw usageError("--ops-allow-unauthenticated contradicts the operations endpoint's token", null);
         }
-        if (opsAuthTokenFile != null) {
-            try {
+        try {
+            if (opsAuthTokenFile != null) {
                 return OpsAuth.tokenFile(opsAuthTokenFile);
-            } catch (final IOException e) {
-                throw new UncheckedIOException("cannot read --ops-auth-token-file " + opsAuthTokenFile + ": "
-                        + e.getMessage(), e);
             }
-        }
-        if (configToken != null) {
-            try {
+            if (configToken != null) {
                 return OpsAuth.token(configToken);
-            } catch (final IllegalArgumentException e) {
-                throw new IllegalArgumentException(OPS_TOKEN_KEY + " in --config " + configFile + ": " + e.getMessage(), e);
             }
+        } catch (final IOException e) {
+            throw usageError("cannot read --ops-auth-token-file " + opsAuthTokenFile + ": " + e.getMessage(), e);
+        } catch (final IllegalArgumentException e) {
+            throw usageError((opsAuthTokenFile != null ? "--ops-auth-token-file " : OPS_TOKEN_KEY + " in --config: ")
+                    + e.getMessage(), e);
         }
         return opsAllowUnauthenticated ? OpsAuth.unauthenticatedAllowed() : OpsAuth.none();
+    }
+
+    /** A usage error of the command (exit code 2, no stack trace), or an IllegalArgumentException outside picocli. */
+    private RuntimeException usageError(final String message, final Throwable cause) {
+        return command == null ? new IllegalArgumentException(message, cause)
+                : new CommandLine.ParameterException(command.commandLine(), message, cause);
+    }
+
+    /**
+     * Fails (as a usage error) when the operations endpoint would listen beyond loopback without authentication and
+     * an open endpoint was not chosen: call it before starting anything.
+     */
+    void checkOpsExposure() {
+        final String token = configProperties().getProperty(OPS_TOKEN_KEY);
+        checkOpsExposure(opsAuth(token == null ? null : token.strip()));
+    }
+
+    private void checkOpsExposure(final OpsAuth auth) {
+        if (opsPort < 0) {
+            return;
+        }
+        try {
+            OpsServer.checkExposure(opsHost, auth);
+        } catch (final IllegalStateException e) {
+            throw usageError(e.getMessage(), e);
+        }
+    }
+
+    /** The --config file's properties (none without one). */
+    private Properties configProperties() {
+        final Properties p = new Properties();
+        if (configFile != null) {
+            try (InputStream in = Files.newInputStream(configFile)) {
+                p.load(in);
+            } catch (final IOException e) {
+                throw new UncheckedIOException("cannot read --config " + configFile + ": " + e.getMessage(), e);
+            }
+        }
+        return p;
     }
 
     private static String hostName() {

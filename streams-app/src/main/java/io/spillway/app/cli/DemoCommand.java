@@ -74,6 +74,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        options.checkOpsExposure();
         final PrintStream out = System.out;
         final Path dir = dataDir != null ? Files.createDirectories(dataDir) : Files.createTempDirectory("spillway-demo");
         out.println("Spillway demo: starting an embedded Kafka broker (KRaft) and schema registry in " + dir);

@@ -45,6 +45,9 @@ class DockerComposeTest {
         final RunCommand run = parsed.subcommand().commandSpec().commandLine().getCommand();
         assertThat(run.bootstrapServers).isEqualTo("kafka:29092");
         assertThat(run.options.opsHost).isEqualTo("0.0.0.0");
+        // beyond loopback the endpoint needs a token or this explicit choice, else the app refuses to start
+        assertThat(run.options.opsAllowUnauthenticated).isTrue();
+        assertThat(run.options.toConfig("kafka:29092", "http://schema-registry:8081").opsAuth().openByChoice()).isTrue();
     }
 
     private static List<String> composeCommand() throws Exception {

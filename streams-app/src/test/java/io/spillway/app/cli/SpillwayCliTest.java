@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class SpillwayCliTest {
@@ -79,5 +82,60 @@ class SpillwayCliTest {
         assertThat(cli.execute("demo", "--duration=soon")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("'soon'").contains("30s");
         assertThatThrownBy(() -> c.convert("0s")).hasMessageContaining("positive");
+    }
+
+    @Test
+    void anOpsEndpointBeyondLoopbackWithoutATokenIsAUsageErrorBeforeAnythingStarts() {
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final CommandLine cli = new CommandLine(new SpillwayCli());
+        cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+        final long t0 = System.nanoTime();
+        assertThat(cli.execute("run", CLUSTER[0], CLUSTER[1], "--ops-host=0.0.0.0")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("beyond loopback").contains("--ops-auth-token-file")
+                .contains("--ops-allow-unauthenticated").doesNotContain("\tat ");
+        assertThat(System.nanoTime() - t0).as("no broker contacted, no warm-up").isLessThan(10_000_000_000L);
+        assertThat(cli.execute("demo", "--ops-host=0.0.0.0")).isEqualTo(2);
+        final RunCommand open = new RunCommand();
+        new CommandLine(open).parseArgs(CLUSTER[0], CLUSTER[1], "--ops-host=0.0.0.0", "--ops-allow-unauthenticated");
+        assertThat(open.options.toConfig("x:1", "http://r").opsAuth().openByChoice()).isTrue();
+        final RunCommand openByVariable = new RunCommand();
+        new CommandLine(openByVariable).parseArgs(CLUSTER[0], CLUSTER[1], "--ops-host=0.0.0.0",
+                "--ops-allow-unauthenticated=true");
+        assertThat(openByVariable.options.toConfig("x:1", "http://r").opsAuth().openByChoice()).isTrue();
+        final RunCommand off = new RunCommand();
+        new CommandLine(off).parseArgs(CLUSTER[0], CLUSTER[1], "--ops-host=0.0.0.0", "--ops-port=-1");
+        assertThat(off.options.toConfig("x:1", "http://r").opsAuth().required()).isFalse();
+    }
+
+    @Test
+    void theOpsTokenComesFromAFileOrTheConfigPropertiesAndNeverReachesKafka(@TempDir final Path dir) throws Exception {
+        final String token = "ops-token-0123456789abcdef";
+        final Path tokenFile = Files.writeString(dir.resolve("ops.token"), token + "\n");
+        final RunCommand fromFile = new RunCommand();
+        new CommandLine(fromFile).parseArgs(CLUSTER[0], CLUSTER[1], "--ops-host=0.0.0.0",
+                "--ops-auth-token-file=" + tokenFile);
+        assertThat(fromFile.options.toConfig("x:1", "http://r").opsAuth().permits("Bearer " + token)).isTrue();
+
+        final Path config = Files.writeString(dir.resolve("app.properties"),
+                "security.protocol=SASL_SSL\nspillway.ops.auth.token=" + token + "\nbasic.auth.user.info=u:p\n");
+        final RunCommand fromConfig = new RunCommand();
+        new CommandLine(fromConfig).parseArgs(CLUSTER[0], CLUSTER[1], "--ops-host=0.0.0.0", "--config=" + config);
+        final io.spillway.app.AppConfig c = fromConfig.options.toConfig("x:1", "http://r");
+        assertThat(c.opsAuth().permits("Bearer " + token)).isTrue();
+        assertThat(c.kafkaOverrides()).containsOnlyKeys("security.protocol");
+        assertThat(c.registryOverrides()).containsOnlyKeys("basic.auth.user.info");
+        assertThat(c.toString()).doesNotContain(token).doesNotContain("u:p").contains("basic.auth.user.info");
+
+        final RunCommand both = new RunCommand();
+        new CommandLine(both).parseArgs(CLUSTER[0], CLUSTER[1], "--config=" + config, "--ops-auth-token-file=" + tokenFile);
+        assertThatThrownBy(() -> both.options.toConfig("x:1", "http://r")).hasMessageContaining("given twice");
+        final RunCommand contradictory = new RunCommand();
+        new CommandLine(contradictory).parseArgs(CLUSTER[0], CLUSTER[1], "--ops-auth-token-file=" + tokenFile,
+                "--ops-allow-unauthenticated");
+        assertThatThrownBy(() -> contradictory.options.toConfig("x:1", "http://r")).hasMessageContaining("contradicts");
+        final RunCommand weak = new RunCommand();
+        new CommandLine(weak).parseArgs(CLUSTER[0], CLUSTER[1],
+                "--ops-auth-token-file=" + Files.writeString(dir.resolve("weak.token"), "short"));
+        assertThatThrownBy(() -> weak.options.toConfig("x:1", "http://r")).hasMessageContaining("at least 16");
     }
 }
