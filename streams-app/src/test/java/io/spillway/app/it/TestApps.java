@@ -64,8 +64,14 @@ public final class TestApps {
      */
     static <T extends SpecificRecord> List<ConsumerRecord<byte[], T>> readAll(final String bootstrap,
             final String registry, final String topic, final Class<T> type) {
+        return readAll(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), registry, topic, type);
+    }
+
+    /** {@link #readAll(String, String, String, Class)} with these client settings (bootstrap, security). */
+    static <T extends SpecificRecord> List<ConsumerRecord<byte[], T>> readAll(final Map<String, Object> client,
+            final String registry, final String topic, final Class<T> type) {
         final Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.putAll(client);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         final List<ConsumerRecord<byte[], T>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
