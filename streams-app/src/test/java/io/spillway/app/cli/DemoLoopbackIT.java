@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Everything {@code spillway demo} starts (broker listener, controller listener, registry, operations endpoint)
  * listens on loopback only: every socket this process listens on while the demo runs is sampled from the kernel.
  */
+@Tag("hostile-input")
 class DemoLoopbackIT {
 
     @Test

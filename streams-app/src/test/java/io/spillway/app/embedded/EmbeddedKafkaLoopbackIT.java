@@ -11,9 +11,11 @@ import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Node;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The embedded broker and controller listen on loopback only, and advertise loopback. */
+@Tag("hostile-input")
 class EmbeddedKafkaLoopbackIT {
 
     @Test

@@ -20,6 +20,7 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * exception handler does not pass over), the stream thread dies and the client shuts down; nothing is consumed any
  * more, and the endpoint must say so for an orchestrator to restart the process. It said 200 before.
  */
+@Tag("hostile-input")
 class LivenessIT {
     private final HttpClient http = HttpClient.newHttpClient();
 

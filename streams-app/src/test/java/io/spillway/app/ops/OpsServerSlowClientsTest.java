@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * (slow loris). {@code /health} must keep answering promptly, and the server must close the stalled connections itself.
  * Every loop here is bounded in count and time.
  */
+@Tag("hostile-input")
 class OpsServerSlowClientsTest {
     private static final int IDLE = 64;
     private static final int PARTIAL = 16;
