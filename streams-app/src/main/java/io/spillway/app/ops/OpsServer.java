@@ -84,7 +84,7 @@ public final class OpsServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-        connector.setHost(settings.host());
+        connector.setHost(settings.host().isBlank() ? null : settings.host()); // blank: every interface
         connector.setPort(settings.port());
         connector.setIdleTimeout(settings.idleTimeout().toMillis());
         this.headerDeadline = new RequestHeaderDeadline(server.getScheduler(), settings.requestHeaderTimeout());
@@ -163,7 +163,8 @@ public final class OpsServer implements AutoCloseable {
 
     /** Base URI, e.g. {@code http://127.0.0.1:9404/}. */
     public URI uri() {
-        final String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+        final String bound = settings.host().isBlank() ? "0.0.0.0" : settings.host();
+        final String host = bound.contains(":") ? "[" + bound + "]" : bound;
         return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
     }
 
