@@ -8,6 +8,7 @@ import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.avro.TrainingMetrics;
+import io.spillway.schemas.registry.SchemaRegistryClientConfig;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
@@ -45,12 +46,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The app ({@code spillway run} in a JVM of its own) against a broker whose only client listener is SASL_SSL: SCRAM-SHA-512
- * over TLS with the test's own CA. Every client setting, passwords included, and the operations endpoint's token come
- * from the {@code --config} file. The app trains end to end, and no secret shows in its log (Kafka's configuration
- * dumps at INFO included), its {@code /metrics}, its dashboard and {@code /api/history}, or its command line.
- *
- * <p>The schema registry is plain HTTP here: the registry's HTTPS and basic authentication are another part's work.
+ * The app ({@code spillway run} in a JVM of its own) against a broker whose only client listener is SASL_SSL
+ * (SCRAM-SHA-512 over TLS with the test's own CA) and the project's schema registry over HTTPS with basic
+ * authentication (a certificate of the same CA). Every client setting, passwords included, and the operations
+ * endpoint's token come from the {@code --config} file. The app trains end to end, and no secret shows in its log
+ * (Kafka's configuration dumps at INFO included), its {@code /metrics}, its dashboard and {@code /api/history}, or its
+ * command line.
  */
 class SecuredClusterIT {
     private static final String SCRAM = "org.apache.kafka.common.security.scram.ScramLoginModule required"
@@ -64,6 +65,7 @@ class SecuredClusterIT {
         final String brokerPassword = TestCertificates.randomSecret();
         final String appPassword = TestCertificates.randomSecret();
         final String opsToken = "ops-token-" + TestCertificates.randomSecret();
+        final String registryPassword = TestCertificates.randomSecret();
         try (EmbeddedKafka kafka = EmbeddedKafka.builder().baseDirectory(dir.resolve("kafka"))
                 .brokerProtocol(SecurityProtocol.SASL_SSL)
                 .config("sasl.enabled.mechanisms", "SCRAM-SHA-512")
@@ -79,8 +81,11 @@ class SecuredClusterIT {
                 .scramCredential("SCRAM-SHA-512=[name=broker,password=" + brokerPassword + "]")
                 .scramCredential("SCRAM-SHA-512=[name=spillway,password=" + appPassword + "]")
                 .start();
-             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+             SchemaRegistryServer registry = SchemaRegistryServer.builder().storeFile(dir.resolve("schemas.jsonl"))
+                     .tls(tls.keyStore(), tls.password()).basicAuth("spillway", registryPassword).start()) {
+            assertThat(registry.url().getScheme()).isEqualTo("https");
             final Map<String, Object> client = clientSettings(kafka, tls, appPassword);
+            final Map<String, Object> serde = registrySettings(registry, tls, registryPassword);
 
             final Map<String, Object> wrong = new HashMap<>(client);
             wrong.put("sasl.jaas.config", SCRAM.formatted("spillway", "not-the-password"));
@@ -93,14 +98,19 @@ class SecuredClusterIT {
             final Path config = dir.resolve("spillway.properties");
             final Properties settings = new Properties();
             client.forEach((k, v) -> settings.setProperty(k, v.toString()));
+            serde.forEach((k, v) -> {
+                if (!k.equals(SerdeConfig.SCHEMA_REGISTRY_URL)) {
+                    settings.setProperty(k, v.toString());
+                }
+            });
             settings.setProperty("spillway.ops.auth.token", opsToken);
             try (OutputStream out = Files.newOutputStream(config)) {
                 settings.store(out, "SASL_SSL client settings of the app");
             }
             Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
-            final List<String> secrets = List.of(appPassword, brokerPassword, tls.password(), opsToken);
+            final List<String> secrets = List.of(appPassword, brokerPassword, tls.password(), opsToken, registryPassword);
             assertThat(Files.readString(config)).as("the secrets are in the config file")
-                    .contains(appPassword).contains(tls.password()).contains(opsToken);
+                    .contains(appPassword).contains(tls.password()).contains(opsToken).contains(registryPassword);
 
             final int opsPort = freePort();
             final Path logConfig = Files.writeString(dir.resolve("logback.xml"), """
@@ -123,7 +133,7 @@ class SecuredClusterIT {
             try {
                 final URI ops = URI.create("http://127.0.0.1:" + opsPort + "/");
                 TestApps.await("the app's operations endpoint", Duration.ofSeconds(180), () -> ready(ops));
-                produce(client, registry.url().toString(), 4_000);
+                produce(client, serde, 4_000);
                 TestApps.await("events trained over SASL_SSL", Duration.ofSeconds(240),
                         () -> eventsTrained(ops, opsToken) >= 2_000);
                 assertThat(get(ops, "metrics", null).statusCode()).as("metrics need the token").isEqualTo(401);
@@ -139,8 +149,8 @@ class SecuredClusterIT {
                 app.waitFor();
             }
             assertThat(app.exitValue()).as("exit status after SIGTERM").isIn(0, 143);
-            final List<TrainingMetrics> steps = TestApps.readAll(client, registry.url().toString(),
-                    "training-metrics", TrainingMetrics.class).stream().map(r -> r.value()).toList();
+            final List<TrainingMetrics> steps = TestApps.readAll(client, serde, "training-metrics",
+                    TrainingMetrics.class).stream().map(r -> r.value()).toList();
             assertThat(steps).as("training metrics published over SASL_SSL").isNotEmpty();
             assertThat(surfaces.get("/api/history")).contains("\"steps\":[{");
 
@@ -201,13 +211,26 @@ class SecuredClusterIT {
         return client;
     }
 
+    /** The registry client's settings: its URL, basic authentication and a trust store holding the test's CA. */
+    private static Map<String, Object> registrySettings(final SchemaRegistryServer registry, final TestCertificates tls,
+                                                        final String password) {
+        final Map<String, Object> serde = new LinkedHashMap<>();
+        serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registry.url().toString());
+        serde.put(SchemaRegistryClientConfig.BASIC_AUTH_CREDENTIALS_SOURCE, "USER_INFO");
+        serde.put(SchemaRegistryClientConfig.BASIC_AUTH_USER_INFO, "spillway:" + password);
+        serde.put(SchemaRegistryClientConfig.SSL_TRUSTSTORE_LOCATION, tls.trustStore().toString());
+        serde.put(SchemaRegistryClientConfig.SSL_TRUSTSTORE_PASSWORD, tls.password());
+        serde.put(SchemaRegistryClientConfig.SSL_TRUSTSTORE_TYPE, "PKCS12");
+        return serde;
+    }
+
     /** An authenticated producer's events, Avro through the registry. */
-    private static void produce(final Map<String, Object> client, final String registry, final int n) {
+    private static void produce(final Map<String, Object> client, final Map<String, Object> serde, final int n) {
         final SequenceGenerator generator = new SequenceGenerator(8, 8, 16, 0.05, 21);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(client, new StringSerializer(),
                 new ByteArraySerializer());
              SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class)) {
-            serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+            serializer.configure(serde, false);
             for (int i = 0; i < n; i++) {
                 final Event e = generator.next();
                 producer.send(new ProducerRecord<>("events", e.getEntityId(), serializer.serialize("events", e)));

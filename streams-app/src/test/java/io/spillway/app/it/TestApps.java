@@ -64,12 +64,16 @@ public final class TestApps {
      */
     static <T extends SpecificRecord> List<ConsumerRecord<byte[], T>> readAll(final String bootstrap,
             final String registry, final String topic, final Class<T> type) {
-        return readAll(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), registry, topic, type);
+        return readAll(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), topic, type);
     }
 
-    /** {@link #readAll(String, String, String, Class)} with these client settings (bootstrap, security). */
+    /**
+     * {@link #readAll(String, String, String, Class)} with these consumer settings (bootstrap, security) and these
+     * registry client settings (URL, credentials, trust store).
+     */
     static <T extends SpecificRecord> List<ConsumerRecord<byte[], T>> readAll(final Map<String, Object> client,
-            final String registry, final String topic, final Class<T> type) {
+            final Map<String, Object> registry, final String topic, final Class<T> type) {
         final Properties props = new Properties();
         props.putAll(client);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -78,7 +82,7 @@ public final class TestApps {
                 new ByteArrayDeserializer());
              SpecificAvroDeserializer<T> d = type == null ? null : new SpecificAvroDeserializer<>(type)) {
             if (d != null) {
-                d.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry), false);
+                d.configure(registry, false);
             }
             final List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(20)).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
