@@ -1,5 +1,6 @@
 package io.spillway.app.cli;
 
+import io.spillway.app.AppConfig;
 import io.spillway.app.SpillwayApp;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -20,9 +21,15 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     AppOptions options;
 
+    @Mixin
+    LogOptions logging;
+
     @Override
     public Integer call() throws Exception {
-        final SpillwayApp app = SpillwayApp.start(options.toConfig(bootstrapServers, schemaRegistryUrl));
+        final AppConfig config = options.toConfig(bootstrapServers, schemaRegistryUrl);
+        // kept until the process ends: the shutdown's log lines go to the file too
+        logging.start(config.stateDir().resolve(config.applicationId() + ".log"), System.err);
+        final SpillwayApp app = SpillwayApp.start(config);
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
