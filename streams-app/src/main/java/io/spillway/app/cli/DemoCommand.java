@@ -72,13 +72,17 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     AppOptions options;
 
+    @Mixin
+    LogOptions logging;
+
     @Override
     public Integer call() throws Exception {
         options.checkOpsExposure();
         final PrintStream out = System.out;
         final Path dir = dataDir != null ? Files.createDirectories(dataDir) : Files.createTempDirectory("spillway-demo");
         out.println("Spillway demo: starting an embedded Kafka broker (KRaft) and schema registry in " + dir);
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+        try (LogRouting logs = logging.start(dir.resolve("spillway.log"), out);
+             EmbeddedKafka kafka = logs.withStdoutLogged(() -> EmbeddedKafka.start(dir.resolve("kafka")));
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             if (options.stateDir == null) {
                 options.stateDir = dir.resolve("streams-state");

@@ -2,15 +2,24 @@ package io.spillway.app.cli;
 
 import io.spillway.schemas.avro.TrainingMetrics;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Prints a summary of a model's training from the metrics topic. */
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Summarise training from the metrics topic.")
+/**
+ * Prints a summary of a model's training from the metrics topic, and the dead letters counted on the dead-letter topic
+ * (which has those that came after the last training step too).
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Summarise training from the metrics topic, and the dead letters on the dead-letter topic.")
 final class StatusCommand implements Callable<Integer> {
+    private static final Duration DEAD_LETTER_READ_BUDGET = Duration.ofSeconds(60);
+
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
@@ -23,10 +32,20 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--model-id", description = "Only this model (default: all).")
     String modelId;
 
+    @Option(names = "--dead-letter-topic", defaultValue = "events-dlq",
+            description = "Dead-letter topic to count (default: ${DEFAULT-VALUE}).")
+    String deadLetterTopic;
+
+    @Option(names = "--events-topic",
+            description = "Only count the dead letters of records from this input topic (default: all).")
+    String eventsTopic;
+
     @Override
     public Integer call() {
         final List<TrainingMetrics> all = MetricsTopicReader.readAll(bootstrapServers, schemaRegistryUrl, topic, modelId);
         print(all, System.out);
+        print(DeadLetterTopicReader.read(bootstrapServers, deadLetterTopic, eventsTopic, DEAD_LETTER_READ_BUDGET),
+                all.isEmpty() ? null : all.get(all.size() - 1), System.out);
         return all.isEmpty() ? 3 : 0;
     }
 
@@ -45,13 +64,44 @@ final class StatusCommand implements Callable<Integer> {
                 mean(all.subList(0, window), true), window, mean(all.subList(all.size() - window, all.size()), true));
         out.printf(Locale.ROOT, "accuracy  last %d steps %.1f%%%n", window,
                 100 * mean(all.subList(all.size() - window, all.size()), false));
-        out.printf(Locale.ROOT, "events trained %d  dead-lettered %d  events/s %.0f  queue %d  lag %s%n",
-                last.getEventsTrained(), last.getEventsDeadLettered(), last.getEventsPerSecond(), last.getQueueDepth(),
+        out.printf(Locale.ROOT, "events trained %d  events/s %.0f  queue %d  lag %s%n",
+                last.getEventsTrained(), last.getEventsPerSecond(), last.getQueueDepth(),
                 last.getConsumerLag() == null ? "unknown" : last.getConsumerLag().toString());
         out.printf(Locale.ROOT, "memory    peak device %.1f MiB  off-chip %.1f MiB  optimizer window %.1f MiB  recompute %.2f%n",
                 last.getPeakDeviceBytes() / 1048576.0, last.getOffChipBytes() / 1048576.0,
                 last.getOptimizerWindowBytes() / 1048576.0, last.getRecomputeRatio());
         out.printf(Locale.ROOT, "diverged steps %d%n", last.getDivergedSteps());
+    }
+
+    /**
+     * The dead-letter line: the count on the topic by reason, and what the last training step had counted (its
+     * instance's dead letters since it started, as of that step).
+     *
+     * @param last the newest metrics record, or null when there is none
+     */
+    static void print(final DeadLetterTopicReader.Count dead, final TrainingMetrics last, final PrintStream out) {
+        final StringBuilder line = new StringBuilder("dead letters   ");
+        if (!dead.exists()) {
+            line.append("none (no topic ").append(dead.topic()).append(')');
+        } else {
+            line.append(dead.complete() ? "" : "at least ").append(dead.total()).append(" on ").append(dead.topic());
+            if (!dead.byReason().isEmpty()) {
+                final StringJoiner reasons = new StringJoiner(", ", " (", ")");
+                dead.byReason().forEach((reason, n) -> reasons.add(reason + " " + n));
+                line.append(reasons);
+            }
+            if (!dead.complete()) {
+                line.append(", stopped reading after ").append(DEAD_LETTER_READ_BUDGET.toSeconds()).append(" s");
+            }
+        }
+        if (last != null) {
+            line.append("; the last training step had counted ").append(last.getEventsDeadLettered());
+        }
+        out.println(line);
+        if (dead.newestTimestampMs() >= 0) {
+            out.printf(Locale.ROOT, "newest dead letter  %s, record time %s%n", dead.newestReason(),
+                    Instant.ofEpochMilli(dead.newestTimestampMs()));
+        }
     }
 
     private static double mean(final List<TrainingMetrics> ms, final boolean loss) {
