@@ -1,11 +1,13 @@
 package io.spillway.engine.internals;
 
+import io.spillway.engine.InvalidStateException;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.MemoryReport;
 import io.spillway.engine.Prediction;
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
+import io.spillway.engine.StateMismatchException;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import io.spillway.engine.backend.ArrayBackend;
@@ -550,71 +552,77 @@ public final class SpikingLearner implements Learner {
 
     /**
      * Replaces this learner's state with one written by {@link #writeState} of a learner with the same shape.
+     * Every length is bounded by this learner's configuration before it is allocated, and every value is
+     * checked (finite weights and optimizer state, event types and feature indices in range, counts not
+     * negative, no key twice).
      *
-     * @throws IOException if the data is not such a state; this learner is then unchanged only if the
-     *     header was rejected, so callers restore into a fresh learner
+     * @throws io.spillway.engine.StateMismatchException if the state is of another model shape or optimizer
+     * @throws io.spillway.engine.InvalidStateException if it is damaged, naming the field
+     * @throws IOException if it ends early; in every case this learner is then unchanged only if the header was
+     *     rejected, so callers restore into a fresh learner or roll back
      */
     @Override
     public void readState(final DataInput in) throws IOException {
         checkOpen();
         if (in.readInt() != STATE_MAGIC) {
-            throw new IOException("not a spiking learner state");
+            throw new InvalidStateException("not a spiking learner state");
         }
         final int format = in.readInt();
         if (format != STATE_FORMAT) {
-            throw new IOException("unknown learner state format " + format);
+            throw new InvalidStateException("unknown learner state format " + format);
         }
         final int[] shape = {in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt()};
         final int[] mine = {settings.vocabularySize(), settings.featureDimension(), settings.hiddenSize(),
             settings.layers(), settings.adaptive() ? 1 : 0};
         if (!Arrays.equals(shape, mine)) {
-            throw new IOException("state is for shape " + Arrays.toString(shape) + " (vocab, features, hidden, "
-                    + "layers, adaptive), this learner is " + Arrays.toString(mine));
+            throw new StateMismatchException("state is for shape " + Arrays.toString(shape) + " (vocab, features, "
+                    + "hidden, layers, adaptive), this learner is " + Arrays.toString(mine));
         }
-        version = in.readLong();
+        version = StateChecks.readNonNegative(in, "model version");
         rng.state(in.readLong());
         final float[] v = params.values();
-        if (in.readInt() != v.length) {
-            throw new IOException("parameter count differs");
-        }
+        StateChecks.readExactly(in, v.length, "parameter count");
         for (int i = 0; i < v.length; i++) {
             v[i] = Float.intBitsToFloat(in.readInt());
+        }
+        for (final LifParameters.Tensor t : params.tensors()) {
+            StateChecks.requireFinite(v, t.offset(), t.size(), "parameter " + t.name());
         }
         optimizer.readState(in);
         final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
                 settings.adaptive());
         carried.clear();
-        final long evictions = in.readLong();
-        final int keys = in.readInt();
+        final long evictions = StateChecks.readNonNegative(in, "carried-key eviction count");
+        final int keys = StateChecks.readLength(in, config.maxCarriedKeys(), "carried key count");
         for (int k = 0; k < keys; k++) {
-            final int keyLength = in.readInt();
-            if (keyLength < 0 || keyLength > MAX_KEY_BYTES) {
-                throw new IOException("corrupt key length " + keyLength);
-            }
-            final byte[] keyBytes = new byte[keyLength];
+            final byte[] keyBytes = new byte[StateChecks.readLength(in, MAX_KEY_BYTES, "carried key length")];
             in.readFully(keyBytes);
             final String key = new String(keyBytes, StandardCharsets.UTF_8);
-            final int len = in.readInt();
-            if (len < 0 || len > codec.maxEncodedBytes()) {
-                throw new IOException("corrupt carried state of key '" + key + "': " + len + " bytes");
+            final String of = " of key " + StateChecks.quote(key);
+            if (carried.peek(key) != null) {
+                throw new InvalidStateException("carried key " + StateChecks.quote(key) + " appears twice");
             }
-            final byte[] bytes = new byte[len];
+            final byte[] bytes = new byte[StateChecks.readLength(in, codec.maxEncodedBytes(),
+                    "carried state length" + of)];
             in.readFully(bytes);
-            final LifState state = codec.decode(ByteBuffer.wrap(bytes));
+            final LifState state = codec.decodeUntrusted(ByteBuffer.wrap(bytes));
             SparseEvent pending = null;
-            if (in.readBoolean()) {
-                final int type = in.readInt();
+            if (StateChecks.readFlag(in, "pending-event flag" + of)) {
+                final int type = StateChecks.readIndex(in, settings.vocabularySize(), "pending event type" + of);
                 final int label = in.readInt();
-                final int nnz = in.readInt();
-                if (nnz < 0 || nnz > settings.featureDimension()) {
-                    throw new IOException("corrupt pending event of key '" + key + "'");
+                if (label != SparseEvent.NO_LABEL) {
+                    StateChecks.requireIndex(label, settings.vocabularySize(), "pending event label" + of);
                 }
+                final int nnz = StateChecks.readLength(in, settings.featureDimension(),
+                        "pending event feature count" + of);
                 final int[] idx = new int[nnz];
                 final float[] val = new float[nnz];
                 for (int i = 0; i < nnz; i++) {
                     idx[i] = in.readInt();
                     val[i] = Float.intBitsToFloat(in.readInt());
                 }
+                StateChecks.requireIncreasing(idx, nnz, settings.featureDimension(), "pending event feature index" + of);
+                StateChecks.requireFinite(val, "pending event feature value" + of);
                 pending = new SparseEvent(type, idx, val, label);
             }
             carried.put(key, new CarriedStates.KeyState(state, pending));

@@ -2,6 +2,9 @@ package io.spillway.engine.model;
 
 import io.spillway.engine.checkpoint.SpikeBlockCodec;
 import io.spillway.engine.checkpoint.StateCodec;
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.internals.StateChecks;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 
 /**
@@ -72,6 +75,27 @@ public final class LifStateCodec implements StateCodec<LifState> {
             spikes.encode(ids, ids.length, out);
         }
         return out.position() - start;
+    }
+
+    /**
+     * Decodes a record that may be damaged (from a snapshot rather than this process's own checkpoint store):
+     * exactly {@code in.remaining()} bytes, the shape of this codec, finite potentials and adaptation, valid
+     * spike blocks. Anything else is an {@link InvalidStateException} saying what is wrong.
+     */
+    public LifState decodeUntrusted(final ByteBuffer in) throws InvalidStateException {
+        final LifState state;
+        try {
+            state = decode(in);
+        } catch (final IllegalArgumentException | BufferUnderflowException e) {
+            throw new InvalidStateException("carried LIF state: " + (e.getMessage() == null ? "record ends early"
+                    : e.getMessage()), e);
+        }
+        if (in.hasRemaining()) {
+            throw new InvalidStateException("carried LIF state: " + in.remaining() + " bytes after the record");
+        }
+        StateChecks.requireFinite(state.rawV(), "carried LIF state potential");
+        StateChecks.requireFinite(state.rawA(), "carried LIF state adaptation");
+        return state;
     }
 
     @Override

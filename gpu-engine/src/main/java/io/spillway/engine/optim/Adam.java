@@ -1,5 +1,8 @@
 package io.spillway.engine.optim;
 
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.StateMismatchException;
+import io.spillway.engine.internals.StateChecks;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -90,13 +93,20 @@ public final class Adam implements Optimizer {
     public void readState(final DataInput in) throws IOException {
         final int d = in.readInt();
         if (m == null || d != m.length) {
-            throw new IOException("Adam state is for dimension " + d + ", this optimizer has "
+            throw new StateMismatchException("Adam state is for dimension " + d + ", this optimizer has "
                     + (m == null ? "none (not initialised)" : m.length));
         }
-        steps = in.readLong();
+        steps = StateChecks.readNonNegative(in, "Adam step count");
         for (int i = 0; i < d; i++) {
             m[i] = in.readFloat();
             v[i] = in.readFloat();
+        }
+        StateChecks.requireFinite(m, "Adam first moment");
+        StateChecks.requireFinite(v, "Adam second moment");
+        for (int i = 0; i < d; i++) {
+            if (v[i] < 0) { // its square root scales the step
+                throw new InvalidStateException("Adam second moment[" + i + "] is negative: " + v[i]);
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.spillway.engine.optim;
 
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.internals.StateChecks;
 import io.spillway.engine.memory.MemoryAccountant;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -124,10 +126,14 @@ public final class Ggt implements Optimizer {
         window0.writeState(out);
     }
 
+    /** Restores what {@link #writeState} wrote; see {@link MFac#readState} for what is refused. */
     @Override
     public void readState(final DataInput in) throws IOException {
-        steps = in.readLong();
+        steps = StateChecks.readNonNegative(in, "GGT step count");
         window0.readState(in);
+        if (window0.steps() != steps) {
+            throw new InvalidStateException("GGT counts " + steps + " steps, its window " + window0.steps());
+        }
     }
 
     @Override

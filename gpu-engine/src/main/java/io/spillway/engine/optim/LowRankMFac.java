@@ -1,5 +1,8 @@
 package io.spillway.engine.optim;
 
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.StateMismatchException;
+import io.spillway.engine.internals.StateChecks;
 import io.spillway.engine.optim.internals.WindowAlgebra;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -290,35 +293,50 @@ public final class LowRankMFac implements Optimizer {
         }
     }
 
+    /**
+     * Restores what {@link #writeState} wrote, refusing with an {@link InvalidStateException} a ring slot that does
+     * not follow from the step count, values that are not finite and a Gram matrix that is not the factors'.
+     */
     @Override
     public void readState(final DataInput in) throws IOException {
         final int d = in.readInt();
         final String kind = in.readUTF();
         if (d != dimension || !kind.equals(describe())) {
-            throw new IOException("optimizer state of " + kind + " for dimension " + d + " does not fit " + describe());
+            throw new StateMismatchException("optimizer state of " + kind + " for dimension " + d + " does not fit "
+                    + describe());
         }
-        steps = in.readLong();
-        slot = in.readInt();
+        steps = StateChecks.readNonNegative(in, "low-rank M-FAC step count");
+        slot = StateChecks.readIndex(in, window, "low-rank M-FAC ring slot");
+        if (slot != steps % window) {
+            throw new InvalidStateException("low-rank M-FAC ring slot is " + slot + ", but " + steps
+                    + " steps put it at " + steps % window);
+        }
         algebra.readState(in);
-        for (int i = 0; i < d; i++) {
-            error[i] = in.readDouble();
+        if (algebra.inserted() != steps) {
+            throw new InvalidStateException("low-rank M-FAC Gram matrix counts " + algebra.inserted()
+                    + " gradients, the optimizer " + steps + " steps");
         }
-        for (final double[] qt : q) {
-            if (qt != null) {
-                for (int i = 0; i < qt.length; i++) {
-                    qt[i] = in.readDouble();
-                }
+        StateChecks.readFinite(in, error, "low-rank M-FAC error feedback");
+        for (int t = 0; t < q.length; t++) {
+            if (q[t] != null) {
+                StateChecks.readFinite(in, q[t], "low-rank M-FAC warm start of tensor " + t);
             }
         }
         for (final double[][][] store : new double[][][][] {p, qs}) {
-            for (final double[][] s : store) {
-                for (final double[] a : s) {
-                    for (int i = 0; i < a.length; i++) {
-                        a[i] = in.readDouble();
-                    }
+            for (int s = 0; s < window; s++) {
+                for (int t = 0; t < shapes.size(); t++) {
+                    StateChecks.readFinite(in, store[s][t], "low-rank M-FAC factor of slot " + s + ", tensor " + t);
                 }
             }
         }
+        final double[][] dots = new double[window][window];
+        for (int i = 0; i < window; i++) {
+            for (int j = 0; j <= i; j++) {
+                dots[i][j] = inner(i, j);
+                dots[j][i] = dots[i][j];
+            }
+        }
+        algebra.requireGramOf(dots);
     }
 
     @Override

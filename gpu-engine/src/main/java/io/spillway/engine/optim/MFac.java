@@ -1,5 +1,8 @@
 package io.spillway.engine.optim;
 
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.StateMismatchException;
+import io.spillway.engine.internals.StateChecks;
 import io.spillway.engine.memory.Allocation;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.memory.MemoryTier;
@@ -309,28 +312,84 @@ public final class MFac implements Optimizer {
         }
     }
 
+    /**
+     * Restores what {@link #writeState} wrote, refusing a damaged state with an {@link InvalidStateException}:
+     * counts that disagree (the ring slot must follow from the step count, the Gram matrix must hold as many
+     * gradients), window rows with other than 0 or k entries, indices outside the dimension or out of order,
+     * values that are not finite, a Gram matrix that is not the window's. The optimizer is then partly
+     * overwritten; the caller rolls back or discards it.
+     */
     @Override
     public void readState(final DataInput in) throws IOException {
         final int d = in.readInt();
         final String kind = in.readUTF();
         if (d != dimension || !kind.equals(describe())) {
-            throw new IOException("optimizer state of " + kind + " for dimension " + d + " does not fit " + describe()
-                    + " for dimension " + dimension);
+            throw new StateMismatchException("optimizer state of " + kind + " for dimension " + d + " does not fit "
+                    + describe() + " for dimension " + dimension);
         }
-        steps = in.readLong();
-        slot = in.readInt();
+        final int m = settings.windowSize();
+        steps = StateChecks.readNonNegative(in, "M-FAC step count");
+        slot = StateChecks.readIndex(in, m, "M-FAC ring slot");
+        if (slot != steps % m) {
+            throw new InvalidStateException("M-FAC ring slot is " + slot + ", but " + steps + " steps put it at "
+                    + steps % m);
+        }
         algebra.readState(in);
+        if (algebra.inserted() != steps) {
+            throw new InvalidStateException("M-FAC Gram matrix counts " + algebra.inserted() + " gradients, the "
+                    + "optimizer " + steps + " steps");
+        }
         window.readState(in);
+        checkWindow();
         if (error != null) {
-            for (int i = 0; i < d; i++) {
-                error[i] = in.readDouble();
-            }
+            StateChecks.readFinite(in, error, "M-FAC error feedback");
         }
         if (velocity != null) {
             for (int i = 0; i < d; i++) {
                 velocity[i] = in.readFloat();
             }
+            StateChecks.requireFinite(velocity, "M-FAC momentum");
         }
+    }
+
+    /** The restored window: rows written by the steps so far hold k entries inside the dimension, and K = G G^T. */
+    private void checkWindow() throws InvalidStateException {
+        final int m = settings.windowSize();
+        final double[][] dots = new double[m][m];
+        final double[] row = new double[dimension];
+        for (int r = 0; r < m; r++) {
+            if (window instanceof SparseWindow w) {
+                final int expected = steps >= m || r < steps ? k : 0;
+                if (w.count(r) != expected) {
+                    throw new InvalidStateException("M-FAC window row " + r + " holds " + w.count(r)
+                            + " entries, expected " + expected + " after " + steps + " steps");
+                }
+                for (int j = 0; j < w.count(r); j++) {
+                    final int i = w.index(r, j);
+                    if (i < 0 || i >= dimension || j > 0 && i <= w.index(r, j - 1)) {
+                        throw new InvalidStateException("M-FAC window index " + i + " (row " + r + ", entry " + j
+                                + ") is not strictly increasing in [0, " + dimension + ")");
+                    }
+                    if (!Float.isFinite(w.value(r, j))) {
+                        throw new InvalidStateException("M-FAC window value (row " + r + ", entry " + j
+                                + ") is not finite: " + w.value(r, j));
+                    }
+                    row[i] = w.value(r, j);
+                }
+                window.dots(row, dots[r]);
+                for (int j = 0; j < w.count(r); j++) {
+                    row[w.index(r, j)] = 0;
+                }
+            } else {
+                final float[] values = ((DenseWindow) window).row(r);
+                StateChecks.requireFinite(values, "M-FAC window row " + r);
+                for (int i = 0; i < dimension; i++) {
+                    row[i] = values[i];
+                }
+                window.dots(row, dots[r]);
+            }
+        }
+        algebra.requireGramOf(dots);
     }
 
     @Override

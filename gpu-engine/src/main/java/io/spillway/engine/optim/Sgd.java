@@ -1,5 +1,7 @@
 package io.spillway.engine.optim;
 
+import io.spillway.engine.StateMismatchException;
+import io.spillway.engine.internals.StateChecks;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -57,9 +59,10 @@ public final class Sgd implements Optimizer {
     public void readState(final DataInput in) throws IOException {
         final int d = in.readInt();
         if (d != dimension) {
-            throw new IOException("optimizer state is for dimension " + d + ", this optimizer has " + dimension);
+            throw new StateMismatchException("optimizer state is for dimension " + d + ", this optimizer has "
+                    + dimension);
         }
-        steps = in.readLong();
+        steps = StateChecks.readNonNegative(in, "SGD step count");
     }
 
     @Override

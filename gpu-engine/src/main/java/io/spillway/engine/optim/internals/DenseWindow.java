@@ -1,5 +1,6 @@
 package io.spillway.engine.optim.internals;
 
+import io.spillway.engine.InvalidStateException;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -73,11 +74,19 @@ public final class DenseWindow implements GradientWindow {
         }
     }
 
+    /** Restores what {@link #writeState} wrote; a value that is not finite is an {@link InvalidStateException}. */
     @Override
     public void readState(final DataInput in) throws IOException {
-        for (final float[] row : rows) {
+        for (int r = 0; r < rows.length; r++) {
+            final float[] row = rows[r];
             for (int j = 0; j < dimension; j++) {
                 row[j] = in.readFloat();
+            }
+            for (int j = 0; j < dimension; j++) {
+                if (!Float.isFinite(row[j])) {
+                    throw new InvalidStateException("M-FAC window row " + r + " value [" + j + "] is not finite: "
+                            + row[j]);
+                }
             }
         }
     }

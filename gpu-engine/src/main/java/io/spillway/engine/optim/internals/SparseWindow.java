@@ -1,5 +1,6 @@
 package io.spillway.engine.optim.internals;
 
+import io.spillway.engine.InvalidStateException;
 import io.spillway.engine.backend.WindowKernels;
 import io.spillway.engine.backend.cpu.CpuWindowKernels;
 import java.io.DataInput;
@@ -134,6 +135,10 @@ public final class SparseWindow implements GradientWindow, WindowKernels.SparseR
         }
     }
 
+    /**
+     * Restores what {@link #writeState} wrote; a row of more than k entries, or an entry outside its block, is an
+     * {@link InvalidStateException}. The owner checks the rest against its dimension (see {@code MFac}).
+     */
     @Override
     public void readState(final DataInput in) throws IOException {
         final int[] idx = new int[k];
@@ -141,11 +146,23 @@ public final class SparseWindow implements GradientWindow, WindowKernels.SparseR
         for (int r = 0; r < slots; r++) {
             final int n = in.readInt();
             if (n < 0 || n > k) {
-                throw new IOException("window row " + r + " has " + n + " entries; k is " + k);
+                throw new InvalidStateException("M-FAC window row " + r + " has " + n + " entries; k is " + k);
             }
             for (int j = 0; j < n; j++) {
                 idx[j] = in.readInt();
                 val[j] = in.readFloat();
+                if (idx[j] < 0) {
+                    throw new InvalidStateException("M-FAC window index " + idx[j] + " (row " + r + ", entry " + j
+                            + ") is negative");
+                }
+                if (layout != null) {
+                    final int block = layout.blockOf(j);
+                    final long rel = (long) idx[j] - (long) block * layout.blockSize();
+                    if (rel < 0 || rel >= layout.length(block)) {
+                        throw new InvalidStateException("M-FAC window index " + idx[j] + " (row " + r + ", entry " + j
+                                + ") is outside its block " + block);
+                    }
+                }
             }
             write(r, idx, val, n);
         }

@@ -1,5 +1,7 @@
 package io.spillway.engine.optim.internals;
 
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.internals.StateChecks;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -12,6 +14,8 @@ import java.io.IOException;
  * the diagonal, which leaves their y at 0.
  */
 public final class WindowAlgebra {
+    /** Relative difference allowed between a stored Gram entry and the one recomputed from the rows. */
+    private static final double GRAM_TOLERANCE = 1e-7;
     private final int m;
     private final double[][] k;
     private final double[][] chol;
@@ -138,13 +142,57 @@ public final class WindowAlgebra {
         }
     }
 
+    /**
+     * Restores what {@link #writeState} wrote, refusing a damaged state: a negative count, a damping that is not
+     * finite and positive, a Gram matrix that is not finite, symmetric with a non-negative diagonal, or whose
+     * system {@code n lambda I + K} cannot be factored.
+     */
     public void readState(final DataInput in) throws IOException {
         dirtyFrom = 0;
-        inserted = in.readLong();
-        lambda = in.readDouble();
+        factoredShift = Double.NaN;
+        inserted = StateChecks.readNonNegative(in, "M-FAC inserted-gradient count");
+        final double damping = StateChecks.readFiniteDouble(in, "M-FAC damping");
+        if (!(damping > 0)) {
+            throw new InvalidStateException("M-FAC damping is not positive: " + damping);
+        }
+        lambda = damping;
         for (final double[] row : k) {
             for (int j = 0; j < m; j++) {
                 row[j] = in.readDouble();
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            if (!(k[i][i] >= 0) || Double.isInfinite(k[i][i])) {
+                throw new InvalidStateException("M-FAC Gram matrix diagonal[" + i + "] is not a finite square: "
+                        + k[i][i]);
+            }
+            for (int j = 0; j < i; j++) {
+                if (!Double.isFinite(k[i][j]) || k[i][j] != k[j][i]) {
+                    throw new InvalidStateException("M-FAC Gram matrix entry (" + i + ", " + j + ") is " + k[i][j]
+                            + " and (" + j + ", " + i + ") is " + k[j][i] + ": not finite and symmetric");
+                }
+            }
+        }
+        try {
+            solve(new double[m]);
+        } catch (final ArithmeticException e) {
+            throw new InvalidStateException("M-FAC Gram matrix cannot be factored: " + e.getMessage(), e);
+        }
+        dirtyFrom = 0; // the next solve factors in full, as after any restore
+    }
+
+    /**
+     * Requires the Gram matrix to be that of the window's rows: {@code dots[i][j]} is the dot product of rows i
+     * and j recomputed from the rows. The two may differ by rounding (another summation order), not more.
+     */
+    public void requireGramOf(final double[][] dots) throws InvalidStateException {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j <= i; j++) {
+                final double scale = Math.sqrt(dots[i][i] * dots[j][j]);
+                if (!(Math.abs(k[i][j] - dots[i][j]) <= GRAM_TOLERANCE * scale)) {
+                    throw new InvalidStateException("M-FAC Gram matrix entry (" + i + ", " + j + ") is " + k[i][j]
+                            + ", but the window's rows give " + dots[i][j]);
+                }
             }
         }
     }
