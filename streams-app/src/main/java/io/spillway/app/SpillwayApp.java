@@ -12,6 +12,8 @@ import io.spillway.app.topology.SpillwayTopology;
 import io.spillway.app.trainer.KafkaChunkLog;
 import io.spillway.app.trainer.KafkaTrainingSink;
 import io.spillway.app.trainer.SnapshotReader;
+import io.spillway.app.trainer.SnapshotRefusal;
+import io.spillway.app.trainer.SnapshotRestore;
 import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SplitTrainerLoop;
@@ -82,6 +84,8 @@ public final class SpillwayApp implements AutoCloseable {
     /** Set once {@link #close()} begins: the client and the trainer then stop on request, which is no failure. */
     private volatile boolean closing;
     private static final long LAG_REFRESH_NANOS = Duration.ofMillis(200).toNanos();
+    /** What restoring from snapshots refused (read by the metrics). */
+    private final List<SnapshotRefusal> snapshotRefusals = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The last read of the consumer's lag per input partition. */
     private volatile PartitionLags partitionLags;
 
@@ -99,25 +103,20 @@ public final class SpillwayApp implements AutoCloseable {
         final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
         if (split) {
             // The model is its newest snapshot (or the initial weights) plus the delta log after it.
-            final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(Set.of(SplitCheckpoint.FORMAT),
-                    "the model was trained replicated; split training needs a model of its own (use a new --model-id)");
-            final SplitCheckpoint checkpoint = snapshot.map(s -> SplitCheckpoint.decode(s.state())).orElse(null);
+            final SnapshotRestore.Outcome<SplitCheckpoint> restored = restoreNewest(
+                    SnapshotRestore.split(learner, config.topics().deltas()), "split training needs a model of its own"
+                            + " (use a new --model-id)");
+            final SplitCheckpoint checkpoint = restored.value();
             if (checkpoint != null) {
-                if (!checkpoint.deltaTopic().equals(config.topics().deltas())) {
-                    throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " follows the"
-                            + " delta topic " + checkpoint.deltaTopic() + ", not " + config.topics().deltas());
-                }
                 LOG.info("Restored model {} from its split snapshot at delta-log positions {}",
                         config.trainer().modelId(), checkpoint.positions());
             }
             final Map<String, float[]> logWeights = checkpoint == null ? learner.parameters() : checkpoint.weights();
-            if (checkpoint != null) {
-                checkpoint.applyTo(learner);
-            }
             peers = new PeerDeltas(clientConfig(), serde, config.topics().deltas(), config.trainer().modelId(),
                     incarnation, checkpoint == null ? Map.of() : checkpoint.positions(), logWeights);
             this.resumedFrom = checkpoint == null ? TrainerLoop.Resume.FRESH
-                    : new TrainerLoop.Resume(0, 0, checkpoint.logVersion(), snapshot.get().chunkCount());
+                    : new TrainerLoop.Resume(0, new long[0], 0, checkpoint.logVersion(),
+                            restored.snapshot().get().chunkCount(), restored.olderVersions());
             this.chunkLog = null;
             this.sink = new KafkaTrainingSink(clientConfig(), serde,
                     config.applicationId() + "-trainer-" + config.trainer().instanceId(),
@@ -173,6 +172,7 @@ public final class SpillwayApp implements AutoCloseable {
                 // replicated: one chunk-log partition, fed by all of this instance's tasks
                 split ? this::inputLag : partition -> consumerLag()), props);
         ops.bindKafkaStreams(streams);
+        ops.bindSnapshotRefusals(snapshotRefusals::size);
         if (split) {
             this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, peers, config.topics(),
                     config.trainer(), config.applicationId() + "-trainers", incarnation, SPLIT_FLUSH_AFTER_IDLE,
@@ -226,44 +226,40 @@ public final class SpillwayApp implements AutoCloseable {
     }
 
     /**
-     * Continues from the newest complete snapshot of this model, if the snapshots topic has one: its learner
-     * state, and the chunk-log offset up to which that state has trained.
+     * Continues from the newest snapshot of this model that can be restored, if the snapshots topic has one (see
+     * {@link SnapshotRestore}): its learner state, and the chunk-log offset up to which that state has trained.
      */
     private TrainerLoop.Resume restore() throws IOException {
-        final java.util.Optional<SnapshotReader.Snapshot> snapshot = newestSnapshot(TrainerCheckpoint.READABLE_FORMATS,
-                "replicated training cannot resume it (a model trained split, or one whose snapshots lack the"
-                        + " chunk-log offset); use a new --model-id");
-        if (snapshot.isEmpty()) {
+        final SnapshotRestore.Outcome<TrainerCheckpoint> restored = restoreNewest(
+                SnapshotRestore.replicated(learner, config.topics().chunks()), "replicated training cannot resume it (a"
+                        + " model trained split, or one whose snapshots lack the chunk-log offset); use a new --model-id");
+        if (restored.snapshot().isEmpty()) {
             return TrainerLoop.Resume.FRESH;
         }
-        final SnapshotReader.Snapshot s = snapshot.get();
-        final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(s.state());
-        if (!checkpoint.chunkTopic().equals(config.topics().chunks())) {
-            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " was trained from "
-                    + checkpoint.chunkTopic() + ", not this application's " + config.topics().chunks());
-        }
-        learner.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
+        final SnapshotReader.Snapshot s = restored.snapshot().get();
+        final TrainerCheckpoint checkpoint = restored.value();
         LOG.info("Restored model {} at version {} from its snapshot; resuming {} at offset {}", config.trainer().modelId(),
                 s.version(), checkpoint.chunkTopic(), checkpoint.chunkOffset());
         return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.trainedAhead(), checkpoint.eventsTrained(),
-                s.version(), s.chunkCount());
+                s.version(), s.chunkCount(), restored.olderVersions());
     }
 
-    /**
-     * The newest complete snapshot of this model, if the snapshots topic has one.
-     *
-     * @throws IOException when it is not of one of {@code formats}, saying so and {@code otherwise}
-     */
-    private java.util.Optional<SnapshotReader.Snapshot> newestSnapshot(final Set<String> formats, final String otherwise)
+    /** Restores from the newest snapshot {@code decoder} accepts, and counts what was refused on the way. */
+    private <T> SnapshotRestore.Outcome<T> restoreNewest(final SnapshotRestore.Decoder<T> decoder, final String advice)
             throws IOException {
-        final java.util.Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(clientConfig(),
-                config.schemaRegistryUrl(), config.registryOverrides(), config.topics().snapshots(),
-                config.trainer().modelId());
-        if (snapshot.isPresent() && !formats.contains(snapshot.get().format())) {
-            throw new IOException("the newest snapshot of model " + config.trainer().modelId() + " has format "
-                    + snapshot.get().format() + ": " + otherwise);
+        try (SnapshotReader reader = SnapshotReader.open(clientConfig(), config.schemaRegistryUrl(),
+                config.registryOverrides(), config.topics().snapshots(), config.trainer().modelId(),
+                SnapshotReader.Limits.forHeap())) {
+            final SnapshotRestore.Outcome<T> outcome = SnapshotRestore.newest(reader, config.trainer().modelId(),
+                    decoder, advice);
+            snapshotRefusals.addAll(outcome.refusals());
+            return outcome;
         }
-        return snapshot;
+    }
+
+    /** Snapshot records and versions refused while restoring (at start, and when the trainer caught up since). */
+    public List<SnapshotRefusal> snapshotRefusals() {
+        return List.copyOf(snapshotRefusals);
     }
 
     private Map<String, Object> clientConfig() {

@@ -5,6 +5,7 @@ import io.spillway.app.scaleout.PeerDeltas;
 import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SnapshotReader;
+import io.spillway.app.trainer.SnapshotRestore;
 import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
@@ -12,8 +13,6 @@ import io.spillway.engine.Learners;
 import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -89,18 +88,25 @@ public final class ModelFollower implements AutoCloseable {
             throws IOException {
         final Learner model = Learners.create(config);
         final boolean split = scaleOut == ScaleOut.SPLIT;
-        final Optional<SnapshotReader.Snapshot> snapshot = SnapshotReader.newest(
-                clientConfig, registryUrl, registryOverrides, topics.snapshots(), modelId);
         long base = 0;
         Map<Integer, Long> positions = Map.of();
-        if (snapshot.isPresent() && split) {
-            final SplitCheckpoint checkpoint = SplitCheckpoint.decode(snapshot.get().state());
-            checkpoint.applyTo(model);
-            positions = checkpoint.positions();
-        } else if (snapshot.isPresent()) {
-            model.readState(new DataInputStream(new ByteArrayInputStream(
-                    TrainerCheckpoint.decode(snapshot.get().state()).learnerState())));
-            base = snapshot.get().version();
+        final Optional<SnapshotReader.Snapshot> snapshot;
+        try (SnapshotReader reader = SnapshotReader.open(clientConfig, registryUrl, registryOverrides,
+                topics.snapshots(), modelId, SnapshotReader.Limits.forHeap())) {
+            if (split) {
+                final SnapshotRestore.Outcome<SplitCheckpoint> restored = SnapshotRestore.newest(reader, modelId,
+                        SnapshotRestore.split(model, null), "follow it as a model trained replicated");
+                snapshot = restored.snapshot();
+                positions = restored.value() == null ? Map.of() : restored.value().positions();
+            } else {
+                final SnapshotRestore.Outcome<TrainerCheckpoint> restored = SnapshotRestore.newest(reader, modelId,
+                        SnapshotRestore.replicated(model, null), "follow it as a model trained split");
+                snapshot = restored.snapshot();
+                base = snapshot.map(SnapshotReader.Snapshot::version).orElse(0L);
+            }
+        } catch (final IOException | RuntimeException e) {
+            model.close();
+            throw e;
         }
         final Properties props = new Properties();
         props.putAll(clientConfig);

@@ -152,6 +152,14 @@ public final class OpsMetrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /** Counts snapshot records and versions refused while restoring ({@code spillway_snapshot_refusals_total}). */
+    public void bindSnapshotRefusals(final java.util.function.IntSupplier refusals) {
+        heldSuppliers.add(refusals);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.snapshot.refusals", refusals, r -> r.getAsInt())
+                .description("Snapshot records and versions refused while restoring (undecodable, incomplete, "
+                        + "failing their checksum or validation)").register(registry);
+    }
+
     /** Suppliers registered as function counters, which Micrometer holds only weakly. */
     private final List<Object> heldSuppliers = new java.util.concurrent.CopyOnWriteArrayList<>();
 

@@ -1,11 +1,16 @@
 package io.spillway.app.scaleout;
 
+import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.Learner;
+import io.spillway.engine.StateMismatchException;
+import io.spillway.engine.TensorDelta;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -32,20 +37,27 @@ public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, M
         return positions.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** Moves {@code learner}'s weights (a fresh learner's, or any of the same shape) to this snapshot's. */
-    public void applyTo(final io.spillway.engine.Learner learner) {
+    /**
+     * Moves {@code learner}'s weights (a fresh learner's, or any of the same shape) to this snapshot's.
+     *
+     * @throws StateMismatchException if the snapshot's tensors are not the model's (names and sizes); the learner
+     *     is then unchanged
+     */
+    public void applyTo(final Learner learner) throws StateMismatchException {
         final Map<String, float[]> current = learner.parameters();
         if (!current.keySet().equals(weights.keySet())) {
-            throw new IllegalArgumentException("the snapshot's tensors " + new TreeMap<>(weights).keySet()
+            throw new StateMismatchException("the snapshot's tensors " + new TreeMap<>(weights).keySet()
                     + " are not the model's " + new TreeMap<>(current).keySet());
+        }
+        for (final Map.Entry<String, float[]> e : weights.entrySet()) {
+            if (current.get(e.getKey()).length != e.getValue().length) {
+                throw new StateMismatchException("tensor " + e.getKey() + " has " + current.get(e.getKey()).length
+                        + " entries, the snapshot " + e.getValue().length);
+            }
         }
         for (final Map.Entry<String, float[]> e : weights.entrySet()) {
             final float[] now = current.get(e.getKey());
             final float[] target = e.getValue();
-            if (now.length != target.length) {
-                throw new IllegalArgumentException("tensor " + e.getKey() + " has " + now.length
-                        + " entries, the snapshot " + target.length);
-            }
             int n = 0;
             final int[] idx = new int[now.length];
             final float[] val = new float[now.length];
@@ -55,8 +67,7 @@ public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, M
                     val[n++] = target[i] - now[i];
                 }
             }
-            learner.applyDelta(new io.spillway.engine.TensorDelta(e.getKey(), now.length,
-                    java.util.Arrays.copyOf(idx, n), java.util.Arrays.copyOf(val, n)));
+            learner.applyDelta(new TensorDelta(e.getKey(), now.length, Arrays.copyOf(idx, n), Arrays.copyOf(val, n)));
         }
     }
 
@@ -84,29 +95,80 @@ public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, M
         return bytes.toByteArray();
     }
 
-    public static SplitCheckpoint decode(final byte[] bytes) {
+    /**
+     * Reads what {@link #encode} wrote, refusing anything else: counts and lengths bounded by the bytes that follow
+     * before anything is allocated, partitions and offsets not negative and each partition and tensor once,
+     * finite weights, nothing after the last tensor. Whether the tensors are the model's is {@link #applyTo}'s check.
+     *
+     * @throws InvalidStateException naming what is wrong
+     */
+    public static SplitCheckpoint decode(final byte[] bytes) throws InvalidStateException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             final String format = in.readUTF();
             if (!FORMAT.equals(format)) {
-                throw new IllegalArgumentException("not a " + FORMAT + " snapshot: " + format);
+                throw new InvalidStateException("not a " + FORMAT + " snapshot: " + quote(format));
             }
             final String topic = in.readUTF();
             final Map<Integer, Long> positions = new TreeMap<>();
-            for (int i = in.readInt(); i > 0; i--) {
-                positions.put(in.readInt(), in.readLong());
+            final int partitions = in.readInt();
+            if (partitions < 0 || (long) partitions * (Integer.BYTES + Long.BYTES) > in.available()) {
+                throw new InvalidStateException("split snapshot's partition count is " + partitions + ", but "
+                        + in.available() + " bytes follow");
+            }
+            for (int i = 0; i < partitions; i++) {
+                final int partition = in.readInt();
+                final long position = in.readLong();
+                if (partition < 0 || position < 0) {
+                    throw new InvalidStateException("split snapshot's delta-log position " + partition + "@" + position
+                            + " is negative");
+                }
+                if (positions.put(partition, position) != null) {
+                    throw new InvalidStateException("split snapshot names delta-log partition " + partition + " twice");
+                }
             }
             final Map<String, float[]> weights = new TreeMap<>();
-            for (int i = in.readInt(); i > 0; i--) {
+            final int tensors = in.readInt();
+            if (tensors < 0 || (long) tensors * (Short.BYTES + Integer.BYTES) > in.available()) {
+                throw new InvalidStateException("split snapshot's tensor count is " + tensors + ", but "
+                        + in.available() + " bytes follow");
+            }
+            for (int i = 0; i < tensors; i++) {
                 final String name = in.readUTF();
-                final float[] w = new float[in.readInt()];
+                final int length = in.readInt();
+                if (length < 0 || (long) length * Float.BYTES > in.available()) {
+                    throw new InvalidStateException("split snapshot's tensor " + quote(name) + " has "
+                            + length + " entries, but " + in.available() + " bytes follow");
+                }
+                final float[] w = new float[length];
                 for (int k = 0; k < w.length; k++) {
                     w[k] = in.readFloat();
                 }
-                weights.put(name, w);
+                for (int k = 0; k < w.length; k++) {
+                    if (!Float.isFinite(w[k])) {
+                        throw new InvalidStateException("split snapshot's tensor " + quote(name) + "[" + k
+                                + "] is not finite: " + w[k]);
+                    }
+                }
+                if (weights.put(name, w) != null) {
+                    throw new InvalidStateException("split snapshot has tensor " + quote(name) + " twice");
+                }
+            }
+            if (in.available() > 0) {
+                throw new InvalidStateException("split snapshot has " + in.available() + " bytes after its last tensor");
             }
             return new SplitCheckpoint(topic, positions, weights);
+        } catch (final InvalidStateException e) {
+            throw e;
         } catch (final IOException e) {
-            throw new IllegalArgumentException("corrupt " + FORMAT + " snapshot: " + e.getMessage(), e);
+            throw new InvalidStateException("corrupt " + FORMAT + " snapshot: it ends early or has a malformed name: "
+                    + e, e);
         }
+    }
+
+    /** A name from the payload, for a message: quoted, cut to 64 characters, control characters escaped. */
+    private static String quote(final String name) {
+        final String cut = name.length() > 64 ? name.substring(0, 64) + "..." : name;
+        return "'" + cut.chars().mapToObj(c -> Character.isISOControl(c) ? String.format("\\u%04x", c)
+                : String.valueOf((char) c)).collect(java.util.stream.Collectors.joining()) + "'";
     }
 }

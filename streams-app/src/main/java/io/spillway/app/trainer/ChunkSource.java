@@ -54,6 +54,11 @@ public interface ChunkSource extends AutoCloseable {
         }
     }
 
+    /** Offset of the first entry the log still holds, or -1 when unknown. */
+    default long firstOffset() {
+        return -1;
+    }
+
     /** Entries known to be in the log but not read yet, or -1 when unknown. */
     long lag();
 

@@ -98,6 +98,11 @@ public final class KafkaChunkLog implements ChunkSource {
     }
 
     @Override
+    public long firstOffset() {
+        return consumer.beginningOffsets(List.of(partition)).get(partition);
+    }
+
+    @Override
     public long lag() {
         final OptionalLong lag = consumer.currentLag(partition);
         return lag.isPresent() ? lag.getAsLong() : -1;

@@ -95,8 +95,8 @@ public final class SplitTrainerLoop implements Trainer {
     private long idleSinceNanos = -1;
     private int commitsSinceTruncation;
     private int chunkPartitions;
-    private long previousSnapshotVersion;
-    private int previousSnapshotChunks;
+    /** The snapshots on the topic this instance keeps (the newest two) while it publishes them. */
+    private final KeptSnapshots kept;
     private Admin admin;
 
     /**
@@ -106,8 +106,8 @@ public final class SplitTrainerLoop implements Trainer {
      * @param groupId the trainers' consumer group (one per application id)
      * @param incarnation the instance id this process publishes deltas under (unique per process)
      * @param flushAfterIdle publish the residual after the chunk log has been quiet this long
-     * @param restored the snapshot the model was restored from ({@link TrainerLoop.Resume#FRESH} for none): the
-     *        next snapshot this instance publishes retires it
+     * @param restored the snapshot the model was restored from ({@link TrainerLoop.Resume#FRESH} for none): kept,
+     *        as the fallback, until the second snapshot this instance publishes retires it
      */
     public SplitTrainerLoop(final Learner learner, final Map<String, Object> clientConfig, final KafkaTrainingSink sink,
                             final PeerDeltas peers, final Topics topics, final TrainerSettings settings,
@@ -126,8 +126,7 @@ public final class SplitTrainerLoop implements Trainer {
         this.figuresListener = figuresListener;
         this.publisher = new StepPublisher(learner, sink, topics, settings, consumerLag, deadLettered);
         this.compressor = new ErrorFeedbackCompressor(settings.deltaDensity());
-        this.previousSnapshotVersion = restored.snapshotVersion();
-        this.previousSnapshotChunks = restored.snapshotChunks();
+        this.kept = new KeptSnapshots(restored);
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -284,25 +283,23 @@ public final class SplitTrainerLoop implements Trainer {
 
     /**
      * Publishes the delta log's model as it stands (the restored snapshot plus every delta read so far) with the
-     * log positions it includes, and retires the previous snapshot in the same transaction, so readers see one
-     * or the other. The owner of chunk-log partition 0 does it, so that one instance does at a time (two during a
+     * log positions it includes, and retires the one before the previous snapshot in the same transaction, so
+     * readers see the newest and its fallback ({@link KeptSnapshots}). The owner of chunk-log partition 0 does it, so that one instance does at a time (two during a
      * rebalance publish two snapshots, both valid).
      */
     private void publishSnapshot() {
         final SplitCheckpoint checkpoint = new SplitCheckpoint(topics.deltas(), peers.positions(), peers.logWeights());
         final long version = checkpoint.logVersion();
-        if (version == previousSnapshotVersion) {
+        if (kept.isNewest(version)) {
             return;
         }
         final byte[] state = checkpoint.encode();
         sink.beginTransaction();
         final int count = publisher.publishSnapshot(version, SplitCheckpoint.FORMAT, state, System.currentTimeMillis());
-        if (previousSnapshotVersion >= 0) {
-            publisher.retireSnapshot(previousSnapshotVersion, previousSnapshotChunks);
+        for (final KeptSnapshots.Kept k : kept.add(version, count, -1)) {
+            publisher.retireSnapshot(k.version(), k.chunks());
         }
         commit();
-        previousSnapshotVersion = version;
-        previousSnapshotChunks = count;
         snapshots.incrementAndGet();
         LOG.info("Published the split model's snapshot at delta-log positions {} ({} bytes in {} records)",
                 checkpoint.positions(), state.length, count);

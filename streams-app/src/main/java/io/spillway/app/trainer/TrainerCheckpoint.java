@@ -1,5 +1,6 @@
 package io.spillway.app.trainer;
 
+import io.spillway.engine.InvalidStateException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -72,28 +73,54 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
         return bytes.toByteArray();
     }
 
-    public static TrainerCheckpoint decode(final byte[] payload) {
+    /**
+     * Reads a payload written by {@link #encode} (or the earlier format), refusing anything else: counts and
+     * lengths are bounded by the bytes that follow before anything is allocated, offsets and counts must not be
+     * negative, trained-ahead offsets must ascend past the offset, and nothing may follow the learner state.
+     *
+     * @throws InvalidStateException naming what is wrong
+     */
+    public static TrainerCheckpoint decode(final byte[] payload) throws InvalidStateException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
             final int magic = in.readInt();
             if (magic != MAGIC && magic != MAGIC_V2) {
-                throw new IllegalArgumentException("not a " + FORMAT + " (or " + FORMAT_V2 + ") snapshot payload");
+                throw new InvalidStateException("not a " + FORMAT + " (or " + FORMAT_V2 + ") snapshot payload: magic "
+                        + String.format("0x%08x", magic));
             }
             final String topic = in.readUTF();
             final long offset = in.readLong();
+            if (offset < 0) {
+                throw new InvalidStateException("snapshot payload's chunk-log offset is negative: " + offset);
+            }
             final int aheadCount = magic == MAGIC ? in.readInt() : 0;
-            if (aheadCount < 0 || aheadCount > payload.length / Long.BYTES) {
-                throw new IllegalArgumentException("corrupt snapshot payload: " + aheadCount + " trained-ahead offsets");
+            if (aheadCount < 0 || (long) aheadCount * Long.BYTES > in.available()) {
+                throw new InvalidStateException("snapshot payload's trained-ahead count is " + aheadCount + ", but "
+                        + in.available() + " bytes follow");
             }
             final long[] ahead = new long[aheadCount];
             for (int i = 0; i < ahead.length; i++) {
                 ahead[i] = in.readLong();
+                if (ahead[i] <= (i == 0 ? offset : ahead[i - 1])) {
+                    throw new InvalidStateException("snapshot payload's trained-ahead offset " + ahead[i] + " does not "
+                            + "ascend past " + (i == 0 ? "the offset " + offset : ahead[i - 1]));
+                }
             }
             final long events = in.readLong();
-            final byte[] state = new byte[in.readInt()];
+            if (events < 0) {
+                throw new InvalidStateException("snapshot payload's trained-event count is negative: " + events);
+            }
+            final int length = in.readInt();
+            if (length != in.available()) {
+                throw new InvalidStateException("snapshot payload's learner state is " + length + " bytes, but "
+                        + in.available() + " follow");
+            }
+            final byte[] state = new byte[length];
             in.readFully(state);
             return new TrainerCheckpoint(topic, offset, ahead, events, state);
+        } catch (final InvalidStateException e) {
+            throw e;
         } catch (final IOException e) {
-            throw new IllegalArgumentException("truncated snapshot payload", e);
+            throw new InvalidStateException("snapshot payload ends early or has a malformed chunk topic name: " + e, e);
         }
     }
 

@@ -13,9 +13,11 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
@@ -54,10 +56,12 @@ public final class TrainerLoop implements Trainer {
      * @param chunkOffset first chunk-log entry not in the learner's state
      * @param eventsTrained events in the learner's state
      * @param snapshotVersion version of the snapshot restored, -1 for none
-     * @param snapshotChunks records that snapshot was published in (retired when the next one is durable)
+     * @param snapshotChunks records that snapshot was published in
+     * @param olderSnapshots complete snapshots of the model older than the one restored, version to chunk count
+     *        (retired, like the restored one later, once newer ones are durable; see {@link KeptSnapshots})
      */
     public record Resume(long chunkOffset, long[] trainedAhead, long eventsTrained, long snapshotVersion,
-                         int snapshotChunks) {
+                         int snapshotChunks, Map<Long, Integer> olderSnapshots) {
         /** A new model: the log from its beginning. */
         public static final Resume FRESH = new Resume(0, 0, -1, 0);
 
@@ -67,8 +71,15 @@ public final class TrainerLoop implements Trainer {
             this(chunkOffset, new long[0], eventsTrained, snapshotVersion, snapshotChunks);
         }
 
+        /** A restore that found no older snapshot. */
+        public Resume(final long chunkOffset, final long[] trainedAhead, final long eventsTrained,
+                      final long snapshotVersion, final int snapshotChunks) {
+            this(chunkOffset, trainedAhead, eventsTrained, snapshotVersion, snapshotChunks, Map.of());
+        }
+
         public Resume {
             trainedAhead = trainedAhead.clone();
+            olderSnapshots = Map.copyOf(olderSnapshots);
         }
     }
 
@@ -89,12 +100,12 @@ public final class TrainerLoop implements Trainer {
     private final StepPublisher publisher;
     private volatile long position;
     private volatile int backlogEvents;
-    private long previousSnapshotVersion;
-    private int previousSnapshotChunks;
+    /** The snapshots on the topic this loop keeps: the newest two. */
+    private final KeptSnapshots kept;
     private volatile boolean stopping;
     /** Runs the publishing of each step behind the training of the next (set by {@link #run()}). */
     private PublishingThread publishing;
-    /** Chunk-log offset of the newest durable snapshot (set by the publishing thread). */
+    /** Chunk-log offset of the oldest snapshot kept, once the newest is durable (set by the publishing thread). */
     private volatile long durableSnapshotPosition = -1;
     private long truncatedBefore = -1;
     private volatile Throwable failure;
@@ -122,8 +133,7 @@ public final class TrainerLoop implements Trainer {
         resumeAt(resume);
         this.eventsBefore = resume.eventsTrained();
         this.restorer = restorer;
-        this.previousSnapshotVersion = resume.snapshotVersion();
-        this.previousSnapshotChunks = resume.snapshotChunks();
+        this.kept = new KeptSnapshots(resume);
     }
 
     @Override
@@ -158,7 +168,7 @@ public final class TrainerLoop implements Trainer {
         }
         // A clean stop leaves a snapshot of everything trained, so a restart continues from here. The batch
         // still open is not trained: it is re-read from the log, so the steps stay those of an uninterrupted run.
-        if (learner.version() != previousSnapshotVersion) {
+        if (!kept.isNewest(learner.version())) {
             publishSnapshot(learner.version(), System.currentTimeMillis());
         }
         publishing.drain();
@@ -167,8 +177,8 @@ public final class TrainerLoop implements Trainer {
     }
 
     /**
-     * Lets the log drop what the newest durable snapshot includes: it is the restore point, nothing before it is
-     * read again.
+     * Lets the log drop what the oldest snapshot kept includes: it and the newer one are the restore points (the
+     * older one when the newer cannot be restored), nothing before it is read again.
      */
     private void truncateBehindDurableSnapshot() {
         final long durable = durableSnapshotPosition;
@@ -307,19 +317,31 @@ public final class TrainerLoop implements Trainer {
         }
     }
 
-    /** Jumps to the newest snapshot: it includes every entry this loop has not read and the log has dropped. */
+    /**
+     * Jumps to the newest snapshot: it includes every entry this loop has not read and the log has dropped. When the
+     * newest that could be restored does not (the ones after it were refused), the entries between it and the log's
+     * start are gone for good: the loop continues from the log's start, with an error, rather than stop training.
+     */
     private void catchUp(final ChunkSource.TruncatedException why) {
-        final Resume newest = restorer.get();
+        Resume newest = restorer.get();
         if (newest.chunkOffset() <= position) {
-            throw new IllegalStateException("the chunk log was truncated past offset " + position
-                    + ", but the newest snapshot stands at " + newest.chunkOffset(), why);
+            final long first = source.firstOffset();
+            if (first <= position) {
+                throw new IllegalStateException("the chunk log was truncated past offset " + position
+                        + ", but the newest snapshot stands at " + newest.chunkOffset(), why);
+            }
+            LOG.error("The chunk log now starts at offset {}, but the newest snapshot of model {} that could be restored"
+                    + " (version {}) stands at offset {}: the {} entries between are lost to the model; continuing"
+                    + " from the log's start", first, settings.modelId(), newest.snapshotVersion(), newest.chunkOffset(),
+                    first - newest.chunkOffset());
+            newest = new Resume(first, Arrays.stream(newest.trainedAhead()).filter(o -> o > first).toArray(),
+                    newest.eventsTrained(), newest.snapshotVersion(), newest.snapshotChunks(), newest.olderSnapshots());
         }
         LOG.info("{}; continuing from the newest snapshot, version {} at offset {}", why.getMessage(),
                 newest.snapshotVersion(), newest.chunkOffset());
         resumeAt(newest);
         eventsBefore = newest.eventsTrained() - eventsTrained.get();
-        previousSnapshotVersion = newest.snapshotVersion();
-        previousSnapshotChunks = newest.snapshotChunks();
+        kept.reset(newest);
         source.seek(position);
     }
 
@@ -379,20 +401,21 @@ public final class TrainerLoop implements Trainer {
         final byte[] state = new TrainerCheckpoint(topics.chunks(), position,
                 trainedAhead.stream().mapToLong(Long::longValue).toArray(), eventsTrainedTotal(), learnerState).encode();
         final int count = publisher.snapshotRecords(state.length);
-        final long previousVersion = previousSnapshotVersion;
-        final int previousChunks = previousSnapshotChunks;
         final long at = position;
-        previousSnapshotVersion = version;
-        previousSnapshotChunks = count;
+        final List<KeptSnapshots.Kept> retire = kept.add(version, count, at);
+        final long keptFrom = kept.oldestPosition();
         publishing.submit(() -> {
             publisher.publishSnapshot(version, TrainerCheckpoint.FORMAT, state, now);
-            // Retire the previous snapshot only once this one is durable: the compacted topic always holds a complete
-            // one. (A replay after a crash publishes the same snapshots again, under the same keys, with the same bytes.)
+            // Retire older snapshots only once this one is durable: the compacted topic always holds a complete one,
+            // and the one before it as a fallback. (A replay after a crash publishes the same snapshots again, under
+            // the same keys, with the same bytes.)
             sink.flush();
-            if (previousVersion != version) {
-                publisher.retireSnapshot(previousVersion, previousChunks);
+            for (final KeptSnapshots.Kept k : retire) {
+                publisher.retireSnapshot(k.version(), k.chunks());
             }
-            durableSnapshotPosition = at;
+            if (keptFrom >= 0) {
+                durableSnapshotPosition = keptFrom;
+            }
             LOG.info("Published snapshot of model version {} at chunk-log offset {} ({} bytes in {} chunks)", version,
                     at, state.length, count);
         });

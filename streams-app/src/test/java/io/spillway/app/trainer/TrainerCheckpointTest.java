@@ -3,6 +3,7 @@ package io.spillway.app.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.spillway.engine.InvalidStateException;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import org.junit.jupiter.api.Test;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class TrainerCheckpointTest {
 
     @Test
-    void roundTripsTheOffsetTheEntriesTrainedPastItAndTheState() {
+    void roundTripsTheOffsetTheEntriesTrainedPastItAndTheState() throws Exception {
         final TrainerCheckpoint c = new TrainerCheckpoint("chunks", 17, new long[] {19, 20, 31}, 12_345, new byte[] {1, 2, 3});
         final TrainerCheckpoint back = TrainerCheckpoint.decode(c.encode());
         assertThat(back).isEqualTo(c);
@@ -44,6 +45,6 @@ class TrainerCheckpointTest {
         assertThatThrownBy(() -> new TrainerCheckpoint("chunks", 10, new long[] {12, 11}, 0, new byte[0]))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> TrainerCheckpoint.decode(new byte[] {1, 2, 3, 4, 5}))
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(InvalidStateException.class);
     }
 }

@@ -208,7 +208,11 @@ class TrainerLoopTest {
             final ByteBuffer b = c.getPayload().duplicate();
             final byte[] bytes = new byte[b.remaining()];
             b.get(bytes);
-            return TrainerCheckpoint.decode(bytes);
+            try {
+                return TrainerCheckpoint.decode(bytes);
+            } catch (final java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }).toList();
     }
 
@@ -256,25 +260,30 @@ class TrainerLoopTest {
     @Test
     void snapshotsAreChunkedAndReassembleToTheirChecksum() throws Exception {
         final List<TimedChunk> queue = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
+        for (int c = 0; c < 6; c++) {
             queue.add(cyclic("a", c * 10, 10));
         }
         final TrainerLoop loop = loop(queue, new TrainerSettings("m", "i0", 4, 2, 100_000, 1000));
         loop.run();
 
         final List<ModelSnapshotChunk> chunks = sink.of(TOPICS.snapshots(), ModelSnapshotChunk.class);
-        assertThat(chunks).extracting(ModelSnapshotChunk::getVersion).containsOnly(2L, 4L);
-        // keyed modelId/version/chunkIndex; version 2 is retired by tombstones only after version 4 is complete
+        assertThat(chunks).extracting(ModelSnapshotChunk::getVersion).containsOnly(2L, 4L, 6L);
+        // keyed modelId/version/chunkIndex; the newest two are kept (the older one is the fallback): version 2 is
+        // retired by tombstones only after version 6 is complete
         final List<RecordingSink.Sent> onTopic = sink.sent.stream().filter(s -> s.topic().equals(TOPICS.snapshots())).toList();
+        final int chunksOf2 = (int) chunks.stream().filter(c -> c.getVersion() == 2L).count();
         final int chunksOf4 = (int) chunks.stream().filter(c -> c.getVersion() == 4L).count();
-        final int chunksOf2 = chunks.size() - chunksOf4;
+        final int chunksOf6 = chunks.size() - chunksOf2 - chunksOf4;
         assertThat(onTopic.subList(0, chunksOf2)).allSatisfy(s -> assertThat(s.key()).startsWith("m/2/"));
         assertThat(onTopic.subList(chunksOf2, chunksOf2 + chunksOf4)).allSatisfy(s -> assertThat(s.key()).startsWith("m/4/"));
-        assertThat(onTopic.subList(chunksOf2 + chunksOf4, onTopic.size())).extracting(RecordingSink.Sent::key)
+        final int published = chunks.size();
+        assertThat(onTopic.subList(chunksOf2 + chunksOf4, published)).allSatisfy(s -> assertThat(s.key()).startsWith("m/6/"));
+        assertThat(onTopic.subList(published, onTopic.size())).extracting(RecordingSink.Sent::key)
                 .containsExactlyElementsOf(IntStream.range(0, chunksOf2).mapToObj(c -> "m/2/" + c).toList());
-        assertThat(onTopic.subList(chunksOf2 + chunksOf4, onTopic.size())).allSatisfy(s -> assertThat(s.value()).isNull());
+        assertThat(onTopic.subList(published, onTopic.size())).allSatisfy(s -> assertThat(s.value()).isNull());
+        assertThat(chunksOf6).isPositive();
         assertThat(sink.flushes).isGreaterThanOrEqualTo(2);
-        for (final long version : List.of(2L, 4L)) {
+        for (final long version : List.of(2L, 4L, 6L)) {
             final List<ModelSnapshotChunk> of = chunks.stream().filter(c -> c.getVersion() == version).toList();
             assertThat(of.size()).isEqualTo(of.getFirst().getChunkCount()).isGreaterThan(1);
             final ByteArrayOutputStream whole = new ByteArrayOutputStream();
@@ -292,11 +301,12 @@ class TrainerLoopTest {
             // the last one, after the barrier that closed its batch)
             final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(whole.toByteArray());
             assertThat(of.getFirst().getFormat()).isEqualTo(TrainerCheckpoint.FORMAT);
-            assertThat(checkpoint.chunkOffset()).isEqualTo(version == 4 ? 5 : version);
+            assertThat(checkpoint.chunkOffset()).isEqualTo(version == 6 ? 7 : version);
             assertThat(checkpoint.eventsTrained()).isEqualTo(10 * version);
             assertThat(checkpoint.chunkTopic()).isEqualTo(TOPICS.chunks());
         }
-        assertThat(source.truncatedBefore).as("the log before the newest snapshot is let go").isEqualTo(5);
+        assertThat(source.truncatedBefore).as("the log before the older of the two snapshots kept is let go")
+                .isEqualTo(4);
     }
 
     @Test
