@@ -343,6 +343,12 @@ public final class MFac implements Optimizer {
         checkWindow();
         if (error != null) {
             StateChecks.readFinite(in, error, "M-FAC error feedback");
+            for (int i = 0; i < d; i++) {
+                if (Math.abs(error[i]) > Float.MAX_VALUE) { // compressed to fp32, it would enter the window as infinity
+                    throw new InvalidStateException("M-FAC error feedback[" + i + "] is beyond the fp32 range: "
+                            + error[i]);
+                }
+            }
         }
         if (velocity != null) {
             for (int i = 0; i < d; i++) {
@@ -355,9 +361,7 @@ public final class MFac implements Optimizer {
     /** The restored window: rows written by the steps so far hold k entries inside the dimension, and K = G G^T. */
     private void checkWindow() throws InvalidStateException {
         final int m = settings.windowSize();
-        final double[][] dots = new double[m][m];
-        final double[] row = new double[dimension];
-        for (int r = 0; r < m; r++) {
+        for (int r = 0; r < m; r++) { // every row first: the dot products read them all
             if (window instanceof SparseWindow w) {
                 final int expected = steps >= m || r < steps ? k : 0;
                 if (w.count(r) != expected) {
@@ -374,7 +378,17 @@ public final class MFac implements Optimizer {
                         throw new InvalidStateException("M-FAC window value (row " + r + ", entry " + j
                                 + ") is not finite: " + w.value(r, j));
                     }
-                    row[i] = w.value(r, j);
+                }
+            } else {
+                StateChecks.requireFinite(((DenseWindow) window).row(r), "M-FAC window row " + r);
+            }
+        }
+        final double[][] dots = new double[m][m];
+        final double[] row = new double[dimension];
+        for (int r = 0; r < m; r++) {
+            if (window instanceof SparseWindow w) {
+                for (int j = 0; j < w.count(r); j++) {
+                    row[w.index(r, j)] = w.value(r, j);
                 }
                 window.dots(row, dots[r]);
                 for (int j = 0; j < w.count(r); j++) {
@@ -382,7 +396,6 @@ public final class MFac implements Optimizer {
                 }
             } else {
                 final float[] values = ((DenseWindow) window).row(r);
-                StateChecks.requireFinite(values, "M-FAC window row " + r);
                 for (int i = 0; i < dimension; i++) {
                     row[i] = values[i];
                 }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: confine to one thread; close it.
  */
-public final class SnapshotReader implements AutoCloseable {
+public final class SnapshotReader implements SnapshotSource, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotReader.class);
     /** Reading gives up when the topic yields nothing new for this long. */
     private static final Duration STALL = Duration.ofSeconds(60);
@@ -201,6 +201,7 @@ public final class SnapshotReader implements AutoCloseable {
      * The newest version not offered yet that is complete and matches its checksum; versions newer than it that
      * are not were refused (see {@link #refusals()}). Empty when none is left.
      */
+    @Override
     public Optional<Snapshot> next() throws IOException {
         final Optional<SnapshotIndex.Assembled> a = index.next(this::fetch);
         last = a.orElse(null);
@@ -208,6 +209,7 @@ public final class SnapshotReader implements AutoCloseable {
     }
 
     /** The caller could not use {@code snapshot} (the last {@link #next} gave): reported like any refusal. */
+    @Override
     public void refuse(final Snapshot snapshot, final String reason, final boolean mismatch) {
         if (last == null || last.snapshot() != snapshot) {
             throw new IllegalArgumentException("only the snapshot the last next() returned can be refused");
@@ -217,6 +219,7 @@ public final class SnapshotReader implements AutoCloseable {
     }
 
     /** Everything refused so far, in order. */
+    @Override
     public List<SnapshotRefusal> refusals() {
         return Collections.unmodifiableList(refusals);
     }
@@ -225,6 +228,7 @@ public final class SnapshotReader implements AutoCloseable {
      * Complete versions older than the last one {@link #next} gave, with their chunk counts, oldest first: what
      * a trainer that restored that one may retire once it has published newer ones.
      */
+    @Override
     public Map<Long, Integer> olderVersions() {
         return new TreeMap<>(index.remainingComplete());
     }

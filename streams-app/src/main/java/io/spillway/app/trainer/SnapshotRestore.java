@@ -59,7 +59,7 @@ public final class SnapshotRestore {
      * @param advice what to do when only snapshots of another configuration exist, for the error
      * @throws IOException when no version could be restored and one of them was of another configuration
      */
-    public static <T> Outcome<T> newest(final SnapshotReader reader, final String modelId, final Decoder<T> decoder,
+    public static <T> Outcome<T> newest(final SnapshotSource reader, final String modelId, final Decoder<T> decoder,
                                         final String advice) throws IOException {
         SnapshotRefusal mismatch = null;
         for (Optional<SnapshotReader.Snapshot> s = reader.next(); s.isPresent(); s = reader.next()) {

@@ -47,4 +47,52 @@ class TrainerCheckpointTest {
         assertThatThrownBy(() -> TrainerCheckpoint.decode(new byte[] {1, 2, 3, 4, 5}))
                 .isInstanceOf(InvalidStateException.class);
     }
+
+    /** The bytes of a v3 payload with the given fields, the learner state declared {@code stateLength} long. */
+    private static byte[] payload(final long offset, final int aheadCount, final long[] ahead, final long events,
+                                  final int stateLength, final byte[] state) throws Exception {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(0x53505433);
+            out.writeUTF("chunks");
+            out.writeLong(offset);
+            out.writeInt(aheadCount);
+            for (final long a : ahead) {
+                out.writeLong(a);
+            }
+            out.writeLong(events);
+            out.writeInt(stateLength);
+            out.write(state);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void refusesLengthsAndCountsThePayloadCannotHoldNamingThem() throws Exception {
+        assertThat(TrainerCheckpoint.decode(payload(5, 1, new long[] {6}, 10, 2, new byte[] {1, 2})).learnerState())
+                .containsExactly(1, 2);
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, 0, new long[0], 10, Integer.MAX_VALUE, new byte[2])))
+                .isInstanceOf(InvalidStateException.class)
+                .hasMessageContaining("learner state is 2147483647 bytes, but 2 follow");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, 0, new long[0], 10, -1, new byte[2])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("learner state is -1 bytes");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, 0, new long[0], 10, 1, new byte[2])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("learner state is 1 bytes, but 2 follow");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, Integer.MAX_VALUE, new long[0], 10, 0, new byte[0])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("trained-ahead count is 2147483647");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, -3, new long[0], 10, 0, new byte[0])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("trained-ahead count is -3");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(-5, 0, new long[0], 10, 0, new byte[0])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("chunk-log offset is negative: -5");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, 0, new long[0], -10, 0, new byte[0])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("trained-event count is negative");
+        assertThatThrownBy(() -> TrainerCheckpoint.decode(payload(5, 2, new long[] {7, 7}, 10, 0, new byte[0])))
+                .isInstanceOf(InvalidStateException.class).hasMessageContaining("trained-ahead offset 7 does not ascend");
+        final byte[] whole = payload(5, 1, new long[] {6}, 10, 2, new byte[] {1, 2});
+        for (int cut = 0; cut < whole.length; cut++) {
+            final byte[] part = java.util.Arrays.copyOf(whole, cut);
+            assertThatThrownBy(() -> TrainerCheckpoint.decode(part)).isInstanceOf(InvalidStateException.class)
+                    .hasMessageContaining("snapshot payload");
+        }
+    }
 }

@@ -188,7 +188,11 @@ public final class WindowAlgebra {
     public void requireGramOf(final double[][] dots) throws InvalidStateException {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j <= i; j++) {
-                final double scale = Math.sqrt(dots[i][i] * dots[j][j]);
+                if (!Double.isFinite(dots[i][j])) {
+                    throw new InvalidStateException("M-FAC window rows " + i + " and " + j + " have a dot product "
+                            + "beyond the fp64 range");
+                }
+                final double scale = Math.sqrt(dots[i][i]) * Math.sqrt(dots[j][j]);
                 if (!(Math.abs(k[i][j] - dots[i][j]) <= GRAM_TOLERANCE * scale)) {
                     throw new InvalidStateException("M-FAC Gram matrix entry (" + i + ", " + j + ") is " + k[i][j]
                             + ", but the window's rows give " + dots[i][j]);

@@ -1,0 +1,185 @@
+package io.spillway.app.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spillway.app.scaleout.SplitCheckpoint;
+import io.spillway.engine.Learner;
+import io.spillway.engine.LearnerConfig;
+import io.spillway.engine.Learners;
+import io.spillway.engine.SequenceChunk;
+import io.spillway.engine.SparseEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Restoring takes the newest snapshot that decodes and validates and falls back to older ones; a refused state
+ * leaves the learner as it was; with nothing restorable the model starts fresh, unless a refused snapshot is sound
+ * but of another configuration, which stops the start with the reason.
+ */
+class SnapshotRestoreTest {
+    private static final String CHUNKS = "spillway-training-chunks";
+
+    private Learner learner;
+
+    static LearnerConfig config(final int hidden) {
+        return LearnerConfig.builder().vocabularySize(8).featureDimension(4).hiddenSize(hidden).optimizer("adam")
+                .learningRate(0.01f).backend("cpu").seed(3).build();
+    }
+
+    static List<SequenceChunk> batch(final int step) {
+        final List<SequenceChunk> batch = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            final List<SparseEvent> events = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                events.add(new SparseEvent((step + i * (k + 1)) % 8, new int[] {k}, new float[] {0.5f},
+                        SparseEvent.NO_LABEL));
+            }
+            batch.add(new SequenceChunk("key-" + k, events));
+        }
+        return batch;
+    }
+
+    static byte[] state(final Learner l) throws IOException {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            l.writeState(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    static byte[] checkpoint(final long offset, final byte[] learnerState) {
+        return new TrainerCheckpoint(CHUNKS, offset, offset * 6, learnerState).encode();
+    }
+
+    @BeforeEach
+    void create() {
+        learner = Learners.create(config(16));
+    }
+
+    @AfterEach
+    void close() {
+        learner.close();
+    }
+
+    /** States of a trainer after 2 and after 4 steps. */
+    private static byte[][] trained() throws IOException {
+        try (Learner t = Learners.create(config(16))) {
+            t.train(batch(0));
+            t.train(batch(1));
+            final byte[] two = state(t);
+            t.train(batch(2));
+            t.train(batch(3));
+            return new byte[][] {two, state(t)};
+        }
+    }
+
+    private SnapshotRestore.Outcome<TrainerCheckpoint> restore(final OfflineSnapshots topic) throws IOException {
+        return SnapshotRestore.newest(topic, "m", SnapshotRestore.replicated(learner, CHUNKS), "use a new --model-id");
+    }
+
+    @Test
+    void aDamagedNewestVersionFallsBackToTheOneBeforeIt() throws IOException {
+        final byte[][] states = trained();
+        final byte[] nan = states[1].clone();
+        ByteBuffer.wrap(nan).putFloat(48 + 4 * 10, Float.NaN); // a weight of layer0.w_in
+        final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(2, TrainerCheckpoint.FORMAT, checkpoint(2, states[0]), 700)
+                .publish(4, TrainerCheckpoint.FORMAT, checkpoint(4, nan), 700);
+        final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(topic);
+        assertThat(outcome.snapshot().orElseThrow().version()).isEqualTo(2);
+        assertThat(outcome.value().chunkOffset()).isEqualTo(2);
+        assertThat(state(learner)).isEqualTo(states[0]);
+        assertThat(outcome.refusals()).singleElement().satisfies(r -> {
+            assertThat(r.version()).isEqualTo(4);
+            assertThat(r.reason()).contains("parameter layer0.w_in[10] is not finite");
+            assertThat(r.mismatch()).isFalse();
+        });
+        learner.train(batch(2)); // trains on
+    }
+
+    @Test
+    void aStateRefusedHalfWayLeavesTheLearnerAsItWas() throws IOException {
+        final byte[][] states = trained();
+        final byte[] before = state(learner);
+        final byte[] damaged = states[1].clone();
+        damaged[damaged.length - 20] ^= 0x7f; // in the last carried key's pending event, after the weights
+        final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(4, TrainerCheckpoint.FORMAT, checkpoint(4, damaged), 1 << 20);
+        final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(topic);
+        assertThat(outcome.snapshot()).isEmpty();
+        assertThat(outcome.refusals()).hasSize(1);
+        assertThat(state(learner)).as("rolled back to the fresh state").isEqualTo(before);
+    }
+
+    @Test
+    void withNothingRestorableTheModelStartsFreshAndSaysWhy() throws IOException {
+        final byte[][] states = trained();
+        final byte[] trailing = checkpoint(4, java.util.Arrays.copyOf(states[1], states[1].length + 3));
+        final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(3, TrainerCheckpoint.FORMAT, checkpoint(3, states[1]), 1 << 20) // its record says 3, the state 4
+                .publish(4, TrainerCheckpoint.FORMAT, trailing, 1 << 20)
+                .publish(5, "spillway-trainer-state-v9", checkpoint(4, states[1]), 1 << 20)
+                .undecodable(OfflineSnapshots.key("m", 6, 0), "wrong magic byte");
+        final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(topic);
+        assertThat(outcome.snapshot()).isEmpty();
+        assertThat(outcome.refusals()).extracting(SnapshotRefusal::reason).containsExactly(
+                "undecodable: wrong magic byte",
+                "chunk 0 is the refused record at model-snapshots-0@" + outcome.refusals().getFirst().offset()
+                        + " (undecodable: wrong magic byte)",
+                "snapshot version 5 has format spillway-trainer-state-v9, which this version does not know",
+                "learner state has 3 bytes after its end",
+                "learner state is of model version 4, its snapshot record says 3");
+        assertThat(outcome.refusals()).noneMatch(SnapshotRefusal::mismatch);
+    }
+
+    @Test
+    void aSoundSnapshotOfAnotherConfigurationStopsTheStartWhenNothingElseRestores() throws IOException {
+        final byte[] wider;
+        try (Learner other = Learners.create(config(24))) {
+            other.train(batch(0));
+            wider = state(other);
+        }
+        final OfflineSnapshots only = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(1, TrainerCheckpoint.FORMAT, checkpoint(1, wider), 1 << 20);
+        assertThatThrownBy(() -> restore(only)).isInstanceOf(IOException.class)
+                .hasMessageContaining("state is for shape [8, 4, 24, 1, 0]").hasMessageContaining("use a new --model-id");
+
+        final OfflineSnapshots split = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(9, SplitCheckpoint.FORMAT, new SplitCheckpoint("deltas", Map.of(), Map.of()).encode(), 100);
+        assertThatThrownBy(() -> restore(split)).isInstanceOf(IOException.class)
+                .hasMessageContaining("has format " + SplitCheckpoint.FORMAT);
+
+        final byte[][] states = trained();
+        final OfflineSnapshots mixed = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(2, TrainerCheckpoint.FORMAT, checkpoint(2, states[0]), 1 << 20)
+                .publish(3, TrainerCheckpoint.FORMAT, new TrainerCheckpoint("other-chunks", 1, 6, states[1]).encode(),
+                        1 << 20);
+        final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(mixed);
+        assertThat(outcome.snapshot().orElseThrow().version()).isEqualTo(2);
+        assertThat(outcome.refusals()).singleElement().satisfies(r -> {
+            assertThat(r.mismatch()).isTrue();
+            assertThat(r.reason()).contains("was trained from other-chunks");
+        });
+    }
+
+    @Test
+    void olderCompleteVersionsAreReportedForRetirement() throws IOException {
+        final byte[][] states = trained();
+        final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(1, TrainerCheckpoint.FORMAT, checkpoint(1, states[0]), 500)
+                .publish(2, TrainerCheckpoint.FORMAT, checkpoint(2, states[0]), 500)
+                .publish(4, TrainerCheckpoint.FORMAT, checkpoint(4, states[1]), 500);
+        final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(topic);
+        assertThat(outcome.snapshot().orElseThrow().version()).isEqualTo(4);
+        assertThat(outcome.olderVersions()).containsOnlyKeys(1L, 2L);
+    }
+}
