@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The snapshots of its model a trainer keeps on the snapshots topic: the newest {@link #KEPT}, so that when the
@@ -33,7 +34,7 @@ final class KeptSnapshots {
     /** Forgets what was kept and starts from a restore: the versions older than it, then it. */
     void reset(final TrainerLoop.Resume resume) {
         kept.clear();
-        for (final Map.Entry<Long, Integer> e : resume.olderSnapshots().entrySet()) {
+        for (final Map.Entry<Long, Integer> e : new TreeMap<>(resume.olderSnapshots()).entrySet()) {
             if (e.getKey() < resume.snapshotVersion()) {
                 kept.addLast(new Kept(e.getKey(), e.getValue(), -1));
             }

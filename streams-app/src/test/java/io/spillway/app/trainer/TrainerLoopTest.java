@@ -440,6 +440,50 @@ class TrainerLoopTest {
         }
     }
 
+    /**
+     * When the newest snapshot that could be restored stands before the log's start (the ones after it were refused
+     * and the log was truncated behind them), the loop continues from the log's start rather than stop: the entries
+     * in between are lost to the model, the rest is trained.
+     */
+    @Test
+    void aRestoredSnapshotBeforeTheLogsStartContinuesFromTheStart() throws Exception {
+        final List<TimedChunk> chunks = new ArrayList<>();
+        for (int c = 0; c < 12; c++) {
+            chunks.add(cyclic("k" + c % 3, (c / 3) * 6, 6));
+        }
+        final List<ChunkSource.Entry> log = entries(chunks);
+        final long logStart = 6;
+        final TrainerSettings settings = new TrainerSettings("m", "i0", 3, 0, 100_000, 1 << 20);
+        final TrainerLoop[] loop = new TrainerLoop[1];
+        final ListChunkSource truncated = new ListChunkSource(log.subList((int) logStart, log.size()), 2,
+                () -> loop[0].stop()) {
+            private boolean first = true;
+
+            @Override
+            public List<Entry> poll(final java.time.Duration timeout) {
+                if (first) {
+                    first = false;
+                    throw new ChunkSource.TruncatedException("log starts at " + logStart, null);
+                }
+                return super.poll(timeout);
+            }
+
+            @Override
+            public long firstOffset() {
+                return logStart;
+            }
+        };
+        // the restore point: a snapshot at offset 2 (its successors refused), restored again on catching up
+        final TrainerLoop.Resume at2 = new TrainerLoop.Resume(2, 12, 1, 1);
+        loop[0] = new TrainerLoop(learner, truncated, sink, TOPICS, settings, at2, () -> at2, f -> { }, () -> 0L,
+                () -> 0L);
+        loop[0].run();
+        assertThat(loop[0].failure()).isNull();
+        final long after = log.subList((int) logStart, log.size()).stream().filter(e -> !e.isBarrier())
+                .mapToLong(e -> e.chunk().size()).sum();
+        assertThat(loop[0].eventsTrained()).as("everything the log still holds").isEqualTo(after);
+    }
+
     private static byte[] state(final Learner l) throws java.io.IOException {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
