@@ -28,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (and in its metrics), restores the snapshot before the damaged one, retrains the chunk log from there and trains
  * on; another model over the same topic starts fresh.
  */
+@Tag("hostile-input")
 class HostileSnapshotsIT {
     /** Confluent's magic byte, a schema id the registry does not know, and no Avro body. */
     private static final byte[] GARBAGE = {0, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xf0, 'n', 'o', 't', ' ', 'a', 'v', 'r', 'o'};

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * none may hang. A refused state leaves the learner as it was. The figures go to
  * {@code target/hostile-input/snapshots.json}.
  */
+@Tag("hostile-input")
 class SnapshotMutationCampaignTest {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotMutationCampaignTest.class);
     private static final String CHUNKS = "spillway-training-chunks";
-    private static final long SEED = 0x5EED_2024L;
+    private static final long SEED = Long.getLong("hostile.seed", 0x5EED_2024L);
     private static final int PAYLOAD_MUTATIONS_PER_BASE = 64;
     private static final int RECORD_MUTATIONS_PER_BASE = 12;
 
@@ -368,16 +370,16 @@ class SnapshotMutationCampaignTest {
         figures.put("snapshots_refused_with_reason", refused);
         figures.put("snapshots_restored", restored);
         figures.put("snapshots_failed", failures.size());
-        figures.put("seed", SEED);
+        figures.put("snapshots_seed", SEED);
         byKind.forEach((k, v) -> {
-            figures.put("restored_" + k.replace('-', '_'), v[0]);
-            figures.put("refused_" + k.replace('-', '_'), v[1]);
+            figures.put("snapshots_restored_" + k.replace('-', '_'), v[0]);
+            figures.put("snapshots_refused_" + k.replace('-', '_'), v[1]);
         });
         final StringBuilder json = new StringBuilder("{");
         figures.forEach((k, v) -> json.append(json.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
                 .append(v));
         json.append("}\n");
-        final Path file = Path.of(System.getProperty("basedir", "."), "target", "hostile-input", "snapshots.json");
+        final Path file = Path.of(System.getProperty("hostile.results.dir", "target/hostile-input"), "snapshots.json");
         Files.createDirectories(file.getParent());
         Files.writeString(file, json, StandardCharsets.UTF_8);
     }
