@@ -554,7 +554,8 @@ public final class SpikingLearner implements Learner {
      * Replaces this learner's state with one written by {@link #writeState} of a learner with the same shape.
      * Every length is bounded by this learner's configuration before it is allocated, and every value is
      * checked (finite weights and optimizer state, event types and feature indices in range, counts not
-     * negative, no key twice).
+     * negative, no key twice). A key's carried state with a non-finite potential, which training itself can leave
+     * (an input that saturates a neuron), is replaced by a zero state rather than refusing the whole model.
      *
      * @throws io.spillway.engine.StateMismatchException if the state is of another model shape or optimizer
      * @throws io.spillway.engine.InvalidStateException if it is damaged, naming the field
@@ -593,7 +594,11 @@ public final class SpikingLearner implements Learner {
                 settings.adaptive());
         carried.clear();
         final long evictions = StateChecks.readNonNegative(in, "carried-key eviction count");
-        final int keys = StateChecks.readLength(in, config.maxCarriedKeys(), "carried key count");
+        // not bounded by this learner's capacity: a state written with a larger one restores, the least recent keys
+        // evicted as training would have (the count allocates nothing; each key's bytes are bounded below)
+        final int keys = StateChecks.readLength(in, Integer.MAX_VALUE, "carried key count");
+        final long evictedBefore = carried.evictions();
+        int reset = 0;
         for (int k = 0; k < keys; k++) {
             final byte[] keyBytes = new byte[StateChecks.readLength(in, MAX_KEY_BYTES, "carried key length")];
             in.readFully(keyBytes);
@@ -605,7 +610,12 @@ public final class SpikingLearner implements Learner {
             final byte[] bytes = new byte[StateChecks.readLength(in, codec.maxEncodedBytes(),
                     "carried state length" + of)];
             in.readFully(bytes);
-            final LifState state = codec.decodeUntrusted(ByteBuffer.wrap(bytes));
+            LifState state = codec.decodeUntrusted(ByteBuffer.wrap(bytes));
+            if (!state.isFinite()) {
+                // a saturated neuron can carry an infinite potential; the key restarts from rest, the model is kept
+                state = LifState.zero(1, settings.layers(), settings.hiddenSize(), settings.adaptive());
+                reset++;
+            }
             SparseEvent pending = null;
             if (StateChecks.readFlag(in, "pending-event flag" + of)) {
                 final int type = StateChecks.readIndex(in, settings.vocabularySize(), "pending event type" + of);
@@ -627,7 +637,11 @@ public final class SpikingLearner implements Learner {
             }
             carried.put(key, new CarriedStates.KeyState(state, pending));
         }
-        carried.evictions(evictions);
+        carried.evictions(evictions + carried.evictions() - evictedBefore);
+        if (reset > 0) {
+            LOG.warn("{} of {} restored key states held non-finite potentials; those keys restart from a zero state",
+                    reset, keys);
+        }
         refreshOptimizerMemory();
     }
 

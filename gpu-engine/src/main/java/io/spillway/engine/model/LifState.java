@@ -161,6 +161,21 @@ public final class LifState {
         return 4L * v.length + 4L * a.length + 4L * spikeCount();
     }
 
+    /** Whether every potential and adaptation variable is finite. */
+    public boolean isFinite() {
+        for (final float f : v) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        for (final float f : a) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Bitwise equality of potentials and equal spike lists. */
     public boolean sameAs(final LifState o) {
         if (o == null || batch != o.batch || layers != o.layers || hidden != o.hidden || a.length != o.a.length) {

@@ -3,7 +3,6 @@ package io.spillway.engine.model;
 import io.spillway.engine.checkpoint.SpikeBlockCodec;
 import io.spillway.engine.checkpoint.StateCodec;
 import io.spillway.engine.InvalidStateException;
-import io.spillway.engine.internals.StateChecks;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 
@@ -79,8 +78,9 @@ public final class LifStateCodec implements StateCodec<LifState> {
 
     /**
      * Decodes a record that may be damaged (from a snapshot rather than this process's own checkpoint store):
-     * exactly {@code in.remaining()} bytes, the shape of this codec, finite potentials and adaptation, valid
-     * spike blocks. Anything else is an {@link InvalidStateException} saying what is wrong.
+     * exactly {@code in.remaining()} bytes, the shape of this codec, valid spike blocks. Anything else is an
+     * {@link InvalidStateException} saying what is wrong. Potentials are not checked here: a running learner can
+     * carry an infinite one (an input that saturates a neuron without a gradient), see {@link LifState#isFinite()}.
      */
     public LifState decodeUntrusted(final ByteBuffer in) throws InvalidStateException {
         final LifState state;
@@ -93,8 +93,6 @@ public final class LifStateCodec implements StateCodec<LifState> {
         if (in.hasRemaining()) {
             throw new InvalidStateException("carried LIF state: " + in.remaining() + " bytes after the record");
         }
-        StateChecks.requireFinite(state.rawV(), "carried LIF state potential");
-        StateChecks.requireFinite(state.rawA(), "carried LIF state adaptation");
         return state;
     }
 

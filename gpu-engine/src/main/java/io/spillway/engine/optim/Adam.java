@@ -102,10 +102,11 @@ public final class Adam implements Optimizer {
             v[i] = in.readFloat();
         }
         StateChecks.requireFinite(m, "Adam first moment");
-        StateChecks.requireFinite(v, "Adam second moment");
         for (int i = 0; i < d; i++) {
-            if (v[i] < 0) { // its square root scales the step
-                throw new InvalidStateException("Adam second moment[" + i + "] is negative: " + v[i]);
+            // +infinity is a state training reaches (a gradient whose square overflows fp32; the coordinate then
+            // stops moving); NaN or a negative value is not, and its square root would turn the step into NaN
+            if (!(v[i] >= 0)) {
+                throw new InvalidStateException("Adam second moment[" + i + "] is negative or not a number: " + v[i]);
             }
         }
     }

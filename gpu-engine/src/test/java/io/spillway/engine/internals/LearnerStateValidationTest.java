@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A learner state that is damaged in one field is refused with an {@link InvalidStateException} naming that
  * field: a non-finite weight, a negative version, lengths beyond what the configured model can hold (carried
- * keys, key bytes, state bytes, features), an event type, label or feature index out of range, a non-finite
- * carried potential, a key twice. A state of another shape is a {@link StateMismatchException}.
+ * keys, key bytes, state bytes, features), an event type, label or feature index out of range, a damaged carried
+ * state, a key twice. A state of another shape is a {@link StateMismatchException}.
  */
 class LearnerStateValidationTest {
     private static final int VOCAB = 8;
@@ -129,8 +129,8 @@ class LearnerStateValidationTest {
 
     @Test
     void oversizedLengthsAreRefusedBeforeTheyAllocate() {
-        assertRefused(withInt(layout.keyCount(), Integer.MAX_VALUE),
-                "carried key count is 2147483647, outside [0, " + MAX_KEYS + "]");
+        // a count beyond the keys that follow allocates nothing: the state just ends early
+        assertThatThrownBy(() -> restore(withInt(layout.keyCount(), Integer.MAX_VALUE))).isInstanceOf(IOException.class);
         assertRefused(withInt(layout.keyCount(), -1), "carried key count is -1");
         assertRefused(withInt(layout.key0Length(), Integer.MAX_VALUE), "carried key length is 2147483647");
         assertRefused(withInt(layout.key0StateBytes(), Integer.MAX_VALUE),
@@ -138,6 +138,18 @@ class LearnerStateValidationTest {
         assertRefused(withInt(layout.key0StateBytes(), -8), "carried state length of key 'key-0' is -8");
         assertRefused(withInt(layout.key0Nnz(), FEATURES + 1),
                 "pending event feature count of key 'key-0' is 7, outside [0, 6]");
+    }
+
+    /** A state written with room for more carried keys than this learner has restores, evicting the least recent. */
+    @Test
+    void moreCarriedKeysThanTheCapacityEvictTheLeastRecent() throws IOException {
+        try (Learner one = Learners.create(LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(FEATURES)
+                .hiddenSize(16).layers(1).optimizer("sgd").learningRate(0.01f).backend("cpu").seed(9L)
+                .maxCarriedKeys(1).build())) {
+            one.readState(new DataInputStream(new ByteArrayInputStream(state)));
+            assertThat(((SpikingLearner) one).carriedKeys()).isEqualTo(1);
+            assertThat(((SpikingLearner) one).evictedKeys()).isEqualTo(1);
+        }
     }
 
     @Test
@@ -156,10 +168,27 @@ class LearnerStateValidationTest {
         assertRefused(flag, "pending-event flag of key 'key-0' is 7");
     }
 
+    /** A non-finite potential (training leaves +infinity on a saturated neuron) restarts that key, not the model. */
+    @Test
+    void aNonFiniteCarriedPotentialRestartsThatKeyFromRest() throws IOException {
+        // the state record: batch, layers, hidden, then the potentials
+        for (final float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            try (Learner fresh = Learners.create(config())) {
+                fresh.readState(new DataInputStream(new ByteArrayInputStream(withFloat(layout.key0State() + 12, bad))));
+                final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                fresh.writeState(new DataOutputStream(bytes));
+                final ByteBuffer back = ByteBuffer.wrap(bytes.toByteArray());
+                for (int i = 0; i < 16; i++) {
+                    assertThat(back.getFloat(layout.key0State() + 12 + 4 * i)).isZero();
+                }
+                assertThat(((SpikingLearner) fresh).carriedKeys()).isEqualTo(2);
+                assertThat(fresh.version()).isEqualTo(3);
+            }
+        }
+    }
+
     @Test
     void aDamagedCarriedStateIsRefused() {
-        // the state record: batch, layers, hidden, then the potentials
-        assertRefused(withFloat(layout.key0State() + 12, Float.NaN), "carried LIF state potential[0] is not finite");
         assertRefused(withInt(layout.key0State(), 3), "carried LIF state: record is for 3x1x16");
         // the spike block of the only population: its count, past the 16 potentials
         assertRefused(withInt(layout.key0State() + 12 + 4 * 16, 17), "carried LIF state: corrupt spike block: count 17");

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every optimizer's {@code readState} refuses a damaged state with an {@link InvalidStateException} naming the
- * field: non-finite moments, window values and Gram entries; a ring slot out of range or not following from the
+ * field: non-finite moments (Adam's second moment may be +infinity, as training can leave it), window values and
+ * Gram entries; a ring slot out of range or not following from the
  * step count; window indices outside the dimension, out of order or outside their block; row counts other than
  * 0 or k; negative counts; a Gram matrix that is not the window's. An undamaged state still restores.
  */
@@ -177,8 +178,10 @@ class OptimizerStateValidationTest {
         final Supplier<Optimizer> adam = () -> new Adam(0.01f);
         final byte[] state = trained(adam, 3);
         assertRefused(adam, withFloat(state, 12 + 8 * 2, Float.NaN), "Adam first moment[2] is not finite");
-        assertRefused(adam, withFloat(state, 12 + 8 * 2 + 4, Float.POSITIVE_INFINITY), "Adam second moment[2] is not finite");
-        assertRefused(adam, withFloat(state, 12 + 8 * 2 + 4, -1f), "Adam second moment[2] is negative");
+        assertRefused(adam, withFloat(state, 12 + 8 * 2 + 4, Float.NaN), "Adam second moment[2] is negative or not a number: NaN");
+        assertRefused(adam, withFloat(state, 12 + 8 * 2 + 4, -1f), "Adam second moment[2] is negative or not a number: -1.0");
+        // an infinite second moment is what a gradient whose square overflows leaves: restored, it trains on
+        restore(adam, withFloat(state, 12 + 8 * 2 + 4, Float.POSITIVE_INFINITY));
         assertRefused(adam, withLong(state, 4, -1), "Adam step count is negative");
         assertRefused(() -> new Sgd(0.01f), withLong(trained(() -> new Sgd(0.01f), 3), 4, -2), "SGD step count is negative");
     }

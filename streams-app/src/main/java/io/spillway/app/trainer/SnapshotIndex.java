@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * replaces the chunk it names and so spoils its version. {@link #next} then assembles the versions newest
  * first, one at a time, fetching their payloads only once the metadata shows them complete and consistent.
  *
- * <p>Every record claim is checked before it is believed: chunk index and count, {@code totalBytes} within the
- * limit, the payload no larger than the whole, a well-formed checksum, a key that agrees with the value.
+ * <p>Every record claim is checked before it is believed: chunk index and count, {@code totalBytes} no larger than
+ * an array can be, the payload no larger than the whole, a well-formed checksum, a key that agrees with the value.
+ * A complete version larger than the limit is refused as a mismatch (a model too big for this JVM's heap), never
+ * allocated.
  * Refusals go to the given consumer. Not thread-safe.
  */
 final class SnapshotIndex {
@@ -163,8 +165,8 @@ final class SnapshotIndex {
         if (c.getChunkIndex() < 0 || c.getChunkIndex() >= c.getChunkCount()) {
             return "chunkIndex " + c.getChunkIndex() + " outside [0, " + c.getChunkCount() + ")";
         }
-        if (c.getTotalBytes() < 0 || c.getTotalBytes() > limits.maxSnapshotBytes()) {
-            return "totalBytes " + c.getTotalBytes() + " outside [0, " + limits.maxSnapshotBytes() + "]";
+        if (c.getTotalBytes() < 0 || c.getTotalBytes() > SnapshotReader.Limits.ARRAY_LIMIT) {
+            return "totalBytes " + c.getTotalBytes() + " outside [0, " + SnapshotReader.Limits.ARRAY_LIMIT + "]";
         }
         if (c.getPayload().remaining() > c.getTotalBytes()) {
             return "payload of " + c.getPayload().remaining() + " bytes exceeds totalBytes " + c.getTotalBytes();
@@ -232,6 +234,13 @@ final class SnapshotIndex {
             final String why = incomplete(chunks, first);
             if (why != null) {
                 refuseVersion(version, first.at(), why);
+                continue;
+            }
+            if (first.totalBytes() > limits.maxSnapshotBytes()) {
+                // real chunks add up to this size: a model too big for this JVM, not damage (so not started afresh)
+                refusals.accept(new SnapshotRefusal(modelId, version, first.at().topic(), first.at().partition(),
+                        first.at().offset(), "it is " + first.totalBytes() + " bytes, more than the limit of "
+                        + limits.maxSnapshotBytes() + " (a quarter of the heap): give the JVM more heap", true));
                 continue;
             }
             final Optional<Assembled> assembled = assemble(version, chunks, first, fetcher);

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * recorded SHA-256), fetching its chunks again by offset. So at most one version's payload is in memory while
  * reading, whatever the topic holds.
  *
- * <p>A record that cannot be decoded, or whose claims do not hold ({@code totalBytes} outside
- * {@code [0, maxSnapshotBytes]}, a chunk index outside its count, a key that disagrees with its value), is
+ * <p>A record that cannot be decoded, or whose claims do not hold ({@code totalBytes} negative or beyond an array,
+ * a chunk index outside its count, a key that disagrees with its value), is
  * skipped and reported: a log line with topic, partition, offset and reason, and a {@link SnapshotRefusal} in
  * {@link #refusals()}. So is a version that is incomplete or fails its checksum, and one the caller refuses
  * ({@link #refuse}) because its payload does not decode; {@link #next} then offers the next older version.
@@ -50,7 +50,8 @@ public final class SnapshotReader implements SnapshotSource, AutoCloseable {
     /**
      * Bounds on what a snapshot may claim.
      *
-     * @param maxSnapshotBytes largest {@code totalBytes} believed (at most {@link #ARRAY_LIMIT})
+     * @param maxSnapshotBytes largest snapshot assembled (at most {@link #ARRAY_LIMIT}); a complete larger one is
+     *     refused as a mismatch, so that the model is not started afresh over it
      * @param maxIndexedChunks most chunks one version may claim, and most chunk records indexed at once (the oldest
      *     versions are forgotten beyond it)
      */

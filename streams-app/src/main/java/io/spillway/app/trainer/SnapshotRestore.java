@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Restores a model from the newest snapshot version that decodes and validates, falling back to older versions:
  * a damaged version never stops a start. What happens when none can be restored depends on why: if any refused
- * version is sound but of another configuration (another model shape, optimizer, training mode or topic), the
- * snapshots are another model's and starting over them would mix two models under one id, so restoring fails
- * with the reason; otherwise the model starts fresh, logged as an error naming every refused version.
+ * version is sound but of another configuration (another model shape, optimizer, training mode or topic) or too
+ * big for this JVM, starting fresh would lose or shadow a real model under its id, so restoring fails with the
+ * reason; otherwise the model starts fresh, logged as an error naming every refused version.
  */
 public final class SnapshotRestore {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotRestore.class);
@@ -61,7 +61,6 @@ public final class SnapshotRestore {
      */
     public static <T> Outcome<T> newest(final SnapshotSource reader, final String modelId, final Decoder<T> decoder,
                                         final String advice) throws IOException {
-        SnapshotRefusal mismatch = null;
         for (Optional<SnapshotReader.Snapshot> s = reader.next(); s.isPresent(); s = reader.next()) {
             try {
                 final T value = decoder.restore(s.get());
@@ -73,14 +72,12 @@ public final class SnapshotRestore {
                 return new Outcome<>(s, value, refusals, reader.olderVersions());
             } catch (final StateMismatchException e) {
                 reader.refuse(s.get(), e.getMessage(), true);
-                if (mismatch == null) {
-                    mismatch = reader.refusals().getLast();
-                }
             } catch (final IOException | RuntimeException e) {
                 reader.refuse(s.get(), reason(e), false);
             }
         }
         final List<SnapshotRefusal> refusals = List.copyOf(reader.refusals());
+        final SnapshotRefusal mismatch = refusals.stream().filter(SnapshotRefusal::mismatch).findFirst().orElse(null);
         if (mismatch != null) {
             throw new IOException("no snapshot of model " + modelId + " can be restored, and " + mismatch + "; "
                     + advice);

@@ -106,7 +106,7 @@ class SnapshotIndexTest {
         put(key("other", 43, 0), chunk("other", 43, 0, 1, small, 0, 10).setTotalBytes(-1).build());
 
         assertThat(refusals).hasSize(2);
-        assertThat(refusals.get(0).reason()).contains("totalBytes 2147483647 outside [0, 1048576]");
+        assertThat(refusals.get(0).reason()).contains("totalBytes 2147483647 outside [0, 2147483639]");
         assertThat(refusals.get(0).where()).isEqualTo(TOPIC + "-0@" + huge.offset());
         assertThat(refusals.get(1).reason()).contains("totalBytes -1 outside");
         assertThat(refusals.get(1).offset()).isEqualTo(negative.offset());
@@ -203,6 +203,21 @@ class SnapshotIndexTest {
         topic.remove(3L); // compacted away after indexing
         assertThat(next().orElseThrow().version()).isEqualTo(10);
         assertThat(refusals.getFirst().reason()).contains("no longer on the topic");
+    }
+
+    @Test
+    void aCompleteVersionBeyondTheLimitIsAMismatchNotDamageAndIsNeverAssembled() throws IOException {
+        final SnapshotIndex small = new SnapshotIndex("m", new SnapshotReader.Limits(50, 1000), refusals::add);
+        final byte[] w = bytes(60, 1);
+        final SnapshotIndex.Location at = new SnapshotIndex.Location(TOPIC, 0, 0);
+        topic.put(0L, chunk("m", 1, 0, 1, w, 0, 60).build());
+        small.add(at, key("m", 1, 0), topic.get(0L));
+        assertThat(small.next((l, sink) -> fetches++)).isEmpty();
+        assertThat(fetches).isZero();
+        assertThat(refusals).singleElement().satisfies(r -> {
+            assertThat(r.mismatch()).isTrue();
+            assertThat(r.reason()).contains("60 bytes, more than the limit of 50").contains("more heap");
+        });
     }
 
     @Test

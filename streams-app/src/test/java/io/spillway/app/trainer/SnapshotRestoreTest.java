@@ -106,6 +106,39 @@ class SnapshotRestoreTest {
         learner.train(batch(2)); // trains on
     }
 
+    /**
+     * A state training itself produces is never refused: a huge (finite) feature value makes a gradient whose square
+     * overflows, so Adam's second moment is +infinity there (the hostile-input campaign's restart met this; refusing
+     * it started the model afresh). It restores and trains on.
+     */
+    @Test
+    void aStateWithAnOverflowedSecondMomentRestores() throws IOException {
+        final byte[] trained;
+        try (Learner t = Learners.create(config(16))) {
+            for (int step = 0; step < 3; step++) {
+                final List<SequenceChunk> batch = new ArrayList<>(batch(step));
+                batch.add(new SequenceChunk("huge", List.of(new SparseEvent(1, new int[] {2}, new float[] {3e37f},
+                        SparseEvent.NO_LABEL), new SparseEvent(2, new int[] {2}, new float[] {3e37f}, SparseEvent.NO_LABEL),
+                        SparseEvent.ofType(3))));
+                t.train(batch);
+            }
+            trained = state(t);
+        }
+        final ByteBuffer b = ByteBuffer.wrap(trained);
+        boolean infinite = false;
+        for (int i = 0; i + 4 <= trained.length && !infinite; i++) {
+            infinite = b.getInt(i) == Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+        }
+        assertThat(infinite).as("training left an infinite value in the state").isTrue();
+        final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(3, TrainerCheckpoint.FORMAT, checkpoint(3, trained), 1 << 20);
+        final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(topic);
+        assertThat(outcome.refusals()).isEmpty();
+        assertThat(outcome.snapshot().orElseThrow().version()).isEqualTo(3);
+        assertThat(state(learner)).isEqualTo(trained);
+        learner.train(batch(4));
+    }
+
     @Test
     void aStateRefusedHalfWayLeavesTheLearnerAsItWas() throws IOException {
         final byte[][] states = trained();
