@@ -557,8 +557,8 @@ public final class SpikingLearner implements Learner {
      * negative, no key twice). A key's carried state with a non-finite potential, which training itself can leave
      * (an input that saturates a neuron), is replaced by a zero state rather than refusing the whole model.
      *
-     * @throws io.spillway.engine.StateMismatchException if the state is of another model shape or optimizer
-     * @throws io.spillway.engine.InvalidStateException if it is damaged, naming the field
+     * @throws StateMismatchException if the state is of another model shape or optimizer
+     * @throws InvalidStateException if it is damaged, naming the field
      * @throws IOException if it ends early; in every case this learner is then unchanged only if the header was
      *     rejected, so callers restore into a fresh learner or roll back
      */
