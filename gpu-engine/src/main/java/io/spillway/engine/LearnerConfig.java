@@ -28,6 +28,15 @@ public final class LearnerConfig {
     private final int maxCarriedKeys;
     private final float adaptation;
     private final float adaptationDecay;
+    private final String cell;
+    private final float gradientClip;
+    private final float thresholdMean;
+    private final float pseudoDerivativeScale;
+    private final float activityTarget;
+    private final float activityRegularization;
+    private final float candidateBias;
+    private final String readout;
+    private final boolean learnThresholds;
 
     private LearnerConfig(final Builder b) {
         this.vocabularySize = positive("vocabularySize", b.vocabularySize);
@@ -79,7 +88,45 @@ public final class LearnerConfig {
             throw new IllegalArgumentException("adaptationDecay must be in [0, 1): " + b.adaptationDecay);
         }
         this.adaptationDecay = b.adaptationDecay;
+        this.cell = Objects.requireNonNull(b.cell, "cell").toLowerCase(java.util.Locale.ROOT);
+        if (!CELLS.contains(cell)) {
+            throw new IllegalArgumentException("unknown cell '" + b.cell + "': expected one of " + CELLS);
+        }
+        if (!(b.gradientClip >= 0) || Float.isInfinite(b.gradientClip)) {
+            throw new IllegalArgumentException("gradientClip must be >= 0 (0: off): " + b.gradientClip);
+        }
+        this.gradientClip = b.gradientClip;
+        if (!(b.thresholdMean > 0 && b.thresholdMean < 1)) {
+            throw new IllegalArgumentException("thresholdMean must be in (0, 1): " + b.thresholdMean);
+        }
+        this.thresholdMean = b.thresholdMean;
+        if (!(b.pseudoDerivativeScale >= 0) || Float.isInfinite(b.pseudoDerivativeScale)) {
+            throw new IllegalArgumentException("pseudoDerivativeScale must be >= 0: " + b.pseudoDerivativeScale);
+        }
+        this.pseudoDerivativeScale = b.pseudoDerivativeScale;
+        if (!(b.activityTarget >= 0 && b.activityTarget <= 1)) {
+            throw new IllegalArgumentException("activityTarget must be in [0, 1]: " + b.activityTarget);
+        }
+        this.activityTarget = b.activityTarget;
+        if (!(b.activityRegularization >= 0) || Float.isInfinite(b.activityRegularization)) {
+            throw new IllegalArgumentException("activityRegularization must be >= 0: " + b.activityRegularization);
+        }
+        this.activityRegularization = b.activityRegularization;
+        if (!Float.isFinite(b.candidateBias)) {
+            throw new IllegalArgumentException("candidateBias must be finite: " + b.candidateBias);
+        }
+        this.candidateBias = b.candidateBias;
+        this.readout = Objects.requireNonNull(b.readout, "readout").toLowerCase(java.util.Locale.ROOT);
+        if (!READOUTS.contains(readout)) {
+            throw new IllegalArgumentException("unknown readout '" + b.readout + "': expected one of " + READOUTS);
+        }
+        this.learnThresholds = b.learnThresholds;
     }
+
+    /** The recurrent cells a learner can run. */
+    public static final java.util.List<String> CELLS = java.util.List.of("lif", "egru");
+    /** What the EGRU readout can read. */
+    public static final java.util.List<String> READOUTS = java.util.List.of("cell", "events");
 
     private static int positive(final String name, final int v) {
         if (v <= 0) {
@@ -209,6 +256,51 @@ public final class LearnerConfig {
         return adaptationDecay;
     }
 
+    /** The recurrent cell: {@code lif} (spiking) or {@code egru} (event-based GRU). */
+    public String cell() {
+        return cell;
+    }
+
+    /** Global L2 norm the gradient is scaled down to before the optimizer step; 0 (default) turns it off. */
+    public float gradientClip() {
+        return gradientClip;
+    }
+
+    /** EGRU: mean of the initial per-unit thresholds (Beta-distributed), in (0, 1). */
+    public float thresholdMean() {
+        return thresholdMean;
+    }
+
+    /** EGRU: kappa of the pseudo-derivative {@code kappa max(0, 1 - kappa |c - theta|)}. */
+    public float pseudoDerivativeScale() {
+        return pseudoDerivativeScale;
+    }
+
+    /** EGRU: the fraction of emitting units per step the activity regulariser holds the layers near. */
+    public float activityTarget() {
+        return activityTarget;
+    }
+
+    /** EGRU: strength lambda of the activity regulariser (0: off). */
+    public float activityRegularization() {
+        return activityRegularization;
+    }
+
+    /** EGRU: initial input bias of the candidate gate (negative: cell states start below threshold). */
+    public float candidateBias() {
+        return candidateBias;
+    }
+
+    /** EGRU: what the readout reads from every layer, {@code cell} (dense c-hat) or {@code events} (y). */
+    public String readout() {
+        return readout;
+    }
+
+    /** EGRU: whether the thresholds are trained (in [0, 1]) or frozen at their initial values. */
+    public boolean learnThresholds() {
+        return learnThresholds;
+    }
+
     public Builder toBuilder() {
         final Builder b = new Builder();
         b.vocabularySize = vocabularySize;
@@ -231,6 +323,15 @@ public final class LearnerConfig {
         b.maxCarriedKeys = maxCarriedKeys;
         b.adaptation = adaptation;
         b.adaptationDecay = adaptationDecay;
+        b.cell = cell;
+        b.gradientClip = gradientClip;
+        b.thresholdMean = thresholdMean;
+        b.pseudoDerivativeScale = pseudoDerivativeScale;
+        b.activityTarget = activityTarget;
+        b.activityRegularization = activityRegularization;
+        b.candidateBias = candidateBias;
+        b.readout = readout;
+        b.learnThresholds = learnThresholds;
         return b;
     }
 
@@ -242,7 +343,10 @@ public final class LearnerConfig {
                 + ", recomputeAhead=" + recomputeAhead + ", seed=" + seed
                 + ", alpha=" + alpha + ", gain=" + gain + ", beta=" + surrogateBeta + ", theta2=" + theta2
                 + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + ", adaptation=" + adaptation
-                + ", adaptationDecay=" + adaptationDecay + "]";
+                + ", adaptationDecay=" + adaptationDecay + ", cell=" + cell + ", gradientClip=" + gradientClip
+                + ", thresholdMean=" + thresholdMean + ", kappa=" + pseudoDerivativeScale + ", activityTarget="
+                + activityTarget + ", activityRegularization=" + activityRegularization + ", candidateBias="
+                + candidateBias + ", readout=" + readout + ", learnThresholds=" + learnThresholds + "]";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -268,8 +372,62 @@ public final class LearnerConfig {
         private int maxCarriedKeys = 100_000;
         private float adaptation = 0f;
         private float adaptationDecay = 0.95f;
+        private String cell = "lif";
+        private float gradientClip = 0f;
+        private float thresholdMean = 0.1f;
+        private float pseudoDerivativeScale = 1f;
+        private float activityTarget = 0.15f;
+        private float activityRegularization = 1f;
+        private float candidateBias = -0.5f;
+        private String readout = "cell";
+        private boolean learnThresholds = false;
 
         private Builder() {
+        }
+
+        public Builder cell(final String v) {
+            cell = v;
+            return this;
+        }
+
+        public Builder gradientClip(final float v) {
+            gradientClip = v;
+            return this;
+        }
+
+        public Builder thresholdMean(final float v) {
+            thresholdMean = v;
+            return this;
+        }
+
+        public Builder pseudoDerivativeScale(final float v) {
+            pseudoDerivativeScale = v;
+            return this;
+        }
+
+        public Builder activityTarget(final float v) {
+            activityTarget = v;
+            return this;
+        }
+
+        public Builder activityRegularization(final float v) {
+            activityRegularization = v;
+            return this;
+        }
+
+        public Builder candidateBias(final float v) {
+            candidateBias = v;
+            return this;
+        }
+
+        public Builder readout(final String v) {
+            readout = v;
+            return this;
+        }
+
+        public Builder learnThresholds(final boolean v) {
+            learnThresholds = v;
+            return this;
         }
 
         public Builder adaptation(final float v) {
