@@ -43,9 +43,9 @@ public final class LearnerConfig {
         this.featureDimension = nonNegative("featureDimension", b.featureDimension);
         this.hiddenSize = positive("hiddenSize", b.hiddenSize);
         this.layers = positive("layers", b.layers);
-        this.optimizer = Objects.requireNonNull(b.optimizer, "optimizer");
-        final float rate = Float.isNaN(b.learningRate)
-                ? io.spillway.engine.optim.Optimizers.defaultLearningRate(b.optimizer) : b.learningRate;
+        final String cellName = Objects.requireNonNull(b.cell, "cell").toLowerCase(java.util.Locale.ROOT);
+        this.optimizer = b.optimizer != null ? b.optimizer : defaultOptimizer(cellName);
+        final float rate = Float.isNaN(b.learningRate) ? defaultLearningRate(cellName, optimizer) : b.learningRate;
         if (!(rate > 0) || Float.isInfinite(rate)) {
             throw new IllegalArgumentException("learningRate must be a positive number: " + rate);
         }
@@ -92,10 +92,12 @@ public final class LearnerConfig {
         if (!CELLS.contains(cell)) {
             throw new IllegalArgumentException("unknown cell '" + b.cell + "': expected one of " + CELLS);
         }
-        if (!(b.gradientClip >= 0) || Float.isInfinite(b.gradientClip)) {
-            throw new IllegalArgumentException("gradientClip must be >= 0 (0: off): " + b.gradientClip);
+        final float clip = Float.isNaN(b.gradientClip) ? (cell.equals("egru") ? DEFAULT_EGRU_GRADIENT_CLIP : 0f)
+                : b.gradientClip;
+        if (!(clip >= 0) || Float.isInfinite(clip)) {
+            throw new IllegalArgumentException("gradientClip must be >= 0 (0: off): " + clip);
         }
-        this.gradientClip = b.gradientClip;
+        this.gradientClip = clip;
         if (!(b.thresholdMean > 0 && b.thresholdMean < 1)) {
             throw new IllegalArgumentException("thresholdMean must be in (0, 1): " + b.thresholdMean);
         }
@@ -123,10 +125,42 @@ public final class LearnerConfig {
         this.learnThresholds = b.learnThresholds;
     }
 
+    /** The cell a learner runs unless told otherwise. */
+    public static final String DEFAULT_CELL = "egru";
+    /** EGRU defaults (see the accessors and {@code docs/learner.md} for how they were chosen). */
+    public static final float DEFAULT_THRESHOLD_MEAN = 0.2f;
+    public static final float DEFAULT_PSEUDO_DERIVATIVE_SCALE = 2f;
+    public static final float DEFAULT_ACTIVITY_TARGET = 0.15f;
+    public static final float DEFAULT_ACTIVITY_REGULARIZATION = 1f;
+    public static final float DEFAULT_CANDIDATE_BIAS = -0.5f;
+    public static final String DEFAULT_READOUT = "cell";
+    /** The EGRU's default global gradient-norm clip (LIF: none). */
+    public static final float DEFAULT_EGRU_GRADIENT_CLIP = 0.3f;
+    /** The EGRU's default learning rate with Adam. */
+    public static final float DEFAULT_EGRU_ADAM_LEARNING_RATE = 0.04f;
     /** The recurrent cells a learner can run. */
     public static final java.util.List<String> CELLS = java.util.List.of("lif", "egru");
     /** What the EGRU readout can read. */
     public static final java.util.List<String> READOUTS = java.util.List.of("cell", "events");
+
+    /**
+     * The optimizer a cell trains with unless told otherwise: Adam for the EGRU (sparse M-FAC trailed it by far on
+     * the real streams, see {@code docs/learner.md}), sparse M-FAC (EFCP) for LIF.
+     */
+    public static String defaultOptimizer(final String cell) {
+        return "egru".equals(cell) ? "adam" : "mfac-sparse";
+    }
+
+    /**
+     * The learning rate unless told otherwise: for the EGRU with Adam {@link #DEFAULT_EGRU_ADAM_LEARNING_RATE}
+     * (with few optimizer steps in a short stream a high rate pays, clipped), else the optimizer's own default.
+     */
+    public static float defaultLearningRate(final String cell, final String optimizer) {
+        if ("egru".equals(cell) && optimizer.split(":", 2)[0].trim().equalsIgnoreCase("adam")) {
+            return DEFAULT_EGRU_ADAM_LEARNING_RATE;
+        }
+        return io.spillway.engine.optim.Optimizers.defaultLearningRate(optimizer);
+    }
 
     private static int positive(final String name, final int v) {
         if (v <= 0) {
@@ -355,8 +389,9 @@ public final class LearnerConfig {
         private int featureDimension = 0;
         private int hiddenSize = 128;
         private int layers = 1;
-        private String optimizer = "mfac-sparse";
-        /** NaN: the optimizer's own default ({@link io.spillway.engine.optim.Optimizers#defaultLearningRate}). */
+        /** Null: the cell's default ({@link #defaultOptimizer}). */
+        private String optimizer;
+        /** NaN: the cell's and optimizer's default ({@link #defaultLearningRate}). */
         private float learningRate = Float.NaN;
         private String backend = "auto";
         private long deviceMemoryBytes = 512L << 20;
@@ -372,14 +407,15 @@ public final class LearnerConfig {
         private int maxCarriedKeys = 100_000;
         private float adaptation = 0f;
         private float adaptationDecay = 0.95f;
-        private String cell = "lif";
-        private float gradientClip = 0f;
-        private float thresholdMean = 0.1f;
-        private float pseudoDerivativeScale = 1f;
-        private float activityTarget = 0.15f;
-        private float activityRegularization = 1f;
-        private float candidateBias = -0.5f;
-        private String readout = "cell";
+        private String cell = DEFAULT_CELL;
+        /** NaN: the cell's default (EGRU {@link #DEFAULT_EGRU_GRADIENT_CLIP}, LIF none). */
+        private float gradientClip = Float.NaN;
+        private float thresholdMean = DEFAULT_THRESHOLD_MEAN;
+        private float pseudoDerivativeScale = DEFAULT_PSEUDO_DERIVATIVE_SCALE;
+        private float activityTarget = DEFAULT_ACTIVITY_TARGET;
+        private float activityRegularization = DEFAULT_ACTIVITY_REGULARIZATION;
+        private float candidateBias = DEFAULT_CANDIDATE_BIAS;
+        private String readout = DEFAULT_READOUT;
         private boolean learnThresholds = false;
 
         private Builder() {

@@ -60,6 +60,24 @@ class LearnerConfigTest {
     }
 
     @Test
+    void eachCellHasItsOwnOptimizerLearningRateAndClipDefaults() {
+        final LearnerConfig egru = LearnerConfig.builder().build();
+        assertThat(egru.cell()).isEqualTo("egru");
+        assertThat(egru.optimizer()).isEqualTo("adam");
+        assertThat(egru.learningRate()).isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
+        assertThat(egru.gradientClip()).isEqualTo(LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP);
+        final LearnerConfig lif = LearnerConfig.builder().cell("lif").build();
+        assertThat(lif.optimizer()).isEqualTo("mfac-sparse");
+        assertThat(lif.learningRate()).isEqualTo(0.05f);
+        assertThat(lif.gradientClip()).isZero();
+        // an explicit optimizer keeps its own default rate, an explicit rate wins
+        assertThat(LearnerConfig.builder().optimizer("mfac-sparse").build().learningRate()).isEqualTo(0.05f);
+        assertThat(LearnerConfig.builder().learningRate(1e-3f).build().learningRate()).isEqualTo(1e-3f);
+        assertThat(LearnerConfig.builder().optimizer("adam:b1=0").build().learningRate())
+                .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
+    }
+
+    @Test
     void rejectsNonsense() {
         assertThatThrownBy(() -> LearnerConfig.builder().alpha(1f).build()).hasMessageContaining("alpha");
         assertThatThrownBy(() -> LearnerConfig.builder().spikeCapacity(0f).build()).hasMessageContaining("spikeCapacity");

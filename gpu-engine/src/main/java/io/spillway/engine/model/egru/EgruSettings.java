@@ -54,10 +54,13 @@ public record EgruSettings(int vocabularySize, int featureDimension, int hiddenS
         }
     }
 
-    /** Defaults: thresholds around 0.1, kappa 1, activity held near 0.15 with lambda 1, candidate bias -0.5. */
+    /**
+     * The learner's defaults: thresholds around 0.2, kappa 2, activity held near 0.15 with lambda 1, candidate
+     * bias -0.5, the dense cell-state readout, frozen thresholds.
+     */
     public static EgruSettings of(final int vocabularySize, final int featureDimension, final int hiddenSize,
                                   final int layers) {
-        return new EgruSettings(vocabularySize, featureDimension, hiddenSize, layers, 0.1f, 1f, 0.15f, 1f, -0.5f,
+        return new EgruSettings(vocabularySize, featureDimension, hiddenSize, layers, 0.2f, 2f, 0.15f, 1f, -0.5f,
                 Readout.CELL, false);
     }
 
