@@ -32,10 +32,12 @@ class LearnerConfigTest {
     void everyFieldRoundTripsThroughTheBuilder() throws ReflectiveOperationException {
         final LearnerConfig defaults = LearnerConfig.builder().build();
         final LearnerConfig custom = LearnerConfig.builder().vocabularySize(97).featureDimension(5).hiddenSize(33)
-                .layers(2).optimizer("adam").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
+                .layers(2).optimizer("sgd").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
                 .checkpointSchedule("double").offChipDirectory(Path.of("/tmp/spillway-offchip"))
                 .recomputeAhead(!defaults.recomputeAhead()).seed(7L).alpha(0.8f).gain(12f).surrogateBeta(4f)
-                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f).build();
+                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f)
+                .cell("lif").gradientClip(2f).thresholdMean(0.4f).pseudoDerivativeScale(3f).activityTarget(0.1f)
+                .activityRegularization(0.5f).candidateBias(-1f).readout("events").learnThresholds(true).build();
         final LearnerConfig copy = custom.toBuilder().build();
 
         final List<String> checked = new ArrayList<>();

@@ -26,7 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   loss = cross-entropy(softmax(z_t), target_t) / targets  +  lambda / targets * sum_l (mean_i o^l_t - target)^2
  * </pre>
  * The backward pass uses the pseudo-derivative {@code do/dc-hat = kappa max(0, 1 - kappa |c-hat - theta|)}
- * (research note sections 2-3, EvNN). Sparse work: the recurrent and inter-layer products of the forward pass
+ * (docs/learner.md §2, after EvNN). Sparse work: the recurrent and inter-layer products of the forward pass
  * gather only the rows of emitting units; in the backward pass the weight gradients scatter into only those
  * rows, and the adjoint of the events ({@code W dq}, {@code W_in dp}) is formed only for units that emitted or lie
  * inside the pseudo-derivative's support, the only units where it is used. Gate arithmetic and the cell-state

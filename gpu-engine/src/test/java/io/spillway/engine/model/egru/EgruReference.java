@@ -4,7 +4,7 @@ import io.spillway.engine.model.ParameterTensor;
 
 /**
  * An independent dense EGRU in double precision, for gradient checks: full matrix products over every unit
- * (no event lists), the equations of the research note section 2 written out directly, and no backward pass.
+ * (no event lists), the equations of docs/learner.md §2 written out directly, and no backward pass.
  *
  * <p>The gradient the engine computes is defined by the pseudo-derivative, not by the step function, so finite
  * differences of the true loss cannot check it. Instead this reference can run in a linearised mode around a

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The EGRU under every schedule of the executor (spec P1, P9, P12): gradients, loss and predictions bitwise equal
+ * The EGRU under every schedule of the executor (docs/spec-double-checkpointing.md P1, P9, P12): gradients, loss and predictions bitwise equal
  * to full BPTT, with two layers, batch 4 with ragged lengths, sparse features, the activity regulariser, learned
  * thresholds and intervals that do not divide T; states spilled through the lossless codec to host memory or a
  * mapped file; recompute-ahead on a second thread, and off.
