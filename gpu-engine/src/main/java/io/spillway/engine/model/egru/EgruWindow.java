@@ -46,6 +46,9 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     private final WindowInputs in;
     private final float[] grad;
     private final DenseMatrix readout;
+    /** {@code W_rec} and {@code W_in} of layers above 0, for the event adjoints when most units need one. */
+    private final DenseMatrix[] recurrentMatrices;
+    private final DenseMatrix[] inputMatrices;
     private final EgruStateCodec codec;
     private final int batch;
     private final int layers;
@@ -63,6 +66,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     private int correct;
     private long backwardSteps;
     private long adjointRows;
+    private long denseAdjoints;
 
     /**
      * @param gradient accumulator the backward pass adds into, same layout as {@code params}; zeroed by
@@ -88,6 +92,14 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         this.kappa = cfg.pseudoDerivativeScale();
         this.lossScale = inputs.targetCount() == 0 ? 0f : 1f / inputs.targetCount();
         this.readout = backend.upload(w, params.readoutW(), cfg.vocabularySize(), layers * n);
+        this.recurrentMatrices = new DenseMatrix[layers];
+        this.inputMatrices = new DenseMatrix[layers];
+        for (int l = 0; l < layers; l++) {
+            recurrentMatrices[l] = backend.upload(w, params.wRec(l), n, gates);
+            if (l > 0) {
+                inputMatrices[l] = backend.upload(w, params.wIn(l), n, gates);
+            }
+        }
         this.codec = new EgruStateCodec(batch, layers, n);
         this.forward = new Forward();
         final int cells = batch * inputs.steps();
@@ -347,14 +359,31 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         return forwards.stream().mapToLong(f -> f.unitSteps).sum();
     }
 
-    /** Rows of event adjoints formed ({@code W dq}, {@code W_in dp}): units that emitted or lie in the support. */
+    /**
+     * Rows of event adjoints formed row by row ({@code W_rec dq}, {@code W_in dp}): units that emitted or lie in the
+     * pseudo-derivative's support.
+     */
     public long adjointRows() {
         return adjointRows;
+    }
+
+    /**
+     * Event adjoints of a whole layer and step formed as one dense product instead, because at least a quarter of
+     * the units needed one (the others are multiplied by zero: the same gradient, a faster product).
+     */
+    public long denseAdjoints() {
+        return denseAdjoints;
     }
 
     @Override
     public void release() {
         readout.close();
+        for (int l = 0; l < layers; l++) {
+            recurrentMatrices[l].close();
+            if (inputMatrices[l] != null) {
+                inputMatrices[l].close();
+            }
+        }
     }
 
     /**
@@ -376,10 +405,12 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         private final float[] below = new float[batch * n];
         private final float[] dp = new float[gates];
         private final float[] dq = new float[gates];
+        private final float[] dpAll = new float[batch * gates];
+        private final int[][] candidates = new int[batch][n];
+        private final int[] candidateCount = new int[batch];
         private final float[] resetBy = new float[n];
         private final float[] values = new float[n];
         private final boolean[] emitted = new boolean[n];
-        private final int[] candidates = new int[n];
         private int expected = in.steps() - 1;
 
         @Override
@@ -467,25 +498,24 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
             final int th = params.threshold(l);
             final boolean cellReadout = cfg.readout() == EgruSettings.Readout.CELL;
             final float lambda = cfg.activityRegularization();
+            // dL/dy_t through the recurrence, W_rec dq_{t+1}, where it is used
+            if (hasPending[l]) {
+                eventAdjoint(recurrentMatrices[l], params.wRec(l), pendingDq[l], dy, cNext, tape.next, t, l);
+            } else {
+                Arrays.fill(dy, 0f);
+            }
             for (int b = 0; b < batch; b++) {
                 final int o = b * n;
                 final int pg = b * gates;
                 if (!in.active(t, b)) {
                     // no step happened: the adjoints pass through, nothing is pending from this step
                     Arrays.fill(pendingDq[l], pg, pg + gates, 0f);
-                    Arrays.fill(below, o, o + n, 0f);
+                    Arrays.fill(dpAll, pg, pg + gates, 0f);
                     continue;
                 }
                 final int p = l * batch + b;
                 final int[] events = tape.next.rawEvents()[p];
                 final int[] prev = tape.previous.rawEvents()[p];
-                // dL/dy_t through the recurrence, W_rec dq_{t+1}, only where it is used
-                Arrays.fill(dy, o, o + n, 0f);
-                if (hasPending[l]) {
-                    final int count = candidates(cNext, p, th, events);
-                    adjointRows += count;
-                    backend.dotRows(w, params.wRec(l), gates, candidates, count, pendingDq[l], pg, dy, o);
-                }
                 Arrays.fill(emitted, false);
                 for (final int i : events) {
                     emitted[i] = true;
@@ -545,24 +575,58 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                     final int[] src = tape.next.rawEvents()[pb];
                     eventValues(cNext, pb * n, src, values);
                     backend.scatterAddRows(grad, params.wIn(l), gates, src, values, 0, src.length, dp, 0);
-                    // dL/dy_t of layer l-1 through W_in of layer l, only where layer l-1 uses it
-                    Arrays.fill(below, o, o + n, 0f);
-                    final int count = candidates(cNext, pb, params.threshold(l - 1), src);
-                    adjointRows += count;
-                    backend.dotRows(w, params.wIn(l), gates, candidates, count, dp, 0, below, o);
                 }
+                System.arraycopy(dp, 0, dpAll, pg, gates);
                 eventValues(cPrev, p * n, prev, values);
                 backend.scatterAddRows(grad, params.wRec(l), gates, prev, values, 0, prev.length, dq, 0);
                 System.arraycopy(dq, 0, pendingDq[l], pg, gates);
             }
             hasPending[l] = true;
+            if (l > 0) {
+                // dL/dy_t of layer l-1 through W_in of layer l, where layer l-1 uses it (read above, for every b)
+                eventAdjoint(inputMatrices[l], params.wIn(l), dpAll, below, cNext, tape.next, t, l - 1);
+            }
+        }
+
+        /**
+         * {@code out[b] = m x[b]} for the units of {@code layer} at step {@code t} whose event adjoint is used, 0
+         * elsewhere: row by row over those units, or, when they are at least a quarter of the active units, one
+         * dense product (the other rows meet a zero factor). The choice depends on the tape only, so a recomputed
+         * window makes it the same way.
+         */
+        private void eventAdjoint(final DenseMatrix m, final int wOffset, final float[] x, final float[] out,
+                                  final float[] c, final EgruState next, final int t, final int layer) {
+            int total = 0;
+            int active = 0;
+            for (int b = 0; b < batch; b++) {
+                candidateCount[b] = 0;
+                if (in.active(t, b)) {
+                    final int p = layer * batch + b;
+                    candidateCount[b] = candidates(c, p, params.threshold(layer), next.rawEvents()[p], candidates[b]);
+                    total += candidateCount[b];
+                    active += n;
+                }
+            }
+            if (4L * total >= active && total > 0) {
+                denseAdjoints++;
+                backend.multiplyTransposed(m, x, batch, out, false);
+                return;
+            }
+            Arrays.fill(out, 0f);
+            adjointRows += total;
+            for (int b = 0; b < batch; b++) {
+                if (candidateCount[b] > 0) {
+                    backend.dotRows(w, wOffset, gates, candidates[b], candidateCount[b], x, b * gates, out, b * n);
+                }
+            }
         }
 
         /**
          * Lists, in increasing order, the units of population {@code p} at this step whose event adjoint is used:
          * those that emitted and those inside the pseudo-derivative's support. Returns how many.
          */
-        private int candidates(final float[] c, final int p, final int thresholdOffset, final int[] events) {
+        private int candidates(final float[] c, final int p, final int thresholdOffset, final int[] events,
+                               final int[] out) {
             int count = 0;
             int e = 0;
             for (int i = 0; i < n; i++) {
@@ -571,7 +635,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                     e++;
                 }
                 if (fired || pseudoDerivative(kappa, c[p * n + i] - w[thresholdOffset + i]) != 0f) {
-                    candidates[count++] = i;
+                    out[count++] = i;
                 }
             }
             return count;

@@ -18,6 +18,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (no event can move), where the linearised reference is the true loss.
  */
 class EgruGradientTest {
+    /** Whether any case ran: [0] unused, [1] dense event adjoints, [2] row-by-row ones. */
+    private static final boolean[] paths = new boolean[3];
+
+    @org.junit.jupiter.api.AfterAll
+    static void bothAdjointPathsWereChecked() {
+        assertThat(paths[1]).as("a case with dense event adjoints").isTrue();
+        assertThat(paths[2]).as("a case with row-by-row event adjoints").isTrue();
+    }
 
     /** Full BPTT: forward keeping every tape, then the reverse sweep; returns the states s_1..s_T. */
     static <S, T> List<S> bptt(final RecurrentModel<S, T> model, final S initial, final int steps) {
@@ -50,6 +58,8 @@ class EgruGradientTest {
             final EgruWindow window = fx.window(backend, grad);
             states = bptt(window, fx.initial, fx.steps());
             loss = window.lossSum();
+            paths[window.denseAdjoints() > 0 ? 1 : 0] = true;
+            paths[window.adjointRows() > 0 ? 2 : 0] = true;
             window.release();
         }
         assertThat(loss).isFinite();

@@ -89,6 +89,9 @@ class EgruSparsePathTest {
             assertThat(adjointRows).isEqualTo(window.adjointRows()).isPositive();
             final long denseRows = (11L * 2 * 2 + 12L * 2) * n; // recurrent for t < 11, inter-layer for every t
             assertThat((double) adjointRows / denseRows).isLessThan(0.6);
+            // 34 event adjoints (22 recurrent, 12 inter-layer): most went row by row, few units needing one
+            assertThat(window.denseAdjoints()).isLessThan(34 / 4);
+
         }
     }
 }
