@@ -28,15 +28,24 @@ public final class LearnerConfig {
     private final int maxCarriedKeys;
     private final float adaptation;
     private final float adaptationDecay;
+    private final String cell;
+    private final float gradientClip;
+    private final float thresholdMean;
+    private final float pseudoDerivativeScale;
+    private final float activityTarget;
+    private final float activityRegularization;
+    private final float candidateBias;
+    private final String readout;
+    private final boolean learnThresholds;
 
     private LearnerConfig(final Builder b) {
         this.vocabularySize = positive("vocabularySize", b.vocabularySize);
         this.featureDimension = nonNegative("featureDimension", b.featureDimension);
         this.hiddenSize = positive("hiddenSize", b.hiddenSize);
         this.layers = positive("layers", b.layers);
-        this.optimizer = Objects.requireNonNull(b.optimizer, "optimizer");
-        final float rate = Float.isNaN(b.learningRate)
-                ? io.spillway.engine.optim.Optimizers.defaultLearningRate(b.optimizer) : b.learningRate;
+        final String cellName = Objects.requireNonNull(b.cell, "cell").toLowerCase(java.util.Locale.ROOT);
+        this.optimizer = b.optimizer != null ? b.optimizer : defaultOptimizer(cellName);
+        final float rate = Float.isNaN(b.learningRate) ? defaultLearningRate(cellName, optimizer) : b.learningRate;
         if (!(rate > 0) || Float.isInfinite(rate)) {
             throw new IllegalArgumentException("learningRate must be a positive number: " + rate);
         }
@@ -79,6 +88,78 @@ public final class LearnerConfig {
             throw new IllegalArgumentException("adaptationDecay must be in [0, 1): " + b.adaptationDecay);
         }
         this.adaptationDecay = b.adaptationDecay;
+        this.cell = Objects.requireNonNull(b.cell, "cell").toLowerCase(java.util.Locale.ROOT);
+        if (!CELLS.contains(cell)) {
+            throw new IllegalArgumentException("unknown cell '" + b.cell + "': expected one of " + CELLS);
+        }
+        final float clip = Float.isNaN(b.gradientClip) ? (cell.equals("egru") ? DEFAULT_EGRU_GRADIENT_CLIP : 0f)
+                : b.gradientClip;
+        if (!(clip >= 0) || Float.isInfinite(clip)) {
+            throw new IllegalArgumentException("gradientClip must be >= 0 (0: off): " + clip);
+        }
+        this.gradientClip = clip;
+        if (!(b.thresholdMean > 0 && b.thresholdMean < 1)) {
+            throw new IllegalArgumentException("thresholdMean must be in (0, 1): " + b.thresholdMean);
+        }
+        this.thresholdMean = b.thresholdMean;
+        if (!(b.pseudoDerivativeScale >= 0) || Float.isInfinite(b.pseudoDerivativeScale)) {
+            throw new IllegalArgumentException("pseudoDerivativeScale must be >= 0: " + b.pseudoDerivativeScale);
+        }
+        this.pseudoDerivativeScale = b.pseudoDerivativeScale;
+        if (!(b.activityTarget >= 0 && b.activityTarget <= 1)) {
+            throw new IllegalArgumentException("activityTarget must be in [0, 1]: " + b.activityTarget);
+        }
+        this.activityTarget = b.activityTarget;
+        if (!(b.activityRegularization >= 0) || Float.isInfinite(b.activityRegularization)) {
+            throw new IllegalArgumentException("activityRegularization must be >= 0: " + b.activityRegularization);
+        }
+        this.activityRegularization = b.activityRegularization;
+        if (!Float.isFinite(b.candidateBias)) {
+            throw new IllegalArgumentException("candidateBias must be finite: " + b.candidateBias);
+        }
+        this.candidateBias = b.candidateBias;
+        this.readout = Objects.requireNonNull(b.readout, "readout").toLowerCase(java.util.Locale.ROOT);
+        if (!READOUTS.contains(readout)) {
+            throw new IllegalArgumentException("unknown readout '" + b.readout + "': expected one of " + READOUTS);
+        }
+        this.learnThresholds = b.learnThresholds;
+    }
+
+    /** The cell a learner runs unless told otherwise. */
+    public static final String DEFAULT_CELL = "egru";
+    /** EGRU defaults (see the accessors and {@code docs/learner.md} for how they were chosen). */
+    public static final float DEFAULT_THRESHOLD_MEAN = 0.2f;
+    public static final float DEFAULT_PSEUDO_DERIVATIVE_SCALE = 2f;
+    public static final float DEFAULT_ACTIVITY_TARGET = 0.15f;
+    public static final float DEFAULT_ACTIVITY_REGULARIZATION = 1f;
+    public static final float DEFAULT_CANDIDATE_BIAS = -0.5f;
+    public static final String DEFAULT_READOUT = "cell";
+    /** The EGRU's default global gradient-norm clip (LIF: none). */
+    public static final float DEFAULT_EGRU_GRADIENT_CLIP = 0.3f;
+    /** The EGRU's default learning rate with Adam. */
+    public static final float DEFAULT_EGRU_ADAM_LEARNING_RATE = 0.04f;
+    /** The recurrent cells a learner can run. */
+    public static final java.util.List<String> CELLS = java.util.List.of("lif", "egru");
+    /** What the EGRU readout can read. */
+    public static final java.util.List<String> READOUTS = java.util.List.of("cell", "events");
+
+    /**
+     * The optimizer a cell trains with unless told otherwise: Adam for the EGRU (sparse M-FAC trailed it by far on
+     * the real streams, see {@code docs/learner.md}), sparse M-FAC (EFCP) for LIF.
+     */
+    public static String defaultOptimizer(final String cell) {
+        return "egru".equals(cell) ? "adam" : "mfac-sparse";
+    }
+
+    /**
+     * The learning rate unless told otherwise: for the EGRU with Adam {@link #DEFAULT_EGRU_ADAM_LEARNING_RATE}
+     * (with few optimizer steps in a short stream a high rate pays, clipped), else the optimizer's own default.
+     */
+    public static float defaultLearningRate(final String cell, final String optimizer) {
+        if ("egru".equals(cell) && optimizer.split(":", 2)[0].trim().equalsIgnoreCase("adam")) {
+            return DEFAULT_EGRU_ADAM_LEARNING_RATE;
+        }
+        return io.spillway.engine.optim.Optimizers.defaultLearningRate(optimizer);
     }
 
     private static int positive(final String name, final int v) {
@@ -209,6 +290,51 @@ public final class LearnerConfig {
         return adaptationDecay;
     }
 
+    /** The recurrent cell: {@code lif} (spiking) or {@code egru} (event-based GRU). */
+    public String cell() {
+        return cell;
+    }
+
+    /** Global L2 norm the gradient is scaled down to before the optimizer step; 0 (default) turns it off. */
+    public float gradientClip() {
+        return gradientClip;
+    }
+
+    /** EGRU: mean of the initial per-unit thresholds (Beta-distributed), in (0, 1). */
+    public float thresholdMean() {
+        return thresholdMean;
+    }
+
+    /** EGRU: kappa of the pseudo-derivative {@code kappa max(0, 1 - kappa |c - theta|)}. */
+    public float pseudoDerivativeScale() {
+        return pseudoDerivativeScale;
+    }
+
+    /** EGRU: the fraction of emitting units per step the activity regulariser holds the layers near. */
+    public float activityTarget() {
+        return activityTarget;
+    }
+
+    /** EGRU: strength lambda of the activity regulariser (0: off). */
+    public float activityRegularization() {
+        return activityRegularization;
+    }
+
+    /** EGRU: initial input bias of the candidate gate (negative: cell states start below threshold). */
+    public float candidateBias() {
+        return candidateBias;
+    }
+
+    /** EGRU: what the readout reads from every layer, {@code cell} (dense c-hat) or {@code events} (y). */
+    public String readout() {
+        return readout;
+    }
+
+    /** EGRU: whether the thresholds are trained (in [0, 1]) or frozen at their initial values. */
+    public boolean learnThresholds() {
+        return learnThresholds;
+    }
+
     public Builder toBuilder() {
         final Builder b = new Builder();
         b.vocabularySize = vocabularySize;
@@ -231,6 +357,15 @@ public final class LearnerConfig {
         b.maxCarriedKeys = maxCarriedKeys;
         b.adaptation = adaptation;
         b.adaptationDecay = adaptationDecay;
+        b.cell = cell;
+        b.gradientClip = gradientClip;
+        b.thresholdMean = thresholdMean;
+        b.pseudoDerivativeScale = pseudoDerivativeScale;
+        b.activityTarget = activityTarget;
+        b.activityRegularization = activityRegularization;
+        b.candidateBias = candidateBias;
+        b.readout = readout;
+        b.learnThresholds = learnThresholds;
         return b;
     }
 
@@ -242,7 +377,10 @@ public final class LearnerConfig {
                 + ", recomputeAhead=" + recomputeAhead + ", seed=" + seed
                 + ", alpha=" + alpha + ", gain=" + gain + ", beta=" + surrogateBeta + ", theta2=" + theta2
                 + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + ", adaptation=" + adaptation
-                + ", adaptationDecay=" + adaptationDecay + "]";
+                + ", adaptationDecay=" + adaptationDecay + ", cell=" + cell + ", gradientClip=" + gradientClip
+                + ", thresholdMean=" + thresholdMean + ", kappa=" + pseudoDerivativeScale + ", activityTarget="
+                + activityTarget + ", activityRegularization=" + activityRegularization + ", candidateBias="
+                + candidateBias + ", readout=" + readout + ", learnThresholds=" + learnThresholds + "]";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -251,8 +389,9 @@ public final class LearnerConfig {
         private int featureDimension = 0;
         private int hiddenSize = 128;
         private int layers = 1;
-        private String optimizer = "mfac-sparse";
-        /** NaN: the optimizer's own default ({@link io.spillway.engine.optim.Optimizers#defaultLearningRate}). */
+        /** Null: the cell's default ({@link #defaultOptimizer}). */
+        private String optimizer;
+        /** NaN: the cell's and optimizer's default ({@link #defaultLearningRate}). */
         private float learningRate = Float.NaN;
         private String backend = "auto";
         private long deviceMemoryBytes = 512L << 20;
@@ -268,8 +407,63 @@ public final class LearnerConfig {
         private int maxCarriedKeys = 100_000;
         private float adaptation = 0f;
         private float adaptationDecay = 0.95f;
+        private String cell = DEFAULT_CELL;
+        /** NaN: the cell's default (EGRU {@link #DEFAULT_EGRU_GRADIENT_CLIP}, LIF none). */
+        private float gradientClip = Float.NaN;
+        private float thresholdMean = DEFAULT_THRESHOLD_MEAN;
+        private float pseudoDerivativeScale = DEFAULT_PSEUDO_DERIVATIVE_SCALE;
+        private float activityTarget = DEFAULT_ACTIVITY_TARGET;
+        private float activityRegularization = DEFAULT_ACTIVITY_REGULARIZATION;
+        private float candidateBias = DEFAULT_CANDIDATE_BIAS;
+        private String readout = DEFAULT_READOUT;
+        private boolean learnThresholds = false;
 
         private Builder() {
+        }
+
+        public Builder cell(final String v) {
+            cell = v;
+            return this;
+        }
+
+        public Builder gradientClip(final float v) {
+            gradientClip = v;
+            return this;
+        }
+
+        public Builder thresholdMean(final float v) {
+            thresholdMean = v;
+            return this;
+        }
+
+        public Builder pseudoDerivativeScale(final float v) {
+            pseudoDerivativeScale = v;
+            return this;
+        }
+
+        public Builder activityTarget(final float v) {
+            activityTarget = v;
+            return this;
+        }
+
+        public Builder activityRegularization(final float v) {
+            activityRegularization = v;
+            return this;
+        }
+
+        public Builder candidateBias(final float v) {
+            candidateBias = v;
+            return this;
+        }
+
+        public Builder readout(final String v) {
+            readout = v;
+            return this;
+        }
+
+        public Builder learnThresholds(final boolean v) {
+            learnThresholds = v;
+            return this;
         }
 
         public Builder adaptation(final float v) {

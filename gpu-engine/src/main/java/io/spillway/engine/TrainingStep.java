@@ -15,10 +15,12 @@ import java.util.List;
  * @param diverged true when the loss or update was not finite and the step was rolled back
  * @param schedule description of the checkpoint schedule used, e.g. {@code double(Cr=256,Cl=16)}
  * @param memory accountant figures after the step
+ * @param activity fraction of unit updates in this step's forward evaluations that emitted (a spike or an
+ *     EGRU event), 0..1; NaN when nothing ran
  */
 public record TrainingStep(long baseVersion, long version, int targets, double lossSum, int correct,
                            List<Prediction> predictions, List<TensorDelta> deltas, boolean diverged,
-                           String schedule, MemoryReport memory) {
+                           String schedule, MemoryReport memory, double activity) {
 
     /** Mean loss per target in nats, or NaN when nothing was trained. */
     public double meanLoss() {

@@ -32,10 +32,12 @@ class LearnerConfigTest {
     void everyFieldRoundTripsThroughTheBuilder() throws ReflectiveOperationException {
         final LearnerConfig defaults = LearnerConfig.builder().build();
         final LearnerConfig custom = LearnerConfig.builder().vocabularySize(97).featureDimension(5).hiddenSize(33)
-                .layers(2).optimizer("adam").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
+                .layers(2).optimizer("sgd").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
                 .checkpointSchedule("double").offChipDirectory(Path.of("/tmp/spillway-offchip"))
                 .recomputeAhead(!defaults.recomputeAhead()).seed(7L).alpha(0.8f).gain(12f).surrogateBeta(4f)
-                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f).build();
+                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f)
+                .cell("lif").gradientClip(2f).thresholdMean(0.4f).pseudoDerivativeScale(3f).activityTarget(0.1f)
+                .activityRegularization(0.5f).candidateBias(-1f).readout("events").learnThresholds(true).build();
         final LearnerConfig copy = custom.toBuilder().build();
 
         final List<String> checked = new ArrayList<>();
@@ -57,6 +59,24 @@ class LearnerConfigTest {
     void toStringShowsTheNeuronSettings() {
         final LearnerConfig d = LearnerConfig.builder().adaptation(0.3f).theta2(0.9f).maxCarriedKeys(7).build();
         assertThat(d.toString()).contains("adaptation=0.3", "theta2=0.9", "maxCarriedKeys=7");
+    }
+
+    @Test
+    void eachCellHasItsOwnOptimizerLearningRateAndClipDefaults() {
+        final LearnerConfig egru = LearnerConfig.builder().build();
+        assertThat(egru.cell()).isEqualTo("egru");
+        assertThat(egru.optimizer()).isEqualTo("adam");
+        assertThat(egru.learningRate()).isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
+        assertThat(egru.gradientClip()).isEqualTo(LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP);
+        final LearnerConfig lif = LearnerConfig.builder().cell("lif").build();
+        assertThat(lif.optimizer()).isEqualTo("mfac-sparse");
+        assertThat(lif.learningRate()).isEqualTo(0.05f);
+        assertThat(lif.gradientClip()).isZero();
+        // an explicit optimizer keeps its own default rate, an explicit rate wins
+        assertThat(LearnerConfig.builder().optimizer("mfac-sparse").build().learningRate()).isEqualTo(0.05f);
+        assertThat(LearnerConfig.builder().learningRate(1e-3f).build().learningRate()).isEqualTo(1e-3f);
+        assertThat(LearnerConfig.builder().optimizer("adam:b1=0").build().learningRate())
+                .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
     }
 
     @Test

@@ -1,9 +1,9 @@
 package io.spillway.engine.internals;
 
 import io.spillway.engine.SparseEvent;
-import io.spillway.engine.model.LifState;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /**
  * Per-key recurrent state carried from one chunk to the next (truncated BPTT at chunk edges), plus the key's
@@ -13,24 +13,27 @@ import java.util.Map;
  * zero state and its pending event is forgotten; evictions are counted. Iteration order (least recent
  * first) is deterministic and is kept by snapshots. Not thread-safe.
  */
-final class CarriedStates {
+final class CarriedStates<S> {
 
-    /** State of one key: a batch-1 {@link LifState} and the pending last event (null before any event). */
-    record KeyState(LifState state, SparseEvent pending) {
+    /** State of one key: a batch-1 cell state and the pending last event (null before any event). */
+    record KeyState<S>(S state, SparseEvent pending) {
     }
 
     private final int capacity;
-    private final LinkedHashMap<String, KeyState> map;
+    private final ToLongFunction<S> stateBytes;
+    private final LinkedHashMap<String, KeyState<S>> map;
     private long evictions;
     private long bytes;
 
-    CarriedStates(final int capacity) {
+    /** @param stateBytes heap bytes of one state */
+    CarriedStates(final int capacity, final ToLongFunction<S> stateBytes) {
         this.capacity = capacity;
+        this.stateBytes = stateBytes;
         this.map = new LinkedHashMap<>(16, 0.75f, false) {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(final Map.Entry<String, KeyState> eldest) {
+            protected boolean removeEldestEntry(final Map.Entry<String, KeyState<S>> eldest) {
                 if (size() > CarriedStates.this.capacity) {
                     evictions++;
                     bytes -= bytes(eldest.getValue());
@@ -42,13 +45,13 @@ final class CarriedStates {
     }
 
     /** Entry of {@code key} without changing the eviction order, or null. */
-    KeyState peek(final String key) {
+    KeyState<S> peek(final String key) {
         return map.get(key); // insertion-ordered map: a read does not reorder
     }
 
     /** Stores the entry as the most recently trained key (moves it to the end). */
-    void put(final String key, final KeyState e) {
-        final KeyState old = map.remove(key);
+    void put(final String key, final KeyState<S> e) {
+        final KeyState<S> old = map.remove(key);
         if (old != null) {
             bytes -= bytes(old);
         }
@@ -56,8 +59,8 @@ final class CarriedStates {
         map.put(key, e);
     }
 
-    private static long bytes(final KeyState e) {
-        return e.state().bytes() + (e.pending() == null ? 0 : 16L + 8L * e.pending().featureIndices().length);
+    private long bytes(final KeyState<S> e) {
+        return stateBytes.applyAsLong(e.state()) + (e.pending() == null ? 0 : 16L + 8L * e.pending().featureIndices().length);
     }
 
     int size() {
@@ -78,7 +81,7 @@ final class CarriedStates {
     }
 
     /** Entries, least recently trained first; do not modify. */
-    Iterable<Map.Entry<String, KeyState>> entries() {
+    Iterable<Map.Entry<String, KeyState<S>>> entries() {
         return map.entrySet();
     }
 

@@ -17,12 +17,10 @@ import io.spillway.engine.checkpoint.store.OffChipStores;
 import io.spillway.engine.memory.Allocation;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.memory.MemoryTier;
-import io.spillway.engine.model.LifParameters;
-import io.spillway.engine.model.LifSettings;
-import io.spillway.engine.model.LifState;
-import io.spillway.engine.model.LifStateCodec;
-import io.spillway.engine.model.LifTape;
-import io.spillway.engine.model.LifWindow;
+import io.spillway.engine.checkpoint.StateCodec;
+import io.spillway.engine.model.Cell;
+import io.spillway.engine.model.CellWindow;
+import io.spillway.engine.model.ParameterTensor;
 import io.spillway.engine.model.SplitMix64;
 import io.spillway.engine.model.WindowInputs;
 import io.spillway.engine.optim.Optimizer;
@@ -45,11 +43,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Learner} of a multi-layer LIF spiking RNN ({@link LifWindow}) trained prequentially on batches
- * of per-key chunks. Each key's recurrent state and last event are carried between chunks
- * ({@link CarriedStates}); a batch becomes one window whose element {@code b} has as many steps as chunk
- * {@code b} has inputs, back-propagated by {@link #backpropagate} and followed by one optimizer step over the
- * flattened parameters.
+ * The {@link Learner} of an activity-sparse recurrent network, any {@link Cell} (the LIF spiking cell or the
+ * event-based GRU, picked by {@link LearnerConfig#cell()}), trained prequentially on batches of per-key
+ * chunks. Each key's recurrent state and last event are carried between chunks ({@link CarriedStates}); a batch
+ * becomes one window ({@link CellWindow}) whose element {@code b} has as many steps as chunk {@code b} has
+ * inputs, back-propagated by {@link #backpropagate}, optionally clipped to a global gradient norm and followed
+ * by one optimizer step over the flattened parameters.
  *
  * <p>Targets: the input at each step is an event; its target is its explicit label, else the next event's
  * type. A chunk's last event has no successor yet, so it waits as the key's pending event and becomes the
@@ -62,19 +61,24 @@ import org.slf4j.LoggerFactory;
 public final class SpikingLearner implements Learner {
     private static final Logger LOG = LoggerFactory.getLogger(SpikingLearner.class);
     private static final int STATE_MAGIC = 0x5350574C; // "SPWL"
-    /** 2: carried states as SpikeBlockCodec blocks (format 1 had a format byte per block). */
-    private static final int STATE_FORMAT = 2;
+    /**
+     * 3: the cell's name and shape in the header (any cell). 2 (LIF only, still read): five shape ints, carried
+     * states as SpikeBlockCodec blocks; format 1 had a format byte per block.
+     */
+    private static final int STATE_FORMAT = 3;
+    private static final int LIF_STATE_FORMAT = 2;
     private static final int MAX_KEY_BYTES = 1 << 24;
 
     private final LearnerConfig config;
-    private final LifSettings settings;
+    /** The cell, typed loosely here: states only ever go back to the cell that made them. */
+    private final Cell<Object> cell;
     private final ArrayBackend backend;
     private final Optimizer optimizer;
     private final MemoryAccountant accountant;
-    private final LifParameters params;
+    private final float[] params;
     private final float[] grad;
     private final float[] before;
-    private final CarriedStates carried;
+    private final CarriedStates<Object> carried;
     private final SplitMix64 rng;
     private final Allocation parameterMemory;
     private Allocation optimizerMemory;
@@ -86,6 +90,7 @@ public final class SpikingLearner implements Learner {
     private long spikesEmitted;
     private long neuronSteps;
     private long divergedSteps;
+    private long clippedSteps;
     private boolean closed;
     private final CheckpointExecutor executor;
     private String schedule = "none yet";
@@ -107,30 +112,30 @@ public final class SpikingLearner implements Learner {
                           final java.util.function.Function<List<int[]>, Optimizer> optimizerForShapes) {
         this.config = Objects.requireNonNull(config, "config");
         this.backend = Objects.requireNonNull(backend, "backend");
-        this.settings = new LifSettings(config.vocabularySize(), config.featureDimension(), config.hiddenSize(),
-                config.layers(), config.alpha(), config.gain(), 1f, config.surrogateBeta(), config.theta2(),
-                config.spikeCapacity(), config.adaptation(), config.adaptationDecay());
-        this.optimizer = Objects.requireNonNull(optimizerForShapes.apply(new LifParameters(settings).tensors().stream()
+        @SuppressWarnings("unchecked")
+        final Cell<Object> made = (Cell<Object>) Cells.of(config);
+        this.cell = made;
+        this.optimizer = Objects.requireNonNull(optimizerForShapes.apply(cell.tensors().stream()
                 .map(t -> new int[] {t.rows(), t.cols()}).toList()), "optimizer");
         this.accountant = new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
         this.rng = new SplitMix64(config.seed());
-        this.params = new LifParameters(settings);
-        params.initialise(rng.nextLong());
+        this.params = new float[cell.parameterCount()];
+        cell.initialise(params, rng.nextLong());
         // weights, gradient and the rollback copy
-        this.parameterMemory = accountant.allocate(MemoryTier.DEVICE, 3L * Float.BYTES * params.size(),
+        this.parameterMemory = accountant.allocate(MemoryTier.DEVICE, 3L * Float.BYTES * params.length,
                 "parameters, gradient, rollback copy");
-        this.grad = new float[params.size()];
-        this.before = new float[params.size()];
-        optimizer.initialise(params.size());
+        this.grad = new float[params.length];
+        this.before = new float[params.length];
+        optimizer.initialise(params.length);
         this.optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
-        this.carried = new CarriedStates(config.maxCarriedKeys());
+        this.carried = new CarriedStates<>(config.maxCarriedKeys(), cell::stateBytes);
         this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null
                 ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()),
                 io.spillway.engine.checkpoint.Reuse.FULL, true, config.recomputeAhead());
     }
 
     /** One chunk turned into window inputs, before anything is committed. */
-    private record Prepared(SequenceChunk chunk, LifState start, int steps, int[][] rows, float[][] scales,
+    private record Prepared(SequenceChunk chunk, Object start, int steps, int[][] rows, float[][] scales,
                             int[] targets, int[] targetIndex, SparseEvent pending) {
     }
 
@@ -152,13 +157,16 @@ public final class SpikingLearner implements Learner {
         transfersAtStart = accountant.transferredBytes();
         if (active.isEmpty()) {
             commit(all, null, null);
-            return new TrainingStep(base, base, 0, 0, 0, List.of(), List.of(), false, schedule, memoryReport());
+            return new TrainingStep(base, base, 0, 0, 0, List.of(), List.of(), false, schedule, memoryReport(),
+                    Double.NaN);
         }
         final WindowInputs inputs = windowInputs(active);
-        final LifWindow window = new LifWindow(backend, params, inputs, grad);
-        final LifState end;
+        final CellWindow<Object, ?> window = cell.window(backend, params, inputs, grad);
+        final Object end;
+        final long emittedBefore = spikesEmitted;
+        final long unitStepsBefore = neuronSteps;
         try {
-            end = backpropagate(window, LifState.stack(active.stream().map(Prepared::start).toList()));
+            end = backpropagate(window, cell.stack(active.stream().map(Prepared::start).toList()));
         } finally {
             window.release();
             forwardSteps += window.forwardSteps();
@@ -167,19 +175,23 @@ public final class SpikingLearner implements Learner {
             spikesEmitted += window.spikesEmitted();
             neuronSteps += window.neuronSteps();
         }
+        final double activity = neuronSteps == unitStepsBefore ? Double.NaN
+                : (double) (spikesEmitted - emittedBefore) / (neuronSteps - unitStepsBefore);
         final List<Prediction> predictions = predictions(active, window);
         final double lossSum = window.lossSum();
         boolean diverged = !Double.isFinite(lossSum) || !allFinite(grad);
         List<TensorDelta> deltas = List.of();
         if (!diverged) {
-            System.arraycopy(params.values(), 0, before, 0, before.length);
+            clip(grad);
+            System.arraycopy(params, 0, before, 0, before.length);
             snapshotOptimizer();
-            optimizer.step(params.values(), grad);
-            if (allFinite(params.values())) {
+            optimizer.step(params, grad);
+            cell.constrain(params, before);
+            if (allFinite(params)) {
                 version++;
                 deltas = deltas();
             } else {
-                System.arraycopy(before, 0, params.values(), 0, before.length);
+                System.arraycopy(before, 0, params, 0, before.length);
                 restoreOptimizer();
                 diverged = true;
             }
@@ -191,24 +203,42 @@ public final class SpikingLearner implements Learner {
         }
         refreshOptimizerMemory();
         return new TrainingStep(base, version, inputs.targetCount(), lossSum, window.correct(), predictions, deltas,
-                diverged, schedule, memoryReport());
+                diverged, schedule, memoryReport(), activity);
+    }
+
+    /** Scales the gradient down to the configured global L2 norm (0: no clipping). */
+    private void clip(final float[] g) {
+        final float max = config.gradientClip();
+        if (max <= 0) {
+            return;
+        }
+        double sum = 0;
+        for (final float f : g) {
+            sum += (double) f * f;
+        }
+        final double norm = Math.sqrt(sum);
+        if (norm > max) {
+            clippedSteps++;
+            final float scale = (float) (max / norm);
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= scale;
+            }
+        }
     }
 
     /**
      * Back-propagates the window under the schedule the planner picks for the remaining device budget
-     * (or the configured one), through the checkpoint executor. Sizes for planning are upper bounds: dense
-     * potentials plus spike lists at half of the neurons (tapes hold two spike lists); the accountant
-     * enforces the real bytes.
+     * (or the configured one), through the checkpoint executor. Sizes for planning are the cell's upper bounds
+     * of a state and a tape; the accountant enforces the real bytes.
      *
      * @return the state after the last step, carried into the keys' next chunks
      */
-    private LifState backpropagate(final LifWindow model, final LifState initial) {
+    private Object backpropagate(final CellWindow<Object, ?> model, final Object initial) {
         final int steps = model.inputs().steps();
-        final long dense = initial.bytes() - 4L * initial.spikeCount();
-        final long spikeBound = 4L * ((long) initial.batch() * initial.layers() * initial.hidden() + 1) / 2;
+        final int batch = model.inputs().batch();
         final long budget = accountant.budgetBytes(MemoryTier.DEVICE) - accountant.liveBytes(MemoryTier.DEVICE);
         final CheckpointPlanner.Plan plan = CheckpointPlanner.plan(config.checkpointSchedule(), steps,
-                dense + spikeBound, dense + 2 * spikeBound, budget);
+                cell.plannedStateBytes(batch), cell.plannedTapeBytes(batch), budget);
         if (!plan.schedule().describe().equals(schedule)) {
             LOG.info("Checkpoint schedule for windows of {} steps: {}", steps, plan.explanation());
         }
@@ -226,20 +256,20 @@ public final class SpikingLearner implements Learner {
             for (int i = 0; i < c.events().size(); i++) {
                 final SparseEvent e = c.events().get(i);
                 final String where = "key '" + c.key() + "' event " + i + ": ";
-                if (e.eventType() < 0 || e.eventType() >= settings.vocabularySize()) {
+                if (e.eventType() < 0 || e.eventType() >= config.vocabularySize()) {
                     throw new IllegalArgumentException(where + "eventType " + e.eventType() + " outside [0, "
-                            + settings.vocabularySize() + ")");
+                            + config.vocabularySize() + ")");
                 }
-                if (e.label() != SparseEvent.NO_LABEL && (e.label() < 0 || e.label() >= settings.vocabularySize())) {
+                if (e.label() != SparseEvent.NO_LABEL && (e.label() < 0 || e.label() >= config.vocabularySize())) {
                     throw new IllegalArgumentException(where + "label " + e.label() + " outside [0, "
-                            + settings.vocabularySize() + ")");
+                            + config.vocabularySize() + ")");
                 }
                 int last = -1;
                 for (int k = 0; k < e.featureIndices().length; k++) {
                     final int f = e.featureIndices()[k];
-                    if (f <= last || f >= settings.featureDimension()) {
+                    if (f <= last || f >= config.featureDimension()) {
                         throw new IllegalArgumentException(where + "feature index " + f + " is not strictly "
-                                + "increasing in [0, " + settings.featureDimension() + ")");
+                                + "increasing in [0, " + config.featureDimension() + ")");
                     }
                     if (!Float.isFinite(e.featureValues()[k])) {
                         throw new IllegalArgumentException(where + "feature " + f + " is not finite: "
@@ -252,7 +282,7 @@ public final class SpikingLearner implements Learner {
     }
 
     private Prepared prepare(final SequenceChunk c) {
-        final CarriedStates.KeyState entry = carried.peek(c.key());
+        final CarriedStates.KeyState<Object> entry = carried.peek(c.key());
         final List<SparseEvent> sequence = new ArrayList<>(c.events().size() + 1);
         final int offset = entry != null && entry.pending() != null ? 1 : 0;
         if (offset == 1) {
@@ -272,7 +302,7 @@ public final class SpikingLearner implements Learner {
             rows[t][0] = e.eventType();
             scales[t][0] = 1f;
             for (int k = 0; k < nnz; k++) {
-                rows[t][1 + k] = settings.vocabularySize() + e.featureIndices()[k];
+                rows[t][1 + k] = config.vocabularySize() + e.featureIndices()[k];
                 scales[t][1 + k] = e.featureValues()[k];
             }
             if (e.label() != SparseEvent.NO_LABEL) {
@@ -283,8 +313,7 @@ public final class SpikingLearner implements Learner {
                 targetIndex[t] = t + 1 - offset;
             }
         }
-        final LifState start = entry != null ? entry.state()
-                : LifState.zero(1, settings.layers(), settings.hiddenSize(), settings.adaptive());
+        final Object start = entry != null ? entry.state() : cell.zeroState();
         return new Prepared(c, start, steps, rows, scales, targets, targetIndex, sequence.getLast());
     }
 
@@ -311,7 +340,7 @@ public final class SpikingLearner implements Learner {
         return new WindowInputs(lengths, rows, scales, targets);
     }
 
-    private static List<Prediction> predictions(final List<Prepared> active, final LifWindow w) {
+    private static List<Prediction> predictions(final List<Prepared> active, final CellWindow<?, ?> w) {
         final List<Prediction> out = new ArrayList<>();
         for (int b = 0; b < active.size(); b++) {
             final Prepared p = active.get(b);
@@ -323,11 +352,11 @@ public final class SpikingLearner implements Learner {
         return List.copyOf(out);
     }
 
-    private void commit(final List<Prepared> all, final List<Prepared> active, final LifState end) {
+    private void commit(final List<Prepared> all, final List<Prepared> active, final Object end) {
         int b = 0;
         for (final Prepared p : all) {
-            final LifState state = p.steps > 0 ? end.element(b++) : p.start;
-            carried.put(p.chunk.key(), new CarriedStates.KeyState(state, p.pending));
+            final Object state = p.steps > 0 ? cell.element(end, b++) : p.start;
+            carried.put(p.chunk.key(), new CarriedStates.KeyState<>(state, p.pending));
         }
         if (active != null && b != active.size()) {
             throw new IllegalStateException("internal: " + b + " of " + active.size() + " states committed");
@@ -335,9 +364,9 @@ public final class SpikingLearner implements Learner {
     }
 
     private List<TensorDelta> deltas() {
-        final float[] now = params.values();
+        final float[] now = params;
         final List<TensorDelta> out = new ArrayList<>();
-        for (final LifParameters.Tensor t : params.tensors()) {
+        for (final ParameterTensor t : cell.tensors()) {
             int count = 0;
             for (int i = t.offset(); i < t.offset() + t.size(); i++) {
                 if (now[i] != before[i]) {
@@ -408,8 +437,8 @@ public final class SpikingLearner implements Learner {
     public Map<String, float[]> parameters() {
         checkOpen();
         final Map<String, float[]> out = new LinkedHashMap<>();
-        for (final LifParameters.Tensor t : params.tensors()) {
-            out.put(t.name(), Arrays.copyOfRange(params.values(), t.offset(), t.offset() + t.size()));
+        for (final ParameterTensor t : cell.tensors()) {
+            out.put(t.name(), Arrays.copyOfRange(params, t.offset(), t.offset() + t.size()));
         }
         return out;
     }
@@ -418,7 +447,8 @@ public final class SpikingLearner implements Learner {
     public void applyDelta(final TensorDelta delta) {
         checkOpen();
         Objects.requireNonNull(delta, "delta");
-        final LifParameters.Tensor t = params.tensor(delta.tensor());
+        final ParameterTensor t = cell.tensors().stream().filter(x -> x.name().equals(delta.tensor())).findFirst()
+                .orElse(null);
         if (t == null) {
             throw new IllegalArgumentException("unknown tensor '" + delta.tensor() + "'");
         }
@@ -438,7 +468,7 @@ public final class SpikingLearner implements Learner {
             }
             last = i;
         }
-        final float[] v = params.values();
+        final float[] v = params;
         for (int k = 0; k < delta.indices().length; k++) {
             v[t.offset() + delta.indices()[k]] += delta.values()[k];
         }
@@ -446,11 +476,7 @@ public final class SpikingLearner implements Learner {
 
     @Override
     public String describe() {
-        return "spiking-lif(hidden=" + settings.hiddenSize() + "x" + settings.layers() + ", vocab="
-                + settings.vocabularySize() + ", features=" + settings.featureDimension() + ", alpha="
-                + settings.alpha() + ", gain=" + settings.gain() + ", beta=" + settings.beta() + ", theta2="
-                 + settings.theta2() + ", adaptation=" + settings.adaptation() + ", params=" + params.size()
-                + ") backend=" + backend.deviceDescription()
+        return cell.describe() + " backend=" + backend.deviceDescription()
                 + " optimizer=" + optimizer.describe() + " schedule=" + schedule + " (" + config.checkpointSchedule() + ")";
     }
 
@@ -484,7 +510,20 @@ public final class SpikingLearner implements Learner {
         return spikeOverflows;
     }
 
-    /** Fraction of neuron updates that spiked, over all forward evaluations so far (0 before any). */
+    /** The cell's snapshot name, e.g. {@code lif} or {@code egru}. */
+    public String cellName() {
+        return cell.name();
+    }
+
+    /** Train calls whose gradient was scaled down to the configured norm. */
+    public long clippedSteps() {
+        return clippedSteps;
+    }
+
+    /**
+     * Fraction of unit updates that emitted (spikes, or EGRU events), over all forward evaluations so far (0
+     * before any).
+     */
     public double spikeActivity() {
         return neuronSteps == 0 ? 0.0 : (double) spikesEmitted / neuronSteps;
     }
@@ -510,25 +549,21 @@ public final class SpikingLearner implements Learner {
         checkOpen();
         out.writeInt(STATE_MAGIC);
         out.writeInt(STATE_FORMAT);
-        out.writeInt(settings.vocabularySize());
-        out.writeInt(settings.featureDimension());
-        out.writeInt(settings.hiddenSize());
-        out.writeInt(settings.layers());
-        out.writeInt(settings.adaptive() ? 1 : 0);
+        out.writeUTF(cell.name());
+        cell.writeShape(out);
         out.writeLong(version);
         out.writeLong(rng.state());
-        final float[] v = params.values();
+        final float[] v = params;
         out.writeInt(v.length);
         for (final float f : v) {
             out.writeInt(Float.floatToRawIntBits(f));
         }
         optimizer.writeState(out);
-        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
-                settings.adaptive());
+        final StateCodec<Object> codec = cell.codec(1);
         final ByteBuffer buf = ByteBuffer.allocate(codec.maxEncodedBytes());
         out.writeLong(carried.evictions());
         out.writeInt(carried.size());
-        for (final Map.Entry<String, CarriedStates.KeyState> e : carried.entries()) {
+        for (final Map.Entry<String, CarriedStates.KeyState<Object>> e : carried.entries()) {
             final byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8); // any length, unlike writeUTF
             out.writeInt(key.length);
             out.write(key);
@@ -569,29 +604,32 @@ public final class SpikingLearner implements Learner {
             throw new InvalidStateException("not a spiking learner state");
         }
         final int format = in.readInt();
-        if (format != STATE_FORMAT) {
+        final String stateCell;
+        if (format == STATE_FORMAT) {
+            stateCell = in.readUTF();
+        } else if (format == LIF_STATE_FORMAT) {
+            stateCell = "lif"; // written before the cell seam, when LIF was the only cell
+        } else {
             throw new InvalidStateException("unknown learner state format " + format);
         }
-        final int[] shape = {in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt()};
-        final int[] mine = {settings.vocabularySize(), settings.featureDimension(), settings.hiddenSize(),
-            settings.layers(), settings.adaptive() ? 1 : 0};
-        if (!Arrays.equals(shape, mine)) {
-            throw new StateMismatchException("state is for shape " + Arrays.toString(shape) + " (vocab, features, "
-                    + "hidden, layers, adaptive), this learner is " + Arrays.toString(mine));
+        if (!stateCell.equals(cell.name())) {
+            throw new StateMismatchException("state is of a " + StateChecks.quote(stateCell) + " learner, this"
+                    + " learner's cell is '" + cell.name() + "': a model cannot be restored into another cell (start"
+                    + " with --cell " + stateCell.replaceAll("[^A-Za-z0-9_-]", "?") + ", or start fresh)");
         }
+        cell.checkShape(in);
         version = StateChecks.readNonNegative(in, "model version");
         rng.state(in.readLong());
-        final float[] v = params.values();
+        final float[] v = params;
         StateChecks.readExactly(in, v.length, "parameter count");
         for (int i = 0; i < v.length; i++) {
             v[i] = Float.intBitsToFloat(in.readInt());
         }
-        for (final LifParameters.Tensor t : params.tensors()) {
+        for (final ParameterTensor t : cell.tensors()) {
             StateChecks.requireFinite(v, t.offset(), t.size(), "parameter " + t.name());
         }
         optimizer.readState(in);
-        final LifStateCodec codec = new LifStateCodec(1, settings.layers(), settings.hiddenSize(),
-                settings.adaptive());
+        final StateCodec<Object> codec = cell.codec(1);
         carried.clear();
         final long evictions = StateChecks.readNonNegative(in, "carried-key eviction count");
         // not bounded by this learner's capacity: a state written with a larger one restores, the least recent keys
@@ -610,20 +648,31 @@ public final class SpikingLearner implements Learner {
             final byte[] bytes = new byte[StateChecks.readLength(in, codec.maxEncodedBytes(),
                     "carried state length" + of)];
             in.readFully(bytes);
-            LifState state = codec.decodeUntrusted(ByteBuffer.wrap(bytes));
-            if (!state.isFinite()) {
-                // a saturated neuron can carry an infinite potential; the key restarts from rest, the model is kept
-                state = LifState.zero(1, settings.layers(), settings.hiddenSize(), settings.adaptive());
+            final ByteBuffer record = ByteBuffer.wrap(bytes);
+            Object state;
+            try {
+                state = codec.decode(record);
+            } catch (final IllegalArgumentException | java.nio.BufferUnderflowException e) {
+                throw new InvalidStateException("carried state" + of + ": "
+                        + (e.getMessage() == null ? "record ends early" : e.getMessage()), e);
+            }
+            if (record.hasRemaining()) {
+                throw new InvalidStateException("carried state" + of + ": " + record.remaining()
+                        + " bytes after the record");
+            }
+            if (!cell.canContinue(state)) {
+                // e.g. a saturated LIF neuron's infinite potential: the key restarts from rest, the model is kept
+                state = cell.zeroState();
                 reset++;
             }
             SparseEvent pending = null;
             if (StateChecks.readFlag(in, "pending-event flag" + of)) {
-                final int type = StateChecks.readIndex(in, settings.vocabularySize(), "pending event type" + of);
+                final int type = StateChecks.readIndex(in, config.vocabularySize(), "pending event type" + of);
                 final int label = in.readInt();
                 if (label != SparseEvent.NO_LABEL) {
-                    StateChecks.requireIndex(label, settings.vocabularySize(), "pending event label" + of);
+                    StateChecks.requireIndex(label, config.vocabularySize(), "pending event label" + of);
                 }
-                final int nnz = StateChecks.readLength(in, settings.featureDimension(),
+                final int nnz = StateChecks.readLength(in, config.featureDimension(),
                         "pending event feature count" + of);
                 final int[] idx = new int[nnz];
                 final float[] val = new float[nnz];
@@ -631,11 +680,11 @@ public final class SpikingLearner implements Learner {
                     idx[i] = in.readInt();
                     val[i] = Float.intBitsToFloat(in.readInt());
                 }
-                StateChecks.requireIncreasing(idx, nnz, settings.featureDimension(), "pending event feature index" + of);
+                StateChecks.requireIncreasing(idx, nnz, config.featureDimension(), "pending event feature index" + of);
                 StateChecks.requireFinite(val, "pending event feature value" + of);
                 pending = new SparseEvent(type, idx, val, label);
             }
-            carried.put(key, new CarriedStates.KeyState(state, pending));
+            carried.put(key, new CarriedStates.KeyState<>(state, pending));
         }
         carried.evictions(evictions + carried.evictions() - evictedBefore);
         if (reset > 0) {

@@ -3,7 +3,7 @@ package io.spillway.engine.model;
 import java.util.Objects;
 
 /**
- * The inputs and targets of one training window of a batch, addressed by step: what a {@link LifWindow}
+ * The inputs and targets of one training window of a batch, addressed by step: what a {@link CellWindow}
  * re-reads on every (re)computation, so inputs are never checkpointed. Element {@code b} is active for
  * steps {@code t < length(b)}; after that it passes its state through unchanged and has no loss, which is
  * how chunks of different lengths share a batch.
@@ -77,11 +77,13 @@ public final class WindowInputs {
         return t < lengths[b];
     }
 
-    int[] rows(final int t, final int b) {
+    /** Layer-0 input rows of element {@code b} at step {@code t} (only for active steps). */
+    public int[] rows(final int t, final int b) {
         return rows[t * batch + b];
     }
 
-    float[] scales(final int t, final int b) {
+    /** The value of each of {@link #rows}. */
+    public float[] scales(final int t, final int b) {
         return scales[t * batch + b];
     }
 

@@ -1,8 +1,9 @@
 /**
- * The multi-layer LIF spiking RNN ({@code docs/spec-double-checkpointing.md} §4.1): parameters in one
- * flat vector ({@link io.spillway.engine.model.LifParameters}), immutable batch states with spike-id lists
- * ({@link io.spillway.engine.model.LifState}) and their lossless codec, and
- * {@link io.spillway.engine.model.LifWindow}, the {@code RecurrentModel} over one training window that the
- * checkpoint schedules drive. Engine-internal: the streams app uses {@code io.spillway.engine.Learners}.
+ * The learner's cell seam: {@link io.spillway.engine.model.Cell} (parameter layout, carried state and its
+ * lossless codec) and {@link io.spillway.engine.model.CellWindow} (the {@code RecurrentModel} over one training
+ * window that the checkpoint schedules drive), the window's inputs ({@link io.spillway.engine.model.WindowInputs})
+ * and the seedable generator. Each cell has its own package: {@code model.lif} (the LIF spiking RNN) and
+ * {@code model.egru} (the event-based GRU). Engine-internal: the streams app uses
+ * {@code io.spillway.engine.Learners}.
  */
 package io.spillway.engine.model;

@@ -53,7 +53,7 @@ public final class Optimizers {
 
     /**
      * @param spec name and optional {@code :key=value,...} settings (m, lambda, density, block, idx, val, mu,
-     *     momentum = heavy-ball, nesterov or ema, wd, clip, warmup, eps)
+     *     momentum = heavy-ball, nesterov or ema, wd, clip, warmup, eps; Adam: b1, b2, eps)
      * @param accountant books M-FAC's window and error-feedback memory; may be null
      */
     public static Optimizer create(final String spec, final float learningRate, final MemoryAccountant accountant) {
@@ -71,7 +71,8 @@ public final class Optimizers {
         final Map<String, String> options = options(colon < 0 ? "" : spec.substring(colon + 1), spec);
         final Optimizer built = switch (name) {
             case "sgd" -> new Sgd(learningRate);
-            case "adam" -> new Adam(learningRate);
+            case "adam" -> new Adam(learningRate, (float) doubleOption(options, "b1", 0.9),
+                    (float) doubleOption(options, "b2", 0.999), (float) doubleOption(options, "eps", 1e-8));
             case "mfac" -> new MFac(mfac(options, learningRate, 1.0, false, 0f, "heavy-ball"), accountant);
             case "mfac-sparse" -> new MFac(mfac(options, learningRate, SPARSE_DENSITY, true, SPARSE_MOMENTUM,
                     SPARSE_MOMENTUM_VARIANT), accountant);

@@ -1,5 +1,6 @@
 package io.spillway.engine.bench;
 
+import io.spillway.engine.model.ParameterTensor;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.bench.jmh.SparseStepJmh;
 import io.spillway.engine.backend.cpu.CpuBackend;
@@ -12,11 +13,11 @@ import io.spillway.engine.checkpoint.Schedule;
 import io.spillway.engine.checkpoint.ScheduleDoesNotFitException;
 import io.spillway.engine.checkpoint.store.OffChipStores;
 import io.spillway.engine.memory.MemoryAccountant;
-import io.spillway.engine.model.LifParameters;
-import io.spillway.engine.model.LifSettings;
-import io.spillway.engine.model.LifState;
-import io.spillway.engine.model.LifTape;
-import io.spillway.engine.model.LifWindow;
+import io.spillway.engine.model.lif.LifParameters;
+import io.spillway.engine.model.lif.LifSettings;
+import io.spillway.engine.model.lif.LifState;
+import io.spillway.engine.model.lif.LifTape;
+import io.spillway.engine.model.lif.LifWindow;
 import io.spillway.engine.model.WindowInputs;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -92,7 +93,7 @@ public final class CheckpointBenchmark {
 
     private static void setBias(final LifParameters params, final float[] base, final float shift) {
         System.arraycopy(base, 0, params.values(), 0, base.length);
-        for (final LifParameters.Tensor t : params.tensors()) {
+        for (final ParameterTensor t : params.tensors()) {
             if (t.name().endsWith("bias") && !t.name().startsWith("readout")) {
                 for (int i = 0; i < t.size(); i++) {
                     params.values()[t.offset() + i] += shift;

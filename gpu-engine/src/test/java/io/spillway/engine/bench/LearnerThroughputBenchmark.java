@@ -66,7 +66,7 @@ public final class LearnerThroughputBenchmark {
 
     private static double run(final int hidden, final int layers, final long blasThreshold, final float theta2,
                               final Map<String, Object> figures, final String prefix) {
-        final LearnerConfig cfg = LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(FEATURES)
+        final LearnerConfig cfg = LearnerConfig.builder().cell("lif").vocabularySize(VOCAB).featureDimension(FEATURES)
                 .hiddenSize(hidden).layers(layers).learningRate(1e-3f).theta2(theta2).seed(1L).build();
         final CpuBackend backend = blasThreshold < 0 ? new CpuBackend() : new CpuBackend(blasThreshold);
         try (SpikingLearner learner = new SpikingLearner(cfg, backend, new Adam(cfg.learningRate()))) {

@@ -36,9 +36,18 @@ class LearnerStateValidationTest {
     private static int parameters;
     private static Layout layout;
 
+    /**
+     * Offsets in the state: magic and format (8 bytes), the cell's name ("lif" as UTF, 5), the shape (20), the
+     * version (8), the rng (8), the parameter count (4), then the parameters.
+     */
+    private static final int SHAPE = 13;
+    private static final int VERSION = SHAPE + 20;
+    private static final int PARAMETER_COUNT = VERSION + 16;
+    private static final int PARAMETERS = PARAMETER_COUNT + 4;
+
     private static LearnerConfig config() {
-        return LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(FEATURES).hiddenSize(16).layers(1)
-                .optimizer("sgd").learningRate(0.01f).backend("cpu").seed(9L).maxCarriedKeys(MAX_KEYS).build();
+        return LearnerConfig.builder().cell("lif").vocabularySize(VOCAB).featureDimension(FEATURES).hiddenSize(16)
+                .layers(1).optimizer("sgd").learningRate(0.01f).backend("cpu").seed(9L).maxCarriedKeys(MAX_KEYS).build();
     }
 
     /** Offsets of the fields of the first two carried keys (the SGD state is 12 bytes). */
@@ -67,7 +76,7 @@ class LearnerStateValidationTest {
             state = bytes.toByteArray();
         }
         final ByteBuffer b = ByteBuffer.wrap(state);
-        final int keyCount = 48 + 4 * parameters + 12 + 8;
+        final int keyCount = PARAMETERS + 4 * parameters + 12 + 8;
         assertThat(b.getInt(keyCount)).isEqualTo(2);
         final int key0Length = keyCount + 4;
         final int key0StateLength = key0Length + 4 + b.getInt(key0Length);
@@ -111,20 +120,20 @@ class LearnerStateValidationTest {
 
     @Test
     void aNonFiniteWeightIsRefusedNamingTheTensor() {
-        assertRefused(withFloat(48 + 4 * 3, Float.NaN), "parameter layer0.w_in[3] is not finite: NaN");
-        assertRefused(withFloat(48 + 4 * (parameters - 1), Float.NEGATIVE_INFINITY),
+        assertRefused(withFloat(PARAMETERS + 4 * 3, Float.NaN), "parameter layer0.w_in[3] is not finite: NaN");
+        assertRefused(withFloat(PARAMETERS + 4 * (parameters - 1), Float.NEGATIVE_INFINITY),
                 "parameter readout.bias[7] is not finite: -Infinity");
     }
 
     @Test
     void negativeCountsAreRefused() {
         final byte[] version = state.clone();
-        ByteBuffer.wrap(version).putLong(28, -1);
+        ByteBuffer.wrap(version).putLong(VERSION, -1);
         assertRefused(version, "model version is negative: -1");
         final byte[] evictions = state.clone();
         ByteBuffer.wrap(evictions).putLong(layout.keyCount() - 8, Long.MIN_VALUE);
         assertRefused(evictions, "carried-key eviction count is negative");
-        assertRefused(withInt(44, parameters + 1), "parameter count is " + (parameters + 1) + ", expected " + parameters);
+        assertRefused(withInt(PARAMETER_COUNT, parameters + 1), "parameter count is " + (parameters + 1) + ", expected " + parameters);
     }
 
     @Test
@@ -143,7 +152,7 @@ class LearnerStateValidationTest {
     /** A state written with room for more carried keys than this learner has restores, evicting the least recent. */
     @Test
     void moreCarriedKeysThanTheCapacityEvictTheLeastRecent() throws IOException {
-        try (Learner one = Learners.create(LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(FEATURES)
+        try (Learner one = Learners.create(LearnerConfig.builder().cell("lif").vocabularySize(VOCAB).featureDimension(FEATURES)
                 .hiddenSize(16).layers(1).optimizer("sgd").learningRate(0.01f).backend("cpu").seed(9L)
                 .maxCarriedKeys(1).build())) {
             one.readState(new DataInputStream(new ByteArrayInputStream(state)));
@@ -189,9 +198,9 @@ class LearnerStateValidationTest {
 
     @Test
     void aDamagedCarriedStateIsRefused() {
-        assertRefused(withInt(layout.key0State(), 3), "carried LIF state: record is for 3x1x16");
+        assertRefused(withInt(layout.key0State(), 3), "carried state of key 'key-0': record is for 3x1x16");
         // the spike block of the only population: its count, past the 16 potentials
-        assertRefused(withInt(layout.key0State() + 12 + 4 * 16, 17), "carried LIF state: corrupt spike block: count 17");
+        assertRefused(withInt(layout.key0State() + 12 + 4 * 16, 17), "carried state of key 'key-0': corrupt spike block: count 17");
     }
 
     @Test
@@ -203,8 +212,8 @@ class LearnerStateValidationTest {
 
     @Test
     void anotherShapeIsAMismatch() {
-        assertThatThrownBy(() -> restore(withInt(16, 17))).isInstanceOf(StateMismatchException.class)
-                .hasMessageContaining("state is for shape [8, 6, 17, 1, 0]");
+        assertThatThrownBy(() -> restore(withInt(SHAPE + 8, 17))).isInstanceOf(StateMismatchException.class)
+                .hasMessageContaining("state is for LIF shape [8, 6, 17, 1, 0]");
     }
 
     @Test

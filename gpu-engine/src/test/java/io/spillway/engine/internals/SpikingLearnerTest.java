@@ -32,7 +32,7 @@ class SpikingLearnerTest {
     private static final int VOCAB = 8;
 
     private static LearnerConfig.Builder config() {
-        return LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(6).hiddenSize(48).layers(2)
+        return LearnerConfig.builder().cell("lif").vocabularySize(VOCAB).featureDimension(6).hiddenSize(48).layers(2)
                 .optimizer("adam").learningRate(3e-3f).backend("cpu").seed(5L);
     }
 
@@ -65,8 +65,8 @@ class SpikingLearnerTest {
     /** The default optimizer (sparse M-FAC with error feedback) at its default learning rate learns too. */
     @Test
     void defaultSparseMFacLearnsTheMotif() {
-        final LearnerConfig cfg = LearnerConfig.builder().vocabularySize(VOCAB).featureDimension(6).hiddenSize(48)
-                .layers(2).backend("cpu").seed(5L).build();
+        final LearnerConfig cfg = LearnerConfig.builder().cell("lif").vocabularySize(VOCAB).featureDimension(6)
+                .hiddenSize(48).layers(2).backend("cpu").seed(5L).build();
         assertThat(cfg.optimizer()).isEqualTo("mfac-sparse");
         try (Learner learner = Learners.create(cfg)) {
             final MotifSource src = new MotifSource(6, 1L);

@@ -173,7 +173,7 @@ public final class EfcpBenchmark {
 
     /** Mean loss over the last quarter of the steps after training on {@code events} events. */
     static double trainLoss(final String optimizer, final float lr, final int events) {
-        final LearnerConfig config = LearnerConfig.builder().vocabularySize(8).featureDimension(6).hiddenSize(64)
+        final LearnerConfig config = LearnerConfig.builder().cell("lif").vocabularySize(8).featureDimension(6).hiddenSize(64)
                 .optimizer(optimizer).learningRate(lr).backend("cpu").seed(5).build();
         final SplittableRandom r = new SplittableRandom(9);
         final int[] cur = new int[16];

@@ -97,7 +97,7 @@ class LowRankMFacTest {
 
     @Test
     void theLearnerTrainsWithLowRankMFac() {
-        final LearnerConfig cfg = LearnerConfig.builder().vocabularySize(6).featureDimension(0).hiddenSize(24)
+        final LearnerConfig cfg = LearnerConfig.builder().cell("lif").vocabularySize(6).featureDimension(0).hiddenSize(24)
                 .optimizer("mfac-lowrank:rank=2,m=8").backend("cpu").seed(2).build();
         try (Learner learner = Learners.create(cfg)) {
             assertThat(learner.describe()).contains("mfac-lowrank");

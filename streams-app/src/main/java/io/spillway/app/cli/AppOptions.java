@@ -59,18 +59,48 @@ final class AppOptions {
     @Option(names = "--features", defaultValue = "16", description = "Dimension of the sparse event features (default: ${DEFAULT-VALUE}).")
     int features;
 
-    @Option(names = "--hidden-size", defaultValue = "128", description = "Neurons per recurrent layer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cell", defaultValue = LearnerConfig.DEFAULT_CELL,
+            description = "Recurrent cell: egru (event-based GRU: gated, units emit graded events only above a "
+                    + "threshold) or lif (spiking LIF) (default: ${DEFAULT-VALUE}).")
+    String cell;
+
+    @Option(names = "--activity-target", defaultValue = "" + LearnerConfig.DEFAULT_ACTIVITY_TARGET,
+            description = "EGRU: fraction of units emitting per step that the activity regulariser holds each layer "
+                    + "near (default: ${DEFAULT-VALUE}).")
+    float activityTarget;
+
+    @Option(names = "--activity-regularization", defaultValue = "" + LearnerConfig.DEFAULT_ACTIVITY_REGULARIZATION,
+            description = "EGRU: strength of the activity regulariser, 0 = off (default: ${DEFAULT-VALUE}).")
+    float activityRegularization;
+
+    @Option(names = "--threshold-mean", defaultValue = "" + LearnerConfig.DEFAULT_THRESHOLD_MEAN,
+            description = "EGRU: mean of the initial per-unit thresholds, in (0, 1) (default: ${DEFAULT-VALUE}).")
+    float thresholdMean;
+
+    @Option(names = "--readout", defaultValue = LearnerConfig.DEFAULT_READOUT,
+            description = "EGRU: what the readout reads from every layer: cell (the dense cell states) or events "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String readout;
+
+    @Option(names = "--gradient-clip", description = "Global gradient norm the update is scaled down to; 0 = off "
+            + "(default: " + LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP + " for egru, 0 for lif).")
+    Float gradientClip;
+
+    @Option(names = "--hidden-size", defaultValue = "128", description = "Units per recurrent layer (default: ${DEFAULT-VALUE}).")
     int hiddenSize;
 
     @Option(names = "--layers", defaultValue = "1", description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
     int layers;
 
-    @Option(names = "--optimizer", defaultValue = "mfac-sparse",
+    @Option(names = "--optimizer",
             description = "Optimizer: mfac-sparse (EFCP), mfac, mfac-sparse-no-ef, ggt, ggt-sparse, adam or sgd, "
-                    + "optionally with settings, e.g. mfac-sparse:m=64,lambda=0.3 (default: ${DEFAULT-VALUE}).")
+                    + "optionally with settings, e.g. mfac-sparse:m=64,lambda=0.3 or adam:b1=0.9 (default: the "
+                    + "cell's, adam for egru, mfac-sparse for lif).")
     String optimizer;
 
-    @Option(names = "--learning-rate", description = "Learning rate (default: the optimizer's, 0.1 for M-FAC, 0.01 for Adam).")
+    @Option(names = "--learning-rate", description = "Learning rate (default: the cell's and optimizer's: "
+            + LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE + " for egru with adam, else the optimizer's: 0.05 for "
+            + "mfac-sparse, 0.1 for the other M-FAC variants, 0.01 for Adam).")
     Float learningRate;
 
     @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
@@ -212,9 +242,14 @@ final class AppOptions {
         checkOpsExposure(auth);
         final LearnerConfig.Builder learnerBuilder = LearnerConfig.builder().vocabularySize(vocabulary)
                 .featureDimension(features).hiddenSize(hiddenSize).layers(layers).optimizer(optimizer).backend(backend)
-                .deviceMemoryBytes(deviceMemory).checkpointSchedule(checkpointSchedule).seed(seed);
+                .deviceMemoryBytes(deviceMemory).checkpointSchedule(checkpointSchedule).seed(seed).cell(cell);
         if (learningRate != null) {
             learnerBuilder.learningRate(learningRate);
+        }
+        learnerBuilder.activityTarget(activityTarget).activityRegularization(activityRegularization)
+                .thresholdMean(thresholdMean).readout(readout);
+        if (gradientClip != null) {
+            learnerBuilder.gradientClip(gradientClip);
         }
         final LearnerConfig learner = learnerBuilder.build();
         final Topics defaults = Topics.defaults();

@@ -93,6 +93,11 @@ final class DemoCommand implements Callable<Integer> {
             }
             final AppConfig config = options.toConfig(kafka.bootstrapServers(), registry.url().toString());
             out.printf(Locale.ROOT, "Broker %s  registry %s%n", kafka.bootstrapServers(), registry.url());
+            final io.spillway.engine.LearnerConfig model = config.learner();
+            out.printf(Locale.ROOT, "Model: %s, %d x %d units, %s at learning rate %s%s%n", model.cell().equals("egru")
+                    ? "event-based GRU (units emit only above a threshold; activity held near "
+                    + model.activityTarget() + ")" : "spiking LIF network", model.layers(), model.hiddenSize(),
+                    model.optimizer(), model.learningRate(), " (--cell, see docs/learner.md)");
             final long started = System.nanoTime();
             try (SpillwayApp app = SpillwayApp.start(config)) {
                 if (app.opsUri() != null) {

@@ -42,9 +42,12 @@ public final class PrequentialEvaluation {
      * @param steps optimizer steps
      * @param divergedSteps steps rolled back as non-finite
      * @param firstStepLossNats mean loss of the first step (untrained model), NaN if none
+     * @param activity mean fraction of units emitting per step (spikes or EGRU events), weighted by the steps'
+     *     targets; NaN if none
      */
     public record Result(long events, long targets, double lossSumNats, long correct, double trainSeconds,
-                         double wallSeconds, long steps, long divergedSteps, double firstStepLossNats) {
+                         double wallSeconds, long steps, long divergedSteps, double firstStepLossNats,
+                         double activity) {
         /** Mean prequential log loss per target, nats. */
         public double meanLossNats() {
             return targets == 0 ? Double.NaN : lossSumNats / targets;
@@ -109,7 +112,8 @@ public final class PrequentialEvaluation {
         }
         run.flush();
         return new Result(read, run.targets, run.lossSum, run.correct, run.trainNanos / 1e9,
-                (System.nanoTime() - start) / 1e9, run.steps, run.diverged, run.firstLoss);
+                (System.nanoTime() - start) / 1e9, run.steps, run.diverged, run.firstLoss,
+                run.activityTargets == 0 ? Double.NaN : run.activitySum / run.activityTargets);
     }
 
     /** The event as the learner sees it: its type, sparse features and optional label. */
@@ -138,6 +142,8 @@ public final class PrequentialEvaluation {
         long steps;
         long diverged;
         double firstLoss = Double.NaN;
+        double activitySum;
+        long activityTargets;
 
         Run(final Learner learner, final BatchListener listener) {
             this.learner = learner;
@@ -173,6 +179,10 @@ public final class PrequentialEvaluation {
                 steps++;
             }
             targets += step.targets();
+            if (!Double.isNaN(step.activity()) && step.targets() > 0) {
+                activitySum += step.activity() * step.targets();
+                activityTargets += step.targets();
+            }
             lossSum += step.lossSum();
             correct += step.correct();
             if (step.diverged()) {

@@ -186,7 +186,8 @@ final class StepPublisher {
                 .setPeakDeviceBytes(m.peakDeviceBytes()).setOffChipBytes(m.offChipBytes())
                 .setTransferBytes(m.transferBytes()).setRecomputedSteps(m.recomputedSteps())
                 .setRecomputeRatio(m.recomputeRatio()).setOptimizerWindowBytes(m.optimizerWindowBytes())
-                .setDivergedSteps(f.divergedSteps()).build();
+                .setDivergedSteps(f.divergedSteps())
+                .setActivity(Double.isNaN(step.activity()) ? null : step.activity()).build();
     }
 
     private static SparseVector sparse(final int[] indices, final float[] values) {

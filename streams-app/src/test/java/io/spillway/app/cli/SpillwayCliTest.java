@@ -45,6 +45,31 @@ class SpillwayCliTest {
     }
 
     @Test
+    void theCellAndItsKnobsReachTheLearnerConfig() {
+        final RunCommand byDefault = new RunCommand();
+        new CommandLine(byDefault).parseArgs(CLUSTER);
+        final io.spillway.engine.LearnerConfig defaults = byDefault.options.toConfig("x:1", "http://r").learner();
+        assertThat(defaults.cell()).isEqualTo(io.spillway.engine.LearnerConfig.DEFAULT_CELL);
+        assertThat(defaults.activityTarget()).isEqualTo(io.spillway.engine.LearnerConfig.DEFAULT_ACTIVITY_TARGET);
+        final RunCommand set = new RunCommand();
+        new CommandLine(set).parseArgs(CLUSTER[0], CLUSTER[1], "--cell=egru", "--activity-target=0.1",
+                "--activity-regularization=0.5", "--threshold-mean=0.2", "--readout=events", "--gradient-clip=2");
+        final io.spillway.engine.LearnerConfig egru = set.options.toConfig("x:1", "http://r").learner();
+        assertThat(egru.cell()).isEqualTo("egru");
+        assertThat(egru.activityTarget()).isEqualTo(0.1f);
+        assertThat(egru.activityRegularization()).isEqualTo(0.5f);
+        assertThat(egru.thresholdMean()).isEqualTo(0.2f);
+        assertThat(egru.readout()).isEqualTo("events");
+        assertThat(egru.gradientClip()).isEqualTo(2f);
+        final RunCommand lif = new RunCommand();
+        new CommandLine(lif).parseArgs(CLUSTER[0], CLUSTER[1], "--cell=lif");
+        assertThat(lif.options.toConfig("x:1", "http://r").learner().gradientClip()).isZero();
+        final RunCommand bad = new RunCommand();
+        new CommandLine(bad).parseArgs(CLUSTER[0], CLUSTER[1], "--cell=lstm");
+        assertThatThrownBy(() -> bad.options.toConfig("x:1", "http://r")).hasMessageContaining("unknown cell 'lstm'");
+    }
+
+    @Test
     void theWarmUpDefaultsToFiveSecondsAndCanBeTurnedOff() {
         final RunCommand byDefault = new RunCommand();
         new CommandLine(byDefault).parseArgs(CLUSTER);

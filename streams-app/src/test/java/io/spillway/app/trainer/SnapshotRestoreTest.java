@@ -31,7 +31,8 @@ class SnapshotRestoreTest {
     private Learner learner;
 
     static LearnerConfig config(final int hidden) {
-        return LearnerConfig.builder().vocabularySize(8).featureDimension(4).hiddenSize(hidden).optimizer("adam")
+        // the LIF cell: the byte offsets below are of its state's layout
+        return LearnerConfig.builder().cell("lif").vocabularySize(8).featureDimension(4).hiddenSize(hidden).optimizer("adam")
                 .learningRate(0.01f).backend("cpu").seed(3).build();
     }
 
@@ -90,7 +91,7 @@ class SnapshotRestoreTest {
     void aDamagedNewestVersionFallsBackToTheOneBeforeIt() throws IOException {
         final byte[][] states = trained();
         final byte[] nan = states[1].clone();
-        ByteBuffer.wrap(nan).putFloat(48 + 4 * 10, Float.NaN); // a weight of layer0.w_in
+        ByteBuffer.wrap(nan).putFloat(53 + 4 * 10, Float.NaN); // a weight of layer0.w_in (after a 53-byte header)
         final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
                 .publish(2, TrainerCheckpoint.FORMAT, checkpoint(2, states[0]), 700)
                 .publish(4, TrainerCheckpoint.FORMAT, checkpoint(4, nan), 700);
@@ -184,7 +185,7 @@ class SnapshotRestoreTest {
         final OfflineSnapshots only = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
                 .publish(1, TrainerCheckpoint.FORMAT, checkpoint(1, wider), 1 << 20);
         assertThatThrownBy(() -> restore(only)).isInstanceOf(IOException.class)
-                .hasMessageContaining("state is for shape [8, 4, 24, 1, 0]").hasMessageContaining("use a new --model-id");
+                .hasMessageContaining("state is for LIF shape [8, 4, 24, 1, 0]").hasMessageContaining("use a new --model-id");
 
         final OfflineSnapshots split = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
                 .publish(9, SplitCheckpoint.FORMAT, new SplitCheckpoint("deltas", Map.of(), Map.of()).encode(), 100);

@@ -166,7 +166,7 @@ class CudaLearnerGpuTest {
     }
 
     private static LearnerConfig.Builder config(final String backend) {
-        return LearnerConfig.builder().vocabularySize(8).featureDimension(6).hiddenSize(96).layers(2).backend(backend)
+        return LearnerConfig.builder().cell("lif").vocabularySize(8).featureDimension(6).hiddenSize(96).layers(2).backend(backend)
                 .seed(5L);
     }
 

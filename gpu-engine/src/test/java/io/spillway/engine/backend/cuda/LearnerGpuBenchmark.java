@@ -35,7 +35,7 @@ public final class LearnerGpuBenchmark {
         final Learner[] learners = new Learner[backends.length];
         try {
             for (int k = 0; k < backends.length; k++) {
-                learners[k] = Learners.create(LearnerConfig.builder().vocabularySize(64).featureDimension(16)
+                learners[k] = Learners.create(LearnerConfig.builder().cell("lif").vocabularySize(64).featureDimension(16)
                         .hiddenSize(1024).layers(1).optimizer("adam").backend(backends[k]).seed(3L).build());
                 seconds[k] = new double[batches.size()];
             }

@@ -56,7 +56,8 @@ class TorchPeerAgreementTest {
             final int type = rnd.nextDouble() < 0.2 ? rnd.nextInt(10) : (position[k]++ * (k + 1)) % 10;
             events.add(Event.newBuilder().setEntityId("k" + k).setTimestampMs(i).setEventType(type).setFeatures(none).build());
         }
-        final LearnerConfig config = LearnerConfig.builder().vocabularySize(10).featureDimension(0).hiddenSize(24)
+        final LearnerConfig config = LearnerConfig.builder().cell("lif").vocabularySize(10).featureDimension(0)
+                .hiddenSize(24)
                 .optimizer("adam").learningRate(0.01f).backend("cpu").seed(5).build();
         final PrequentialEvaluation.Result java;
         try (Learner learner = Learners.create(config);

@@ -1,5 +1,6 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
+import io.spillway.engine.model.ParameterTensor;
 import java.util.Arrays;
 
 /**
@@ -72,12 +73,12 @@ final class DenseReference {
     }
 
     private double w(final double[] p, final String tensor, final int r, final int c) {
-        final LifParameters.Tensor t = layout.tensor(tensor);
+        final ParameterTensor t = layout.tensor(tensor);
         return p[t.offset() + r * t.cols() + c];
     }
 
     private int idx(final String tensor, final int r, final int c) {
-        final LifParameters.Tensor t = layout.tensor(tensor);
+        final ParameterTensor t = layout.tensor(tensor);
         return t.offset() + r * t.cols() + c;
     }
 

@@ -1,4 +1,4 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
 /**
  * What the backward pass of step {@code t} needs: the pre-reset potentials {@code V_t} (and adaptation

@@ -1,5 +1,7 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
+import io.spillway.engine.model.ParameterTensor;
+import io.spillway.engine.model.WindowInputs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.engine.backend.cpu.CpuBackend;
@@ -94,7 +96,7 @@ class LifGradientTest {
             for (final double d : g) {
                 maxAbs = Math.max(maxAbs, Math.abs(d));
             }
-            for (final LifParameters.Tensor t : fx.params.tensors()) {
+            for (final ParameterTensor t : fx.params.tensors()) {
                 double diff = 0;
                 double norm = 0;
                 for (int i = t.offset(); i < t.offset() + t.size(); i++) {

@@ -1,4 +1,4 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

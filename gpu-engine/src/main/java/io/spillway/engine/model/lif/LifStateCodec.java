@@ -1,4 +1,4 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
 import io.spillway.engine.checkpoint.SpikeBlockCodec;
 import io.spillway.engine.checkpoint.StateCodec;

@@ -1,5 +1,6 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
+import io.spillway.engine.model.WindowInputs;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import java.util.ArrayList;

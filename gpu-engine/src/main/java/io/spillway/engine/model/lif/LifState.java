@@ -1,4 +1,4 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,7 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
+import io.spillway.engine.model.ParameterTensor;
+import io.spillway.engine.model.SplitMix64;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,12 +15,8 @@ import java.util.List;
  */
 public final class LifParameters {
 
-    /** Name, offset and length of one tensor inside the flat vector. */
-    public record Tensor(String name, int offset, int size, int rows, int cols) {
-    }
-
     private final LifSettings settings;
-    private final List<Tensor> tensors;
+    private final List<ParameterTensor> tensors;
     private final float[] values;
     private final int[] wIn;
     private final int[] wRec;
@@ -27,9 +25,18 @@ public final class LifParameters {
     private final int readoutBias;
 
     public LifParameters(final LifSettings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * A view of {@code values} (not copied) with this settings' layout; null allocates a zero vector.
+     *
+     * @throws IllegalArgumentException if {@code values} has another length than the layout
+     */
+    public LifParameters(final LifSettings settings, final float[] values) {
         this.settings = settings;
         final int n = settings.hiddenSize();
-        final List<Tensor> list = new ArrayList<>();
+        final List<ParameterTensor> list = new ArrayList<>();
         final int layers = settings.layers();
         wIn = new int[layers];
         wRec = new int[layers];
@@ -49,12 +56,15 @@ public final class LifParameters {
         readoutBias = off;
         off = add(list, "readout.bias", off, 1, settings.vocabularySize());
         tensors = Collections.unmodifiableList(list);
-        values = new float[off];
+        if (values != null && values.length != off) {
+            throw new IllegalArgumentException("parameter vector has " + values.length + " entries, the layout " + off);
+        }
+        this.values = values != null ? values : new float[off];
     }
 
-    private static int add(final List<Tensor> list, final String name, final int off, final int rows, final int cols) {
+    private static int add(final List<ParameterTensor> list, final String name, final int off, final int rows, final int cols) {
         final int size = Math.multiplyExact(rows, cols);
-        list.add(new Tensor(name, off, size, rows, cols));
+        list.add(new ParameterTensor(name, off, size, rows, cols));
         return Math.addExact(off, size);
     }
 
@@ -68,7 +78,7 @@ public final class LifParameters {
     public void initialise(final long seed) {
         final SplitMix64 rng = new SplitMix64(seed);
         final int n = settings.hiddenSize();
-        for (final Tensor t : tensors) {
+        for (final ParameterTensor t : tensors) {
             final float a;
             if (t.name().endsWith("bias")) {
                 a = 0f;
@@ -92,7 +102,7 @@ public final class LifParameters {
     }
 
     /** Tensors in their stable order. */
-    public List<Tensor> tensors() {
+    public List<ParameterTensor> tensors() {
         return tensors;
     }
 
@@ -126,8 +136,8 @@ public final class LifParameters {
     }
 
     /** Tensor by name, or null. */
-    public Tensor tensor(final String name) {
-        for (final Tensor t : tensors) {
+    public ParameterTensor tensor(final String name) {
+        for (final ParameterTensor t : tensors) {
             if (t.name().equals(name)) {
                 return t;
             }

@@ -1,4 +1,4 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
 /**
  * Shape and neuron constants of the LIF spiking RNN (docs/spec-double-checkpointing.md §4.1).

@@ -1,10 +1,12 @@
-package io.spillway.engine.model;
+package io.spillway.engine.model.lif;
 
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
 import io.spillway.engine.checkpoint.ForwardPass;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import io.spillway.engine.checkpoint.StateCodec;
+import io.spillway.engine.model.CellWindow;
+import io.spillway.engine.model.WindowInputs;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -35,7 +37,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Parameters are read when the window is made (dense matrices are uploaded then) and must not change while
  * it is used. Not thread-safe, except that a {@link #concurrentForward()} pass may run on a second thread.
  */
-public final class LifWindow implements RecurrentModel<LifState, LifTape> {
+public final class LifWindow implements CellWindow<LifState, LifTape> {
     private final LifSettings cfg;
     private final ArrayBackend backend;
     private final float[] w;
@@ -100,6 +102,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
         Arrays.fill(predicted, -1);
     }
 
+    @Override
     public WindowInputs inputs() {
         return in;
     }
@@ -276,48 +279,58 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     }
 
     /** Sum of the per-target cross-entropy (nats) recorded by the backward pass. */
+    @Override
     public double lossSum() {
         return lossSum;
     }
 
     /** Targets whose arg-max prediction was right. */
+    @Override
     public int correct() {
         return correct;
     }
 
     /** Arg-max class predicted at {@code (t, b)}, or -1 where there was no target. */
+    @Override
     public int predicted(final int t, final int b) {
         return predicted[t * batch + b];
     }
 
+    @Override
     public float probability(final int t, final int b) {
         return probability[t * batch + b];
     }
 
+    @Override
     public float loss(final int t, final int b) {
         return stepLoss[t * batch + b];
     }
 
     /** Forward step evaluations (first pass and recomputation). */
+    @Override
     public long forwardSteps() {
         return forwards.stream().mapToLong(f -> f.forwardSteps).sum();
     }
 
+    @Override
     public long backwardSteps() {
         return backwardSteps;
     }
 
     /** Times a population's spikes exceeded the spike-id buffer (planned capacity, then as grown); it then grew. */
+    @Override
     public long spikeOverflows() {
         return forwards.stream().mapToLong(f -> f.spikeOverflows).sum();
     }
 
     /** Spikes emitted by active populations over all forward evaluations. */
+    @Override
     public long spikesEmitted() {
         return forwards.stream().mapToLong(f -> f.spikesEmitted).sum();
     }
 
     /** Neuron updates of active populations over all forward evaluations (the denominator of activity). */
+    @Override
     public long neuronSteps() {
         return forwards.stream().mapToLong(f -> f.neuronSteps).sum();
     }
@@ -328,6 +341,7 @@ public final class LifWindow implements RecurrentModel<LifState, LifTape> {
     }
 
     /** Frees the uploaded matrices. */
+    @Override
     public void release() {
         readout.close();
         for (int l = 0; l < layers; l++) {

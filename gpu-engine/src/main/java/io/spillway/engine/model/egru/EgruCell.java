@@ -1,0 +1,141 @@
+package io.spillway.engine.model.egru;
+
+import io.spillway.engine.backend.ArrayBackend;
+import io.spillway.engine.checkpoint.StateCodec;
+import io.spillway.engine.model.Cell;
+import io.spillway.engine.model.CellWindow;
+import io.spillway.engine.model.ParameterTensor;
+import io.spillway.engine.model.WindowInputs;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/** The event-based GRU ({@link EgruWindow}) behind the learner's {@link Cell} seam. Immutable. */
+public final class EgruCell implements Cell<EgruState> {
+    /** The name snapshots and {@code --cell} use. */
+    public static final String NAME = "egru";
+
+    private final EgruSettings settings;
+    private final EgruParameters layout;
+
+    public EgruCell(final EgruSettings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.layout = new EgruParameters(settings);
+    }
+
+    public EgruSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String describe() {
+        return "egru(hidden=" + settings.hiddenSize() + "x" + settings.layers() + ", vocab="
+                + settings.vocabularySize() + ", features=" + settings.featureDimension() + ", thresholdMean="
+                + settings.thresholdMean() + ", kappa=" + settings.pseudoDerivativeScale() + ", activityTarget="
+                + settings.activityTarget() + ", lambda=" + settings.activityRegularization() + ", candidateBias="
+                + settings.candidateBias() + ", readout=" + settings.readout().name().toLowerCase(java.util.Locale.ROOT)
+                + ", learnThresholds=" + settings.learnThresholds() + ", params=" + layout.size() + ")";
+    }
+
+    @Override
+    public List<ParameterTensor> tensors() {
+        return layout.tensors();
+    }
+
+    @Override
+    public int parameterCount() {
+        return layout.size();
+    }
+
+    @Override
+    public void initialise(final float[] values, final long seed) {
+        new EgruParameters(settings, values).initialise(seed);
+    }
+
+    @Override
+    public EgruState zeroState() {
+        return EgruState.zero(1, settings.layers(), settings.hiddenSize());
+    }
+
+    @Override
+    public EgruState stack(final List<EgruState> parts) {
+        return EgruState.stack(parts);
+    }
+
+    @Override
+    public EgruState element(final EgruState state, final int b) {
+        return state.element(b);
+    }
+
+    @Override
+    public long stateBytes(final EgruState state) {
+        return state.bytes();
+    }
+
+    @Override
+    public StateCodec<EgruState> codec(final int batch) {
+        return new EgruStateCodec(batch, settings.layers(), settings.hiddenSize());
+    }
+
+    /** Dense cell states plus event ids at every unit (a bound, whatever the activity). */
+    @Override
+    public long plannedStateBytes(final int batch) {
+        return 8L * batch * settings.layers() * settings.hiddenSize();
+    }
+
+    /** Both states' event ids, the new cell states and the four gate arrays. */
+    @Override
+    public long plannedTapeBytes(final int batch) {
+        return 28L * batch * settings.layers() * settings.hiddenSize();
+    }
+
+    @Override
+    public CellWindow<EgruState, EgruTape> window(final ArrayBackend backend, final float[] values,
+                                                   final WindowInputs inputs, final float[] gradient) {
+        return new EgruWindow(backend, new EgruParameters(settings, values), inputs, gradient);
+    }
+
+    /** (vocab, features, hidden, layers, readout) as five ints. */
+    @Override
+    public void writeShape(final DataOutput out) throws IOException {
+        for (final int v : shape()) {
+            out.writeInt(v);
+        }
+    }
+
+    @Override
+    public void checkShape(final DataInput in) throws IOException {
+        final int[] theirs = {in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt()};
+        if (!Arrays.equals(theirs, shape())) {
+            throw new io.spillway.engine.StateMismatchException("state is for EGRU shape " + Arrays.toString(theirs) + " (vocab, features, hidden, "
+                    + "layers, readout 0=cell 1=events), this learner is " + Arrays.toString(shape()));
+        }
+    }
+
+    private int[] shape() {
+        return new int[] {settings.vocabularySize(), settings.featureDimension(), settings.hiddenSize(),
+            settings.layers(), settings.readout().ordinal()};
+    }
+
+    /**
+     * Learned thresholds stay in [0, 1] (a negative threshold would make the reset add to the cell state);
+     * frozen ones are put back, whatever an optimizer's decay or momentum did to them.
+     */
+    @Override
+    public void constrain(final float[] values, final float[] before) {
+        for (int l = 0; l < settings.layers(); l++) {
+            final int th = layout.threshold(l);
+            for (int i = th; i < th + settings.hiddenSize(); i++) {
+                values[i] = settings.learnThresholds() ? Math.min(1f, Math.max(0f, values[i])) : before[i];
+            }
+        }
+    }
+}
