@@ -11,9 +11,10 @@
 #   --datasets  comma list of linux-doc,perl-doc (default: both)
 #   --cell      the recurrent cell of every engine run (default: the engine's default)
 #   --merge     keep the figures of the parts not run from the existing out file
-#   --smoke     small streams (20k events, 40k for long and window, 10k for wide), a 0.5 s warm-up, no
+#   --smoke     small streams (20k events, 40k for long, 80k for window, 10k for wide), a 0.5 s warm-up, no
 #               streaming part unless --parts names it; writes streams-app/target/realdata-smoke.json unless
-#               a path is given. A couple of minutes; checks the plumbing, not the figures.
+#               a path is given. About 10 minutes on 2 idle cores (2-3 with --parts base
+#               --datasets linux-doc); checks the plumbing, not the figures.
 # Any -Drealdata.* setting (events, hidden, longEvents, wideHidden, windowChunks, windowDeviceBudget,
 # gruLrs, ...) goes in REALDATA_OPTS; extra Maven flags (e.g. -o) in REALDATA_MVN_OPTS.
 set -euo pipefail
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 if [ "$smoke" = 1 ]; then
     props+=(-Drealdata.events=20000 -Drealdata.longEvents=40000 -Drealdata.wideEvents=10000
-            -Drealdata.windowEvents=40000 -Drealdata.streamingEvents=40000 -Drealdata.repeats=1
+            -Drealdata.windowEvents=80000 -Drealdata.streamingEvents=40000 -Drealdata.repeats=1
             -Drealdata.warmUpMs=500)
     parts="${parts:-base,long,wide,window}"
     out="${out:-streams-app/target/realdata-smoke.json}"
