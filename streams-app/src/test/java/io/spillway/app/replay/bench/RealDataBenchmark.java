@@ -163,8 +163,10 @@ public final class RealDataBenchmark {
     }
 
     /**
-     * Adam at the peer's learning rate; M-FAC variants at their own defaults (learning rate, window, damping);
-     * {@link #DEFAULT}: the engine's default optimizer at its default rate. The cell is {@link #CELL}.
+     * The engine with {@code optimizer} on the cell {@link #CELL}: Adam on LIF at the LIF twin's learning rate
+     * ({@link #LR}), on another cell at the engine's default for that cell (its tuned rate), and at {@link #LR}
+     * wherever {@code -Drealdata.lr} is given; M-FAC variants at their own defaults (learning rate, window,
+     * damping); {@link #DEFAULT}: the engine's default optimizer at its default rate.
      */
     static LearnerConfig learner(final String optimizer) {
         final LearnerConfig.Builder b = LearnerConfig.builder().vocabularySize(CharacterVocabulary.SIZE)
@@ -173,7 +175,10 @@ public final class RealDataBenchmark {
             b.optimizer(optimizer);
         }
         if (optimizer.equals("adam")) {
-            b.learningRate(LR);
+            if (System.getProperty("realdata.lr") != null
+                    || LearnerFigures.cellOf(LearnerFigures.cell(b, CELL).build()).equals("lif")) {
+                b.learningRate(LR);
+            }
         } else if (!optimizer.equals(DEFAULT) && System.getProperty("realdata.optimizerLr") != null) {
             b.learningRate(Float.parseFloat(System.getProperty("realdata.optimizerLr")));
         }
@@ -631,6 +636,7 @@ public final class RealDataBenchmark {
             figures.put(p + "events_per_cpu_s_adam", Math.round(adam.get("targets").asDouble() / adam.get("cpu_seconds").asDouble()));
             figures.put(p + "peak_rss_mb_adam", mb(adam.get("peak_rss_bytes").asLong()));
             figures.put(p + "activity_adam", round(adam.get("activity").asDouble()));
+            figures.put(p + "learning_rate_adam", adam.get("learning_rate").asDouble());
             for (final String opt : List.of("mfac", "mfac-sparse")) {
                 final String name = opt.replace('-', '_');
                 try {
@@ -751,6 +757,7 @@ public final class RealDataBenchmark {
         figures.put(prefix + "events_per_cpu_s" + suffix, Math.round(r.get("targets").asDouble()
                 / r.get("cpu_seconds").asDouble()));
         figures.put(prefix + "peak_rss_mb" + suffix, mb(r.get("peak_rss_bytes").asLong()));
+        figures.put(prefix + "learning_rate" + suffix, r.get("learning_rate").asDouble());
         figures.put(prefix + "schedule" + suffix, r.get("schedule").asText());
         figures.put(prefix + "diverged_steps" + suffix, r.get("diverged_steps").asLong());
     }
