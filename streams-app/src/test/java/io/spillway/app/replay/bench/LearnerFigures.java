@@ -2,6 +2,7 @@ package io.spillway.app.replay.bench;
 
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 
 /**
@@ -57,7 +58,7 @@ final class LearnerFigures {
         }
         try {
             option.invoke(builder, cell);
-        } catch (final java.lang.reflect.InvocationTargetException e) {
+        } catch (final InvocationTargetException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (final ReflectiveOperationException e) {
             throw new IllegalStateException("setting the cell", e);

@@ -20,6 +20,9 @@ import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
+import io.spillway.engine.SequenceChunk;
+import io.spillway.engine.SparseEvent;
+import io.spillway.engine.TrainingStep;
 import io.spillway.engine.optim.Optimizers;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
@@ -35,12 +38,15 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.SplittableRandom;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -99,7 +105,7 @@ public final class RealDataBenchmark {
     static final List<String> PARTS = list(System.getProperty("realdata.parts", String.join(",", ALL_PARTS)));
     /** Data sets of the parent run (ids); default: all. */
     static final List<String> DATASETS = list(System.getProperty("realdata.datasets",
-            String.join(",", java.util.Arrays.stream(RealDataset.values()).map(RealDataset::id).toList())));
+            String.join(",", Arrays.stream(RealDataset.values()).map(RealDataset::id).toList())));
     /** Stream length of the {@code long} part. */
     static final long LONG_EVENTS = Long.getLong("realdata.longEvents", 2_000_000);
     /** Width and stream length of the {@code wide} part. */
@@ -107,7 +113,9 @@ public final class RealDataBenchmark {
     static final long WIDE_EVENTS = Long.getLong("realdata.wideEvents", EVENTS);
     /** Chunk lengths, device budget, stream length and data sets of the {@code window} part. */
     static final List<String> WINDOW_CHUNKS = list(System.getProperty("realdata.windowChunks", "64,256,1024,4096"));
-    static final long WINDOW_BUDGET = Long.getLong("realdata.windowDeviceBudget", 3L << 20);
+    /** 0: the smallest budget whose shortest window trains with BPTT, times {@link #WINDOW_BUDGET_SLACK}. */
+    static final long WINDOW_BUDGET = Long.getLong("realdata.windowDeviceBudget", 0);
+    static final double WINDOW_BUDGET_SLACK = 1.02;
     static final long WINDOW_EVENTS = Long.getLong("realdata.windowEvents", LONG_EVENTS);
     static final List<String> WINDOW_DATASETS = list(System.getProperty("realdata.windowDatasets", String.join(",", DATASETS)));
     /** The PyTorch GRU's learning-rate grid (Adam); the best point is reported, every point recorded. */
@@ -121,10 +129,13 @@ public final class RealDataBenchmark {
     /** Longest context of the context model. */
     static final int CONTEXT_ORDER = Integer.getInteger("realdata.contextOrder", 5);
     /**
-     * Threads of the PyTorch peers: as many as the engine may use (its CPU backend runs the window on one thread
-     * and recomputes ahead on a second one where a schedule recomputes), i.e. the processors this JVM sees.
+     * Threads of the PyTorch peers: as many as the engine computes on. Its CPU backend trains a window on one thread
+     * (single-threaded OpenBLAS for the dense products); a second thread only recomputes ahead under checkpointing
+     * schedules, and every comparison with a peer runs BPTT. At these sizes one thread is also PyTorch's fastest:
+     * GRU-128 trained 47,000 events/s on one thread and 23,000-30,000 on two, GRU-1024 875 and 728, side by side
+     * on 2 cores.
      */
-    static final int TORCH_THREADS = Integer.getInteger("realdata.torchThreads", Runtime.getRuntime().availableProcessors());
+    static final int TORCH_THREADS = Integer.getInteger("realdata.torchThreads", 1);
     /** Whether a run of some parts keeps the other parts' figures from the existing results file. */
     static final boolean MERGE = Boolean.getBoolean("realdata.merge");
     /** The optimizer argument of an engine child meaning the engine's default optimizer at its default rate. */
@@ -151,6 +162,8 @@ public final class RealDataBenchmark {
             engine(RealDataset.byId(args[1]), args[2], args.length > 3 ? Path.of(args[3]) : null);
         } else if (args.length > 0 && args[0].equals("context")) {
             context(RealDataset.byId(args[1]));
+        } else if (args.length > 0 && args[0].equals("bptt-budget")) {
+            bpttBudget();
         } else if (args.length > 0 && args[0].equals("e2e")) {
             endToEnd(RealDataset.byId(args[1]), args.length > 2 ? args[2] : "exactly_once_v2");
         } else {
@@ -189,7 +202,7 @@ public final class RealDataBenchmark {
     }
 
     private static List<String> list(final String commaSeparated) {
-        return java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
+        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
     }
 
     private static long processCpuNanos() {
@@ -265,13 +278,61 @@ public final class RealDataBenchmark {
     }
 
     /**
+     * Child: the smallest device budget (to 4 KiB) in which the default learner trains a window of {@link #CHUNK}
+     * steps with BPTT, found by bisection on learners that each train two synthetic batches (the second one's
+     * windows have the full {@code CHUNK} steps). The planner sizes windows from bounds, not from the events, so
+     * synthetic events give the budget real ones need.
+     */
+    private static void bpttBudget() {
+        long fits = 1L << 32;
+        long fails = 1L << 12;
+        final RuntimeException[] why = new RuntimeException[1];
+        if (!bpttFits(fits, why)) {
+            throw new IllegalStateException("no budget up to 4 GiB trains " + CHUNK + "-step windows with BPTT", why[0]);
+        }
+        while (fits - fails > 4096) {
+            final long mid = fails + (fits - fails) / 2;
+            if (bpttFits(mid, why)) {
+                fits = mid;
+            } else {
+                fails = mid;
+            }
+        }
+        System.out.println(RESULT + JSON.createObjectNode().put("bptt_budget_bytes", fits).put("chunk", CHUNK)
+                .put("cell", LearnerFigures.cellOf(learner(DEFAULT))));
+    }
+
+    private static boolean bpttFits(final long budget, final RuntimeException[] why) {
+        final LearnerConfig config = learner(DEFAULT).toBuilder().deviceMemoryBytes(budget).build();
+        final SplittableRandom random = new SplittableRandom(SEED);
+        try (Learner learner = Learners.create(config)) {
+            TrainingStep step = null;
+            for (int round = 0; round < 2; round++) {
+                final List<SequenceChunk> batch = new ArrayList<>();
+                for (int k = 0; k < BATCH_KEYS; k++) {
+                    final List<SparseEvent> events = new ArrayList<>();
+                    for (int t = 0; t < CHUNK; t++) {
+                        events.add(SparseEvent.ofType(random.nextInt(CharacterVocabulary.SIZE)));
+                    }
+                    batch.add(new SequenceChunk("k" + k, events));
+                }
+                step = learner.train(batch);
+            }
+            return step.schedule().equals("bptt");
+        } catch (final RuntimeException tooSmall) { // the fixed bookings or the window do not fit at all
+            why[0] = tooSmall;
+            return false;
+        }
+    }
+
+    /**
      * Child: the context model, prequential on the same stream in its own order, event by event. Its targets are
      * Spillway's: every event but each key's first (which, as for the learner, only starts the key's context).
      */
     private static void context(final RealDataset ds) throws Exception {
         final InterleavedDocuments events = stream(ds);
         final ContextModel model = new ContextModel(CharacterVocabulary.SIZE, CONTEXT_ORDER);
-        final Map<String, ContextModel.History> histories = new java.util.HashMap<>();
+        final Map<String, ContextModel.History> histories = new HashMap<>();
         final long cpu0 = processCpuNanos();
         final long t0 = System.nanoTime();
         long read = 0;
@@ -722,7 +783,21 @@ public final class RealDataBenchmark {
      * cannot hold the long windows, with the schedule the planner picks for each length.
      */
     private static void window(final Map<String, Object> figures) throws Exception {
-        figures.put("window_device_budget_bytes", WINDOW_BUDGET);
+        final long budget;
+        if (WINDOW_BUDGET > 0) {
+            budget = WINDOW_BUDGET;
+            figures.put("window_device_budget_rule", "set (-Drealdata.windowDeviceBudget)");
+        } else {
+            // BPTT holds the shortest window and no longer one: the longer ones need the planner's other schedules
+            final int shortest = WINDOW_CHUNKS.stream().mapToInt(Integer::parseInt).min().orElseThrow();
+            final long bptt = child(with("realdata.chunk", shortest, java("bptt-budget"))).get("bptt_budget_bytes")
+                    .asLong();
+            budget = (long) Math.ceil(bptt * WINDOW_BUDGET_SLACK / 65536) * 65536;
+            figures.put("window_device_budget_rule", String.format(Locale.ROOT,
+                    "the smallest budget in which %d-step windows train with BPTT (%d bytes), x %.2f, to 64 KiB",
+                    shortest, bptt, WINDOW_BUDGET_SLACK));
+        }
+        figures.put("window_device_budget_bytes", budget);
         figures.put("window_events", WINDOW_EVENTS);
         for (final String id : WINDOW_DATASETS) {
             final RealDataset ds = RealDataset.byId(id);
@@ -730,7 +805,7 @@ public final class RealDataBenchmark {
                 final String p = ds.id().replace('-', '_') + ".window_" + t + ".";
                 try {
                     final JsonNode r = child(with("realdata.chunk", Integer.parseInt(t), with("realdata.deviceMemory",
-                            WINDOW_BUDGET, with("realdata.events", WINDOW_EVENTS, java("engine", ds.id(), DEFAULT)))));
+                            budget, with("realdata.events", WINDOW_EVENTS, java("engine", ds.id(), DEFAULT)))));
                     figures.put(p + "bits_per_event", round(r.get("bits_per_event").asDouble()));
                     figures.put(p + "schedule", r.get("schedule").asText());
                     figures.put(p + "schedules", JSON.convertValue(r.get("schedules"), List.class));
