@@ -1,10 +1,19 @@
 #!/usr/bin/python3
-"""PyTorch peer of Spillway's learner for the realdata benchmark.
+"""PyTorch peers of Spillway's learner for the realdata benchmark.
 
-The same spiking RNN as gpu-engine's LifWindow (LIF with hard reset, SuperSpike surrogate, linear readout of
-the top layer's membrane, cross-entropy on the next event type), trained prequentially with truncated BPTT
-on exactly the batches Spillway trained (the schedule file written by the benchmark), from Spillway's
-initial parameters, with torch.optim.Adam at the same learning rate. Prints one JSON object.
+Both train prequentially (each target's loss is taken from the forward pass before the batch's update) with
+truncated BPTT on exactly the batches Spillway trained (the schedule file written by the benchmark), carrying
+each key's recurrent state and last event from one chunk to the key's next, with torch.optim.Adam.
+
+  --model lif  the same spiking RNN as gpu-engine's LifWindow (LIF with hard reset, SuperSpike surrogate,
+               linear readout of the top layer's membrane), from Spillway's initial parameters (--params), so
+               its first-step loss matches Spillway's.
+  --model gru  torch.nn.GRU of the same width over one-hot event types and a linear readout, PyTorch's own
+               initialisation (seeded): the model a user would pick instead.
+
+--lr takes one learning rate or a comma-separated grid; each grid point is a separate run from the same
+initial parameters, the best (lowest bits/event) is reported at the top level and every point under "grid".
+Prints one JSON object.
 
 Files (little-endian):
   schedule: int32 magic 0x53505742, int32 vocab; then per batch: int32 chunks; per chunk: int32 key id,
@@ -14,6 +23,7 @@ Files (little-endian):
 """
 import argparse
 import json
+import math
 import os
 import struct
 import time
@@ -84,9 +94,12 @@ class Spike(torch.autograd.Function):
 
 
 class SpikingRnn(torch.nn.Module):
-    def __init__(self, vocab, hidden, layers, init):
+    """The LIF peer. State: (membranes, spikes), each (layers, batch, hidden)."""
+
+    def __init__(self, vocab, hidden, layers, init, alpha, gain, beta):
         super().__init__()
         self.vocab, self.hidden, self.layers = vocab, hidden, layers
+        self.alpha, self.drive, self.beta = alpha, (1.0 - alpha) * gain, beta
         p = {}
         for l in range(layers):
             rows = vocab if l == 0 else hidden
@@ -102,9 +115,12 @@ class SpikingRnn(torch.nn.Module):
     def tensor(self, name):
         return self.params[self.names.index(name)]
 
-    def window(self, x, mask, v0, s0, alpha, drive, theta, beta):
-        """x: (T, B) event types; mask: (T, B) active steps; v0, s0: per layer (B, n). Returns logits (T, B, V) and end states."""
-        v, s = list(v0), list(s0)
+    def zero_state(self):
+        return (torch.zeros(self.layers, self.hidden), torch.zeros(self.layers, self.hidden))
+
+    def window(self, x, mask, lengths, state):
+        """x: (T, B) event types; mask: (T, B) active steps. Returns logits (T, B, V) and the end state."""
+        v, s = list(state[0].unbind(0)), list(state[1].unbind(0))
         logits = []
         w_out, b_out = self.tensor("readout.w"), self.tensor("readout.bias")
         for t in range(x.shape[0]):
@@ -113,13 +129,44 @@ class SpikingRnn(torch.nn.Module):
             for l in range(self.layers):
                 w_in = self.tensor("layer%d.w_in" % l)
                 a = self.tensor("layer%d.bias" % l) + (w_in[x[t]] if l == 0 else below @ w_in) + s[l] @ self.tensor("layer%d.w_rec" % l)
-                vn = alpha * v[l] * (1.0 - s[l].detach()) + drive * a  # hard reset; the mask is stop-gradient
-                sn = Spike.apply(vn, theta, beta)
+                vn = self.alpha * v[l] * (1.0 - s[l].detach()) + self.drive * a  # hard reset; the mask is stop-gradient
+                sn = Spike.apply(vn, 1.0, self.beta)
                 v[l] = torch.where(m, vn, v[l])
                 s[l] = torch.where(m, sn, s[l])
                 below = s[l]
             logits.append(v[-1] @ w_out.t() + b_out)
-        return torch.stack(logits), v, s
+        return torch.stack(logits), (torch.stack(v), torch.stack(s))
+
+
+class GruPeer(torch.nn.Module):
+    """The GRU peer: stacked nn.GRU layers over one-hot event types, linear readout of the top layer.
+
+    State: (h,), (layers, batch, hidden). Sequences of a batch may differ in length: each layer runs over the
+    padded window (no packing: packed sequences take nn.GRU's slow path on the CPU, about 5x slower here) and a
+    sequence's end state is its output at its own last step; outputs past it feed only masked targets, so the
+    loss and its gradient are those of the unpadded sequences.
+    """
+
+    def __init__(self, vocab, hidden, layers, embedding):
+        super().__init__()
+        self.vocab, self.hidden, self.layers = vocab, hidden, layers
+        self.embed = torch.nn.Embedding(vocab, embedding) if embedding > 0 else None
+        width = embedding if embedding > 0 else vocab
+        self.grus = torch.nn.ModuleList(
+            [torch.nn.GRU(width if l == 0 else hidden, hidden) for l in range(layers)])
+        self.readout = torch.nn.Linear(hidden, vocab)
+
+    def zero_state(self):
+        return (torch.zeros(self.layers, self.hidden),)
+
+    def window(self, x, mask, lengths, state):
+        below = self.embed(x) if self.embed is not None else torch.nn.functional.one_hot(x, self.vocab).to(torch.float32)
+        last = (lengths - 1).view(1, -1, 1).expand(1, -1, self.hidden)
+        ends = []
+        for l, gru in enumerate(self.grus):
+            below, _ = gru(below, state[0][l:l + 1].contiguous())
+            ends.append(below.gather(0, last).squeeze(0))
+        return self.readout(below), (torch.stack(ends),)
 
 
 def vm_hwm_bytes():
@@ -130,26 +177,26 @@ def vm_hwm_bytes():
     return -1
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--schedule", required=True)
-    ap.add_argument("--params", required=True)
-    ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=1)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--alpha", type=float, default=0.9)
-    ap.add_argument("--gain", type=float, default=10.0)
-    ap.add_argument("--beta", type=float, default=10.0)
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    vocab, batches = read_schedule(args.schedule)
-    model = SpikingRnn(vocab, args.hidden, args.layers, read_params(args.params))
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
-    drive = (1.0 - args.alpha) * args.gain
-    n = args.hidden
-    carried = {}  # key -> (v list, s list, pending event type)
+def batching_error(model, x, mask, lengths, state, logits, end):
+    """Largest difference between the batched window and each sequence run alone at its own length."""
+    worst = 0.0
+    with torch.no_grad():
+        for j in range(x.shape[1]):
+            k = int(lengths[j])
+            alone, alone_end = model.window(x[:k, j:j + 1], mask[:k, j:j + 1], lengths[j:j + 1],
+                                            tuple(t[:, j:j + 1] for t in state))
+            worst = max(worst, float((alone[:, 0] - logits[:k, j]).abs().max()))
+            for a, b in zip(alone_end, end):
+                worst = max(worst, float((a[:, 0] - b[:, j]).abs().max()))
+    return worst
+
+
+def train(model, vocab, batches, lr, clip, check_batches=0):
+    """One prequential run over the schedule; returns its figures. Checks the first batches of unequal lengths."""
+    checked = 0
+    batching = 0.0
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    carried = {}  # key -> (state tuple of (layers, hidden) tensors or None, pending event type)
     targets = correct = steps = 0
     loss_sum = 0.0
     first_loss = float("nan")
@@ -160,56 +207,118 @@ def main():
         seqs, keys, starts = [], [], []
         for key, ev in batch:
             c = carried.get(key)
-            seq = ev if c is None else np.concatenate(([c[2]], ev))
+            seq = ev if c is None else np.concatenate(([c[1]], ev))
             if len(seq) < 2:  # a key's first single event only primes it
-                carried[key] = (c[0], c[1], int(seq[-1])) if c is not None else (None, None, int(seq[-1]))
+                carried[key] = (c[0] if c is not None else None, int(seq[-1]))
                 continue
             seqs.append(seq)
             keys.append(key)
-            starts.append(c)
+            starts.append(c[0] if c is not None else None)
         if not seqs:
             train_s += time.perf_counter() - t0
             continue
         b = len(seqs)
-        steps_max = max(len(q) - 1 for q in seqs)
+        lengths = [len(q) - 1 for q in seqs]
+        steps_max = max(lengths)
         x = torch.zeros(steps_max, b, dtype=torch.long)
         y = torch.full((steps_max, b), -100, dtype=torch.long)
         mask = torch.zeros(steps_max, b, dtype=torch.bool)
         for j, q in enumerate(seqs):
-            k = len(q) - 1
+            k = lengths[j]
             x[:k, j] = torch.from_numpy(q[:-1])
             y[:k, j] = torch.from_numpy(q[1:])
             mask[:k, j] = True
-        v0, s0 = [], []
-        for l in range(args.layers):
-            v0.append(torch.stack([c[0][l] if c is not None and c[0] is not None else torch.zeros(n) for c in starts]))
-            s0.append(torch.stack([c[1][l] if c is not None and c[1] is not None else torch.zeros(n) for c in starts]))
-        logits, v_end, s_end = model.window(x, mask, v0, s0, args.alpha, drive, 1.0, args.beta)
+        zero = model.zero_state()
+        state = tuple(torch.stack([(s if s is not None else zero)[i] for s in starts], dim=1) for i in range(len(zero)))
+        lengths_t = torch.tensor(lengths, dtype=torch.int64)
+        logits, end = model.window(x, mask, lengths_t, state)
+        if checked < check_batches and min(lengths) < steps_max:
+            batching = max(batching, batching_error(model, x, mask, lengths_t, state, logits, end))
+            checked += 1
         flat = logits.reshape(-1, vocab)
         per = torch.nn.functional.cross_entropy(flat, y.reshape(-1), ignore_index=-100, reduction="none")
         count = int(mask.sum())
         loss = per.sum() / count
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         with torch.no_grad():
             valid = y.reshape(-1) >= 0
             correct += int((flat.argmax(dim=1)[valid] == y.reshape(-1)[valid]).sum())
             batch_loss = float(per[valid].double().sum())
         for j, key in enumerate(keys):
-            carried[key] = ([v[j].detach().clone() for v in v_end], [s[j].detach().clone() for s in s_end], int(seqs[j][-1]))
+            carried[key] = (tuple(t[:, j].detach().clone() for t in end), int(seqs[j][-1]))
         train_s += time.perf_counter() - t0
         if steps == 0:
             first_loss = batch_loss / count
         steps += 1
         targets += count
         loss_sum += batch_loss
-    print(json.dumps({
-        "targets": targets, "steps": steps, "loss_nats": loss_sum / max(targets, 1),
-        "bits_per_event": loss_sum / max(targets, 1) / np.log(2), "accuracy": correct / max(targets, 1),
+    loss_nats = loss_sum / max(targets, 1)
+    return {
+        "lr": lr, "targets": targets, "steps": steps, "loss_nats": loss_nats,
+        "bits_per_event": loss_nats / math.log(2), "accuracy": correct / max(targets, 1),
         "first_step_loss_nats": first_loss, "train_seconds": train_s, "cpu_seconds": time.process_time() - cpu0,
         "events_per_s": targets / train_s if train_s > 0 else float("nan"),
-        "peak_rss_bytes": vm_hwm_bytes(), "threads": args.threads, "torch": torch.__version__}))
+        "batching_checked_batches": checked, "batching_max_abs_diff": batching}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--schedule", required=True)
+    ap.add_argument("--model", choices=("lif", "gru"), default="lif")
+    ap.add_argument("--params", help="Spillway's initial parameters (required for --model lif)")
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=1)
+    ap.add_argument("--lr", default="3e-3", help="a learning rate or a comma-separated grid")
+    ap.add_argument("--embedding", type=int, default=-1,
+                    help="GRU input: a learned embedding of this width (-1: the hidden width; 0: one-hot event types)")
+    ap.add_argument("--clip", type=float, default=0.0, help="gradient-norm clipping (0: none)")
+    ap.add_argument("--alpha", type=float, default=0.9)
+    ap.add_argument("--gain", type=float, default=10.0)
+    ap.add_argument("--beta", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--extend", type=int, default=0, metavar="N",
+                    help="up to N extra grid points beyond the edge while the best point is on an edge")
+    ap.add_argument("--check-batching", type=int, default=0, metavar="N",
+                    help="compare the first N batches of unequal lengths with each sequence run alone (slow)")
+    args = ap.parse_args()
+    if args.model == "lif" and args.params is None:
+        ap.error("--model lif needs --params (Spillway's initial parameters)")
+    torch.set_num_threads(args.threads)
+    vocab, batches = read_schedule(args.schedule)
+    init = read_params(args.params) if args.model == "lif" else None
+    def run(lr):
+        torch.manual_seed(args.seed)  # every grid point from the same initial parameters
+        if args.model == "lif":
+            model = SpikingRnn(vocab, args.hidden, args.layers, init, args.alpha, args.gain, args.beta)
+        else:
+            model = GruPeer(vocab, args.hidden, args.layers, args.hidden if args.embedding < 0 else args.embedding)
+        return train(model, vocab, batches, lr, args.clip, args.check_batching)
+
+    def best_of(points):
+        finite = [g for g in points if math.isfinite(g["bits_per_event"])]
+        return min(finite, key=lambda g: g["bits_per_event"]) if finite else points[0]
+
+    grid = [run(lr) for lr in sorted(float(v) for v in args.lr.split(","))]
+    for _ in range(args.extend):
+        # the best point on the grid's edge: one more point beyond it, so the grid brackets the optimum
+        best = best_of(grid)
+        if len(grid) < 2 or best["lr"] not in (grid[0]["lr"], grid[-1]["lr"]):
+            break
+        edge_low = best["lr"] == grid[0]["lr"]
+        point = run(best["lr"] / 3 if edge_low else best["lr"] * 2)
+        point["extension"] = True
+        grid = [point] + grid if edge_low else grid + [point]
+    best = best_of(grid)
+    out = dict(best)
+    out.update({"model": args.model, "hidden": args.hidden, "layers": args.layers, "clip": args.clip,
+                "grid": grid, "peak_rss_bytes": vm_hwm_bytes(), "threads": torch.get_num_threads(),
+                "torch": torch.__version__})
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

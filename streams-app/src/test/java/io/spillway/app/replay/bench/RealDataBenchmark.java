@@ -20,6 +20,9 @@ import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
+import io.spillway.engine.SequenceChunk;
+import io.spillway.engine.SparseEvent;
+import io.spillway.engine.TrainingStep;
 import io.spillway.engine.optim.Optimizers;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
@@ -35,12 +38,15 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.SplittableRandom;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -50,14 +56,19 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The realdata benchmark: on each real data set, Spillway's prequential loss and speed with Adam, dense
- * M-FAC and sparse M-FAC, the PyTorch peer ({@code bench/realdata_torch.py}) on exactly the batches Spillway
- * trained (from the same initial parameters), and Spillway end to end through an in-JVM KRaft broker.
- * Every run is its own process, so peak RSS ({@code VmHWM}) belongs to that run alone; runs go one after
- * the other (side by side in one invocation). Writes {@code bench/results/realdata.json}.
+ * The realdata benchmark: on each real data set, Spillway's prequential quality and speed (the default learner,
+ * Adam, dense and sparse M-FAC), side by side with its peers on the same stream: the PyTorch twin of the LIF
+ * learner ({@code bench/realdata_torch.py --model lif}) and a PyTorch GRU of the same width
+ * ({@code --model gru}, a small learning-rate grid), both on exactly the batches Spillway trained, and an
+ * adaptive character context model ({@link ContextModel}); at 200k events, at 2M events ({@code long}), at
+ * hidden 1024 ({@code wide}), a window-length sweep at one small device budget ({@code window}), and Spillway end
+ * to end through an in-JVM KRaft broker against the engine alone ({@code streaming}). Every run is its own
+ * process, so peak RSS ({@code VmHWM}) belongs to that run alone; runs go one after the other. Writes
+ * {@code bench/results/realdata.json}. The recurrent cell is one switch, {@code -Drealdata.cell} (the engine's
+ * default when unset).
  *
- * <p>Usage: {@code streams-app/scripts/realdata-bench.sh [out.json]}; children are started as
- * {@code RealDataBenchmark engine|e2e ...}.
+ * <p>Usage: {@code streams-app/scripts/realdata-bench.sh [--smoke] [--parts base,long,wide,window,streaming]
+ * [out.json]}; children are started as {@code RealDataBenchmark engine|context|e2e ...}.
  */
 public final class RealDataBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -85,6 +96,50 @@ public final class RealDataBenchmark {
     static final int REPEATS = Math.max(1, Integer.getInteger("realdata.repeats", 3));
     static final float LR = Float.parseFloat(System.getProperty("realdata.lr", "0.003"));
     static final long SEED = 1;
+    /** The recurrent cell of every engine run ({@code lif}, ...); null: the engine's default. */
+    static final String CELL = System.getProperty("realdata.cell");
+    /** Device budget of the engine children, bytes (0: the engine's default); the window sweep sets its own. */
+    static final long DEVICE_MEMORY = Long.getLong("realdata.deviceMemory", 0);
+    static final List<String> ALL_PARTS = List.of("base", "long", "wide", "window", "streaming");
+    /** Parts of the parent run, in order. */
+    static final List<String> PARTS = list(System.getProperty("realdata.parts", String.join(",", ALL_PARTS)));
+    /** Data sets of the parent run (ids); default: all. */
+    static final List<String> DATASETS = list(System.getProperty("realdata.datasets",
+            String.join(",", Arrays.stream(RealDataset.values()).map(RealDataset::id).toList())));
+    /** Stream length of the {@code long} part. */
+    static final long LONG_EVENTS = Long.getLong("realdata.longEvents", 2_000_000);
+    /** Width and stream length of the {@code wide} part. */
+    static final int WIDE_HIDDEN = Integer.getInteger("realdata.wideHidden", 1024);
+    static final long WIDE_EVENTS = Long.getLong("realdata.wideEvents", EVENTS);
+    /** Chunk lengths, device budget, stream length and data sets of the {@code window} part. */
+    static final List<String> WINDOW_CHUNKS = list(System.getProperty("realdata.windowChunks", "64,256,1024,4096"));
+    /** 0: the smallest budget whose shortest window trains with BPTT, times {@link #WINDOW_BUDGET_SLACK}. */
+    static final long WINDOW_BUDGET = Long.getLong("realdata.windowDeviceBudget", 0);
+    static final double WINDOW_BUDGET_SLACK = 1.02;
+    static final long WINDOW_EVENTS = Long.getLong("realdata.windowEvents", LONG_EVENTS);
+    static final List<String> WINDOW_DATASETS = list(System.getProperty("realdata.windowDatasets", String.join(",", DATASETS)));
+    /** The PyTorch GRU's learning-rate grid (Adam); the best point is reported, every point recorded. */
+    static final String GRU_LRS = System.getProperty("realdata.gruLrs", "0.003,0.01,0.02");
+    /** The grid at {@link #WIDE_HIDDEN}: wider GRUs want smaller steps (0.02 diverged at hidden 1024). */
+    static final String WIDE_GRU_LRS = System.getProperty("realdata.wideGruLrs", "0.001,0.003,0.01");
+    /** Extra grid points the GRU may add beyond an edge of its grid while its best point lies on that edge. */
+    static final int GRU_EXTEND = Integer.getInteger("realdata.gruExtend", 1);
+    /** Gradient-norm clipping of the PyTorch GRU (0: none). */
+    static final double GRU_CLIP = Double.parseDouble(System.getProperty("realdata.gruClip", "0"));
+    /** Longest context of the context model. */
+    static final int CONTEXT_ORDER = Integer.getInteger("realdata.contextOrder", 5);
+    /**
+     * Threads of the PyTorch peers: as many as the engine computes on. Its CPU backend trains a window on one thread
+     * (single-threaded OpenBLAS for the dense products); a second thread only recomputes ahead under checkpointing
+     * schedules, and every comparison with a peer runs BPTT. At these sizes one thread is also PyTorch's fastest:
+     * GRU-128 trained 47,000 events/s on one thread and 23,000-30,000 on two, GRU-1024 875 and 728, side by side
+     * on 2 cores.
+     */
+    static final int TORCH_THREADS = Integer.getInteger("realdata.torchThreads", 1);
+    /** Whether a run of some parts keeps the other parts' figures from the existing results file. */
+    static final boolean MERGE = Boolean.getBoolean("realdata.merge");
+    /** The optimizer argument of an engine child meaning the engine's default optimizer at its default rate. */
+    static final String DEFAULT = "default";
     /**
      * The warm-up before either side's measured run, in ms: the app's ({@code --warm-up}, the CLI's default) and
      * the same {@link Learners#warmUp} before the engine's own run, so both are measured with the engine compiled.
@@ -105,6 +160,10 @@ public final class RealDataBenchmark {
     public static void main(final String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("engine")) {
             engine(RealDataset.byId(args[1]), args[2], args.length > 3 ? Path.of(args[3]) : null);
+        } else if (args.length > 0 && args[0].equals("context")) {
+            context(RealDataset.byId(args[1]));
+        } else if (args.length > 0 && args[0].equals("bptt-budget")) {
+            bpttBudget();
         } else if (args.length > 0 && args[0].equals("e2e")) {
             endToEnd(RealDataset.byId(args[1]), args.length > 2 ? args[2] : "exactly_once_v2");
         } else {
@@ -116,16 +175,34 @@ public final class RealDataBenchmark {
         return new InterleavedDocuments(ds.documents(), OPEN_DOCUMENTS, MIN_DOCUMENT, SEED);
     }
 
-    /** Adam at the peer's learning rate; M-FAC variants at their own defaults (learning rate, window, damping). */
+    /**
+     * The engine with {@code optimizer} on the cell {@link #CELL}: Adam on LIF at the LIF twin's learning rate
+     * ({@link #LR}), on another cell at the engine's default for that cell (its tuned rate), and at {@link #LR}
+     * wherever {@code -Drealdata.lr} is given; M-FAC variants at their own defaults (learning rate, window,
+     * damping); {@link #DEFAULT}: the engine's default optimizer at its default rate.
+     */
     static LearnerConfig learner(final String optimizer) {
         final LearnerConfig.Builder b = LearnerConfig.builder().vocabularySize(CharacterVocabulary.SIZE)
-                .featureDimension(0).hiddenSize(HIDDEN).layers(1).optimizer(optimizer).backend("cpu").seed(42);
+                .featureDimension(0).hiddenSize(HIDDEN).layers(1).backend("cpu").seed(42);
+        if (!optimizer.equals(DEFAULT)) {
+            b.optimizer(optimizer);
+        }
         if (optimizer.equals("adam")) {
-            b.learningRate(LR);
-        } else if (System.getProperty("realdata.optimizerLr") != null) {
+            if (System.getProperty("realdata.lr") != null
+                    || LearnerFigures.cellOf(LearnerFigures.cell(b, CELL).build()).equals("lif")) {
+                b.learningRate(LR);
+            }
+        } else if (!optimizer.equals(DEFAULT) && System.getProperty("realdata.optimizerLr") != null) {
             b.learningRate(Float.parseFloat(System.getProperty("realdata.optimizerLr")));
         }
-        return b.build();
+        if (DEVICE_MEMORY > 0) {
+            b.deviceMemoryBytes(DEVICE_MEMORY);
+        }
+        return LearnerFigures.cell(b, CELL).build();
+    }
+
+    private static List<String> list(final String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
     }
 
     private static long processCpuNanos() {
@@ -162,7 +239,10 @@ public final class RealDataBenchmark {
                 half[2] = half[0] - batch.stream().mapToInt(c -> c.events().size()).sum();
             }
         };
-        try (Learner learner = Learners.create(config)) {
+        final StepRecorder steps = new StepRecorder();
+        final double activity;
+        final Learner engine = Learners.create(config);
+        try (Learner learner = steps.wrap(engine)) { // closing the view closes the engine's learner
             description = learner.optimizerDescription();
             if (export != null) {
                 ScheduleFiles.writeParameters(export.resolve("params.bin"), learner.parameters());
@@ -176,6 +256,7 @@ public final class RealDataBenchmark {
             } else {
                 r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, halfway);
             }
+            activity = LearnerFigures.activity(engine);
         }
         final long endAt = System.nanoTime();
         final ObjectNode o = JSON.createObjectNode();
@@ -188,7 +269,109 @@ public final class RealDataBenchmark {
                 .put("optimizer", config.optimizer()).put("optimizer_description", description)
                 .put("peak_rss_bytes", ProcessMemory.peakRssBytes())
                 .put("events_per_s_first_half", half[2] / ((half[1] - half[3]) / 1e9))
-                .put("events_per_s_second_half", (r.events() - half[2]) / ((endAt - half[1]) / 1e9));
+                .put("events_per_s_second_half", (r.events() - half[2]) / ((endAt - half[1]) / 1e9))
+                .put("cell", LearnerFigures.cellOf(config)).put("hidden", config.hiddenSize()).put("chunk", CHUNK)
+                .put("activity", activity).put("schedule", steps.mainSchedule())
+                .put("device_peak_bytes", steps.peakDeviceBytes()).put("device_budget_bytes", config.deviceMemoryBytes());
+        o.set("schedules", JSON.valueToTree(steps.schedules()));
+        System.out.println(RESULT + o);
+    }
+
+    /**
+     * Child: the smallest device budget (to 4 KiB) in which the default learner trains a window of {@link #CHUNK}
+     * steps with BPTT, found by bisection on learners that each train two synthetic batches (the second one's
+     * windows have the full {@code CHUNK} steps). The planner sizes windows from bounds, not from the events, so
+     * synthetic events give the budget real ones need.
+     */
+    private static void bpttBudget() {
+        long fits = 1L << 32;
+        long fails = 1L << 12;
+        final RuntimeException[] why = new RuntimeException[1];
+        if (!bpttFits(fits, why)) {
+            throw new IllegalStateException("no budget up to 4 GiB trains " + CHUNK + "-step windows with BPTT", why[0]);
+        }
+        while (fits - fails > 4096) {
+            final long mid = fails + (fits - fails) / 2;
+            if (bpttFits(mid, why)) {
+                fits = mid;
+            } else {
+                fails = mid;
+            }
+        }
+        System.out.println(RESULT + JSON.createObjectNode().put("bptt_budget_bytes", fits).put("chunk", CHUNK)
+                .put("cell", LearnerFigures.cellOf(learner(DEFAULT))));
+    }
+
+    private static boolean bpttFits(final long budget, final RuntimeException[] why) {
+        final LearnerConfig config = learner(DEFAULT).toBuilder().deviceMemoryBytes(budget).build();
+        final SplittableRandom random = new SplittableRandom(SEED);
+        try (Learner learner = Learners.create(config)) {
+            TrainingStep step = null;
+            for (int round = 0; round < 2; round++) {
+                final List<SequenceChunk> batch = new ArrayList<>();
+                for (int k = 0; k < BATCH_KEYS; k++) {
+                    final List<SparseEvent> events = new ArrayList<>();
+                    for (int t = 0; t < CHUNK; t++) {
+                        events.add(SparseEvent.ofType(random.nextInt(CharacterVocabulary.SIZE)));
+                    }
+                    batch.add(new SequenceChunk("k" + k, events));
+                }
+                step = learner.train(batch);
+            }
+            return step.schedule().equals("bptt");
+        } catch (final RuntimeException tooSmall) { // the fixed bookings or the window do not fit at all
+            why[0] = tooSmall;
+            return false;
+        }
+    }
+
+    /**
+     * Child: the context model, prequential on the same stream in its own order, event by event. Its targets are
+     * Spillway's: every event but each key's first (which, as for the learner, only starts the key's context).
+     */
+    private static void context(final RealDataset ds) throws Exception {
+        final InterleavedDocuments events = stream(ds);
+        final ContextModel model = new ContextModel(CharacterVocabulary.SIZE, CONTEXT_ORDER);
+        final Map<String, ContextModel.History> histories = new HashMap<>();
+        final long cpu0 = processCpuNanos();
+        final long t0 = System.nanoTime();
+        long read = 0;
+        long targets = 0;
+        long correct = 0;
+        double bits = 0;
+        final double[] p = new double[CharacterVocabulary.SIZE];
+        final boolean accuracy = Boolean.parseBoolean(System.getProperty("realdata.contextAccuracy", "false"));
+        while (events.hasNext() && (EVENTS <= 0 || read < EVENTS)) {
+            final Event e = events.next();
+            read++;
+            final int symbol = e.getEventType();
+            ContextModel.History h = histories.get(e.getEntityId());
+            if (h == null) {
+                h = new ContextModel.History();
+                histories.put(e.getEntityId(), h);
+            } else {
+                bits -= Math.log(model.probability(h, symbol));
+                if (accuracy) {
+                    model.distribution(h, p);
+                    int best = 0;
+                    for (int s = 1; s < p.length; s++) {
+                        best = p[s] > p[best] ? s : best;
+                    }
+                    correct += best == symbol ? 1 : 0;
+                }
+                targets++;
+            }
+            model.update(h, symbol);
+        }
+        final double seconds = (System.nanoTime() - t0) / 1e9;
+        final ObjectNode o = JSON.createObjectNode();
+        o.put("events", read).put("targets", targets).put("bits_per_event", bits / Math.log(2) / targets)
+                .put("loss_nats", bits / targets).put("order", CONTEXT_ORDER).put("pairs", model.pairs())
+                .put("events_per_s", read / seconds).put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9)
+                .put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+        if (accuracy) {
+            o.put("accuracy", (double) correct / targets);
+        }
         System.out.println(RESULT + o);
     }
 
@@ -417,9 +600,21 @@ public final class RealDataBenchmark {
         System.err.print(b);
     }
 
-    /** Parent: every run of every data set, one process at a time, then the results file. */
+    /** Parent: the selected parts on every selected data set, one process at a time, then the results file. */
     private static void all(final Path out) throws Exception {
+        for (final String part : PARTS) { // before anything runs
+            if (!ALL_PARTS.contains(part)) {
+                throw new IllegalArgumentException("unknown part '" + part + "'; expected some of " + ALL_PARTS);
+            }
+        }
+        DATASETS.forEach(RealDataset::byId);
+        WINDOW_DATASETS.forEach(RealDataset::byId);
         final Map<String, Object> figures = new LinkedHashMap<>();
+        if (MERGE && Files.exists(out)) {
+            // a run of some parts keeps what the file holds from the others (and says which those are)
+            JSON.readTree(out.toFile()).get("figures").fields().forEachRemaining(f -> figures.put(f.getKey(), f.getValue()));
+        }
+        final LearnerConfig defaults = learner(DEFAULT);
         figures.put("hidden", HIDDEN);
         figures.put("chunk_length", CHUNK);
         figures.put("batch_keys", BATCH_KEYS);
@@ -432,23 +627,81 @@ public final class RealDataBenchmark {
         figures.put("mfac_sparse_density", Optimizers.SPARSE_DENSITY);
         figures.put("mfac_sparse_momentum", Optimizers.SPARSE_MOMENTUM);
         figures.put("mfac_sparse_momentum_variant", Optimizers.SPARSE_MOMENTUM_VARIANT);
-        for (final RealDataset ds : RealDataset.values()) {
-            final String p = ds.id().replace('-', '_') + ".";
-            final Path export = Files.createTempDirectory("realdata-" + ds.id());
+        figures.put("cell", LearnerFigures.cellOf(defaults));
+        figures.put("default_optimizer", defaults.optimizer());
+        figures.put("default_learning_rate", (double) defaults.learningRate());
+        figures.put("pytorch_gru_learning_rates", GRU_LRS);
+        figures.put("pytorch_gru_learning_rates_wide", WIDE_GRU_LRS);
+        figures.put("pytorch_gru_grid_extension", GRU_EXTEND);
+        figures.put("pytorch_gru_embedding", "learned, the hidden width");
+        figures.put("pytorch_gru_clip", GRU_CLIP);
+        figures.put("pytorch_threads", TORCH_THREADS);
+        figures.put("context_model_order", CONTEXT_ORDER);
+        figures.put("context_model", "Witten-Bell interpolation of orders 0-" + CONTEXT_ORDER
+                + ", counts shared by all keys, each key's own history as context");
+        figures.put("parts", String.join(",", PARTS));
+        if (MERGE) {
+            figures.put("parts_from_earlier_runs", String.join(",", ALL_PARTS.stream()
+                    .filter(part -> !PARTS.contains(part)).toList()));
+        }
+        for (final String part : PARTS) {
+            final long partStarted = System.nanoTime();
+            switch (part) {
+                case "base", "long", "wide", "streaming" -> {
+                    for (final String id : DATASETS) {
+                        final RealDataset ds = RealDataset.byId(id);
+                        final String p = ds.id().replace('-', '_') + ".";
+                        switch (part) {
+                            case "base" -> base(ds, p, figures);
+                            case "long" -> longStream(ds, p + "long.", figures);
+                            case "wide" -> wide(ds, p + "wide.", figures);
+                            default -> streaming(ds, p, figures);
+                        }
+                        System.err.println("realdata: " + ds.id() + " " + part + " done");
+                    }
+                }
+                case "window" -> window(figures);
+                default -> throw new IllegalStateException("unknown part " + part);
+            }
+            figures.put("seconds_" + part, Math.round((System.nanoTime() - partStarted) / 1e9));
+        }
+        final ObjectNode root = JSON.createObjectNode();
+        root.put("benchmark", "realdata");
+        root.put("machine", machine());
+        root.put("date", LocalDate.now(ZoneOffset.UTC).toString());
+        root.put("command", System.getProperty("realdata.command", "streams-app/scripts/realdata-bench.sh"));
+        root.set("figures", JSON.valueToTree(figures));
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+    }
+
+    /**
+     * 200k events at hidden 128: the default learner, Adam, dense and sparse M-FAC, the PyTorch LIF twin (on LIF),
+     * the PyTorch GRU grid and the context model. Unsuffixed figures are the default learner's.
+     */
+    private static void base(final RealDataset ds, final String p, final Map<String, Object> figures) throws Exception {
+        final Path export = Files.createTempDirectory("realdata-" + ds.id());
+        try {
             final JsonNode adam = child(java("engine", ds.id(), "adam", export.toString()));
-            figures.put(p + "events", adam.get("events").asLong());
-            figures.put(p + "documents", adam.get("documents").asLong());
-            figures.put(p + "targets", adam.get("targets").asLong());
+            final JsonNode def = sameConfig(DEFAULT, "adam") ? adam : child(java("engine", ds.id(), DEFAULT));
+            figures.put(p + "events", def.get("events").asLong());
+            figures.put(p + "documents", def.get("documents").asLong());
+            figures.put(p + "targets", def.get("targets").asLong());
+            engineFigures(p, "", def, figures);
+            figures.put(p + "optimizer", def.get("optimizer_description").asText());
             figures.put(p + "loss_adam", round(adam.get("loss_nats").asDouble()));
             figures.put(p + "bits_per_event_adam", round(adam.get("bits_per_event").asDouble()));
             figures.put(p + "accuracy_adam", round(adam.get("accuracy").asDouble()));
-            figures.put(p + "events_per_s", Math.round(adam.get("events_per_s").asDouble()));
-            figures.put(p + "events_per_cpu_s", Math.round(adam.get("targets").asDouble() / adam.get("cpu_seconds").asDouble()));
-            figures.put(p + "peak_rss_mb", mb(adam.get("peak_rss_bytes").asLong()));
+            figures.put(p + "events_per_s_adam", Math.round(adam.get("events_per_s").asDouble()));
+            figures.put(p + "events_per_cpu_s_adam", Math.round(adam.get("targets").asDouble() / adam.get("cpu_seconds").asDouble()));
+            figures.put(p + "peak_rss_mb_adam", mb(adam.get("peak_rss_bytes").asLong()));
+            figures.put(p + "activity_adam", round(adam.get("activity").asDouble()));
+            figures.put(p + "learning_rate_adam", adam.get("learning_rate").asDouble());
             for (final String opt : List.of("mfac", "mfac-sparse")) {
                 final String name = opt.replace('-', '_');
                 try {
-                    final JsonNode r = child(java("engine", ds.id(), opt));
+                    final JsonNode r = sameConfig(DEFAULT, opt) ? def : child(java("engine", ds.id(), opt));
                     figures.put(p + "loss_" + name, round(r.get("loss_nats").asDouble()));
                     figures.put(p + "bits_per_event_" + name, round(r.get("bits_per_event").asDouble()));
                     figures.put(p + "accuracy_" + name, round(r.get("accuracy").asDouble()));
@@ -460,70 +713,227 @@ public final class RealDataBenchmark {
                     figures.put(p + "loss_" + name, "missing: " + missing.getMessage());
                 }
             }
-            final JsonNode torch = child(List.of("/usr/bin/python3", "bench/realdata_torch.py",
-                    "--schedule", export.resolve("schedule.bin").toString(), "--params",
-                    export.resolve("params.bin").toString(), "--hidden", String.valueOf(HIDDEN), "--lr", String.valueOf(LR)));
-            figures.put(p + "loss_pytorch_adam", round(torch.get("loss_nats").asDouble()));
-            figures.put(p + "bits_per_event_pytorch_adam", round(torch.get("bits_per_event").asDouble()));
-            figures.put(p + "accuracy_pytorch_adam", round(torch.get("accuracy").asDouble()));
-            figures.put(p + "targets_pytorch", torch.get("targets").asLong());
-            figures.put(p + "first_step_loss_abs_diff", Math.abs(torch.get("first_step_loss_nats").asDouble()
-                    - adam.get("first_step_loss_nats").asDouble()));
-            figures.put(p + "events_per_s_pytorch", Math.round(torch.get("events_per_s").asDouble()));
-            figures.put(p + "events_per_cpu_s_pytorch", Math.round(torch.get("targets").asDouble() / torch.get("cpu_seconds").asDouble()));
-            figures.put(p + "pytorch_threads", torch.get("threads").asInt());
-            figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
-            figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
-                    / torch.get("events_per_s").asDouble()));
-            // The streaming layer's cost, on a stream of STREAMING_EVENTS: engine and app run in turns, REPEATS pairs,
-            // each pair's ratio taken side by side (this machine's speed drifts between runs); the figures are the
-            // medians, the runs listed too. Steady state: the second half, which the app trains warm while it is
-            // produced (its stream processing and the producing inside the window), against the engine's second
-            // half. Cold start: the first half, a backlog the app catches up on while the JIT compiles the broker,
-            // Kafka Streams and the clients, against the engine's first half. Both sides warm the engine up first.
-            final Pairs pairs = pairs(withEvents(STREAMING_EVENTS, java("engine", ds.id(), "adam")),
-                    withEvents(STREAMING_EVENTS, java("e2e", ds.id())));
-            final JsonNode e2e = pairs.medianApp();
-            final JsonNode engineMedian = pairs.medianEngine();
-            figures.put(p + "streaming_events", e2e.get("events").asLong());
-            figures.put(p + "streaming_overhead", pairs.overhead("events_per_s_second_half"));
-            figures.put(p + "streaming_overhead_runs", pairs.overheads("events_per_s_second_half"));
-            figures.put(p + "events_per_s_engine_steady", Math.round(engineMedian.get("events_per_s_second_half").asDouble()));
-            figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s_second_half").asDouble()));
-            figures.put(p + "streaming_overhead_cold_start", pairs.overhead("events_per_s_first_half"));
-            figures.put(p + "streaming_overhead_cold_start_runs", pairs.overheads("events_per_s_first_half"));
-            figures.put(p + "events_per_s_streaming_cold_start", Math.round(e2e.get("events_per_s_first_half").asDouble()));
-            figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event_second_half").asDouble()));
-            figures.put(p + "cpu_us_per_event_streaming_cold_start", round(e2e.get("cpu_us_per_event_first_half").asDouble()));
-            figures.put(p + "steps_streaming", e2e.get("steps").asLong());
-            figures.put(p + "steps_engine", engineMedian.get("steps").asLong());
-            figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
-            figures.put(p + "loss_adam_engine_streaming_length", round(engineMedian.get("loss_nats").asDouble()));
-            figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
-            // the same without transactions, to show what exactly-once costs within the streaming layer (one run,
-            // against the median engine run)
-            final JsonNode alo = child(live(engineMedian, withEvents(STREAMING_EVENTS, java("e2e", ds.id(), "at_least_once"))));
-            figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s_second_half").asDouble()));
-            figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s_second_half").asDouble()
-                    / engineMedian.get("events_per_s_second_half").asDouble()));
-            figures.put(p + "streaming_overhead_cold_start_at_least_once",
-                    round(1 - alo.get("events_per_s_first_half").asDouble()
-                            / engineMedian.get("events_per_s_first_half").asDouble()));
-            for (final String f : List.of("schedule.bin", "params.bin")) {
-                Files.deleteIfExists(export.resolve(f));
+            if (adam.get("cell").asText().equals("lif")) {
+                final JsonNode torch = child(List.of("/usr/bin/python3", "bench/realdata_torch.py", "--model", "lif",
+                        "--schedule", export.resolve("schedule.bin").toString(), "--params",
+                        export.resolve("params.bin").toString(), "--hidden", String.valueOf(HIDDEN), "--lr",
+                        String.valueOf(LR), "--threads", String.valueOf(TORCH_THREADS)));
+                figures.put(p + "loss_pytorch_adam", round(torch.get("loss_nats").asDouble()));
+                figures.put(p + "bits_per_event_pytorch_adam", round(torch.get("bits_per_event").asDouble()));
+                figures.put(p + "accuracy_pytorch_adam", round(torch.get("accuracy").asDouble()));
+                figures.put(p + "targets_pytorch", torch.get("targets").asLong());
+                figures.put(p + "first_step_loss_abs_diff", Math.abs(torch.get("first_step_loss_nats").asDouble()
+                        - adam.get("first_step_loss_nats").asDouble()));
+                figures.put(p + "events_per_s_pytorch", Math.round(torch.get("events_per_s").asDouble()));
+                figures.put(p + "events_per_cpu_s_pytorch", Math.round(torch.get("targets").asDouble() / torch.get("cpu_seconds").asDouble()));
+                figures.put(p + "pytorch_threads", torch.get("threads").asInt());
+                figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
+                figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
+                        / torch.get("events_per_s").asDouble()));
+            } else {
+                figures.put(p + "loss_pytorch_adam", "skipped: the PyTorch twin is of the LIF cell, this run's is "
+                        + adam.get("cell").asText());
             }
-            Files.deleteIfExists(export);
-            System.err.println("realdata: " + ds.id() + " done");
+            gru(export.resolve("schedule.bin"), HIDDEN, GRU_LRS, p, def, figures);
+            contextModel(ds, EVENTS, p, def, figures);
+        } finally {
+            deleteExport(export);
         }
-        final ObjectNode root = JSON.createObjectNode();
-        root.put("benchmark", "realdata");
-        root.put("machine", machine());
-        root.put("date", LocalDate.now(ZoneOffset.UTC).toString());
-        root.put("command", "streams-app/scripts/realdata-bench.sh");
-        root.set("figures", JSON.valueToTree(figures));
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
-        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures));
+    }
+
+    /** The long stream: the default learner, Adam and sparse M-FAC, the PyTorch GRU grid, the context model. */
+    private static void longStream(final RealDataset ds, final String p, final Map<String, Object> figures)
+            throws Exception {
+        final Path export = Files.createTempDirectory("realdata-long-" + ds.id());
+        try {
+            final JsonNode def = child(with("realdata.events", LONG_EVENTS, java("engine", ds.id(), DEFAULT,
+                    export.toString())));
+            figures.put(p + "events", def.get("events").asLong());
+            figures.put(p + "targets", def.get("targets").asLong());
+            engineFigures(p, "", def, figures);
+            for (final String opt : List.of("adam", "mfac-sparse")) {
+                final JsonNode r = sameConfig(DEFAULT, opt) ? def
+                        : child(with("realdata.events", LONG_EVENTS, java("engine", ds.id(), opt)));
+                engineFigures(p, "_" + opt.replace('-', '_'), r, figures);
+            }
+            gru(export.resolve("schedule.bin"), HIDDEN, GRU_LRS, p, def, figures);
+            contextModel(ds, LONG_EVENTS, p, def, figures);
+        } finally {
+            deleteExport(export);
+        }
+    }
+
+    /** The wide model: the default learner at {@link #WIDE_HIDDEN} and the PyTorch GRU grid of that width. */
+    private static void wide(final RealDataset ds, final String p, final Map<String, Object> figures) throws Exception {
+        final Path export = Files.createTempDirectory("realdata-wide-" + ds.id());
+        try {
+            final JsonNode def = child(with("realdata.hidden", WIDE_HIDDEN, with("realdata.events", WIDE_EVENTS,
+                    java("engine", ds.id(), DEFAULT, export.toString()))));
+            figures.put(p + "hidden", WIDE_HIDDEN);
+            figures.put(p + "events", def.get("events").asLong());
+            engineFigures(p, "", def, figures);
+            gru(export.resolve("schedule.bin"), WIDE_HIDDEN, WIDE_GRU_LRS, p, def, figures);
+        } finally {
+            deleteExport(export);
+        }
+    }
+
+    /**
+     * The window sweep: the default learner at each chunk length in one device budget, small enough that BPTT
+     * cannot hold the long windows, with the schedule the planner picks for each length.
+     */
+    private static void window(final Map<String, Object> figures) throws Exception {
+        final long budget;
+        if (WINDOW_BUDGET > 0) {
+            budget = WINDOW_BUDGET;
+            figures.put("window_device_budget_rule", "set (-Drealdata.windowDeviceBudget)");
+        } else {
+            // BPTT holds the shortest window and no longer one: the longer ones need the planner's other schedules
+            final int shortest = WINDOW_CHUNKS.stream().mapToInt(Integer::parseInt).min().orElseThrow();
+            final long bptt = child(with("realdata.chunk", shortest, java("bptt-budget"))).get("bptt_budget_bytes")
+                    .asLong();
+            budget = (long) Math.ceil(bptt * WINDOW_BUDGET_SLACK / 65536) * 65536;
+            figures.put("window_device_budget_rule", String.format(Locale.ROOT,
+                    "the smallest budget in which %d-step windows train with BPTT (%d bytes), x %.2f, to 64 KiB",
+                    shortest, bptt, WINDOW_BUDGET_SLACK));
+        }
+        figures.put("window_device_budget_bytes", budget);
+        figures.put("window_events", WINDOW_EVENTS);
+        for (final String id : WINDOW_DATASETS) {
+            final RealDataset ds = RealDataset.byId(id);
+            for (final String t : WINDOW_CHUNKS) {
+                final String p = ds.id().replace('-', '_') + ".window_" + t + ".";
+                try {
+                    final JsonNode r = child(with("realdata.chunk", Integer.parseInt(t), with("realdata.deviceMemory",
+                            budget, with("realdata.events", WINDOW_EVENTS, java("engine", ds.id(), DEFAULT)))));
+                    figures.put(p + "bits_per_event", round(r.get("bits_per_event").asDouble()));
+                    figures.put(p + "schedule", r.get("schedule").asText());
+                    figures.put(p + "schedules", JSON.convertValue(r.get("schedules"), List.class));
+                    figures.put(p + "device_peak_bytes", r.get("device_peak_bytes").asLong());
+                    figures.put(p + "events_per_s", Math.round(r.get("events_per_s").asDouble()));
+                    figures.put(p + "steps", r.get("steps").asLong());
+                    figures.put(p + "activity", round(r.get("activity").asDouble()));
+                } catch (final IllegalStateException failed) {
+                    figures.put(p + "bits_per_event", "failed: " + failed.getMessage());
+                }
+            }
+            System.err.println("realdata: " + ds.id() + " window done");
+        }
+    }
+
+    /** An engine run's quality and speed figures under {@code prefix} with {@code suffix} after each name. */
+    private static void engineFigures(final String prefix, final String suffix, final JsonNode r,
+                                      final Map<String, Object> figures) {
+        figures.put(prefix + "loss" + suffix, round(r.get("loss_nats").asDouble()));
+        figures.put(prefix + "bits_per_event" + suffix, round(r.get("bits_per_event").asDouble()));
+        figures.put(prefix + "accuracy" + suffix, round(r.get("accuracy").asDouble()));
+        figures.put(prefix + "activity" + suffix, round(r.get("activity").asDouble()));
+        figures.put(prefix + "events_per_s" + suffix, Math.round(r.get("events_per_s").asDouble()));
+        figures.put(prefix + "events_per_cpu_s" + suffix, Math.round(r.get("targets").asDouble()
+                / r.get("cpu_seconds").asDouble()));
+        figures.put(prefix + "peak_rss_mb" + suffix, mb(r.get("peak_rss_bytes").asLong()));
+        figures.put(prefix + "learning_rate" + suffix, r.get("learning_rate").asDouble());
+        figures.put(prefix + "schedule" + suffix, r.get("schedule").asText());
+        figures.put(prefix + "diverged_steps" + suffix, r.get("diverged_steps").asLong());
+    }
+
+    /** The PyTorch GRU of width {@code hidden} over the exported schedule, its learning-rate grid in one process. */
+    private static void gru(final Path schedule, final int hidden, final String lrs, final String p,
+                            final JsonNode engine, final Map<String, Object> figures) throws Exception {
+        final JsonNode g = child(List.of("/usr/bin/python3", "bench/realdata_torch.py", "--model", "gru",
+                "--schedule", schedule.toString(), "--hidden", String.valueOf(hidden), "--lr", lrs,
+                "--extend", String.valueOf(GRU_EXTEND), "--clip", String.valueOf(GRU_CLIP),
+                "--threads", String.valueOf(TORCH_THREADS)));
+        if (g.get("targets").asLong() != engine.get("targets").asLong()) {
+            throw new IllegalStateException("the PyTorch GRU trained " + g.get("targets") + " targets, the engine "
+                    + engine.get("targets") + ": not the same schedule");
+        }
+        figures.put(p + "bits_per_event_pytorch_gru", round(g.get("bits_per_event").asDouble()));
+        figures.put(p + "accuracy_pytorch_gru", round(g.get("accuracy").asDouble()));
+        figures.put(p + "events_per_s_pytorch_gru", Math.round(g.get("events_per_s").asDouble()));
+        figures.put(p + "events_per_cpu_s_pytorch_gru", Math.round(g.get("targets").asDouble()
+                / g.get("cpu_seconds").asDouble()));
+        figures.put(p + "learning_rate_pytorch_gru", g.get("lr").asDouble());
+        figures.put(p + "peak_rss_mb_pytorch_gru", mb(g.get("peak_rss_bytes").asLong()));
+        final List<Double> rates = new ArrayList<>();
+        final List<Double> bits = new ArrayList<>();
+        final List<Long> speeds = new ArrayList<>();
+        for (final JsonNode point : g.get("grid")) {
+            rates.add(point.get("lr").asDouble());
+            bits.add(round(point.get("bits_per_event").asDouble()));
+            speeds.add(Math.round(point.get("events_per_s").asDouble()));
+        }
+        figures.put(p + "pytorch_gru_grid_learning_rates", rates);
+        figures.put(p + "pytorch_gru_grid_bits_per_event", bits);
+        figures.put(p + "pytorch_gru_grid_events_per_s", speeds);
+        figures.put(p + "speedup_vs_pytorch_gru", round(engine.get("events_per_s").asDouble()
+                / g.get("events_per_s").asDouble()));
+    }
+
+    /** The context model on the first {@code events} events; its targets must be the engine run's. */
+    private static void contextModel(final RealDataset ds, final long events, final String p, final JsonNode engine,
+                                     final Map<String, Object> figures) throws Exception {
+        final JsonNode c = child(with("realdata.events", events, java("context", ds.id())));
+        if (c.get("targets").asLong() != engine.get("targets").asLong()) {
+            throw new IllegalStateException("the context model predicted " + c.get("targets") + " targets, the engine "
+                    + engine.get("targets"));
+        }
+        figures.put(p + "bits_per_event_context_model", round(c.get("bits_per_event").asDouble()));
+        figures.put(p + "events_per_s_context_model", Math.round(c.get("events_per_s").asDouble()));
+        figures.put(p + "peak_rss_mb_context_model", mb(c.get("peak_rss_bytes").asLong()));
+    }
+
+    /** Whether two optimizer arguments give the same learner (then one run serves both). */
+    private static boolean sameConfig(final String a, final String b) {
+        return learner(a).toString().equals(learner(b).toString());
+    }
+
+    private static void deleteExport(final Path export) throws IOException {
+        for (final String f : List.of("schedule.bin", "params.bin")) {
+            Files.deleteIfExists(export.resolve(f));
+        }
+        Files.deleteIfExists(export);
+    }
+
+    /**
+     * The streaming layer's cost, on a stream of STREAMING_EVENTS: engine and app run in turns, REPEATS pairs, each
+     * pair's ratio taken side by side (this machine's speed drifts between runs); the figures are the medians, the
+     * runs listed too. Steady state: the second half, which the app trains warm while it is produced (its stream
+     * processing and the producing inside the window), against the engine's second half. Cold start: the first
+     * half, a backlog the app catches up on while the JIT compiles the broker, Kafka Streams and the clients,
+     * against the engine's first half. Both sides warm the engine up first. The app trains Adam (as the engine
+     * side does).
+     */
+    private static void streaming(final RealDataset ds, final String p, final Map<String, Object> figures)
+            throws Exception {
+        final Pairs pairs = pairs(withEvents(STREAMING_EVENTS, java("engine", ds.id(), "adam")),
+                withEvents(STREAMING_EVENTS, java("e2e", ds.id())));
+        final JsonNode e2e = pairs.medianApp();
+        final JsonNode engineMedian = pairs.medianEngine();
+        figures.put(p + "streaming_events", e2e.get("events").asLong());
+        figures.put(p + "streaming_overhead", pairs.overhead("events_per_s_second_half"));
+        figures.put(p + "streaming_overhead_runs", pairs.overheads("events_per_s_second_half"));
+        figures.put(p + "events_per_s_engine_steady", Math.round(engineMedian.get("events_per_s_second_half").asDouble()));
+        figures.put(p + "events_per_s_streaming", Math.round(e2e.get("events_per_s_second_half").asDouble()));
+        figures.put(p + "streaming_overhead_cold_start", pairs.overhead("events_per_s_first_half"));
+        figures.put(p + "streaming_overhead_cold_start_runs", pairs.overheads("events_per_s_first_half"));
+        figures.put(p + "events_per_s_streaming_cold_start", Math.round(e2e.get("events_per_s_first_half").asDouble()));
+        figures.put(p + "cpu_us_per_event_streaming", round(e2e.get("cpu_us_per_event_second_half").asDouble()));
+        figures.put(p + "cpu_us_per_event_streaming_cold_start", round(e2e.get("cpu_us_per_event_first_half").asDouble()));
+        figures.put(p + "steps_streaming", e2e.get("steps").asLong());
+        figures.put(p + "steps_engine", engineMedian.get("steps").asLong());
+        figures.put(p + "loss_adam_streaming", round(e2e.get("loss_nats").asDouble()));
+        figures.put(p + "loss_adam_engine_streaming_length", round(engineMedian.get("loss_nats").asDouble()));
+        figures.put(p + "peak_rss_mb_streaming", mb(e2e.get("peak_rss_bytes").asLong()));
+        // the same without transactions, to show what exactly-once costs within the streaming layer (one run,
+        // against the median engine run)
+        final JsonNode alo = child(live(engineMedian, withEvents(STREAMING_EVENTS, java("e2e", ds.id(), "at_least_once"))));
+        figures.put(p + "events_per_s_streaming_at_least_once", Math.round(alo.get("events_per_s_second_half").asDouble()));
+        figures.put(p + "streaming_overhead_at_least_once", round(1 - alo.get("events_per_s_second_half").asDouble()
+                / engineMedian.get("events_per_s_second_half").asDouble()));
+        figures.put(p + "streaming_overhead_cold_start_at_least_once",
+                round(1 - alo.get("events_per_s_first_half").asDouble()
+                        / engineMedian.get("events_per_s_first_half").asDouble()));
     }
 
     /** The e2e child command producing its second half at {@link #LIVE_RATE_OVER_ENGINE} times the engine's rate. */
@@ -536,9 +946,14 @@ public final class RealDataBenchmark {
 
     /** The child command with the stream length set to {@code events}. */
     private static List<String> withEvents(final long events, final List<String> command) {
+        return with("realdata.events", events, command);
+    }
+
+    /** The child command with system property {@code name} set to {@code value} (replacing a value it had). */
+    private static List<String> with(final String name, final Object value, final List<String> command) {
         final List<String> out = new ArrayList<>(command);
-        out.removeIf(arg -> arg.startsWith("-Drealdata.events="));
-        out.add(1, "-Drealdata.events=" + events);
+        out.removeIf(arg -> arg.startsWith("-D" + name + "="));
+        out.add(1, "-D" + name + "=" + value);
         return out;
     }
 
@@ -549,7 +964,9 @@ public final class RealDataBenchmark {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
-                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead", "realdata.warmUpMs", "realdata.lr", "realdata.optimizerLr")) {
+                "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead",
+                "realdata.warmUpMs", "realdata.lr", "realdata.optimizerLr", "realdata.cell", "realdata.deviceMemory",
+                "realdata.contextOrder")) {
             if (System.getProperty(prop) != null) {
                 cmd.add("-D" + prop + "=" + System.getProperty(prop));
             }
@@ -614,9 +1031,11 @@ public final class RealDataBenchmark {
     /** Runs a child to completion; its stderr passes through; returns its RESULT line. */
     private static JsonNode child(final List<String> command) throws IOException, InterruptedException {
         final int main = command.indexOf(RealDataBenchmark.class.getName());
-        System.err.println("realdata: running " + String.join(" ", command.subList(Math.max(0, main >= 0 ? main + 1
-                : command.size() - 4), command.size())) + command.stream().filter(a -> a.startsWith("-Drealdata.events="))
-                .map(a -> " (" + a.substring(2) + ")").findFirst().orElse(""));
+        // a Java child by its arguments and the settings it was given, a Python one by its script and arguments
+        System.err.println("realdata: running " + String.join(" ", command.subList(main >= 0 ? main + 1 : 1,
+                command.size())) + command.stream().filter(a -> a.startsWith("-Drealdata.") && !a.startsWith("-Drealdata.command="))
+                .map(a -> a.substring(2)).reduce((a, b) -> a + ", " + b).map(a -> " (" + a + ")").orElse(""));
+        final long started = System.nanoTime();
         final Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         JsonNode result = null;
         String unavailable = null;
@@ -636,6 +1055,7 @@ public final class RealDataBenchmark {
             }
         }
         final int exit = p.waitFor();
+        System.err.printf(Locale.ROOT, "realdata: took %.0f s%n", (System.nanoTime() - started) / 1e9);
         if (unavailable != null) {
             throw new IllegalStateException(unavailable);
         }

@@ -28,12 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TorchPeerAgreementTest {
 
-    private static Path script() {
+    static Path script() {
         final Path fromModule = Path.of("..", "bench", "realdata_torch.py");
         return Files.exists(fromModule) ? fromModule : Path.of("bench", "realdata_torch.py");
     }
 
-    private static boolean torchAvailable() {
+    static boolean torchAvailable() {
         try {
             final Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();

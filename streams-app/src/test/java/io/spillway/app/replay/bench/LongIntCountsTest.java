@@ -1,0 +1,34 @@
+package io.spillway.app.replay.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class LongIntCountsTest {
+
+    /** Through many growths, against a HashMap; keys that collide in the low bits too. */
+    @Test
+    void countsAsAHashMapDoesThroughGrowth() {
+        final LongIntCounts counts = new LongIntCounts();
+        final Map<Long, Integer> expected = new HashMap<>();
+        final SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < 200_000; i++) {
+            final long key = rnd.nextBoolean() ? 1 + rnd.nextInt(50_000) : (1L + rnd.nextInt(1_000)) << 40;
+            assertThat(counts.increment(key)).isEqualTo(expected.merge(key, 1, Integer::sum));
+        }
+        assertThat(counts.size()).isEqualTo(expected.size());
+        for (final Map.Entry<Long, Integer> e : expected.entrySet()) {
+            assertThat(counts.get(e.getKey())).isEqualTo(e.getValue());
+        }
+        assertThat(counts.get(123_456_789L)).isZero();
+    }
+
+    @Test
+    void zeroIsNotAKey() {
+        assertThatThrownBy(() -> new LongIntCounts().increment(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,61 @@
+package io.spillway.app.replay.bench;
+
+import io.spillway.engine.Learner;
+import io.spillway.engine.TrainingStep;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sees every {@link TrainingStep} of a learner: which checkpoint schedule each window ran (counted by the
+ * window's targets) and the device high-water mark. A dynamic proxy rather than a delegating class, so the
+ * benchmark keeps compiling while the engine's {@link Learner} interface grows (the cell seam). Not thread-safe.
+ */
+final class StepRecorder {
+    private final Map<String, Long> targetsBySchedule = new LinkedHashMap<>();
+    private long peakDeviceBytes;
+
+    /** {@code learner} seen through this recorder; closing the view closes the learner. */
+    Learner wrap(final Learner learner) {
+        return (Learner) Proxy.newProxyInstance(Learner.class.getClassLoader(), new Class<?>[] {Learner.class},
+                (proxy, method, args) -> {
+                    final Object out;
+                    try {
+                        out = method.invoke(learner, args);
+                    } catch (final InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (out instanceof TrainingStep step) {
+                        record(step);
+                    }
+                    return out;
+                });
+    }
+
+    private void record(final TrainingStep step) {
+        if (step.targets() > 0) {
+            targetsBySchedule.merge(step.schedule(), (long) step.targets(), Long::sum);
+        }
+        if (step.memory() != null) {
+            peakDeviceBytes = Math.max(peakDeviceBytes, step.memory().peakDeviceBytes());
+        }
+    }
+
+    /** The schedule that trained the most targets ("none" before any), e.g. {@code double(Cr=910,Cl=28)}. */
+    String mainSchedule() {
+        return targetsBySchedule.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                .orElse("none");
+    }
+
+    /** Every schedule used with the targets it trained, in first-use order, e.g. {@code bptt: 1200}. */
+    List<String> schedules() {
+        return targetsBySchedule.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
+    }
+
+    /** Device high-water mark since the learner started (parameters, optimizer state and windows), bytes. */
+    long peakDeviceBytes() {
+        return peakDeviceBytes;
+    }
+}
