@@ -2,6 +2,7 @@ package io.spillway.schemas.registry.server.internals;
 
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
@@ -24,6 +25,10 @@ public final class JsonErrorHandler extends ErrorHandler {
                                     final String message, final Throwable cause, final Callback callback) {
         final Answer answer = answerFor(code, message);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
+        // Jetty closes the connection after the errors it finds in a request (an ambiguous path, a bad request
+        // line); said in the response, a client does not send its next request on that connection and lose it
+        // (the JDK's HttpClient then fails with "header parser received no bytes")
+        response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
         response.write(true, ByteBuffer.wrap(answer.body()), callback);
     }
 
