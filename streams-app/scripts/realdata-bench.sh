@@ -13,7 +13,7 @@
 #   --merge     keep the figures of the parts not run from the existing out file
 #   --smoke     small streams (20k events, 40k for long, 80k for window, 10k for wide), a 0.5 s warm-up, no
 #               streaming part unless --parts names it; writes streams-app/target/realdata-smoke.json unless
-#               a path is given. About 10 minutes on 2 idle cores (2-3 with --parts base
+#               a path is given. About 4 minutes on 2 idle cores (under one with --parts base
 #               --datasets linux-doc); checks the plumbing, not the figures.
 # Any -Drealdata.* setting (events, hidden, longEvents, wideHidden, windowChunks, windowDeviceBudget,
 # gruLrs, ...) goes in REALDATA_OPTS; extra Maven flags (e.g. -o) in REALDATA_MVN_OPTS.

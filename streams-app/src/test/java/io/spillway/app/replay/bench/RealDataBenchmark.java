@@ -188,8 +188,10 @@ public final class RealDataBenchmark {
             b.optimizer(optimizer);
         }
         if (optimizer.equals("adam")) {
-            if (System.getProperty("realdata.lr") != null
-                    || LearnerFigures.cellOf(LearnerFigures.cell(b, CELL).build()).equals("lif")) {
+            if (CELL != null) {
+                b.cell(CELL);
+            }
+            if (System.getProperty("realdata.lr") != null || b.build().cell().equals("lif")) {
                 b.learningRate(LR);
             }
         } else if (!optimizer.equals(DEFAULT) && System.getProperty("realdata.optimizerLr") != null) {
@@ -198,7 +200,10 @@ public final class RealDataBenchmark {
         if (DEVICE_MEMORY > 0) {
             b.deviceMemoryBytes(DEVICE_MEMORY);
         }
-        return LearnerFigures.cell(b, CELL).build();
+        if (CELL != null) {
+            b.cell(CELL);
+        }
+        return b.build();
     }
 
     private static List<String> list(final String commaSeparated) {
@@ -240,9 +245,7 @@ public final class RealDataBenchmark {
             }
         };
         final StepRecorder steps = new StepRecorder();
-        final double activity;
-        final Learner engine = Learners.create(config);
-        try (Learner learner = steps.wrap(engine)) { // closing the view closes the engine's learner
+        try (Learner learner = steps.wrap(Learners.create(config))) { // closing the view closes the engine's learner
             description = learner.optimizerDescription();
             if (export != null) {
                 ScheduleFiles.writeParameters(export.resolve("params.bin"), learner.parameters());
@@ -256,7 +259,6 @@ public final class RealDataBenchmark {
             } else {
                 r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, halfway);
             }
-            activity = LearnerFigures.activity(engine);
         }
         final long endAt = System.nanoTime();
         final ObjectNode o = JSON.createObjectNode();
@@ -270,8 +272,8 @@ public final class RealDataBenchmark {
                 .put("peak_rss_bytes", ProcessMemory.peakRssBytes())
                 .put("events_per_s_first_half", half[2] / ((half[1] - half[3]) / 1e9))
                 .put("events_per_s_second_half", (r.events() - half[2]) / ((endAt - half[1]) / 1e9))
-                .put("cell", LearnerFigures.cellOf(config)).put("hidden", config.hiddenSize()).put("chunk", CHUNK)
-                .put("activity", activity).put("schedule", steps.mainSchedule())
+                .put("cell", config.cell()).put("hidden", config.hiddenSize()).put("chunk", CHUNK)
+                .put("activity", r.activity()).put("schedule", steps.mainSchedule())
                 .put("device_peak_bytes", steps.peakDeviceBytes()).put("device_budget_bytes", config.deviceMemoryBytes());
         o.set("schedules", JSON.valueToTree(steps.schedules()));
         System.out.println(RESULT + o);
@@ -299,7 +301,7 @@ public final class RealDataBenchmark {
             }
         }
         System.out.println(RESULT + JSON.createObjectNode().put("bptt_budget_bytes", fits).put("chunk", CHUNK)
-                .put("cell", LearnerFigures.cellOf(learner(DEFAULT))));
+                .put("cell", learner(DEFAULT).cell()));
     }
 
     private static boolean bpttFits(final long budget, final RuntimeException[] why) {
@@ -627,7 +629,7 @@ public final class RealDataBenchmark {
         figures.put("mfac_sparse_density", Optimizers.SPARSE_DENSITY);
         figures.put("mfac_sparse_momentum", Optimizers.SPARSE_MOMENTUM);
         figures.put("mfac_sparse_momentum_variant", Optimizers.SPARSE_MOMENTUM_VARIANT);
-        figures.put("cell", LearnerFigures.cellOf(defaults));
+        figures.put("cell", defaults.cell());
         figures.put("default_optimizer", defaults.optimizer());
         figures.put("default_learning_rate", (double) defaults.learningRate());
         figures.put("pytorch_gru_learning_rates", GRU_LRS);
