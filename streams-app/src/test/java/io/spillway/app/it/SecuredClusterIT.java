@@ -154,8 +154,12 @@ class SecuredClusterIT {
             assertThat(steps).as("training metrics published over SASL_SSL").isNotEmpty();
             assertThat(surfaces.get("/api/history")).contains("\"steps\":[{");
 
-            final String output = Files.readString(log, StandardCharsets.UTF_8);
-            assertThat(output).as("Kafka's configuration dumps are in the log, passwords hidden")
+            // the terminal's lines, and the log file Kafka's own lines go to (its path printed at start)
+            final Path kafkaLog = dir.resolve("state").resolve("secured.log");
+            assertThat(kafkaLog).as("Kafka's log file").exists();
+            final String output = Files.readString(log, StandardCharsets.UTF_8) + "\n"
+                    + Files.readString(kafkaLog, StandardCharsets.UTF_8);
+            assertThat(output).as("Kafka's configuration dumps are in the logs, passwords hidden")
                     .contains("security.protocol = SASL_SSL").contains("sasl.jaas.config = [hidden]")
                     .contains("ssl.truststore.password = [hidden]").contains("Spillway stopped");
             assertThat(commandLine).contains("--config=" + config);
