@@ -464,11 +464,6 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         LOG.debug("Dead-lettered a record: {} ({})", rejection.reason(), rejection.message());
     }
 
-    /** The key as text, or null when absent, empty, not UTF-8, or containing NUL (the event-store separator). */
-    static String decodeKey(final byte[] key) {
-        return key == null || key.length == 0 ? null : KeyDecoder.decodeText(key);
-    }
-
     private static SparseEvent toSparse(final Event event) {
         final List<Integer> indices = event.getFeatures().getIndices();
         final List<Float> values = event.getFeatures().getValues();

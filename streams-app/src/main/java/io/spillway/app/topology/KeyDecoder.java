@@ -54,11 +54,6 @@ final class KeyDecoder {
         }
     }
 
-    /** Text keys only: the behaviour of earlier versions. */
-    static KeyDecoder text() {
-        return new KeyDecoder(KeyFormat.TEXT, null, null);
-    }
-
     Result decode(final String topic, final byte[] key) {
         if (key == null || key.length == 0) {
             return new Decoded(null);
