@@ -43,7 +43,9 @@ class StatusDeadLettersIT {
                 TestApps.awaitLeaders(bootstrap, config.topics().all());
                 produceUnframed(bootstrap, 0, 7);
                 TestApps.await("7 dead letters", Duration.ofSeconds(60), () -> app.counters().deadLettered() == 7);
-                final Status before = status(bootstrap, url);
+                // the app counts a dead letter when it sends it; status reads committed records, which appear when
+                // the task's transaction commits, so wait for status to see them all
+                final Status before = awaitStatus(bootstrap, url, "dead letters   7 ");
                 assertThat(before.exit()).as(before.text()).isEqualTo(3);
                 assertThat(before.text()).contains("No training metrics yet",
                         "dead letters   7 on events-dlq (wrong-magic-byte 7)", "newest dead letter  wrong-magic-byte");
@@ -56,7 +58,7 @@ class StatusDeadLettersIT {
                 final List<TrainingMetrics> metrics = MetricsTopicReader.readAll(bootstrap, url, "training-metrics", null);
                 assertThat(metrics.get(metrics.size() - 1).getEventsDeadLettered()).isEqualTo(7);
 
-                final Status after = status(bootstrap, url);
+                final Status after = awaitStatus(bootstrap, url, "dead letters   10 ");
                 assertThat(after.exit()).as(after.text()).isZero();
                 assertThat(after.text()).contains("events trained 300",
                         "dead letters   10 on events-dlq (wrong-magic-byte 10); the last training step had counted 7");
@@ -67,6 +69,21 @@ class StatusDeadLettersIT {
     }
 
     private record Status(int exit, String text) {
+    }
+
+    /** Runs {@code status} until its text contains {@code expected} (or 60 s pass) and returns the last run. */
+    private static Status awaitStatus(final String bootstrap, final String registry, final String expected)
+            throws InterruptedException {
+        final Status[] last = new Status[1];
+        try {
+            TestApps.await("status showing '" + expected + "'", Duration.ofSeconds(60), () -> {
+                last[0] = status(bootstrap, registry);
+                return last[0].text().contains(expected);
+            });
+        } catch (AssertionError notYet) {
+            // fall through: the assertions below report what status last printed
+        }
+        return last[0];
     }
 
     private static Status status(final String bootstrap, final String registry, final String... more) {
