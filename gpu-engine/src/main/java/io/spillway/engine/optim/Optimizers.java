@@ -53,7 +53,8 @@ public final class Optimizers {
 
     /**
      * @param spec name and optional {@code :key=value,...} settings (m, lambda, density, block, idx, val, mu,
-     *     momentum = heavy-ball, nesterov or ema, wd, clip, warmup, eps; Adam: b1, b2, eps)
+     *     momentum = heavy-ball, nesterov or ema, wd, clip, warmup, eps; Adam: b1, b2, eps, decay =
+     *     steps over which the rate falls as lr / sqrt(1 + t / decay))
      * @param accountant books M-FAC's window and error-feedback memory; may be null
      */
     public static Optimizer create(final String spec, final float learningRate, final MemoryAccountant accountant) {
@@ -72,7 +73,8 @@ public final class Optimizers {
         final Optimizer built = switch (name) {
             case "sgd" -> new Sgd(learningRate);
             case "adam" -> new Adam(learningRate, (float) doubleOption(options, "b1", 0.9),
-                    (float) doubleOption(options, "b2", 0.999), (float) doubleOption(options, "eps", 1e-8));
+                    (float) doubleOption(options, "b2", 0.999), (float) doubleOption(options, "eps", 1e-8),
+                    doubleOption(options, "decay", 0));
             case "mfac" -> new MFac(mfac(options, learningRate, 1.0, false, 0f, "heavy-ball"), accountant);
             case "mfac-sparse" -> new MFac(mfac(options, learningRate, SPARSE_DENSITY, true, SPARSE_MOMENTUM,
                     SPARSE_MOMENTUM_VARIANT), accountant);

@@ -187,7 +187,7 @@ public final class RealDataBenchmark {
         if (!optimizer.equals(DEFAULT)) {
             b.optimizer(optimizer);
         }
-        if (optimizer.equals("adam")) {
+        if (optimizer.equals("adam") || optimizer.startsWith("adam:")) {
             if (CELL != null) {
                 b.cell(CELL);
             }
@@ -203,7 +203,32 @@ public final class RealDataBenchmark {
         if (CELL != null) {
             b.cell(CELL);
         }
+        cellOverrides(b);
         return b.build();
+    }
+
+    /** Settings of the cell for exploring them: -Drealdata.layers, .activityTarget, .thresholdMean, .readout, .clip. */
+    private static void cellOverrides(final LearnerConfig.Builder b) {
+        final String layers = System.getProperty("realdata.layers");
+        if (layers != null) {
+            b.layers(Integer.parseInt(layers));
+        }
+        final String target = System.getProperty("realdata.activityTarget");
+        if (target != null) {
+            b.activityTarget(Float.parseFloat(target));
+        }
+        final String threshold = System.getProperty("realdata.thresholdMean");
+        if (threshold != null) {
+            b.thresholdMean(Float.parseFloat(threshold));
+        }
+        final String readout = System.getProperty("realdata.readout");
+        if (readout != null) {
+            b.readout(readout);
+        }
+        final String clip = System.getProperty("realdata.clip");
+        if (clip != null) {
+            b.gradientClip(Float.parseFloat(clip));
+        }
     }
 
     private static List<String> list(final String commaSeparated) {

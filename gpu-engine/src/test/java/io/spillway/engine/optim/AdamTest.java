@@ -1,0 +1,85 @@
+package io.spillway.engine.optim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import org.junit.jupiter.api.Test;
+
+class AdamTest {
+
+    /** Adam written out in doubles from Kingma and Ba's Algorithm 1, with the rate at step t scaled by the decay. */
+    private static double[] reference(final double lr, final double decay, final double[] gradients) {
+        final double b1 = 0.9;
+        final double b2 = 0.999;
+        double m = 0;
+        double v = 0;
+        double x = 0;
+        final double[] xs = new double[gradients.length];
+        for (int t = 1; t <= gradients.length; t++) {
+            final double g = gradients[t - 1];
+            m = b1 * m + (1 - b1) * g;
+            v = b2 * v + (1 - b2) * g * g;
+            final double mHat = m / (1 - Math.pow(b1, t));
+            final double vHat = v / (1 - Math.pow(b2, t));
+            final double rate = decay == 0 ? lr : lr / Math.sqrt(1 + (t - 1) / decay);
+            x -= rate * mHat / (Math.sqrt(vHat) + 1e-8 / Math.sqrt(1 - Math.pow(b2, t)));
+            xs[t - 1] = x;
+        }
+        return xs;
+    }
+
+    @Test
+    void decayFollowsTheInverseSquareRootOfTheStepCount() {
+        final double[] gradients = new double[200];
+        for (int i = 0; i < gradients.length; i++) {
+            gradients[i] = Math.sin(0.37 * i) + 0.2;
+        }
+        for (final double decay : new double[] {0, 10, 50}) {
+            final Adam adam = (Adam) Optimizers.create(decay == 0 ? "adam" : "adam:decay=" + decay, 0.04f, null);
+            adam.initialise(1);
+            final float[] x = {0f};
+            final double[] expected = reference(0.04, decay, gradients);
+            for (int t = 0; t < gradients.length; t++) {
+                adam.step(x, new float[] {(float) gradients[t]});
+                assertThat((double) x[0]).as("decay %s step %d", decay, t + 1)
+                        .isCloseTo(expected[t], org.assertj.core.api.Assertions.within(1e-4 + 1e-4 * Math.abs(expected[t])));
+            }
+        }
+        final Adam decayed = (Adam) Optimizers.create("adam:decay=100", 0.04f, null);
+        assertThat(decayed.rateAt(0)).isEqualTo(0.04f, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(decayed.rateAt(300)).isCloseTo(0.02, org.assertj.core.api.Assertions.within(1e-7));
+        assertThat(decayed.describe()).isEqualTo("adam(lr=0.04, decay=100)");
+        assertThat(Optimizers.create("adam", 0.04f, null).describe()).isEqualTo("adam(lr=0.04)");
+        assertThatThrownBy(() -> Optimizers.create("adam:decay=-1", 0.04f, null)).hasMessageContaining("decay=-1");
+    }
+
+    @Test
+    void aRestoredDecayingAdamContinuesWhereItStopped() throws Exception {
+        final Adam first = (Adam) Optimizers.create("adam:decay=20", 0.04f, null);
+        final Adam uninterrupted = (Adam) Optimizers.create("adam:decay=20", 0.04f, null);
+        first.initialise(3);
+        uninterrupted.initialise(3);
+        final float[] a = {1f, -1f, 0.5f};
+        final float[] b = a.clone();
+        for (int t = 0; t < 50; t++) {
+            final float[] g = {a[0], 2 * a[1], -a[2] + 0.1f * t};
+            first.step(a, g);
+            uninterrupted.step(b, g.clone());
+        }
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        first.writeState(new DataOutputStream(bytes));
+        final Adam restored = (Adam) first.copy();
+        restored.initialise(3);
+        restored.readState(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        for (int t = 50; t < 100; t++) {
+            final float[] g = {a[0], 2 * a[1], -a[2] + 0.1f * t};
+            restored.step(a, g);
+            uninterrupted.step(b, g.clone());
+        }
+        assertThat(a).containsExactly(b);
+    }
+}
