@@ -5,6 +5,7 @@ import io.spillway.engine.backend.DenseMatrix;
 import io.spillway.engine.checkpoint.ForwardPass;
 import io.spillway.engine.checkpoint.StateCodec;
 import io.spillway.engine.model.CellWindow;
+import io.spillway.engine.model.PortableMath;
 import io.spillway.engine.model.WindowInputs;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * adjoint are dense and elementwise; the readout is a dense product.
  *
  * <p>Determinism: event ids are sorted, every sum runs in a fixed order and transcendental functions are
- * {@link StrictMath}'s, so a recomputed step is bitwise equal to the first and events never shift by an ulp.
+ * {@link PortableMath}'s (plain IEEE arithmetic, the same bits on every machine), so a recomputed step is bitwise
+ * equal to the first and events never shift by an ulp.
  * Losses and predictions are recorded by the backward pass, from the tapes. Parameters are read when the window
  * is made (the readout is uploaded then) and must not change while it is used. Not thread-safe, except that a
  * {@link #concurrentForward()} pass may run on a second thread.
@@ -155,7 +157,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     }
 
     static float sigmoid(final float x) {
-        return (float) (1.0 / (1.0 + StrictMath.exp(-(double) x)));
+        return (float) PortableMath.sigmoid(x);
     }
 
     /** The pseudo-derivative at {@code x = c-hat - theta}: a triangle of height and inverse half-width kappa. */
@@ -252,7 +254,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 final float u = sigmoid(input[i] + recurrent[i]);
                 final float r = sigmoid(input[n + i] + recurrent[n + i]);
                 final float q = recurrent[2 * n + i];
-                final float g = (float) StrictMath.tanh(input[2 * n + i] + r * q);
+                final float g = (float) PortableMath.tanh(input[2 * n + i] + r * q);
                 final float before = cPrev[p * n + i] - resetBy[i];
                 final float chat = u * before + (1f - u) * g;
                 c[p * n + i] = chat;
@@ -400,6 +402,8 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         private final float[] feature = new float[batch * features];
         private final float[] logits = new float[batch * classes];
         private final float[] dz = new float[batch * classes];
+        /** e^(z_k - max z) of one element's logits. */
+        private final double[] exps = new double[classes];
         private final float[] dFeature = new float[batch * features];
         private final float[] dy = new float[batch * n];
         private final float[] below = new float[batch * n];
@@ -464,22 +468,25 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                         arg = k;
                     }
                 }
+                // one exp per class: the softmax is e_k / sum
                 double sum = 0;
                 for (int k = 0; k < classes; k++) {
-                    sum += StrictMath.exp(logits[o + k] - max);
+                    final double e = PortableMath.exp(logits[o + k] - max);
+                    exps[k] = e;
+                    sum += e;
                 }
                 final double logSum = max + StrictMath.log(sum);
                 final double loss = logSum - logits[o + target];
                 final int cell = t * batch + b;
                 predicted[cell] = arg;
-                probability[cell] = (float) StrictMath.exp(logits[o + arg] - logSum);
+                probability[cell] = (float) (exps[arg] / sum);
                 stepLoss[cell] = (float) loss;
                 lossSum += loss;
                 if (arg == target) {
                     correct++;
                 }
                 for (int k = 0; k < classes; k++) {
-                    final double pk = StrictMath.exp(logits[o + k] - logSum);
+                    final double pk = exps[k] / sum;
                     dz[o + k] = (float) ((pk - (k == target ? 1.0 : 0.0)) * lossScale);
                     grad[params.readoutBias() + k] += dz[o + k];
                 }
