@@ -67,13 +67,14 @@ public final class CpuBackend implements ArrayBackend {
     @Override
     public void accumulateOuter(final float[] g, final int gOffset, final int rows, final int cols, final float[] a,
                                 final float[] x, final int batch) {
-        for (int b = 0; b < batch; b++) {
-            final int aRow = b * rows;
-            final int xRow = b * cols;
-            for (int r = 0; r < rows; r++) {
-                final float s = a[aRow + r];
+        // row by row of g, so that each row stays in the L1 cache while every element adds into it; each entry
+        // still sums over b in ascending order, the same bits as the batch-outer order
+        for (int r = 0; r < rows; r++) {
+            final int gRow = gOffset + r * cols;
+            for (int b = 0; b < batch; b++) {
+                final float s = a[b * rows + r];
                 if (s != 0f) {
-                    final int gRow = gOffset + r * cols;
+                    final int xRow = b * cols;
                     for (int c = 0; c < cols; c++) {
                         g[gRow + c] += s * x[xRow + c];
                     }
