@@ -1,0 +1,47 @@
+package io.spillway.app.replay.bench;
+
+import io.spillway.engine.LearnerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The command-line settings of the PyTorch twin of Spillway's EGRU ({@code bench/realdata_torch.py --model egru})
+ * for a learner's configuration: the cell's shape and constants, the learning rate and the gradient clip. The
+ * initial parameters (thresholds and candidate bias included) travel in the parameter file instead.
+ */
+final class TorchEgruTwin {
+    private TorchEgruTwin() {
+    }
+
+    /**
+     * The twin's arguments after {@code --model egru}, without the schedule, parameters and threads.
+     *
+     * @throws IllegalArgumentException naming what the twin does not reproduce (another cell, sparse features, an
+     *     optimizer other than plain Adam)
+     */
+    static List<String> arguments(final LearnerConfig config) {
+        if (!config.cell().equals("egru")) {
+            throw new IllegalArgumentException("the twin is of the EGRU cell, this learner's is " + config.cell());
+        }
+        if (config.featureDimension() != 0) {
+            throw new IllegalArgumentException("the twin's schedule holds event types only, the learner has "
+                    + config.featureDimension() + " features");
+        }
+        if (!config.optimizer().strip().toLowerCase(Locale.ROOT).equals("adam")) {
+            throw new IllegalArgumentException("the twin reproduces Spillway's Adam with its default settings, this "
+                    + "learner's optimizer is " + config.optimizer());
+        }
+        final List<String> args = new ArrayList<>(List.of("--hidden", String.valueOf(config.hiddenSize()),
+                "--layers", String.valueOf(config.layers()), "--lr", Float.toString(config.learningRate()),
+                "--clip", Float.toString(config.gradientClip()),
+                "--kappa", Float.toString(config.pseudoDerivativeScale()),
+                "--activity-target", Float.toString(config.activityTarget()),
+                "--activity-lambda", Float.toString(config.activityRegularization()),
+                "--readout", config.readout()));
+        if (config.learnThresholds()) {
+            args.add("--learn-thresholds");
+        }
+        return List.copyOf(args);
+    }
+}
