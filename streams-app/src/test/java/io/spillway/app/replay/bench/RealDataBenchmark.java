@@ -57,8 +57,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The realdata benchmark: on each real data set, Spillway's prequential quality and speed (the default learner,
- * Adam, dense and sparse M-FAC), side by side with its peers on the same stream: the PyTorch twin of the LIF
- * learner ({@code bench/realdata_torch.py --model lif}) and a PyTorch GRU of the same width
+ * Adam, dense and sparse M-FAC), side by side with its peers on the same stream: the PyTorch twin of the learner's
+ * cell ({@code bench/realdata_torch.py --model lif} or {@code --model egru}) and a PyTorch GRU of the same width
  * ({@code --model gru}, a small learning-rate grid), both on exactly the batches Spillway trained, and an
  * adaptive character context model ({@link ContextModel}); at 200k events, at 2M events ({@code long}), at
  * hidden 1024 ({@code wide}), a window-length sweep at one small device budget ({@code window}), and Spillway end
@@ -301,7 +301,25 @@ public final class RealDataBenchmark {
                 .put("activity", r.activity()).put("schedule", steps.mainSchedule())
                 .put("device_peak_bytes", steps.peakDeviceBytes()).put("device_budget_bytes", config.deviceMemoryBytes());
         o.set("schedules", JSON.valueToTree(steps.schedules()));
+        if (export != null) {
+            twinInputs(o, config, steps);
+        }
         System.out.println(RESULT + o);
+    }
+
+    /**
+     * What a PyTorch twin of an exported run needs beside the schedule and parameter files: the first steps' mean
+     * losses, and for the EGRU the twin's arguments for this configuration (or why the twin does not reproduce it).
+     */
+    private static void twinInputs(final ObjectNode o, final LearnerConfig config, final StepRecorder steps) {
+        o.set("step_losses", JSON.valueToTree(steps.stepLosses()));
+        if (config.cell().equals("egru")) {
+            try {
+                o.set("egru_twin_arguments", JSON.valueToTree(TorchEgruTwin.arguments(config)));
+            } catch (final IllegalArgumentException notReproduced) {
+                o.put("egru_twin_arguments", notReproduced.getMessage());
+            }
+        }
     }
 
     /**
@@ -704,7 +722,7 @@ public final class RealDataBenchmark {
     }
 
     /**
-     * 200k events at hidden 128: the default learner, Adam, dense and sparse M-FAC, the PyTorch LIF twin (on LIF),
+     * 200k events at hidden 128: the default learner, Adam, dense and sparse M-FAC, the PyTorch twin of the cell (LIF or EGRU),
      * the PyTorch GRU grid and the context model. Unsuffixed figures are the default learner's.
      */
     private static void base(final RealDataset ds, final String p, final Map<String, Object> figures) throws Exception {
@@ -757,9 +775,11 @@ public final class RealDataBenchmark {
                 figures.put(p + "peak_rss_mb_pytorch", mb(torch.get("peak_rss_bytes").asLong()));
                 figures.put(p + "speedup_vs_pytorch", round(adam.get("events_per_s").asDouble()
                         / torch.get("events_per_s").asDouble()));
+            } else if (adam.get("cell").asText().equals("egru")) {
+                egruTwin(export, adam, p, figures);
             } else {
-                figures.put(p + "loss_pytorch_adam", "skipped: the PyTorch twin is of the LIF cell, this run's is "
-                        + adam.get("cell").asText());
+                figures.put(p + "loss_pytorch_adam", "skipped: the PyTorch twins are of the LIF and EGRU cells, this"
+                        + " run's is " + adam.get("cell").asText());
             }
             gru(export.resolve("schedule.bin"), HIDDEN, GRU_LRS, p, def, figures);
             contextModel(ds, EVENTS, p, def, figures);
@@ -862,6 +882,57 @@ public final class RealDataBenchmark {
         figures.put(prefix + "learning_rate" + suffix, r.get("learning_rate").asDouble());
         figures.put(prefix + "schedule" + suffix, r.get("schedule").asText());
         figures.put(prefix + "diverged_steps" + suffix, r.get("diverged_steps").asLong());
+    }
+
+    /** Steps whose losses the EGRU twin's run is compared with the engine's on, step by step. */
+    static final int TWIN_STEPS = 16;
+
+    /**
+     * The PyTorch twin of the engine's EGRU run {@code engine} (exported to {@code export}): the same model from the
+     * same initial parameters on the same batches with the same Adam. Its first-step loss (untrained) must agree
+     * with the engine's, its later losses drift apart only by rounding amplified through threshold crossings.
+     */
+    private static void egruTwin(final Path export, final JsonNode engine, final String p,
+                                 final Map<String, Object> figures) throws Exception {
+        final JsonNode args = engine.get("egru_twin_arguments");
+        if (args == null || !args.isArray()) {
+            figures.put(p + "bits_per_event_pytorch_egru", "skipped: " + (args == null
+                    ? "the engine run gave no twin arguments" : args.asText()));
+            return;
+        }
+        final List<String> command = new ArrayList<>(List.of("/usr/bin/python3", "bench/realdata_torch.py",
+                "--model", "egru", "--schedule", export.resolve("schedule.bin").toString(), "--params",
+                export.resolve("params.bin").toString(), "--threads", String.valueOf(TORCH_THREADS),
+                "--record-steps", String.valueOf(TWIN_STEPS)));
+        args.forEach(a -> command.add(a.asText()));
+        final JsonNode twin = child(command);
+        if (twin.get("targets").asLong() != engine.get("targets").asLong()) {
+            throw new IllegalStateException("the PyTorch EGRU twin trained " + twin.get("targets") + " targets, the"
+                    + " engine " + engine.get("targets") + ": not the same schedule");
+        }
+        final double engineFirst = engine.get("first_step_loss_nats").asDouble();
+        final double twinFirst = twin.get("first_step_loss_nats").asDouble();
+        figures.put(p + "first_step_loss_adam", engineFirst);
+        figures.put(p + "first_step_loss_pytorch_egru", twinFirst);
+        figures.put(p + "first_step_loss_rel_diff_pytorch_egru", Math.abs(twinFirst - engineFirst) / engineFirst);
+        double worst = 0;
+        final JsonNode engineSteps = engine.get("step_losses");
+        final JsonNode twinSteps = twin.get("step_losses_nats");
+        for (int s = 0; s < Math.min(engineSteps.size(), twinSteps.size()); s++) {
+            worst = Math.max(worst, Math.abs(twinSteps.get(s).asDouble() / engineSteps.get(s).asDouble() - 1));
+        }
+        figures.put(p + "step_losses_max_rel_diff_pytorch_egru", worst);
+        figures.put(p + "step_losses_compared_pytorch_egru", Math.min(engineSteps.size(), twinSteps.size()));
+        figures.put(p + "loss_pytorch_egru", round(twin.get("loss_nats").asDouble()));
+        figures.put(p + "bits_per_event_pytorch_egru", round(twin.get("bits_per_event").asDouble()));
+        figures.put(p + "accuracy_pytorch_egru", round(twin.get("accuracy").asDouble()));
+        figures.put(p + "activity_pytorch_egru", round(twin.get("activity").asDouble()));
+        figures.put(p + "events_per_s_pytorch_egru", Math.round(twin.get("events_per_s").asDouble()));
+        figures.put(p + "events_per_cpu_s_pytorch_egru", Math.round(twin.get("targets").asDouble()
+                / twin.get("cpu_seconds").asDouble()));
+        figures.put(p + "peak_rss_mb_pytorch_egru", mb(twin.get("peak_rss_bytes").asLong()));
+        figures.put(p + "speedup_vs_pytorch_egru", round(engine.get("events_per_s").asDouble()
+                / twin.get("events_per_s").asDouble()));
     }
 
     /** The PyTorch GRU of width {@code hidden} over the exported schedule, its learning-rate grid in one process. */
