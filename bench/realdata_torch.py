@@ -478,7 +478,8 @@ def main():
     ap.add_argument("--readout", choices=("cell", "events"), default="cell", help="EGRU: what the readout reads")
     ap.add_argument("--learn-thresholds", action="store_true", help="EGRU: train the thresholds (kept in [0, 1])")
     ap.add_argument("--record-steps", type=int, default=0, metavar="N",
-                    help="report the mean loss of each of the first N steps (step_losses_nats; EGRU: step_activities too)")
+                    help="report the mean loss of each of the first N steps (step_losses_nats; EGRU: also "
+                         "step_activities)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--extend", type=int, default=0, metavar="N",

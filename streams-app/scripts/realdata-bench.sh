@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The realdata benchmark: Spillway (the default learner, Adam, M-FAC, sparse M-FAC; engine alone and through a
-# real broker) side by side with its peers (PyTorch twin of the LIF learner, PyTorch GRU of the same width with a
-# learning-rate grid, an adaptive order-5 context model) on real text corpora from Debian packages (installed
-# when missing; needs root for that). Writes bench/results/realdata.json (or the path given) from the
-# repository root. docs/benchmarks.md says what each figure means.
+# real broker) side by side with its peers (PyTorch twin of the learner's LIF or EGRU cell, PyTorch GRU of the
+# same width with a learning-rate grid, an adaptive order-5 context model) on real text corpora from Debian
+# packages (installed when missing; needs root for that). Writes bench/results/realdata.json (or the path
+# given) from the repository root. docs/benchmarks.md says what each figure means.
 #
 # usage: realdata-bench.sh [--smoke] [--parts LIST] [--datasets LIST] [--cell NAME] [--merge] [out.json]
 #   --parts     comma list of base,long,wide,window,streaming (default: all; streaming is the long

@@ -722,8 +722,8 @@ public final class RealDataBenchmark {
     }
 
     /**
-     * 200k events at hidden 128: the default learner, Adam, dense and sparse M-FAC, the PyTorch twin of the cell (LIF or EGRU),
-     * the PyTorch GRU grid and the context model. Unsuffixed figures are the default learner's.
+     * 200k events at hidden 128: the default learner, Adam, dense and sparse M-FAC, the PyTorch twin of the cell
+     * (LIF or EGRU), the PyTorch GRU grid and the context model. Unsuffixed figures are the default learner's.
      */
     private static void base(final RealDataset ds, final String p, final Map<String, Object> figures) throws Exception {
         final Path export = Files.createTempDirectory("realdata-" + ds.id());

@@ -11,17 +11,19 @@ import java.util.Map;
 
 /**
  * Sees every {@link TrainingStep} of a learner: which checkpoint schedule each window ran (counted by the
- * window's targets), the device high-water mark and the mean loss and activity of the first steps. A dynamic proxy rather than a delegating class, so the
- * benchmark keeps compiling while the engine's {@link Learner} interface grows (the cell seam). Not thread-safe.
+ * window's targets), the device high-water mark and the mean loss and activity of the first steps. A dynamic
+ * proxy rather than a delegating class, so the benchmark keeps compiling while the engine's {@link Learner}
+ * interface grows (the cell seam). Not thread-safe.
  */
 final class StepRecorder {
+    /** Steps whose mean loss and activity are kept. */
+    static final int RECORDED_STEPS = 64;
     private final Map<String, Long> targetsBySchedule = new LinkedHashMap<>();
     private long peakDeviceBytes;
     /** Mean losses of the first {@link #RECORDED_STEPS} steps that trained targets, for comparing with a twin. */
     private final List<Double> stepLosses = new ArrayList<>();
     /** The same steps' activity (fraction of unit updates that emitted). */
     private final List<Double> stepActivities = new ArrayList<>();
-    static final int RECORDED_STEPS = 64;
 
     /** {@code learner} seen through this recorder; closing the view closes the learner. */
     Learner wrap(final Learner learner) {

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The PyTorch twin of Spillway's EGRU ({@code bench/realdata_torch.py --model egru}) is the same model and training
  * loop: on the batches a Spillway run trained, from its initial parameters, the first step's loss (untrained, a
  * forward pass) agrees to fp32 rounding and the next steps' losses and activities stay close. Two layers, so the
- * inter-layer events and the readout over all layers are in it. Skipped where /usr/bin/python3 has no torch, except on CI
- * ({@code CI=true}), where that fails.
+ * inter-layer events and the readout over all layers are in it. Skipped where /usr/bin/python3 has no torch,
+ * except on CI ({@code CI=true}), where that fails.
  */
 class TorchEgruTwinTest {
     /**
@@ -112,7 +112,8 @@ class TorchEgruTwinTest {
         final StepRecorder steps = new StepRecorder();
         final PrequentialEvaluation.Result engine;
         try (Learner learner = steps.wrap(Learners.create(config));
-             ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(dir.resolve("schedule.bin"), vocabulary)) {
+             ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(dir.resolve("schedule.bin"),
+                     vocabulary)) {
             ScheduleFiles.writeParameters(dir.resolve("params.bin"), learner.parameters());
             engine = new PrequentialEvaluation(16, 4).run(learner, events.iterator(), 0, w::write);
         }
