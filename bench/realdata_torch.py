@@ -266,8 +266,9 @@ class SpillwayAdam:
     from torch.optim.Adam (epsilon after the correction) only where sqrt(v) is near epsilon, but this way the
     twin's steps are Spillway's."""
 
-    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8, decay=0.0):
         self.params = [p for p in params if p.requires_grad]
+        self.decay = float(decay)
         f = np.float32
         self.lr, self.b1, self.b2, self.eps = float(f(lr)), f(beta1), f(beta2), float(f(eps))
         self.one_b1, self.one_b2 = float(f(1) - self.b1), float(f(1) - self.b2)
@@ -284,7 +285,8 @@ class SpillwayAdam:
         self.steps += 1
         c1 = 1.0 - float(self.b1) ** self.steps
         c2 = 1.0 - float(self.b2) ** self.steps
-        size = float(np.float32(self.lr * math.sqrt(c2) / c1))
+        rate = self.lr if self.decay == 0 else self.lr / math.sqrt(1.0 + (self.steps - 1) / self.decay)
+        size = float(np.float32(rate * math.sqrt(c2) / c1))
         for p, m, v in zip(self.params, self.m, self.v):
             g = p.grad if p.grad is not None else torch.zeros_like(p)
             m.mul_(float(self.b1)).add_(g * self.one_b1)
@@ -356,8 +358,10 @@ def batching_error(model, x, mask, lengths, state, logits, end):
     return worst
 
 
-def train(model, vocab, batches, lr, clip, check_batches=0, record_steps=0, spillway_optimizer=False):
+def train(model, vocab, batches, lr, clip, check_batches=0, record_steps=0, spillway_optimizer=False, decay=0.0):
     """One prequential run over the schedule; returns its figures. Checks the first batches of unequal lengths.
+
+    decay > 0: the rate of the step after t steps is lr / sqrt(1 + t / decay), as Spillway's adam:decay=N.
 
     spillway_optimizer: gpu-engine's Adam and global-norm clipping (SpillwayAdam, clip_global_norm) rather than
     torch.optim.Adam and clip_grad_norm_. record_steps: the mean loss of each of the first N steps is reported.
@@ -365,7 +369,7 @@ def train(model, vocab, batches, lr, clip, check_batches=0, record_steps=0, spil
     checked = 0
     batching = 0.0
     if spillway_optimizer:
-        opt = SpillwayAdam(model.parameters(), lr)
+        opt = SpillwayAdam(model.parameters(), lr, decay=decay)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     step_losses, step_activities = [], []
@@ -426,6 +430,9 @@ def train(model, vocab, batches, lr, clip, check_batches=0, record_steps=0, spil
                 clip_global_norm(model.parameters(), clip)
             else:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        if decay > 0 and not spillway_optimizer:
+            for group in opt.param_groups:
+                group["lr"] = lr / math.sqrt(1.0 + steps / decay)
         opt.step()
         if hasattr(model, "constrain"):
             model.constrain()
@@ -469,6 +476,8 @@ def main():
                     help="GRU input: a learned embedding of this width (-1: the hidden width; 0: one-hot event types)")
     ap.add_argument("--clip", type=float, default=None,
                     help="gradient-norm clipping (0: none; default: Spillway's for the cell, 0.3 for egru, else none)")
+    ap.add_argument("--decay", type=float, default=0.0,
+                    help="Adam's rate falls as lr / sqrt(1 + t / DECAY) over the steps t (0: constant)")
     ap.add_argument("--alpha", type=float, default=0.9)
     ap.add_argument("--gain", type=float, default=10.0)
     ap.add_argument("--beta", type=float, default=10.0)
@@ -504,7 +513,7 @@ def main():
         else:
             model = GruPeer(vocab, args.hidden, args.layers, args.hidden if args.embedding < 0 else args.embedding)
         return train(model, vocab, batches, lr, args.clip, args.check_batching, args.record_steps,
-                     spillway_optimizer=args.model == "egru")
+                     spillway_optimizer=args.model == "egru", decay=args.decay)
 
     def best_of(points):
         finite = [g for g in points if math.isfinite(g["bits_per_event"])]
@@ -523,6 +532,7 @@ def main():
     best = best_of(grid)
     out = dict(best)
     out.update({"model": args.model, "hidden": args.hidden, "layers": args.layers, "clip": args.clip,
+                "decay": args.decay,
                 "optimizer": "spillway-adam" if args.model == "egru" else "torch.optim.Adam",
                 "grid": grid, "peak_rss_bytes": vm_hwm_bytes(), "threads": torch.get_num_threads(),
                 "torch": torch.__version__})

@@ -45,7 +45,8 @@ public final class LearnerConfig {
         this.layers = positive("layers", b.layers);
         final String cellName = Objects.requireNonNull(b.cell, "cell").toLowerCase(java.util.Locale.ROOT);
         this.optimizer = b.optimizer != null ? b.optimizer : defaultOptimizer(cellName);
-        final float rate = Float.isNaN(b.learningRate) ? defaultLearningRate(cellName, optimizer) : b.learningRate;
+        final float rate = Float.isNaN(b.learningRate) ? defaultLearningRate(cellName, optimizer, hiddenSize)
+                : b.learningRate;
         if (!(rate > 0) || Float.isInfinite(rate)) {
             throw new IllegalArgumentException("learningRate must be a positive number: " + rate);
         }
@@ -136,28 +137,42 @@ public final class LearnerConfig {
     public static final String DEFAULT_READOUT = "cell";
     /** The EGRU's default global gradient-norm clip (LIF: none). */
     public static final float DEFAULT_EGRU_GRADIENT_CLIP = 0.3f;
-    /** The EGRU's default learning rate with Adam. */
+    /** The EGRU's default learning rate with Adam at hidden sizes up to {@link #EGRU_RATE_REFERENCE_WIDTH}. */
     public static final float DEFAULT_EGRU_ADAM_LEARNING_RATE = 0.04f;
+    /** Width above which the EGRU's default Adam rate falls as {@code 1/sqrt(hidden)}. */
+    public static final int EGRU_RATE_REFERENCE_WIDTH = 128;
+    /** Steps over which the EGRU's default Adam rate falls as {@code 1/sqrt(1 + t/decay)}. */
+    public static final int DEFAULT_EGRU_ADAM_DECAY_STEPS = 100;
     /** The recurrent cells a learner can run. */
     public static final java.util.List<String> CELLS = java.util.List.of("lif", "egru");
     /** What the EGRU readout can read. */
     public static final java.util.List<String> READOUTS = java.util.List.of("cell", "events");
 
     /**
-     * The optimizer a cell trains with unless told otherwise: Adam for the EGRU (sparse M-FAC trailed it by far on
-     * the real streams, see {@code docs/learner.md}), sparse M-FAC (EFCP) for LIF.
+     * The optimizer a cell trains with unless told otherwise: for the EGRU Adam whose rate decays over the steps
+     * ({@code adam:decay=}{@value #DEFAULT_EGRU_ADAM_DECAY_STEPS}; a constant rate is tuned for one stream length
+     * only, and sparse M-FAC trailed Adam by far on the real streams, see {@code docs/learner.md}), sparse M-FAC
+     * (EFCP) for LIF.
      */
     public static String defaultOptimizer(final String cell) {
-        return "egru".equals(cell) ? "adam" : "mfac-sparse";
+        return "egru".equals(cell) ? "adam:decay=" + DEFAULT_EGRU_ADAM_DECAY_STEPS : "mfac-sparse";
+    }
+
+    /** {@link #defaultLearningRate(String, String, int)} at the reference width. */
+    public static float defaultLearningRate(final String cell, final String optimizer) {
+        return defaultLearningRate(cell, optimizer, EGRU_RATE_REFERENCE_WIDTH);
     }
 
     /**
      * The learning rate unless told otherwise: for the EGRU with Adam {@link #DEFAULT_EGRU_ADAM_LEARNING_RATE}
-     * (with few optimizer steps in a short stream a high rate pays, clipped), else the optimizer's own default.
+     * (with few optimizer steps early in a stream a high rate pays, clipped), times
+     * {@code sqrt(128 / hidden)} above hidden 128 (wider layers sum more terms into each gate, and 0.04 diverged at
+     * hidden 1024); else the optimizer's own default.
      */
-    public static float defaultLearningRate(final String cell, final String optimizer) {
+    public static float defaultLearningRate(final String cell, final String optimizer, final int hiddenSize) {
         if ("egru".equals(cell) && optimizer.split(":", 2)[0].trim().equalsIgnoreCase("adam")) {
-            return DEFAULT_EGRU_ADAM_LEARNING_RATE;
+            final double scale = Math.min(1.0, Math.sqrt((double) EGRU_RATE_REFERENCE_WIDTH / hiddenSize));
+            return (float) (DEFAULT_EGRU_ADAM_LEARNING_RATE * scale);
         }
         return io.spillway.engine.optim.Optimizers.defaultLearningRate(optimizer);
     }

@@ -65,8 +65,15 @@ class LearnerConfigTest {
     void eachCellHasItsOwnOptimizerLearningRateAndClipDefaults() {
         final LearnerConfig egru = LearnerConfig.builder().build();
         assertThat(egru.cell()).isEqualTo("egru");
-        assertThat(egru.optimizer()).isEqualTo("adam");
+        assertThat(egru.optimizer()).isEqualTo("adam:decay=" + LearnerConfig.DEFAULT_EGRU_ADAM_DECAY_STEPS);
         assertThat(egru.learningRate()).isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
+        // wider EGRUs start lower: 1/sqrt(hidden) above the reference width
+        assertThat(LearnerConfig.builder().hiddenSize(64).build().learningRate())
+                .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
+        assertThat(LearnerConfig.builder().hiddenSize(512).build().learningRate())
+                .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE / 2);
+        assertThat(LearnerConfig.builder().hiddenSize(1024).optimizer("adam").build().learningRate())
+                .isCloseTo(0.01414f, org.assertj.core.api.Assertions.within(1e-5f));
         assertThat(egru.gradientClip()).isEqualTo(LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP);
         final LearnerConfig lif = LearnerConfig.builder().cell("lif").build();
         assertThat(lif.optimizer()).isEqualTo("mfac-sparse");

@@ -179,7 +179,9 @@ public final class RealDataBenchmark {
      * The engine with {@code optimizer} on the cell {@link #CELL}: Adam on LIF at the LIF twin's learning rate
      * ({@link #LR}), on another cell at the engine's default for that cell (its tuned rate), and at {@link #LR}
      * wherever {@code -Drealdata.lr} is given; M-FAC variants at their own defaults (learning rate, window,
-     * damping); {@link #DEFAULT}: the engine's default optimizer at its default rate.
+     * damping); {@link #DEFAULT}: the engine's default optimizer at its default rate. {@code adam} on a cell whose
+     * default optimizer is Adam with settings (the EGRU's {@code adam:decay=100}) means that default; a
+     * constant-rate Adam is {@code adam:decay=0}.
      */
     static LearnerConfig learner(final String optimizer) {
         final LearnerConfig.Builder b = LearnerConfig.builder().vocabularySize(CharacterVocabulary.SIZE)
@@ -191,7 +193,12 @@ public final class RealDataBenchmark {
             if (CELL != null) {
                 b.cell(CELL);
             }
-            if (System.getProperty("realdata.lr") != null || b.build().cell().equals("lif")) {
+            final String cell = b.build().cell();
+            if (optimizer.equals("adam") && LearnerConfig.defaultOptimizer(cell).startsWith("adam")) {
+                // "Adam" of a cell whose default is Adam: with the cell's default settings of it (the EGRU's decay)
+                b.optimizer(LearnerConfig.defaultOptimizer(cell));
+            }
+            if (System.getProperty("realdata.lr") != null || cell.equals("lif")) {
                 b.learningRate(LR);
             }
         } else if (!optimizer.equals(DEFAULT) && System.getProperty("realdata.optimizerLr") != null) {

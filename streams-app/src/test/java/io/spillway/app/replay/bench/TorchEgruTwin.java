@@ -18,7 +18,7 @@ final class TorchEgruTwin {
      * The twin's arguments after {@code --model egru}, without the schedule, parameters and threads.
      *
      * @throws IllegalArgumentException naming what the twin does not reproduce (another cell, sparse features, an
-     *     optimizer other than plain Adam)
+     *     optimizer other than Adam with its default betas and epsilon, with or without a decay)
      */
     static List<String> arguments(final LearnerConfig config) {
         if (!config.cell().equals("egru")) {
@@ -28,9 +28,12 @@ final class TorchEgruTwin {
             throw new IllegalArgumentException("the twin's schedule holds event types only, the learner has "
                     + config.featureDimension() + " features");
         }
-        if (!config.optimizer().strip().toLowerCase(Locale.ROOT).equals("adam")) {
-            throw new IllegalArgumentException("the twin reproduces Spillway's Adam with its default settings, this "
-                    + "learner's optimizer is " + config.optimizer());
+        final String optimizer = config.optimizer().strip().toLowerCase(Locale.ROOT);
+        final java.util.regex.Matcher adam = java.util.regex.Pattern.compile("adam(?::decay=([0-9.]+))?")
+                .matcher(optimizer);
+        if (!adam.matches()) {
+            throw new IllegalArgumentException("the twin reproduces Spillway's Adam with its default betas and "
+                    + "epsilon (and a decay), this learner's optimizer is " + config.optimizer());
         }
         final List<String> args = new ArrayList<>(List.of("--hidden", String.valueOf(config.hiddenSize()),
                 "--layers", String.valueOf(config.layers()), "--lr", Float.toString(config.learningRate()),
@@ -39,6 +42,9 @@ final class TorchEgruTwin {
                 "--activity-target", Float.toString(config.activityTarget()),
                 "--activity-lambda", Float.toString(config.activityRegularization()),
                 "--readout", config.readout()));
+        if (adam.group(1) != null) {
+            args.addAll(List.of("--decay", adam.group(1)));
+        }
         if (config.learnThresholds()) {
             args.add("--learn-thresholds");
         }

@@ -70,7 +70,7 @@ class TorchEgruTwinTest {
     @Test
     void twinTrainsTheDefaultCell(@TempDir final Path dir) throws Exception {
         final LearnerConfig config = LearnerConfig.builder().cell("egru").vocabularySize(10).featureDimension(0)
-                .hiddenSize(24).layers(2).optimizer("adam").backend("cpu").seed(5).build();
+                .hiddenSize(24).layers(2).backend("cpu").seed(5).build();
         final Agreement a = agreement(config, 11, dir);
         assertThat(a.engineActivities.getFirst()).as("the defaults' first window is silent").isZero();
         assertThat(a.engineActivities.subList(3, STEPS)).as("events from the fourth step on")
