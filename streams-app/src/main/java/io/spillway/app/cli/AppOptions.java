@@ -94,12 +94,14 @@ final class AppOptions {
 
     @Option(names = "--optimizer",
             description = "Optimizer: mfac-sparse (EFCP), mfac, mfac-sparse-no-ef, ggt, ggt-sparse, adam or sgd, "
-                    + "optionally with settings, e.g. mfac-sparse:m=64,lambda=0.3 or adam:b1=0.9 (default: the "
-                    + "cell's, adam for egru, mfac-sparse for lif).")
+                    + "optionally with settings, e.g. mfac-sparse:m=64,lambda=0.3 or adam:decay=100 (default: the "
+                    + "cell's, adam:decay=" + LearnerConfig.DEFAULT_EGRU_ADAM_DECAY_STEPS + " for egru, whose rate "
+                    + "falls as 1/sqrt(1 + step/100); mfac-sparse for lif).")
     String optimizer;
 
     @Option(names = "--learning-rate", description = "Learning rate (default: the cell's and optimizer's: "
-            + LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE + " for egru with adam, else the optimizer's: 0.05 for "
+            + LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE + " for egru with adam, times sqrt(128/hidden) above "
+            + "hidden 128; else the optimizer's: 0.05 for "
             + "mfac-sparse, 0.1 for the other M-FAC variants, 0.01 for Adam).")
     Float learningRate;
 
