@@ -88,12 +88,16 @@ class ValueFormatsTest {
     }
 
     private void start(final ValueFormat format, final String mapping) throws Exception {
+        startWith(registry.url().toString(), format, mapping);
+    }
+
+    private void startWith(final String registryUrl, final ValueFormat format, final String mapping) throws Exception {
         final Properties m = new Properties();
         if (mapping != null) {
             m.load(new StringReader(mapping));
         }
         final FieldMapping fieldMapping = mapping == null ? null : FieldMapping.parse(m);
-        final Map<String, Object> serde = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registry.url().toString(),
+        final Map<String, Object> serde = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl,
                 "schema.registry.max.retries", 0);
         final Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "value-formats-test");
@@ -299,5 +303,37 @@ class ValueFormatsTest {
         assertThat(chunks()).singleElement().satisfies(c -> assertThat(c.chunk().events())
                 .extracting(SparseEvent::eventType).containsExactly(FieldMapping.hash("/1", 64),
                         FieldMapping.hash("/2", 64), FieldMapping.hash("/3", 64)));
+    }
+
+    @Test
+    void protobufValuesAreDeadLetteredAsUnsupportedNamingProtobufAndJsonSchemaValuesReadAsJson() throws Exception {
+        // a registry that holds a Protobuf schema (id 41) and a JSON Schema (id 42), as Confluent's answers them
+        final com.sun.net.httpserver.HttpServer fake = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress("127.0.0.1", 0), 4);
+        fake.createContext("/schemas/ids/", exchange -> {
+            final String path = exchange.getRequestURI().getPath();
+            final String body = path.endsWith("/41")
+                    ? "{\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = \\\"proto3\\\"; message Click { string page = 1; }\"}"
+                    : "{\"schemaType\":\"JSON\",\"schema\":\"{\\\"type\\\":\\\"object\\\"}\"}";
+            final byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/vnd.schemaregistry.v1+json");
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        fake.start();
+        try {
+            startWith("http://127.0.0.1:" + fake.getAddress().getPort(), ValueFormat.AUTO, MAPPING);
+            send("p", new byte[] {0, 0, 0, 0, 41, 0, 10, 5, '/', 'h', 'o', 'm', 'e'});
+            final byte[] json = utf8("{\"page\":\"/a\",\"at\":5,\"dwell\":1}");
+            final byte[] framed = ByteBuffer.allocate(5 + json.length).put((byte) 0).putInt(42).put(json).array();
+            send("p", framed);
+            assertThat(reasons()).singleElement().asString().startsWith("unsupported-value-format: value schema id 41 "
+                    + "is a PROTOBUF schema: Protobuf values are not supported");
+            assertThat(counters.accepted()).as("the JSON Schema value").isEqualTo(1);
+            assertThat(counters.waitingForRegistry()).as("a Protobuf id is not an outage").isZero();
+        } finally {
+            fake.stop(0);
+        }
     }
 }
