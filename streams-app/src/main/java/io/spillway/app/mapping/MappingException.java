@@ -7,7 +7,8 @@ public final class MappingException extends Exception {
     private final String path;
 
     public MappingException(final String path, final String why) {
-        super("field " + path + " " + why);
+        // no stack trace: a property of the record, raised per record (an optional field absent, a flood of bad ones)
+        super("field " + path + " " + why, null, false, false);
         this.path = path;
     }
 
