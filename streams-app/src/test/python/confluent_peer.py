@@ -11,6 +11,13 @@ which need python3-avro) against Spillway's schema registry and a real broker:
       the same events through the legacy AvroProducer, which always writes Avro keys (a "string" key schema)
   confluent_peer.py avro-consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
       reads through the legacy AvroConsumer, which decodes every key and value as Avro; prints {"key", "value"}
+  confluent_peer.py click-produce BOOTSTRAP REGISTRY TOPIC COUNT USERS EVOLVE_AT BAD
+      a clickstream of the test's own schema (not Spillway's) through the legacy AvroProducer (Avro string keys):
+      from record EVOLVE_AT on, a second schema version with a new optional field; then BAD records of a third
+      version without the page field
+  confluent_peer.py json-produce BOOTSTRAP TOPIC COUNT USERS BAD
+      the same clickstream as plain JSON values with UTF-8 text keys, ISO-8601 times, and BAD records whose time
+      is not a time
 
 Run with the system interpreter (/usr/bin/python3), where Debian installs the packages.
 """
@@ -49,6 +56,75 @@ def event_at(i, keys):
         "features": {"indices": [k % 8, 8 + step % 8], "values": [1.0, 0.5]},
         "label": None,
     }
+
+
+PAGES = ["/home", "/search", "/product", "/cart", "/checkout", "/help"]
+CLICK_V1 = {
+    "type": "record", "name": "Click", "namespace": "shop.clicks",
+    "fields": [
+        {"name": "user", "type": "string"},
+        {"name": "page", "type": "string"},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "dwellSeconds", "type": "double"},
+    ]}
+CLICK_V2 = dict(CLICK_V1, fields=CLICK_V1["fields"] + [
+    {"name": "referrer", "type": ["null", "string"], "default": None}])
+CLICK_V3 = dict(CLICK_V2, fields=[f for f in CLICK_V2["fields"] if f["name"] != "page"])
+
+
+def click_at(i, users):
+    u = i % users
+    step = i // users
+    return {
+        "user": "user-%d" % u,
+        "page": PAGES[(step * (u + 1)) % len(PAGES)],
+        "at": 1_767_225_600_000 + 1000 * step,
+        "dwellSeconds": 0.5 + (step % 7) * 0.25,
+    }
+
+
+def click_produce(bootstrap, registry, topic, count, users, evolve_at, bad):
+    from confluent_kafka.avro import AvroProducer
+    producer = AvroProducer({"bootstrap.servers": bootstrap, "schema.registry.url": registry, "acks": "all"},
+                            default_key_schema=loads('"string"'))
+    v1, v2, v3 = (loads(json.dumps(s)) for s in (CLICK_V1, CLICK_V2, CLICK_V3))
+    import datetime
+    for i in range(count + bad):
+        click = click_at(i, users)
+        # python3-avro writes a timestamp-millis field from a datetime
+        click["at"] = datetime.datetime.fromtimestamp(click["at"] / 1000, tz=datetime.timezone.utc)
+        if i < evolve_at:
+            schema = v1
+        elif i < count:
+            schema = v2
+            click["referrer"] = "search" if i % 2 else None
+        else:
+            schema = v3
+            click.pop("page")
+            click["referrer"] = None
+        producer.produce(topic=topic, key=click["user"], value=click, value_schema=schema)
+        if i % 500 == 0:
+            producer.poll(0)
+    remaining = producer.flush(30)
+    if remaining:
+        raise SystemExit("%d clicks were not delivered" % remaining)
+    print(json.dumps({"produced": count + bad}))
+
+
+def json_produce(bootstrap, topic, count, users, bad):
+    import datetime
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    for i in range(count + bad):
+        click = click_at(i, users)
+        at = datetime.datetime.fromtimestamp(click["at"] / 1000, tz=datetime.timezone.utc)
+        click["at"] = at.isoformat().replace("+00:00", "Z") if i < count else "not a time"
+        producer.produce(topic, key=click["user"].encode("utf-8"), value=json.dumps(click).encode("utf-8"))
+        if i % 500 == 0:
+            producer.poll(0)
+    remaining = producer.flush(30)
+    if remaining:
+        raise SystemExit("%d clicks were not delivered" % remaining)
+    print(json.dumps({"produced": count + bad}))
 
 
 def avro_produce(bootstrap, registry, topic, count, keys):
@@ -133,5 +209,10 @@ if __name__ == "__main__":
         avro_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif mode == "avro-consume":
         avro_consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
+    elif mode == "click-produce":
+        click_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
+                      int(sys.argv[8]))
+    elif mode == "json-produce":
+        json_produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
     else:
-        raise SystemExit("usage: confluent_peer.py produce|consume|avro-produce|avro-consume ...")
+        raise SystemExit("usage: confluent_peer.py produce|consume|avro-produce|avro-consume|click-produce|json-produce ...")

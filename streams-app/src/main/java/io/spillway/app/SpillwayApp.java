@@ -168,6 +168,10 @@ public final class SpillwayApp implements AutoCloseable {
             final io.spillway.schemas.serde.GenericAvroDeserializer d = new io.spillway.schemas.serde.GenericAvroDeserializer();
             d.configure(topologySerde, true);
             return d;
+        }), new io.spillway.app.topology.ValueFormats(config.formats().inputValues(), config.formats().mapping(), () -> {
+            final io.spillway.schemas.serde.GenericAvroDeserializer d = new io.spillway.schemas.serde.GenericAvroDeserializer();
+            d.configure(topologySerde, false);
+            return d;
         }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
                 // replicated: one chunk-log partition, fed by all of this instance's tasks
                 split ? this::inputLag : partition -> consumerLag()), props);

@@ -3,6 +3,7 @@ package io.spillway.schemas.serde;
 import io.spillway.schemas.registry.SchemaRegistryClient;
 import io.spillway.schemas.registry.SchemaRegistryException;
 import io.spillway.schemas.registry.UnknownSchemaException;
+import io.spillway.schemas.registry.UnsupportedSchemaTypeException;
 import io.spillway.schemas.serde.internals.SerdeSettings;
 import io.spillway.schemas.serde.internals.WireFormat;
 import java.io.IOException;
@@ -87,6 +88,9 @@ public final class GenericAvroDeserializer implements Deserializer<Object> {
         } catch (final UnknownSchemaException e) {
             throw new SerdeException(SerdeException.Reason.UNKNOWN_SCHEMA_ID, id,
                     "schema id " + id + " is not known to the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);
+        } catch (final UnsupportedSchemaTypeException e) {
+            throw new SerdeException(SerdeException.Reason.UNSUPPORTED_SCHEMA_TYPE, id,
+                "schema id " + id + " is a " + e.schemaType() + " schema, not Avro" + onTopic(topic), e);
         } catch (final SchemaRegistryException e) {
             throw new SerdeException(SerdeException.Reason.REGISTRY_UNAVAILABLE, id,
                     "cannot fetch schema id " + id + " from the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);

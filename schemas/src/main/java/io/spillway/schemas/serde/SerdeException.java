@@ -26,6 +26,11 @@ public class SerdeException extends SerializationException {
         INCOMPATIBLE_SCHEMA,
         /** The Avro body does not decode with the writer schema, or has bytes left over; or the record to write does not match its schema. */
         MALFORMED_AVRO,
+        /**
+         * The schema id names a schema that is not Avro (Protobuf, JSON Schema): the cause is the registry client's
+         * {@link io.spillway.schemas.registry.UnsupportedSchemaTypeException}, which names the type.
+         */
+        UNSUPPORTED_SCHEMA_TYPE,
         /** The registry could not be reached, kept failing, or refused the credentials: transient, retry. */
         REGISTRY_UNAVAILABLE
     }

@@ -6,6 +6,7 @@ import io.spillway.app.ops.OpsServer;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.KeyFormat;
+import io.spillway.app.topology.ValueFormat;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.TrainerSettings;
@@ -190,6 +191,44 @@ final class AppOptions {
                     + "that decode every key as Avro, e.g. Confluent's AvroConsumer) (default: ${DEFAULT-VALUE}).")
     KeyFormat outputKeyFormat;
 
+    @Option(names = "--value-format", defaultValue = "auto", converter = ValueFormatConverter.class,
+            description = "Format of the input's record values: auto (per record: Confluent-framed Avro, JSON, or "
+                    + "Spillway's Event), event (Spillway's Event schema only), avro (any registered Avro schema) or json "
+                    + "(plain, or Kafka Connect's schema/payload envelope) (default: ${DEFAULT-VALUE}). See "
+                    + "docs/input-formats.md.")
+    ValueFormat valueFormat;
+
+    @Option(names = "--mapping", description = "Properties file saying where entity id, event time, event type, label "
+            + "and features are in the input's own records (Avro of any schema, JSON); without it values are "
+            + "Spillway's Event. See docs/input-formats.md.")
+    Path mappingFile;
+
+    /** Accepts the value formats in any case. */
+    static final class ValueFormatConverter implements picocli.CommandLine.ITypeConverter<ValueFormat> {
+        @Override
+        public ValueFormat convert(final String value) {
+            return ValueFormat.parse(value);
+        }
+    }
+
+    /** The mapping file, read and checked (a bad one stops the start with its problem). */
+    private io.spillway.app.mapping.FieldMapping mapping() {
+        if (mappingFile == null) {
+            return null;
+        }
+        if (valueFormat == ValueFormat.EVENT) {
+            throw usageError("--mapping reads the input's own records: use --value-format auto, avro or json, not event",
+                    null);
+        }
+        try {
+            return io.spillway.app.mapping.FieldMapping.load(mappingFile);
+        } catch (final IOException e) {
+            throw usageError("cannot read --mapping " + mappingFile + ": " + e.getMessage(), e);
+        } catch (final IllegalArgumentException e) {
+            throw usageError(e.getMessage(), e);
+        }
+    }
+
     /** Accepts the formats in any case. */
     static final class KeyFormatConverter implements picocli.CommandLine.ITypeConverter<KeyFormat> {
         @Override
@@ -267,7 +306,7 @@ final class AppOptions {
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,
                 new InputGuards(maxEventTimeAhead, keyStateRetention, registryWaitBytes, maxKeyBytes,
                         InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES),
-                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat), auth);
+                new io.spillway.app.Formats(keyFormat, keyField, outputKeyFormat, valueFormat, mapping()), auth);
     }
 
     /** The operations endpoint's authentication from --ops-auth-token-file, the --config token or the open choice. */

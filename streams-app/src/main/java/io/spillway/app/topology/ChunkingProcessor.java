@@ -4,7 +4,6 @@ import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SerdeException;
-import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,7 +51,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final String waitStoreName;
     private final String dlqSink;
     private final String chunkSink;
-    private final SpecificAvroDeserializer<Event> deserializer;
+    private final ValueDecoder values;
+    /** Each record's entity id is its key; else the mapping reads it from the value and the key may be absent. */
+    private final boolean entityFromKey;
     private final KeyDecoder keys;
     /** Records whose key cannot be read before the registry answers wait under this name (no key has a NUL). */
     static final String KEY_UNKNOWN = "\u0000key-needs-the-registry";
@@ -88,7 +89,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
                       final String dlqSink, final String chunkSink,
-                      final SpecificAvroDeserializer<Event> deserializer, final KeyDecoder keys,
+                      final ValueDecoder values, final boolean entityFromKey, final KeyDecoder keys,
                       final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
                       final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
@@ -100,7 +101,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         this.guards = guards;
         this.dlqSink = dlqSink;
         this.chunkSink = chunkSink;
-        this.deserializer = deserializer;
+        this.values = values;
+        this.entityFromKey = entityFromKey;
         this.keys = keys;
         this.validator = validator;
         this.counters = counters;
@@ -198,38 +200,38 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             deadLetter(record, source, oversized.get());
             return true;
         }
-        if (key == null) {
+        if (key == null && entityFromKey) {
             deadLetter(record, source, new Rejection("missing-key", "record has no key; the key must be the entity id"));
             return true;
         }
+        // records whose entity id is in their value wait, when they must, under their key or a name no key has
+        final String waitKey = key != null ? key : KEY_UNKNOWN;
         if (keyNeedsRegistry) {
             counters.countRegistryUnavailable();
-            waitOrDeadLetter(key, record, source, ((KeyDecoder.RegistryUnavailable) decodedKey).message());
+            waitOrDeadLetter(waitKey, record, source, ((KeyDecoder.RegistryUnavailable) decodedKey).message());
             return true;
         }
-        if (!resumed && waiting.holds(key)) {
-            waitForRegistry(key, record, source);
+        if (!resumed && waiting.holds(waitKey)) {
+            waitForRegistry(waitKey, record, source);
             return true;
         }
-        final Event event;
-        try {
-            event = deserializer.deserialize(source.topic(), record.value());
-        } catch (final SerdeException e) {
-            if (e.reason() != SerdeException.Reason.REGISTRY_UNAVAILABLE) {
-                deadLetter(record, source, new Rejection(code(e.reason()), e.getMessage()));
-                return true;
-            }
+        final ValueDecoder.Result decoded = values.decode(source.topic(), record.headers(), key, record.timestamp(),
+                record.value());
+        if (decoded instanceof ValueDecoder.Refused refused) {
+            deadLetter(record, source, refused.rejection());
+            return true;
+        }
+        if (decoded instanceof ValueDecoder.RegistryUnavailable unavailable) {
             counters.countRegistryUnavailable();
             if (resumed) {
                 return false;
             }
-            waitOrDeadLetter(key, record, source, e.getMessage());
-            return true;
-        } catch (final RuntimeException e) {
-            deadLetter(record, source, new Rejection("malformed-avro", e.toString()));
+            waitOrDeadLetter(waitKey, record, source, unavailable.message());
             return true;
         }
-        accept(key, event, record, source);
+        final Event event = ((ValueDecoder.Decoded) decoded).event();
+        // a mapping that reads the entity id from the value makes it the key the events are chunked under
+        accept(entityFromKey ? key : event.getEntityId().toString(), event, record, source);
         return true;
     }
 

@@ -67,6 +67,18 @@ public final class SpillwayTopology {
                                  final KeyFormats keys, final EventLimits limits, final PipelineCounters counters,
                                  final int chunkLength, final Duration maxWait, final InputGuards guards,
                                  final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
+        return build(topics, deserializers, keys, ValueFormats.EVENT, limits, counters, chunkLength, maxWait, guards,
+                inputLag, feedersLag);
+    }
+
+    /**
+     * @param values how record values become events: Spillway's Event, or the user's own records through a mapping
+     */
+    public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
+                                 final KeyFormats keys, final ValueFormats values, final EventLimits limits,
+                                 final PipelineCounters counters, final int chunkLength, final Duration maxWait,
+                                 final InputGuards guards, final IntToLongFunction inputLag,
+                                 final IntToLongFunction feedersLag) {
         if (chunkLength <= 0) {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
         }
@@ -76,7 +88,7 @@ public final class SpillwayTopology {
         topology.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new RecordTimeGuard(guards.maxEventTimeAhead().toMillis(), System::currentTimeMillis),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, WAIT_STORE, DLQ_SINK,
-                CHUNK_SINK, deserializers.get(), keys.decoder(), validator, counters, chunkLength, maxWait, guards, inputLag,
+                CHUNK_SINK, values.decoder(deserializers.get(), limits), values.entityFromKey(), keys.decoder(), validator, counters, chunkLength, maxWait, guards, inputLag,
                 feedersLag), SOURCE);
         // Cached: a key's buffered events are deleted at hand-off (and its meta written then); the cache sends
         // nothing for events written and deleted within one commit to the changelog.

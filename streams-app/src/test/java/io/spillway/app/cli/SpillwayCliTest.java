@@ -163,4 +163,32 @@ class SpillwayCliTest {
                 "--ops-auth-token-file=" + Files.writeString(dir.resolve("weak.token"), "short"));
         assertThatThrownBy(() -> weak.options.toConfig("x:1", "http://r")).hasMessageContaining("at least 16");
     }
+
+    @Test
+    void valueFormatsAndTheMappingFileReachTheConfigAndABadOneStopsTheStart(@TempDir final Path dir) throws Exception {
+        final RunCommand byDefault = new RunCommand();
+        new CommandLine(byDefault).parseArgs(CLUSTER);
+        final io.spillway.app.Formats defaults = byDefault.options.toConfig("x:1", "http://r").formats();
+        assertThat(defaults.inputValues()).isEqualTo(io.spillway.app.topology.ValueFormat.AUTO);
+        assertThat(defaults.mapping()).isNull();
+        final Path mapping = Files.writeString(dir.resolve("clicks.mapping"), "time=at\ntype=page\ntype.vocabulary=hash\n");
+        final RunCommand mapped = new RunCommand();
+        new CommandLine(mapped).parseArgs(CLUSTER[0], CLUSTER[1], "--value-format=JSON", "--mapping=" + mapping);
+        final io.spillway.app.Formats formats = mapped.options.toConfig("x:1", "http://r").formats();
+        assertThat(formats.inputValues()).isEqualTo(io.spillway.app.topology.ValueFormat.JSON);
+        assertThat(formats.mapping()).hasToString("entity=$key, time=at, type=page");
+        final RunCommand eventOnly = new RunCommand();
+        new CommandLine(eventOnly).parseArgs(CLUSTER[0], CLUSTER[1], "--value-format=event", "--mapping=" + mapping);
+        assertThatThrownBy(() -> eventOnly.options.toConfig("x:1", "http://r")).hasMessageContaining("not event");
+        final RunCommand dictionary = new RunCommand();
+        new CommandLine(dictionary).parseArgs(CLUSTER[0], CLUSTER[1], "--mapping="
+                + Files.writeString(dir.resolve("dict.mapping"), "type=page\ntype.vocabulary=dictionary\n"));
+        assertThatThrownBy(() -> dictionary.options.toConfig("x:1", "http://r"))
+                .hasMessageContaining("dict.mapping").hasMessageContaining("not supported yet");
+        final RunCommand missing = new RunCommand();
+        new CommandLine(missing).parseArgs(CLUSTER[0], CLUSTER[1], "--mapping=" + dir.resolve("none.mapping"));
+        assertThatThrownBy(() -> missing.options.toConfig("x:1", "http://r")).hasMessageContaining("cannot read --mapping");
+        assertThatThrownBy(() -> new CommandLine(new RunCommand()).parseArgs(CLUSTER[0], CLUSTER[1], "--value-format=xml"))
+                .hasMessageContaining("auto, event, avro or json");
+    }
 }

@@ -16,6 +16,7 @@ import io.spillway.schemas.registry.SchemaRegistryUnavailableException;
 import io.spillway.schemas.registry.UnknownSchemaException;
 import io.spillway.schemas.registry.UnknownSubjectException;
 import io.spillway.schemas.registry.UnknownVersionException;
+import io.spillway.schemas.registry.UnsupportedSchemaTypeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -37,6 +38,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -84,6 +86,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     private final Map<String, Map<Schema, Integer>> idsBySubject = new ConcurrentHashMap<>();
     private final MissingIdCache missingIds;
+    /** Ids of schemas that are not Avro (ids are immutable, so this is never stale); bounded by the registry's ids. */
+    private final Map<Integer, UnsupportedSchemaTypeException> otherTypes = new ConcurrentHashMap<>();
     private final LongAdder requests = new LongAdder();
     private final LongAdder retries = new LongAdder();
     private final LongAdder unavailable = new LongAdder();
@@ -248,6 +252,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
+        final UnsupportedSchemaTypeException other = otherTypes.get(id);
+        if (other != null) {
+            throw new UnsupportedSchemaTypeException(id, other.schemaType(), other.schemaText());
+        }
         if (missingIds.isMissing(id)) {
             missingIdCacheHits.increment();
             throw new UnknownSchemaException("schema id " + id + " not found (the registry said so less than "
@@ -260,13 +268,66 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             missingIds.markMissing(id);
             throw e;
         }
-        final String type = answer.path("schemaType").asText("AVRO");
+        final String type = answer.path("schemaType").asText("AVRO").toUpperCase(Locale.ROOT);
         if (!type.equals("AVRO")) {
-            throw new SchemaRegistryException("schema id " + id + " is of type " + type + ", not AVRO");
+            final UnsupportedSchemaTypeException notAvro = new UnsupportedSchemaTypeException(id, type,
+                answer.path("schema").asText(null));
+            otherTypes.putIfAbsent(id, notAvro);
+            throw notAvro;
         }
-        final Schema schema = AvroSchemas.parse(requiredText(answer, "schema"));
+        final Schema schema = parseWithReferences(answer, "schema id " + id);
         final Schema raced = schemasById.putIfAbsent(id, schema);
         return raced == null ? schema : raced;
+    }
+
+    /**
+     * Parses a schema answer, first parsing the schemas its {@code references} name (each fetched by subject and
+     * version, with its own references before it) into the same parser, so its named types resolve.
+     */
+    private Schema parseWithReferences(final JsonNode answer, final String what) {
+        final JsonNode references = answer.path("references");
+        if (!references.isArray() || references.isEmpty()) {
+            return AvroSchemas.parse(requiredText(answer, "schema"));
+        }
+        final Schema.Parser parser = new Schema.Parser().setValidateDefaults(true);
+        addReferences(parser, references, new java.util.HashSet<>(), 0, what);
+        try {
+            return parser.parse(requiredText(answer, "schema"));
+        } catch (final RuntimeException e) {
+            throw new InvalidSchemaException("invalid Avro schema with references (" + what + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Most nested references followed: a cycle or a hostile chain ends here. */
+    private static final int MAX_REFERENCE_DEPTH = 32;
+
+    private void addReferences(final Schema.Parser parser, final JsonNode references, final java.util.Set<String> parsed,
+                               final int depth, final String what) {
+        if (depth >= MAX_REFERENCE_DEPTH) {
+            throw new InvalidSchemaException("schema references of " + what + " nest deeper than "
+                + MAX_REFERENCE_DEPTH, null);
+        }
+        for (final JsonNode reference : references) {
+            final String subject = requiredText(reference, "subject");
+            final int version = requiredInt(reference, "version");
+            if (!parsed.add(subject + "\u0000" + version)) {
+                continue; // a type referenced twice is parsed once
+            }
+            final JsonNode referenced;
+            try {
+                referenced = send("GET", "/subjects/" + encode(subject) + "/versions/" + version, null);
+            } catch (final UnknownSubjectException | UnknownVersionException e) {
+                throw new UnknownSchemaException(what + " references " + subject + " version " + version
+                    + ", which the registry does not have");
+            }
+            addReferences(parser, referenced.path("references"), parsed, depth + 1, what);
+            try {
+                parser.parse(requiredText(referenced, "schema"));
+            } catch (final RuntimeException e) {
+                throw new InvalidSchemaException("invalid referenced Avro schema " + subject + " version " + version
+                    + " (" + what + "): " + e.getMessage(), e);
+            }
+        }
     }
 
     @Override
@@ -308,7 +369,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         try {
             final JsonNode answer = send("GET", "/subjects/" + encode(subject) + "/versions/" + version, null);
             final int id = requiredInt(answer, "id");
-            final Schema schema = schemasById.computeIfAbsent(id, k -> AvroSchemas.parse(requiredText(answer, "schema")));
+            final Schema known = schemasById.get(id);
+            // parsed outside the map: following references makes requests
+            final Schema schema = known != null ? known : Objects.requireNonNullElse(schemasById.putIfAbsent(id,
+                parseWithReferences(answer, subject + " version " + version)), schemasById.get(id));
             return Optional.of(new RegisteredSchema(subject, requiredInt(answer, "version"), id, schema));
         } catch (final UnknownSubjectException | UnknownVersionException e) {
             return Optional.empty();

@@ -1,0 +1,133 @@
+package io.spillway.app.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.spillway.app.Formats;
+import io.spillway.app.SpillwayApp;
+import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.mapping.FieldMapping;
+import io.spillway.app.topology.DeadLetterHeaders;
+import io.spillway.app.topology.KeyFormat;
+import io.spillway.app.topology.Topics;
+import io.spillway.app.topology.ValueFormat;
+import io.spillway.schemas.registry.server.SchemaRegistryServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 17: training on a topic the user already has, written by Confluent's own Python client (Debian's
+ * python3-confluent-kafka) in a schema of the test's own, a clickstream (string user id, string page,
+ * {@code timestamp-millis} time, double dwell time), read through a mapping file as a user would write one.
+ */
+class BringYourOwnTopicIT {
+    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
+    private static final int USERS = 6;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void requirePeer() throws Exception {
+        assumeTrue(Files.isExecutable(PYTHON), "skipped: /usr/bin/python3 is not installed");
+        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
+                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
+        final String output = new String(probe.getInputStream().readAllBytes());
+        assumeTrue(probe.waitFor() == 0, "skipped: Debian packages python3-confluent-kafka, python3-avro and "
+                + "python3-requests are needed (" + output.trim() + ")");
+    }
+
+    private Formats formats(final String mapping) throws Exception {
+        final Path file = dir.resolve("clicks.mapping");
+        Files.writeString(file, mapping);
+        return new Formats(KeyFormat.AUTO, null, KeyFormat.TEXT).withValues(ValueFormat.AUTO, FieldMapping.load(file));
+    }
+
+    private static final String MAPPING = """
+            # the record key (Avro string or text) is the user: the entity id
+            entity = $key
+            time = at
+            type = page
+            type.vocabulary = hash
+            features = dwellSeconds
+            """;
+
+    @Test
+    void avroProducersClickstreamTrainsAcrossASchemaVersionAndUnmappableRecordsAreDeadLettered() throws Exception {
+        final int v1 = 900;
+        final int total = 1_800;
+        final int bad = 60;
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"));
+             SpillwayApp app = SpillwayApp.start(TestApps.withFormats(TestApps.config(kafka.bootstrapServers(),
+                     registry.url().toString(), dir.resolve("state"), 16), formats(MAPPING)))) {
+            TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
+            assertThat(python("click-produce", kafka.bootstrapServers(), registry.url().toString(), "events",
+                    Integer.toString(total), Integer.toString(USERS), Integer.toString(v1), Integer.toString(bad)))
+                    .contains("{\"produced\": " + (total + bad) + "}");
+            TestApps.await("the clickstream trained", Duration.ofSeconds(120),
+                    () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= total + bad);
+            assertThat(app.trainer().eventsTrained()).as("every click of both schema versions").isEqualTo(total);
+            // dead letters reach read_committed readers when the task's transaction commits
+            TestApps.await("the dead letters committed", Duration.ofSeconds(30), () -> deadLetterReasons(
+                    kafka.bootstrapServers(), registry.url().toString()).size() >= bad);
+            assertThat(deadLetterReasons(kafka.bootstrapServers(), registry.url().toString()))
+                    .hasSize(bad).containsOnly("mapping-failed: field page missing");
+        }
+    }
+
+    @Test
+    void jsonClicksWithTextKeysTrainAndATimeThatIsNotATimeIsDeadLettered() throws Exception {
+        final int total = 1_200;
+        final int bad = 30;
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"));
+             SpillwayApp app = SpillwayApp.start(TestApps.withFormats(TestApps.config(kafka.bootstrapServers(),
+                     registry.url().toString(), dir.resolve("state"), 16), formats(MAPPING)))) {
+            TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
+            assertThat(python("json-produce", kafka.bootstrapServers(), "events", Integer.toString(total),
+                    Integer.toString(USERS), Integer.toString(bad))).contains("{\"produced\": " + (total + bad) + "}");
+            TestApps.await("the JSON clickstream trained", Duration.ofSeconds(120),
+                    () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= total + bad);
+            assertThat(app.trainer().eventsTrained()).isEqualTo(total);
+            // dead letters reach read_committed readers when the task's transaction commits
+            TestApps.await("the dead letters committed", Duration.ofSeconds(30), () -> deadLetterReasons(
+                    kafka.bootstrapServers(), registry.url().toString()).size() >= bad);
+            assertThat(deadLetterReasons(kafka.bootstrapServers(), registry.url().toString()))
+                    .hasSize(bad).containsOnly("mapping-failed: field at is not an ISO-8601 time: 'not a time'");
+        }
+    }
+
+    private static List<String> deadLetterReasons(final String bootstrap, final String registry) {
+        final List<String> out = new ArrayList<>();
+        for (final ConsumerRecord<byte[], ?> r : TestApps.readAll(bootstrap, registry, Topics.defaults().deadLetters(),
+                null)) {
+            out.add(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON) + ": "
+                    + DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.MESSAGE));
+        }
+        return out;
+    }
+
+    private List<String> python(final String... args) throws Exception {
+        final List<String> command = new ArrayList<>(List.of(PYTHON.toString(), PEER.toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        final Path out = dir.resolve("python-" + args[0] + ".out");
+        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("python peer timed out: " + Files.readString(out));
+        }
+        final List<String> lines = Files.readAllLines(out);
+        assertThat(p.exitValue()).as("python peer failed: %s", String.join("\n", lines)).isZero();
+        return lines.stream().filter(l -> l.startsWith("{")).toList();
+    }
+}
