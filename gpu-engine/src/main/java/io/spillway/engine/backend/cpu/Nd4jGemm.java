@@ -1,6 +1,8 @@
 package io.spillway.engine.backend.cpu;
 
-import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -22,18 +24,41 @@ final class Nd4jGemm {
         Nd4j.getEnvironment().setMaxMasterThreads(1);
     }
 
+    /**
+     * Per thread, per shape: the input and output arrays of the last products, reused so that a product costs one
+     * bulk copy in and one out (creating an array from a {@code float[]} copies it element by element).
+     */
+    private static final ThreadLocal<Map<Long, INDArray>> SCRATCH = ThreadLocal.withInitial(HashMap::new);
+
+    private static INDArray scratch(final int slot, final int rows, final int cols) {
+        final long key = ((long) slot << 62) | ((long) rows << 31) | cols;
+        return SCRATCH.get().computeIfAbsent(key, k -> Nd4j.createUninitialized(DataType.FLOAT, rows, cols));
+    }
+
+    private static INDArray load(final float[] x, final int rows, final int cols) {
+        final INDArray a = scratch(0, rows, cols);
+        new FloatPointer(a.data().addressPointer()).put(x, 0, rows * cols);
+        return a;
+    }
+
+    private static float[] unload(final INDArray a, final int length) {
+        final float[] out = new float[length];
+        new FloatPointer(a.data().addressPointer()).get(out, 0, length);
+        return out;
+    }
+
     /** {@code x (batch x m.cols) times m^T}, row-major. */
     static float[] timesTransposed(final CpuMatrix m, final float[] x, final int batch) {
-        final INDArray xa = Nd4j.create(Arrays.copyOf(x, batch * m.cols()), new long[] {batch, m.cols()},
-                DataType.FLOAT);
-        return xa.mmul(transposed(m)).data().asFloat();
+        final INDArray out = scratch(1, batch, m.rows());
+        load(x, batch, m.cols()).mmuli(transposed(m), out);
+        return unload(out, batch * m.rows());
     }
 
     /** {@code x (batch x m.rows) times m}, row-major. */
     static float[] times(final CpuMatrix m, final float[] x, final int batch) {
-        final INDArray xa = Nd4j.create(Arrays.copyOf(x, batch * m.rows()), new long[] {batch, m.rows()},
-                DataType.FLOAT);
-        return xa.mmul(plain(m)).data().asFloat();
+        final INDArray out = scratch(1, batch, m.cols());
+        load(x, batch, m.rows()).mmuli(plain(m), out);
+        return unload(out, batch * m.cols());
     }
 
     private static INDArray plain(final CpuMatrix m) {
