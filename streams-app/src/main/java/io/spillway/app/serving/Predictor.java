@@ -53,6 +53,7 @@ public final class Predictor implements AutoCloseable {
     private final CountDownLatch first = new CountDownLatch(1);
     private final Thread follower;
     private volatile boolean closing;
+    private boolean fixed;
 
     private Predictor(final PredictorSettings settings) {
         this.settings = settings;
@@ -69,6 +70,20 @@ public final class Predictor implements AutoCloseable {
     public static Predictor start(final PredictorSettings settings) {
         final Predictor p = new Predictor(Objects.requireNonNull(settings, "settings"));
         p.follower.start();
+        return p;
+    }
+
+    /**
+     * A predictor of one fixed version, following nothing: for scoring with a model at hand (weights a
+     * {@link io.spillway.engine.Learner} or a {@link ModelVersion} gives) and for tests.
+     *
+     * @param parameters named tensors as {@link io.spillway.engine.Learner#parameters()} gives them
+     */
+    public static Predictor fixed(final PredictorSettings settings, final long version,
+                                  final java.util.Map<String, float[]> parameters) {
+        final Predictor p = new Predictor(Objects.requireNonNull(settings, "settings"));
+        p.fixed = true;
+        p.swap(new ModelTracker.Assembled(version, p.inference.flatten(parameters), -1, ModelTracker.Source.SNAPSHOT));
         return p;
     }
 
@@ -226,7 +241,7 @@ public final class Predictor implements AutoCloseable {
 
     /** Whether the follower thread runs. */
     public boolean following() {
-        return follower.isAlive();
+        return fixed || follower.isAlive();
     }
 
     private void follow() {
@@ -336,7 +351,9 @@ public final class Predictor implements AutoCloseable {
     public void close() {
         closing = true;
         try {
-            follower.join(10_000);
+            if (follower.isAlive()) {
+                follower.join(10_000);
+            }
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }
