@@ -213,6 +213,17 @@ public final class ModelTracker implements AutoCloseable {
             final ModelDelta d;
             try {
                 d = deserializer.deserialize(topic, r.value());
+            } catch (final io.spillway.schemas.serde.SerdeException e) {
+                if (e.reason() == io.spillway.schemas.serde.SerdeException.Reason.REGISTRY_UNAVAILABLE) {
+                    // not the record's fault: read it again on the next poll
+                    consumer.seek(new TopicPartition(r.topic(), r.partition()), r.offset());
+                    LOG.warn("Schema registry unavailable while reading deltas of model {}: {}", modelId,
+                            e.getMessage());
+                    return out;
+                }
+                degrade("delta record " + r.topic() + "-" + r.partition() + "@" + r.offset(),
+                        "cannot be decoded: " + e.getMessage());
+                return out;
             } catch (final RuntimeException e) {
                 degrade("delta record " + r.topic() + "-" + r.partition() + "@" + r.offset(),
                         "cannot be decoded: " + e.getMessage());
