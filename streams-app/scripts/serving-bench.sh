@@ -2,7 +2,7 @@
 # The serving benchmark: serve's HTTP latency at a fixed request rate and its scoring throughput while model versions
 # arrive, and the staleness of each version (publication to swap), in one process with an in-JVM broker and
 # registry. Writes bench/results/serving.json (or the path given) from the repository root. Settings via
-# SERVING_OPTS: -Dserving.seconds=60 -Dserving.rate=200 -Dserving.events=100000 -Dserving.versionsPerSecond=5.
+# SERVING_OPTS: -Dserving.seconds=60 -Dserving.rate=200 -Dserving.events=50000 -Dserving.versionsPerSecond=5.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-bench/results/serving.json}"
