@@ -54,7 +54,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Staleness is each version's publication (its deltas' creation time) to its swap. Writes
  * {@code bench/results/serving.json} (or the path given). Settings: {@code -Dserving.seconds} (HTTP phase, default
  * 60), {@code -Dserving.rate} (requests per second, default 200), {@code -Dserving.events} (scoring backlog, default
- * 100000), {@code -Dserving.versionsPerSecond} (default 5).
+ * 50000), {@code -Dserving.versionsPerSecond} (default 5).
  */
 public final class ServingBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,7 +66,7 @@ public final class ServingBenchmark {
         final Path out = Path.of(args.length > 0 ? args[0] : "bench/results/serving.json");
         final int seconds = Integer.getInteger("serving.seconds", 60);
         final int rate = Integer.getInteger("serving.rate", 200);
-        final int backlog = Integer.getInteger("serving.events", 100_000);
+        final int backlog = Integer.getInteger("serving.events", 50_000);
         final double versionsPerSecond = Double.parseDouble(System.getProperty("serving.versionsPerSecond", "5"));
         final int vocabulary = 64;
         final int features = 16;
@@ -131,8 +131,10 @@ public final class ServingBenchmark {
                 final List<Double> httpStaleness = new ArrayList<>(staleness);
 
                 // 2. a backlog on the scored topic, scored while versions keep arriving
-                produce(kafka.bootstrapServers(), url, topics.events(), backlog, vocabulary, features);
                 final long scoredBefore = serving.scoresPublished();
+                final Thread producer = new Thread(() -> produce(kafka.bootstrapServers(), url, topics.events(),
+                        backlog, vocabulary, features), "bench-events");
+                producer.start(); // scoring starts while the backlog is still being written
                 long first = 0;
                 while (serving.scoresPublished() - scoredBefore < backlog) {
                     if (first == 0 && serving.scoresPublished() > scoredBefore) {
@@ -141,6 +143,7 @@ public final class ServingBenchmark {
                     Thread.sleep(5);
                 }
                 final double scoringSeconds = (System.nanoTime() - first) / 1e9;
+                producer.join();
                 stop[0] = true;
                 publisher.join(10_000);
 
