@@ -186,8 +186,8 @@ public final class ServingBenchmark {
     /** Sends POSTs at {@code rate} per second for {@code seconds}, open loop; returns the latencies in ms. */
     private static List<Double> http(final ServingApp serving, final int rate, final int seconds)
             throws InterruptedException {
-        final HttpClient http = HttpClient.newBuilder().executor(java.util.concurrent.Executors.newFixedThreadPool(8))
-                .build();
+        final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        final HttpClient http = HttpClient.newBuilder().executor(pool).build();
         final ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
         final java.util.concurrent.ScheduledExecutorService timer =
                 java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
@@ -222,6 +222,7 @@ public final class ServingBenchmark {
         }, 0, period, java.util.concurrent.TimeUnit.NANOSECONDS);
         done.await(seconds + 60L, java.util.concurrent.TimeUnit.SECONDS);
         timer.shutdownNow();
+        pool.shutdownNow(); // its threads are not daemons: the JVM would not exit
         if (failed.get() > 0) {
             throw new IllegalStateException(failed.get() + " requests failed");
         }
