@@ -53,7 +53,7 @@ public final class Predictor implements AutoCloseable {
     private final CountDownLatch first = new CountDownLatch(1);
     private final Thread follower;
     private volatile boolean closing;
-    private boolean fixed;
+    private volatile boolean fixed;
 
     private Predictor(final PredictorSettings settings) {
         this.settings = settings;

@@ -79,7 +79,7 @@ public final class ServingApp implements AutoCloseable {
                 createIfMissing(s);
                 scorer = new TopicScorer(predictor, s.predictor().clientConfig(), s.predictor().registryUrl(),
                         s.predictor().registryOverrides(), s.scoreTopic(), s.scoresTopic(), s.group(),
-                        new EventValidator(s.limits()), metrics::scored);
+                        new EventValidator(s.limits()), metrics::scored, metrics::rejected);
                 scorer.start();
             }
             final TopicScorer running = scorer;

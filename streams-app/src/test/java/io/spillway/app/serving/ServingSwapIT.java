@@ -59,13 +59,14 @@ class ServingSwapIT {
             final Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
             try (Admin admin = Admin.create(client)) {
                 admin.createTopics(List.of(new NewTopic(topics.deltas(), 1, (short) 1),
-                        new NewTopic(topics.snapshots(), 1, (short) 1))).all().get();
+                        new NewTopic(topics.snapshots(), 1, (short) 1), new NewTopic("probe-events", 1, (short) 1)))
+                        .all().get();
             }
             try (SyntheticDeltas deltas = new SyntheticDeltas(kafka.bootstrapServers(), url, topics, MODEL, CONFIG,
                     40, 3);
                  ServingApp serving = ServingApp.start(new ServingApp.Settings(PredictorSettings.of(client, url,
                          Map.of(), topics, MODEL, CONFIG, ScaleOut.REPLICATE)
-                         .withFollowing(Duration.ofMillis(50), Duration.ofSeconds(30)), null, "scores", "g",
+                         .withFollowing(Duration.ofMillis(50), Duration.ofSeconds(30)), "probe-events", "scores", "g",
                          new EventLimits(6, 4, 16, 1 << 20), 1, (short) 1,
                          OpsSettings.of("127.0.0.1", 0, OpsAuth.none()), HttpLimits.DEFAULT))) {
                 final Predictor predictor = serving.predictor();
@@ -145,6 +146,38 @@ class ServingSwapIT {
                 assertThat(swapped.getLast().version()).isEqualTo(versions);
                 assertThat(predictor.versionSwaps()).isBetween((long) swapped.size(), swapped.size() + 1L);
                 assertThat(serving.scrape()).contains("spillway_serving_model_version " + versions + ".0");
+
+                // the scorer: a valid event is scored, an invalid one and one that is no event are skipped and counted
+                final java.util.Properties props = new java.util.Properties();
+                props.put("bootstrap.servers", kafka.bootstrapServers());
+                try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> p =
+                             new org.apache.kafka.clients.producer.KafkaProducer<>(props,
+                                     new org.apache.kafka.common.serialization.StringSerializer(),
+                                     new org.apache.kafka.common.serialization.ByteArraySerializer());
+                     io.spillway.schemas.serde.SpecificAvroSerializer<io.spillway.schemas.avro.Event> ser =
+                             new io.spillway.schemas.serde.SpecificAvroSerializer<>(io.spillway.schemas.avro.Event.class)) {
+                    ser.configure(Map.of(io.spillway.schemas.serde.SerdeConfig.SCHEMA_REGISTRY_URL, url), false);
+                    for (final int type : new int[] {2, 6}) {
+                        final io.spillway.schemas.avro.Event e = io.spillway.schemas.avro.Event.newBuilder()
+                                .setEntityId("u").setTimestampMs(1).setEventType(type)
+                                .setFeatures(io.spillway.schemas.avro.SparseVector.newBuilder().setIndices(List.of())
+                                        .setValues(List.of()).build()).build();
+                        p.send(new org.apache.kafka.clients.producer.ProducerRecord<>("probe-events", "u",
+                                ser.serialize("probe-events", e)));
+                    }
+                    p.send(new org.apache.kafka.clients.producer.ProducerRecord<>("probe-events", "u",
+                            "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                }
+                assertThat(ServingApp.await(Duration.ofSeconds(60),
+                        () -> serving.rejected().size() == 2 && serving.scoresPublished() == 1)).isTrue();
+                assertThat(serving.scoresPublished()).isEqualTo(1);
+                assertThat(serving.rejected()).containsEntry("event-type-out-of-range", 1L)
+                        .containsEntry("malformed-avro", 1L);
+                assertThat(serving.scrape()).contains(
+                        "spillway_serving_rejected_events_total{reason=\"event-type-out-of-range\"} 1.0");
+                assertThat(JSON.readTree(http.send(HttpRequest.newBuilder(serving.uri().orElseThrow()
+                        .resolve("/v1/predict/u")).build(), HttpResponse.BodyHandlers.ofString()).body())
+                        .get("offset").asLong()).isZero();
 
                 // a record that is no delta: refused, and the last complete version keeps serving
                 deltas.publishGarbage();

@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * quantiles), {@code spillway_serving_model_version}, {@code spillway_serving_version_swaps_total},
  * {@code spillway_serving_request_seconds{endpoint,status}}, {@code spillway_serving_scoring_seconds} (per poll of the
  * scored topic), {@code spillway_serving_scored_events_total}, {@code spillway_serving_keys},
- * {@code spillway_serving_state_bytes}, {@code spillway_serving_evicted_keys_total} and
+ * {@code spillway_serving_state_bytes}, {@code spillway_serving_evicted_keys_total},
+ * {@code spillway_serving_rejected_events_total{reason}} and
  * {@code spillway_serving_degraded} (1 while a refused delta holds the model back). Thread-safe.
  */
 public final class ServingMetrics implements AutoCloseable {
@@ -75,6 +76,13 @@ public final class ServingMetrics implements AutoCloseable {
         Timer.builder("spillway.serving.request").description("HTTP requests answered")
                 .tag("endpoint", endpoint).tag("status", Integer.toString(status)).publishPercentiles(0.5, 0.99)
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts an event of the scored topic not scored, by reason. */
+    public void rejected(final String reason) {
+        io.micrometer.core.instrument.Counter.builder("spillway.serving.rejected.events")
+                .description("Events of the scored topic not scored (invalid for the model), by reason")
+                .tag("reason", reason).register(registry).increment();
     }
 
     /** Records one poll's scoring. */

@@ -52,6 +52,7 @@ public final class TopicScorer implements AutoCloseable {
     private final String scoreTopic;
     private final String scoresTopic;
     private final BiConsumer<Long, Integer> latency;
+    private final java.util.function.Consumer<String> rejections;
     private final Map<String, AtomicLong> rejected = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong published = new AtomicLong();
     private final Thread thread;
@@ -60,15 +61,18 @@ public final class TopicScorer implements AutoCloseable {
 
     /**
      * @param latency called per poll with the nanoseconds its scoring took and the events it scored
+     * @param rejections called with the reason of each event not scored
      */
     public TopicScorer(final Predictor predictor, final Map<String, Object> clientConfig, final String registryUrl,
                        final Map<String, Object> registryOverrides, final String scoreTopic, final String scoresTopic,
-                       final String groupId, final EventValidator validator, final BiConsumer<Long, Integer> latency) {
+                       final String groupId, final EventValidator validator, final BiConsumer<Long, Integer> latency,
+                       final java.util.function.Consumer<String> rejections) {
         this.predictor = predictor;
         this.scoreTopic = scoreTopic;
         this.scoresTopic = scoresTopic;
         this.validator = validator;
         this.latency = latency;
+        this.rejections = rejections;
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -184,6 +188,7 @@ public final class TopicScorer implements AutoCloseable {
 
     private void reject(final ConsumerRecord<byte[], byte[]> r, final Rejection why) {
         rejected.computeIfAbsent(why.reason(), k -> new AtomicLong()).incrementAndGet();
+        rejections.accept(why.reason());
         LOG.warn("Serving: not scoring {}-{}@{}: {} ({})", r.topic(), r.partition(), r.offset(), why.reason(),
                 why.message());
     }
