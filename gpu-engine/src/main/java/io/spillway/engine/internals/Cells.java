@@ -8,12 +8,12 @@ import io.spillway.engine.model.lif.LifCell;
 import io.spillway.engine.model.lif.LifSettings;
 
 /** The {@link Cell} a {@link LearnerConfig} names, with the config's constants. */
-final class Cells {
+public final class Cells {
 
     private Cells() {
     }
 
-    static Cell<?> of(final LearnerConfig config) {
+    public static Cell<?> of(final LearnerConfig config) {
         return switch (config.cell()) {
             case LifCell.NAME -> new LifCell(new LifSettings(config.vocabularySize(), config.featureDimension(),
                     config.hiddenSize(), config.layers(), config.alpha(), config.gain(), 1f, config.surrogateBeta(),

@@ -29,6 +29,19 @@ public interface CellWindow<S, T> extends RecurrentModel<S, T> {
     /** Cross-entropy of the target at {@code (t, b)}, nats. */
     float loss(int t, int b);
 
+    /**
+     * Inference: the readout's next-event distribution for {@code state}, a state of this window's batch that a
+     * forward step ({@link #step}) returned. It is computed by the same readout and softmax code the backward pass
+     * records predictions with, so for equal weights and state {@code argMax[b]} equals {@link #predicted} and
+     * {@code probabilities[b * vocabulary + argMax[b]]} equals {@link #probability} bitwise. Needs no target and
+     * touches neither the gradient nor the recorded losses.
+     *
+     * @param probabilities filled with the probability of class {@code k} for element {@code b} at
+     *     {@code b * vocabulary + k}
+     * @param argMax filled with each element's arg-max class (the lowest index among equal logits)
+     */
+    void distribution(S state, float[] probabilities, int[] argMax);
+
     /** Forward step evaluations (first pass and recomputation). */
     long forwardSteps();
 

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "spillway", mixinStandardHelpOptions = true, versionProvider = SpillwayCli.Version.class,
         description = "Continuous training of sparse spiking RNNs on Kafka event streams.",
         subcommands = {DemoCommand.class, RunCommand.class, StatusCommand.class, ReportCommand.class, ReplayCommand.class,
-                FollowCommand.class,
+                FollowCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli {
 

@@ -287,6 +287,76 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         }
     }
 
+    /** Fills {@code feature} (batch x layers * hidden) with what the readout reads of {@code s}. */
+    private void readoutFeatures(final EgruState s, final float[] feature) {
+        final int features = layers * n;
+        final float[] c = s.rawCell();
+        final int[][] events = s.rawEvents();
+        Arrays.fill(feature, 0f);
+        for (int b = 0; b < batch; b++) {
+            for (int l = 0; l < layers; l++) {
+                final int p = l * batch + b;
+                final int f = b * features + l * n;
+                if (cfg.readout() == EgruSettings.Readout.CELL) {
+                    System.arraycopy(c, p * n, feature, f, n);
+                } else {
+                    for (final int i : events[p]) {
+                        feature[f + i] = c[p * n + i];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds the readout bias to the logits of row {@code o}, fills {@code exps[k]} with {@code e^(z_k - max z)} and
+     * returns the max; the arg-max goes to {@code arg[0]}. Training and inference both run this (and sum the
+     * exponentials in class order), so they give one probability bitwise.
+     */
+    private double exponentials(final float[] logits, final int o, final int[] arg, final double[] exps) {
+        final int classes = cfg.vocabularySize();
+        double max = Double.NEGATIVE_INFINITY;
+        int best = 0;
+        for (int k = 0; k < classes; k++) {
+            logits[o + k] += w[params.readoutBias() + k];
+            if (logits[o + k] > max) {
+                max = logits[o + k];
+                best = k;
+            }
+        }
+        for (int k = 0; k < classes; k++) {
+            exps[k] = PortableMath.exp(logits[o + k] - max);
+        }
+        arg[0] = best;
+        return max;
+    }
+
+    @Override
+    public void distribution(final EgruState state, final float[] probabilities, final int[] argMax) {
+        if (state.batch() != batch || state.layers() != layers || state.hidden() != n) {
+            throw new IllegalArgumentException("state shape " + state + " does not fit this window");
+        }
+        final int classes = cfg.vocabularySize();
+        final float[] feature = new float[batch * layers * n];
+        final float[] logits = new float[batch * classes];
+        readoutFeatures(state, feature);
+        backend.multiplyTransposed(readout, feature, batch, logits, false);
+        final int[] arg = new int[1];
+        final double[] exps = new double[classes];
+        for (int b = 0; b < batch; b++) {
+            final int o = b * classes;
+            exponentials(logits, o, arg, exps);
+            argMax[b] = arg[0];
+            double sum = 0;
+            for (int k = 0; k < classes; k++) {
+                sum += exps[k];
+            }
+            for (int k = 0; k < classes; k++) {
+                probabilities[o + k] = (float) (exps[k] / sum);
+            }
+        }
+    }
+
     @Override
     public Backward<EgruTape> beginBackward() {
         Arrays.fill(grad, 0f);
@@ -404,6 +474,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         private final float[] dz = new float[batch * classes];
         /** e^(z_k - max z) of one element's logits. */
         private final double[] exps = new double[classes];
+        private final int[] argOut = new int[1];
         private final float[] dFeature = new float[batch * features];
         private final float[] dy = new float[batch * n];
         private final float[] below = new float[batch * n];
@@ -433,22 +504,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         }
 
         private void readoutAndLoss(final EgruTape tape, final int t) {
-            final float[] c = tape.next.rawCell();
-            final int[][] events = tape.next.rawEvents();
-            Arrays.fill(feature, 0f);
-            for (int b = 0; b < batch; b++) {
-                for (int l = 0; l < layers; l++) {
-                    final int p = l * batch + b;
-                    final int f = b * features + l * n;
-                    if (cfg.readout() == EgruSettings.Readout.CELL) {
-                        System.arraycopy(c, p * n, feature, f, n);
-                    } else {
-                        for (final int i : events[p]) {
-                            feature[f + i] = c[p * n + i];
-                        }
-                    }
-                }
-            }
+            readoutFeatures(tape.next, feature);
             backend.multiplyTransposed(readout, feature, batch, logits, false);
             Arrays.fill(dz, 0f);
             boolean any = false;
@@ -459,21 +515,12 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 }
                 any = true;
                 final int o = b * classes;
-                double max = Double.NEGATIVE_INFINITY;
-                int arg = 0;
-                for (int k = 0; k < classes; k++) {
-                    logits[o + k] += w[params.readoutBias() + k];
-                    if (logits[o + k] > max) {
-                        max = logits[o + k];
-                        arg = k;
-                    }
-                }
                 // one exp per class: the softmax is e_k / sum
+                final double max = exponentials(logits, o, argOut, exps);
+                final int arg = argOut[0];
                 double sum = 0;
                 for (int k = 0; k < classes; k++) {
-                    final double e = PortableMath.exp(logits[o + k] - max);
-                    exps[k] = e;
-                    sum += e;
+                    sum += exps[k];
                 }
                 final double logSum = max + StrictMath.log(sum);
                 final double loss = logSum - logits[o + target];

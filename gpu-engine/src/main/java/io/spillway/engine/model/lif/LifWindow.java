@@ -255,6 +255,55 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
         }
     }
 
+    /** Copies the top layer's membrane potentials of {@code v} (a state's or a tape's) into {@code top}. */
+    private void readoutInput(final float[] v, final float[] top) {
+        System.arraycopy(v, (layers - 1) * batch * n, top, 0, batch * n);
+    }
+
+    /**
+     * Adds the readout bias to the logits of row {@code o} and returns their log-sum-exp; the arg-max goes to
+     * {@code arg[0]}. Training and inference both run this, so they give one probability bitwise.
+     */
+    private double logSoftmax(final float[] logits, final int o, final int[] arg) {
+        final int classes = cfg.vocabularySize();
+        double max = Double.NEGATIVE_INFINITY;
+        int best = 0;
+        for (int k = 0; k < classes; k++) {
+            logits[o + k] += w[params.readoutBias() + k];
+            if (logits[o + k] > max) {
+                max = logits[o + k];
+                best = k;
+            }
+        }
+        double sum = 0;
+        for (int k = 0; k < classes; k++) {
+            sum += Math.exp(logits[o + k] - max);
+        }
+        arg[0] = best;
+        return max + Math.log(sum);
+    }
+
+    @Override
+    public void distribution(final LifState state, final float[] probabilities, final int[] argMax) {
+        if (state.batch() != batch || state.layers() != layers || state.hidden() != n) {
+            throw new IllegalArgumentException("state shape " + state + " does not fit this window");
+        }
+        final int classes = cfg.vocabularySize();
+        final float[] top = new float[batch * n];
+        final float[] logits = new float[batch * classes];
+        readoutInput(state.rawV(), top);
+        backend.multiplyTransposed(readout, top, batch, logits, false);
+        final int[] arg = new int[1];
+        for (int b = 0; b < batch; b++) {
+            final int o = b * classes;
+            final double logSum = logSoftmax(logits, o, arg);
+            argMax[b] = arg[0];
+            for (int k = 0; k < classes; k++) {
+                probabilities[o + k] = (float) Math.exp(logits[o + k] - logSum);
+            }
+        }
+    }
+
     @Override
     public Backward<LifTape> beginBackward() {
         Arrays.fill(grad, 0f);
@@ -379,6 +428,7 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
         private final float[] top = new float[batch * n];
         private final float[] logits = new float[batch * cfg.vocabularySize()];
         private final float[] dz = new float[batch * cfg.vocabularySize()];
+        private final int[] argOut = new int[1];
         private final float[] dvReadout = new float[batch * n];
         private final float[] dS = new float[batch * n];
         private final float[] dv = new float[batch * n];
@@ -403,7 +453,7 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
 
         private void readoutAndLoss(final LifTape tape, final int t) {
             final int classes = cfg.vocabularySize();
-            System.arraycopy(tape.v, (layers - 1) * batch * n, top, 0, batch * n);
+            readoutInput(tape.v, top);
             backend.multiplyTransposed(readout, top, batch, logits, false);
             Arrays.fill(dz, 0f);
             boolean any = false;
@@ -414,20 +464,8 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
                 }
                 any = true;
                 final int o = b * classes;
-                double max = Double.NEGATIVE_INFINITY;
-                int arg = 0;
-                for (int k = 0; k < classes; k++) {
-                    logits[o + k] += w[params.readoutBias() + k];
-                    if (logits[o + k] > max) {
-                        max = logits[o + k];
-                        arg = k;
-                    }
-                }
-                double sum = 0;
-                for (int k = 0; k < classes; k++) {
-                    sum += Math.exp(logits[o + k] - max);
-                }
-                final double logSum = max + Math.log(sum);
+                final double logSum = logSoftmax(logits, o, argOut);
+                final int arg = argOut[0];
                 final double loss = logSum - logits[o + target];
                 final int cell = t * batch + b;
                 predicted[cell] = arg;

@@ -1,0 +1,177 @@
+package io.spillway.app.serving;
+
+import io.spillway.app.ops.OpsSettings;
+import io.spillway.app.serving.internals.ServingMetrics;
+import io.spillway.app.serving.internals.ServingServer;
+import io.spillway.app.serving.internals.TopicScorer;
+import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.EventValidator;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What {@code spillway serve} runs: a {@link Predictor} following the model, a scorer of a topic that writes a
+ * prediction per event to the scores topic, and the HTTP prediction API with {@code /health} and {@code /metrics}.
+ * Stateless apart from the per-key states, so any number can run side by side (each scorer group splits the scored
+ * topic's partitions; give each a group of its own to have every one score everything).
+ */
+public final class ServingApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServingApp.class);
+
+    /**
+     * How to serve.
+     *
+     * @param predictor what to follow and the per-key bounds
+     * @param scoreTopic topic to score, or null to score nothing
+     * @param scoresTopic where the predictions go
+     * @param group the scorer's consumer group
+     * @param limits the scored events' limits (those of the trainer's topology)
+     * @param partitions partitions of the scores topic when it must be created
+     * @param replicationFactor its replication factor (-1: the broker's default)
+     * @param http where the HTTP API listens, or null for none
+     * @param httpLimits request limits
+     */
+    public record Settings(PredictorSettings predictor, String scoreTopic, String scoresTopic, String group,
+                           EventLimits limits, int partitions, short replicationFactor, OpsSettings http,
+                           HttpLimits httpLimits) {
+        public Settings {
+            Objects.requireNonNull(predictor, "predictor");
+            Objects.requireNonNull(scoresTopic, "scoresTopic");
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(limits, "limits");
+            Objects.requireNonNull(httpLimits, "httpLimits");
+        }
+    }
+
+    private final Predictor predictor;
+    private final ServingMetrics metrics;
+    private final TopicScorer scorer;
+    private final ServingServer server;
+
+    private ServingApp(final Predictor predictor, final ServingMetrics metrics, final TopicScorer scorer,
+                       final ServingServer server) {
+        this.predictor = predictor;
+        this.metrics = metrics;
+        this.scorer = scorer;
+        this.server = server;
+    }
+
+    /** Starts following, scoring and answering; returns once the HTTP endpoint listens. */
+    public static ServingApp start(final Settings s) throws IOException {
+        final Predictor predictor = Predictor.start(s.predictor());
+        final ServingMetrics metrics = new ServingMetrics(predictor);
+        TopicScorer scorer = null;
+        ServingServer server = null;
+        try {
+            if (s.scoreTopic() != null) {
+                createIfMissing(s);
+                scorer = new TopicScorer(predictor, s.predictor().clientConfig(), s.predictor().registryUrl(),
+                        s.predictor().registryOverrides(), s.scoreTopic(), s.scoresTopic(), s.group(),
+                        new EventValidator(s.limits()), metrics::scored, metrics::rejected);
+                scorer.start();
+            }
+            final TopicScorer running = scorer;
+            if (s.http() != null) {
+                server = ServingServer.start(s.http(), predictor, metrics, s.httpLimits(), () -> {
+                    final List<String> problems = new ArrayList<>();
+                    if (running != null && !running.running()) {
+                        problems.add("scoring " + s.scoreTopic() + " stopped"
+                                + (running.failure() == null ? "" : ": " + running.failure().getMessage()));
+                    }
+                    return problems;
+                });
+            }
+        } catch (final IOException | RuntimeException e) {
+            if (scorer != null) {
+                scorer.close();
+            }
+            predictor.close();
+            metrics.close();
+            throw e;
+        }
+        LOG.info("Serving model {}{}", s.predictor().modelId(), s.scoreTopic() == null ? ""
+                : ", scoring " + s.scoreTopic() + " into " + s.scoresTopic() + " (group " + s.group() + ")");
+        return new ServingApp(predictor, metrics, scorer, server);
+    }
+
+    private static void createIfMissing(final Settings s) {
+        try (Admin admin = Admin.create(s.predictor().clientConfig())) {
+            final Set<String> names = admin.listTopics().names().get();
+            if (!names.contains(s.scoresTopic())) {
+                admin.createTopics(List.of(new NewTopic(s.scoresTopic(), Optional.of(s.partitions()),
+                        s.replicationFactor() < 0 ? Optional.empty() : Optional.of(s.replicationFactor()))))
+                        .all().get();
+                LOG.info("Created the scores topic {}", s.scoresTopic());
+            }
+        } catch (final java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create the scores topic " + s.scoresTopic() + ": "
+                        + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating the scores topic", e);
+        }
+    }
+
+    public Predictor predictor() {
+        return predictor;
+    }
+
+    /** The HTTP API's base URI, if it listens. */
+    public Optional<URI> uri() {
+        return Optional.ofNullable(server).map(ServingServer::uri);
+    }
+
+    /** Predictions written to the scores topic. */
+    public long scoresPublished() {
+        return scorer == null ? 0 : scorer.published();
+    }
+
+    /** Scored-topic events skipped, by reason. */
+    public Map<String, Long> rejected() {
+        return scorer == null ? Map.of() : scorer.rejected();
+    }
+
+    /** Prometheus text of the serving meters. */
+    public String scrape() {
+        return metrics.scrape();
+    }
+
+    /** Waits until {@code condition}, for tests and tools. */
+    public static boolean await(final Duration timeout, final java.util.function.BooleanSupplier condition)
+            throws InterruptedException {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+        }
+        if (scorer != null) {
+            scorer.close();
+        }
+        predictor.close();
+        metrics.close();
+    }
+}

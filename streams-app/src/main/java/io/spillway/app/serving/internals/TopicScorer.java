@@ -1,0 +1,243 @@
+package io.spillway.app.serving.internals;
+
+import io.spillway.app.serving.ModelUnavailableException;
+import io.spillway.app.serving.NextEvent;
+import io.spillway.app.serving.Predictor;
+import io.spillway.app.topology.EventValidator;
+import io.spillway.app.topology.Rejection;
+import io.spillway.app.trainer.KafkaTrainingSink;
+import io.spillway.engine.SparseEvent;
+import io.spillway.schemas.avro.Event;
+import io.spillway.schemas.avro.EventTypeProbability;
+import io.spillway.schemas.avro.ServedPrediction;
+import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.SpecificAvroDeserializer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores a topic of events as they arrive: per poll, each key's events in offset order go through
+ * {@link Predictor#observe}, and a {@link ServedPrediction} per event goes to the scores topic (Avro through the
+ * registry, keyed by entity id). Offsets are committed after the predictions are flushed, so a restart scores from
+ * there on (at least once). Events the trainer's topology would dead-letter (undecodable, or outside the model's
+ * limits) are skipped, logged and counted by reason; nothing stops the loop.
+ *
+ * <p>Threading: runs on its own thread until {@link #close}.
+ */
+public final class TopicScorer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicScorer.class);
+
+    private final Predictor predictor;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final SpecificAvroDeserializer<Event> deserializer;
+    private final KafkaTrainingSink sink;
+    private final EventValidator validator;
+    private final String scoreTopic;
+    private final String scoresTopic;
+    private final BiConsumer<Long, Integer> latency;
+    private final java.util.function.Consumer<String> rejections;
+    private final Map<String, AtomicLong> rejected = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong published = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean closing;
+    private volatile Exception failure;
+
+    /**
+     * @param latency called per poll with the nanoseconds its scoring took and the events it scored
+     * @param rejections called with the reason of each event not scored
+     */
+    public TopicScorer(final Predictor predictor, final Map<String, Object> clientConfig, final String registryUrl,
+                       final Map<String, Object> registryOverrides, final String scoreTopic, final String scoresTopic,
+                       final String groupId, final EventValidator validator, final BiConsumer<Long, Integer> latency,
+                       final java.util.function.Consumer<String> rejections) {
+        this.predictor = predictor;
+        this.scoreTopic = scoreTopic;
+        this.scoresTopic = scoresTopic;
+        this.validator = validator;
+        this.latency = latency;
+        this.rejections = rejections;
+        final Properties props = new Properties();
+        props.putAll(clientConfig);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-serve-scorer");
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        final Map<String, Object> serde = new HashMap<>(registryOverrides);
+        serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);
+        this.deserializer = new SpecificAvroDeserializer<>(Event.class);
+        deserializer.configure(serde, false);
+        final Map<String, Object> producer = new HashMap<>(clientConfig);
+        producer.put("client.id", "spillway-serve-scores");
+        this.sink = new KafkaTrainingSink(producer, serde);
+        this.thread = new Thread(this::run, "spillway-serve-scorer");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(scoreTopic));
+            while (!closing) {
+                final ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                if (predictor.model().isEmpty()) {
+                    // nothing to score with yet: read these again once a version is served
+                    for (final org.apache.kafka.common.TopicPartition p : records.partitions()) {
+                        consumer.seek(p, records.records(p).getFirst().offset());
+                    }
+                    predictor.awaitModel(Duration.ofMillis(500));
+                    continue;
+                }
+                score(records);
+                sink.flush();
+                consumer.commitSync();
+            }
+        } catch (final WakeupException e) {
+            // closing
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (final Exception e) {
+            failure = e;
+            LOG.error("Serving: scoring {} stopped", scoreTopic, e);
+        }
+    }
+
+    private record Item(ConsumerRecord<byte[], byte[]> record, Event event, SparseEvent sparse) {
+    }
+
+    private void score(final ConsumerRecords<byte[], byte[]> records) {
+        final Map<String, List<Item>> byKey = new LinkedHashMap<>();
+        for (final ConsumerRecord<byte[], byte[]> r : records) {
+            final String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+            final Optional<Rejection> size = r.value() == null ? Optional.of(new Rejection("missing-value", "no value"))
+                    : validator.checkSize(r.value().length);
+            if (size.isPresent()) {
+                reject(r, size.get());
+                continue;
+            }
+            final Event event;
+            try {
+                event = deserializer.deserialize(r.topic(), r.value());
+            } catch (final RuntimeException e) {
+                reject(r, new Rejection("malformed-avro", e.getMessage()));
+                continue;
+            }
+            final Optional<Rejection> invalid = validator.check(key, event);
+            if (invalid.isPresent()) {
+                reject(r, invalid.get());
+                continue;
+            }
+            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(new Item(r, event, toSparse(event)));
+        }
+        final long started = System.nanoTime();
+        int events = 0;
+        for (final Map.Entry<String, List<Item>> e : byKey.entrySet()) {
+            final List<Item> items = e.getValue();
+            final long[] offsets = items.stream().mapToLong(i -> i.record().offset()).toArray();
+            final List<NextEvent> predictions;
+            try {
+                predictions = predictor.observe(e.getKey(), items.stream().map(Item::sparse).toList(), offsets);
+            } catch (final ModelUnavailableException ex) {
+                throw ex;
+            } catch (final IllegalArgumentException ex) {
+                items.forEach(i -> reject(i.record(), new Rejection("outside-model", ex.getMessage())));
+                continue;
+            }
+            events += items.size();
+            final long now = System.currentTimeMillis();
+            for (int i = 0; i < items.size(); i++) {
+                final Item item = items.get(i);
+                final NextEvent p = predictions.get(i);
+                final List<EventTypeProbability> top = p.top().stream().map(c -> EventTypeProbability.newBuilder()
+                        .setEventType(c.eventType()).setProbability(c.probability()).build()).toList();
+                sink.send(scoresTopic, e.getKey(), ServedPrediction.newBuilder().setEntityId(e.getKey())
+                        .setModelId(predictor.settings().modelId()).setModelVersion(p.modelVersion())
+                        .setSourceTopic(item.record().topic()).setSourcePartition(item.record().partition())
+                        .setSourceOffset(item.record().offset()).setAfterTimestampMs(item.event().getTimestampMs())
+                        .setPredictedEventType(p.predictedType()).setProbability(p.probability()).setTop(top)
+                        .setServedAtMs(now).build());
+                published.incrementAndGet();
+            }
+        }
+        latency.accept(System.nanoTime() - started, events);
+    }
+
+    private void reject(final ConsumerRecord<byte[], byte[]> r, final Rejection why) {
+        rejected.computeIfAbsent(why.reason(), k -> new AtomicLong()).incrementAndGet();
+        rejections.accept(why.reason());
+        LOG.warn("Serving: not scoring {}-{}@{}: {} ({})", r.topic(), r.partition(), r.offset(), why.reason(),
+                why.message());
+    }
+
+    static SparseEvent toSparse(final Event event) {
+        final List<Integer> indices = event.getFeatures().getIndices();
+        final List<Float> values = event.getFeatures().getValues();
+        final int[] idx = new int[indices.size()];
+        final float[] val = new float[values.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = indices.get(i);
+            val[i] = values.get(i);
+        }
+        final Integer label = event.getLabel();
+        return new SparseEvent(event.getEventType(), idx, val, label == null ? SparseEvent.NO_LABEL : label);
+    }
+
+    /** Events skipped, by reason. */
+    public Map<String, Long> rejected() {
+        final Map<String, Long> out = new java.util.TreeMap<>();
+        rejected.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
+    /** Predictions sent to the scores topic. */
+    public long published() {
+        return published.get();
+    }
+
+    /** Why scoring stopped, or null while it runs. */
+    public Exception failure() {
+        return failure;
+    }
+
+    public boolean running() {
+        return thread.isAlive();
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        consumer.close();
+        sink.close();
+        deserializer.close();
+    }
+}
