@@ -203,7 +203,8 @@ public final class SpillwayApp implements AutoCloseable {
     private Training splitTraining(final Map<String, Object> serde) throws IOException {
         final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
         final SnapshotRestore.Outcome<SplitCheckpoint> restored = restoreNewest(
-                SnapshotRestore.split(learner, config.topics().deltas()), "split training needs a model of its own"
+                SnapshotRestore.split(learner, config.topics().deltas(), config.trainer().allowConfigChange()),
+                "split training needs a model of its own"
                         + " (use a new --model-id)");
         final SplitCheckpoint checkpoint = restored.value();
         if (checkpoint != null) {
@@ -260,7 +261,8 @@ public final class SpillwayApp implements AutoCloseable {
      */
     private TrainerLoop.Resume restore() throws IOException {
         final SnapshotRestore.Outcome<TrainerCheckpoint> restored = restoreNewest(
-                SnapshotRestore.replicated(learner, config.topics().chunks()), "replicated training cannot resume it (a"
+                SnapshotRestore.replicated(learner, config.topics().chunks(), config.trainer().allowConfigChange()),
+                "replicated training cannot resume it (a"
                         + " model trained split, or one whose snapshots lack the chunk-log offset); use a new --model-id");
         if (restored.snapshot().isEmpty()) {
             return TrainerLoop.Resume.FRESH;

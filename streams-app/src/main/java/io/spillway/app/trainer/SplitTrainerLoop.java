@@ -6,6 +6,7 @@ import io.spillway.app.scaleout.ErrorFeedbackCompressor;
 import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.Learner;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
@@ -200,7 +201,8 @@ public final class SplitTrainerLoop implements Trainer {
      * rebalance publish two snapshots, both valid).
      */
     private void publishSnapshot() {
-        final SplitCheckpoint checkpoint = new SplitCheckpoint(topics.deltas(), peers.positions(), peers.logWeights());
+        final SplitCheckpoint checkpoint = new SplitCheckpoint(topics.deltas(), peers.positions(), peers.logWeights(),
+                ConfigProvenance.of(learner.config()));
         final long version = checkpoint.logVersion();
         if (kept.isNewest(version)) {
             return;

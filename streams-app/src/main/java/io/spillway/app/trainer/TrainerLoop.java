@@ -3,6 +3,7 @@ package io.spillway.app.trainer;
 import io.spillway.app.ops.TrainingFigures;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.Learner;
 import io.spillway.engine.TrainingStep;
 import java.io.ByteArrayOutputStream;
@@ -255,7 +256,7 @@ public final class TrainerLoop implements Trainer {
         }
         final long at = assembly.position(0);
         final byte[] state = new TrainerCheckpoint(topics.chunks(), at, assembly.trainedAhead(0),
-                progress.eventsTrainedTotal(), learnerState).encode();
+                progress.eventsTrainedTotal(), ConfigProvenance.of(learner.config()), learnerState).encode();
         final int count = publisher.snapshotRecords(state.length);
         final List<KeptSnapshots.Kept> retire = kept.add(version, count, at);
         final long keptFrom = kept.oldestPosition();

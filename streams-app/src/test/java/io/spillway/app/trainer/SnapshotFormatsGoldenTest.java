@@ -3,6 +3,7 @@ package io.spillway.app.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.app.scaleout.SplitCheckpoint;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
@@ -68,18 +69,20 @@ class SnapshotFormatsGoldenTest {
     }
 
     static TrainerCheckpoint trainerCheckpoint(final Learner learner) {
-        return new TrainerCheckpoint(CHUNK_TOPIC, 17, new long[] {19, 22}, 30, state(learner));
+        return new TrainerCheckpoint(CHUNK_TOPIC, 17, new long[] {19, 22}, 30, ConfigProvenance.of(config()),
+                state(learner));
     }
 
     static SplitCheckpoint splitCheckpoint(final Learner learner) {
-        return new SplitCheckpoint(DELTA_TOPIC, Map.of(0, 12L, 1, 9L), new TreeMap<>(learner.parameters()));
+        return new SplitCheckpoint(DELTA_TOPIC, Map.of(0, 12L, 1, 9L), new TreeMap<>(learner.parameters()),
+                ConfigProvenance.of(config()));
     }
 
     static Map<String, byte[]> files() {
         try (Learner learner = trained()) {
             final Map<String, byte[]> files = new LinkedHashMap<>();
-            files.put("trainer-state-v3.bin", trainerCheckpoint(learner).encode());
-            files.put("split-weights-v1.bin", splitCheckpoint(learner).encode());
+            files.put("trainer-state-v4.bin", trainerCheckpoint(learner).encode());
+            files.put("split-weights-v2.bin", splitCheckpoint(learner).encode());
             return files;
         }
     }
@@ -107,6 +110,21 @@ class SnapshotFormatsGoldenTest {
             assertThat(c.eventsTrained()).isEqualTo(30);
             assertThat(restored.version()).isEqualTo(3);
             assertThat(state(restored)).isEqualTo(state(expected));
+            assertThat(c.provenance()).as("v3 recorded no configuration").isNull();
+        }
+    }
+
+    @Test
+    void aGoldenTrainerCheckpointV4IsRestoredWithItsProvenanceAndWrittenTheSame() throws IOException {
+        final byte[] bytes = golden("trainer-state-v4.bin");
+        try (Learner expected = trained(); Learner restored = Learners.create(config())) {
+            final TrainerCheckpoint c = SnapshotRestore.replicated(restored, CHUNK_TOPIC, false)
+                    .restore(snapshot(TrainerCheckpoint.FORMAT, 3, bytes));
+            assertThat(c.chunkOffset()).isEqualTo(17);
+            assertThat(c.trainedAhead()).containsExactly(19, 22);
+            assertThat(c.eventsTrained()).isEqualTo(30);
+            assertThat(c.provenance()).isEqualTo(ConfigProvenance.of(config()));
+            assertThat(state(restored)).isEqualTo(state(expected));
             assertThat(trainerCheckpoint(expected).encode()).as("the current writer").isEqualTo(bytes);
         }
     }
@@ -116,7 +134,8 @@ class SnapshotFormatsGoldenTest {
         final byte[] bytes = golden("split-weights-v1.bin");
         try (Learner expected = trained(); Learner restored = Learners.create(config())) {
             final SplitCheckpoint c = SnapshotRestore.split(restored, DELTA_TOPIC)
-                    .restore(snapshot(SplitCheckpoint.FORMAT, 21, bytes));
+                    .restore(snapshot(SplitCheckpoint.FORMAT_V1, 21, bytes));
+            assertThat(c.provenance()).as("v1 recorded no configuration").isNull();
             assertThat(c.positions()).isEqualTo(Map.of(0, 12L, 1, 9L));
             assertThat(c.logVersion()).isEqualTo(21);
             assertThat(restored.parameters()).containsOnlyKeys(expected.parameters().keySet());
@@ -125,6 +144,18 @@ class SnapshotFormatsGoldenTest {
                 assertThat(c.weights().get(name)).isEqualTo(w);
                 assertThat(restored.parameters().get(name)).containsExactly(w, org.assertj.core.data.Offset.offset(1e-6f));
             });
+        }
+    }
+
+    @Test
+    void aGoldenSplitCheckpointV2IsRestoredWithItsProvenanceAndWrittenTheSame() throws IOException {
+        final byte[] bytes = golden("split-weights-v2.bin");
+        try (Learner expected = trained(); Learner restored = Learners.create(config())) {
+            final SplitCheckpoint c = SnapshotRestore.split(restored, DELTA_TOPIC, false)
+                    .restore(snapshot(SplitCheckpoint.FORMAT, 21, bytes));
+            assertThat(c.positions()).isEqualTo(Map.of(0, 12L, 1, 9L));
+            assertThat(c.provenance()).isEqualTo(ConfigProvenance.of(config()));
+            expected.parameters().forEach((name, w) -> assertThat(c.weights().get(name)).isEqualTo(w));
             assertThat(splitCheckpoint(expected).encode()).as("the current writer").isEqualTo(bytes);
         }
     }
