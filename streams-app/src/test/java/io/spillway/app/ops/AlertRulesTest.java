@@ -1,7 +1,7 @@
 package io.spillway.app.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -99,7 +99,7 @@ class AlertRulesTest {
 
     static Path promtool(final String consequence) {
         final Optional<Path> promtool = ExternalTool.find(List.of("promtool"), List.of("/usr/bin", "/usr/local/bin"));
-        assumeTrue(promtool.isPresent(), NO_PROMTOOL + consequence);
+        assumePeer(promtool.isPresent(), NO_PROMTOOL + consequence);
         return promtool.get();
     }
 }

@@ -1,7 +1,7 @@
 package io.spillway.app.replay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,8 +29,8 @@ class TorchGruPeerTest {
 
     @Test
     void gruPeerTrainsTheExportedScheduleWithItsLearningRateGrid(@TempDir final Path dir) throws Exception {
-        assumeThat(TorchPeerAgreementTest.torchAvailable())
-                .as("Debian python3-torch is not installed: skipping the PyTorch GRU peer check").isTrue();
+        assumePeer(TorchPeerAgreementTest.torchAvailable(),
+                "Debian python3-torch is not installed: the PyTorch GRU peer check needs it");
         final SparseVector none = SparseVector.newBuilder().setIndices(List.of()).setValues(List.of()).build();
         final SplittableRandom rnd = new SplittableRandom(4);
         final List<Event> events = new ArrayList<>();

@@ -1,7 +1,7 @@
 package io.spillway.app.replay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,8 +45,7 @@ class TorchPeerAgreementTest {
 
     @Test
     void peerTrainsTheSameModel(@TempDir final Path dir) throws Exception {
-        assumeThat(torchAvailable()).as("Debian python3-torch is not installed: skipping the PyTorch agreement check")
-                .isTrue();
+        assumePeer(torchAvailable(), "Debian python3-torch is not installed: the PyTorch agreement check needs it");
         final SparseVector none = SparseVector.newBuilder().setIndices(List.of()).setValues(List.of()).build();
         final SplittableRandom rnd = new SplittableRandom(9);
         final List<Event> events = new ArrayList<>();
