@@ -66,31 +66,32 @@ public record ConfigProvenance(Map<String, String> settings) {
     /**
      * A setting whose value differs.
      *
-     * @param recorded the snapshot's value, or null when it recorded none (a setting added since)
-     * @param current this configuration's value, or null when it has none (a setting removed since)
+     * @param recorded the snapshot's value
+     * @param current this configuration's value
      * @param fixed whether it is part of the model's shape, cell or optimizer (never restored across)
      */
     public record Change(String setting, String recorded, String current, boolean fixed) {
         @Override
         public String toString() {
-            return setting + " " + (recorded == null ? "(not recorded)" : recorded) + " -> "
-                    + (current == null ? "(no such setting)" : current);
+            return setting + " " + recorded + " -> " + current;
         }
     }
 
-    /** The settings {@code current} has otherwise than recorded, those of how the learner runs aside; by name. */
+    /**
+     * The settings {@code current} has otherwise than recorded, those of how the learner runs aside; by name. A
+     * setting only one side has (added or removed since the snapshot was made) is not compared: a snapshot cannot
+     * have been made with another value of a setting that did not exist.
+     */
     public List<Change> changesTo(final LearnerConfig current) {
         final Map<String, String> now = current.settings();
-        final TreeSet<String> names = new TreeSet<>(settings.keySet());
-        names.addAll(now.keySet());
         final List<Change> changes = new ArrayList<>();
-        for (final String name : names) {
-            if (LearnerConfig.EXECUTION_SETTINGS.contains(name)) {
+        for (final String name : new TreeSet<>(settings.keySet())) {
+            if (LearnerConfig.EXECUTION_SETTINGS.contains(name) || !now.containsKey(name)) {
                 continue;
             }
             final String was = settings.get(name);
             final String is = now.get(name);
-            if (!Objects.equals(was, is)) {
+            if (!was.equals(is)) {
                 changes.add(new Change(name, was, is, LearnerConfig.FIXED_SETTINGS.contains(name)));
             }
         }
