@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * registry server and serdes, without a broker: values cross the process boundary as hex lines.
  * The peer script, {@code src/test/python/registry_peer.py}, is written to be reused by other tests.
  */
-class ConfluentPythonPeerTest {
+class ConfluentPythonPeerIT {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final Path PEER = Path.of("src", "test", "python", "registry_peer.py");
     private static final ObjectMapper JSON = new ObjectMapper();

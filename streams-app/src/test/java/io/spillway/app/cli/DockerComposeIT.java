@@ -22,7 +22,7 @@ import picocli.CommandLine;
  * docker/compose.yaml is valid Compose, the app command it runs is one the CLI accepts, and the files it mounts into
  * Prometheus and Grafana (config, alerting rules, provisioning, dashboards) exist where they are expected.
  */
-class DockerComposeTest {
+class DockerComposeIT {
     private static final Path COMPOSE = Path.of("..", "docker", "compose.yaml").toAbsolutePath().normalize();
     private static final Path DOCKER = COMPOSE.getParent();
 

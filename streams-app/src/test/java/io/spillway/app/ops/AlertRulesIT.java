@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * rules} on alerts.test.yml), each alert has a case where it fires and one where it must not, and each names a
  * severity and a section of docs/monitoring.md that says what to do.
  */
-class AlertRulesTest {
+class AlertRulesIT {
     private static final String NO_PROMTOOL = "promtool not installed (Debian package 'prometheus'; CI installs it): ";
     private static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rounding, and the whole prequential run closely (spike thresholds amplify rounding over many steps).
  * Skipped where Debian's python3-torch is not installed.
  */
-class TorchPeerAgreementTest {
+class TorchPeerAgreementIT {
 
     static Path script() {
         final Path fromModule = Path.of("..", "bench", "realdata_torch.py");
