@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
+import io.spillway.testing.GoldenFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -47,11 +46,8 @@ class ChunkFormatsGoldenTest {
                 "open-chunk-meta-v4.bin", OpenChunk.encodeMeta(meta()));
     }
 
-    static byte[] golden(final String file) throws IOException {
-        try (InputStream in = ChunkFormatsGoldenTest.class.getResourceAsStream("/golden/" + file)) {
-            assertThat(in).as("golden file %s is checked in", file).isNotNull();
-            return in.readAllBytes();
-        }
+    static byte[] golden(final String file) {
+        return GoldenFiles.read(file);
     }
 
     @Test
@@ -91,14 +87,6 @@ class ChunkFormatsGoldenTest {
 
     /** Writes the golden files missing in the directory given (see the class comment). */
     public static void main(final String[] args) throws IOException {
-        final Path dir = Path.of(args[0]);
-        Files.createDirectories(dir);
-        for (final Map.Entry<String, byte[]> e : files().entrySet()) {
-            final Path file = dir.resolve(e.getKey());
-            if (!Files.exists(file)) {
-                Files.write(file, e.getValue());
-                System.out.println("wrote " + file);
-            }
-        }
+        GoldenFiles.writeMissing(Path.of(args[0]), files());
     }
 }

@@ -11,10 +11,9 @@ import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
+import io.spillway.testing.GoldenFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -87,11 +86,8 @@ class SnapshotFormatsGoldenTest {
         }
     }
 
-    static byte[] golden(final String file) throws IOException {
-        try (InputStream in = SnapshotFormatsGoldenTest.class.getResourceAsStream("/golden/" + file)) {
-            assertThat(in).as("golden file %s is checked in", file).isNotNull();
-            return in.readAllBytes();
-        }
+    static byte[] golden(final String file) {
+        return GoldenFiles.read(file);
     }
 
     private static SnapshotReader.Snapshot snapshot(final String format, final long version, final byte[] payload) {
@@ -174,14 +170,6 @@ class SnapshotFormatsGoldenTest {
 
     /** Writes the golden files missing in the directory given (see the class comment). */
     public static void main(final String[] args) throws IOException {
-        final Path dir = Path.of(args[0]);
-        Files.createDirectories(dir);
-        for (final Map.Entry<String, byte[]> e : files().entrySet()) {
-            final Path file = dir.resolve(e.getKey());
-            if (!Files.exists(file)) {
-                Files.write(file, e.getValue());
-                System.out.println("wrote " + file);
-            }
-        }
+        GoldenFiles.writeMissing(Path.of(args[0]), files());
     }
 }
