@@ -34,6 +34,9 @@ public interface Learner extends AutoCloseable {
     /** Backend, optimizer, model shape and schedule, for logs and metrics. */
     String describe();
 
+    /** The configuration this learner was built with (what its snapshots record as their provenance). */
+    LearnerConfig config();
+
     /** Name of the compute backend in use, e.g. {@code cpu}. */
     String backendName();
 

@@ -384,18 +384,67 @@ public final class LearnerConfig {
         return b;
     }
 
+    /**
+     * Every setting by name (the accessor's name) as text, in declaration order: what a snapshot records of the
+     * configuration it was made with (docs/formats.md), and what {@link #toString()} shows. Numbers are written as
+     * {@link String#valueOf} writes them, so a float reads back to the same bits.
+     */
+    public java.util.Map<String, String> settings() {
+        final java.util.Map<String, String> s = new java.util.LinkedHashMap<>();
+        s.put("vocabularySize", String.valueOf(vocabularySize));
+        s.put("featureDimension", String.valueOf(featureDimension));
+        s.put("hiddenSize", String.valueOf(hiddenSize));
+        s.put("layers", String.valueOf(layers));
+        s.put("optimizer", String.valueOf(optimizer));
+        s.put("learningRate", String.valueOf(learningRate));
+        s.put("backend", String.valueOf(backend));
+        s.put("deviceMemoryBytes", String.valueOf(deviceMemoryBytes));
+        s.put("checkpointSchedule", String.valueOf(checkpointSchedule));
+        s.put("offChipDirectory", String.valueOf(offChipDirectory));
+        s.put("recomputeAhead", String.valueOf(recomputeAhead));
+        s.put("seed", String.valueOf(seed));
+        s.put("alpha", String.valueOf(alpha));
+        s.put("gain", String.valueOf(gain));
+        s.put("surrogateBeta", String.valueOf(surrogateBeta));
+        s.put("theta2", String.valueOf(theta2));
+        s.put("spikeCapacity", String.valueOf(spikeCapacity));
+        s.put("maxCarriedKeys", String.valueOf(maxCarriedKeys));
+        s.put("adaptation", String.valueOf(adaptation));
+        s.put("adaptationDecay", String.valueOf(adaptationDecay));
+        s.put("cell", String.valueOf(cell));
+        s.put("gradientClip", String.valueOf(gradientClip));
+        s.put("thresholdMean", String.valueOf(thresholdMean));
+        s.put("pseudoDerivativeScale", String.valueOf(pseudoDerivativeScale));
+        s.put("activityTarget", String.valueOf(activityTarget));
+        s.put("activityRegularization", String.valueOf(activityRegularization));
+        s.put("candidateBias", String.valueOf(candidateBias));
+        s.put("readout", String.valueOf(readout));
+        s.put("learnThresholds", String.valueOf(learnThresholds));
+        return java.util.Collections.unmodifiableMap(s);
+    }
+
+    /**
+     * Settings a model's state cannot be carried across: its shape, its cell and its optimizer (whose state is laid
+     * out by them). A snapshot made with other values is always refused.
+     */
+    public static final java.util.Set<String> FIXED_SETTINGS = java.util.Set.of("vocabularySize", "featureDimension",
+            "hiddenSize", "layers", "cell", "readout", "optimizer");
+
+    /**
+     * Settings of how the learner runs rather than what it learns: the backend and its memory, the checkpoint
+     * schedule (recomputation gives the same gradients), the carried-key capacity (a smaller one evicts the least
+     * recent keys, as training would) and the seed (the state holds the random generator's position). They may
+     * change between runs of one model.
+     */
+    public static final java.util.Set<String> EXECUTION_SETTINGS = java.util.Set.of("backend", "deviceMemoryBytes",
+            "checkpointSchedule", "offChipDirectory", "recomputeAhead", "maxCarriedKeys", "seed");
+
+    /** Every setting, as {@link #settings()} names them. */
     @Override
     public String toString() {
-        return "LearnerConfig[vocab=" + vocabularySize + ", features=" + featureDimension + ", hidden=" + hiddenSize
-                + "x" + layers + ", optimizer=" + optimizer + ", lr=" + learningRate + ", backend=" + backend
-                + ", deviceMemory=" + deviceMemoryBytes + ", schedule=" + checkpointSchedule
-                + ", recomputeAhead=" + recomputeAhead + ", seed=" + seed
-                + ", alpha=" + alpha + ", gain=" + gain + ", beta=" + surrogateBeta + ", theta2=" + theta2
-                + ", spikeCapacity=" + spikeCapacity + ", maxCarriedKeys=" + maxCarriedKeys + ", adaptation=" + adaptation
-                + ", adaptationDecay=" + adaptationDecay + ", cell=" + cell + ", gradientClip=" + gradientClip
-                + ", thresholdMean=" + thresholdMean + ", kappa=" + pseudoDerivativeScale + ", activityTarget="
-                + activityTarget + ", activityRegularization=" + activityRegularization + ", candidateBias="
-                + candidateBias + ", readout=" + readout + ", learnThresholds=" + learnThresholds + "]";
+        final StringBuilder b = new StringBuilder("LearnerConfig[");
+        settings().forEach((name, value) -> b.append(b.length() > 14 ? ", " : "").append(name).append('=').append(value));
+        return b.append(']').toString();
     }
 
     /** Mutable builder; not thread-safe. */

@@ -31,13 +31,7 @@ class LearnerConfigTest {
     @Test
     void everyFieldRoundTripsThroughTheBuilder() throws ReflectiveOperationException {
         final LearnerConfig defaults = LearnerConfig.builder().build();
-        final LearnerConfig custom = LearnerConfig.builder().vocabularySize(97).featureDimension(5).hiddenSize(33)
-                .layers(2).optimizer("sgd").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
-                .checkpointSchedule("double").offChipDirectory(Path.of("/tmp/spillway-offchip"))
-                .recomputeAhead(!defaults.recomputeAhead()).seed(7L).alpha(0.8f).gain(12f).surrogateBeta(4f)
-                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f)
-                .cell("lif").gradientClip(2f).thresholdMean(0.4f).pseudoDerivativeScale(3f).activityTarget(0.1f)
-                .activityRegularization(0.5f).candidateBias(-1f).readout("events").learnThresholds(true).build();
+        final LearnerConfig custom = everyFieldSet();
         final LearnerConfig copy = custom.toBuilder().build();
 
         final List<String> checked = new ArrayList<>();
@@ -53,6 +47,40 @@ class LearnerConfigTest {
             checked.add(field.getName());
         }
         assertThat(checked).contains("vocabularySize", "offChipDirectory", "adaptationDecay").hasSizeGreaterThan(18);
+    }
+
+    /** A configuration with every field away from its default (see {@link #everyFieldRoundTripsThroughTheBuilder}). */
+    private static LearnerConfig everyFieldSet() {
+        return LearnerConfig.builder().vocabularySize(97).featureDimension(5).hiddenSize(33)
+                .layers(2).optimizer("sgd").learningRate(0.007f).backend("cpu").deviceMemoryBytes(123_456_789L)
+                .checkpointSchedule("double").offChipDirectory(Path.of("/tmp/spillway-offchip"))
+                .recomputeAhead(!LearnerConfig.builder().build().recomputeAhead()).seed(7L).alpha(0.8f).gain(12f).surrogateBeta(4f)
+                .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f)
+                .cell("lif").gradientClip(2f).thresholdMean(0.4f).pseudoDerivativeScale(3f).activityTarget(0.1f)
+                .activityRegularization(0.5f).candidateBias(-1f).readout("events").learnThresholds(true).build();
+    }
+
+    /**
+     * {@code settings()} (what snapshots record) and {@code toString()} name every field with its value; the fields
+     * are found by reflection, so one added later and left out fails here.
+     */
+    @Test
+    void settingsAndToStringNameEveryField() throws ReflectiveOperationException {
+        final LearnerConfig custom = everyFieldSet();
+        final List<String> fields = new ArrayList<>();
+        for (final Field field : LearnerConfig.class.getDeclaredFields()) {
+            if (Modifier.isStatic(field.getModifiers())) {
+                continue;
+            }
+            final String value = String.valueOf(LearnerConfig.class.getMethod(field.getName()).invoke(custom));
+            assertThat(custom.settings()).as("settings()").containsEntry(field.getName(), value);
+            assertThat(custom.toString()).as("toString()").contains(field.getName() + "=" + value);
+            fields.add(field.getName());
+        }
+        assertThat(custom.settings().keySet()).containsExactlyElementsOf(fields);
+        assertThat(fields).contains(LearnerConfig.FIXED_SETTINGS.toArray(String[]::new))
+                .contains(LearnerConfig.EXECUTION_SETTINGS.toArray(String[]::new));
+        assertThat(LearnerConfig.FIXED_SETTINGS).doesNotContainAnyElementsOf(LearnerConfig.EXECUTION_SETTINGS);
     }
 
     @Test

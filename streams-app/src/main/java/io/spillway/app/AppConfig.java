@@ -92,6 +92,20 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
                 kafkaOverrides, registryOverrides, InputGuards.DEFAULTS, Formats.DEFAULTS, OpsAuth.none());
     }
 
+    /** The same configuration with another learner. */
+    public AppConfig withLearner(final LearnerConfig other) {
+        return new AppConfig(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions,
+                replicationFactor, chunkLength, maxChunkWait, queueCapacity, processingGuarantee, other, trainer, limits,
+                opsHost, opsPort, kafkaOverrides, registryOverrides, guards, formats, opsAuth);
+    }
+
+    /** The same configuration with other trainer settings. */
+    public AppConfig withTrainer(final TrainerSettings other) {
+        return new AppConfig(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions,
+                replicationFactor, chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, other, limits,
+                opsHost, opsPort, kafkaOverrides, registryOverrides, guards, formats, opsAuth);
+    }
+
     /**
      * Names the settings but not the values of the overrides, and hides user information in the registry URL: those
      * hold passwords ({@code sasl.jaas.config}, {@code ssl.*.password}, {@code basic.auth.user.info}).

@@ -9,6 +9,7 @@ import io.spillway.app.topology.DeadLetterProductionHandler;
 import io.spillway.app.topology.InputGuards;
 import io.spillway.app.topology.PipelineCounters;
 import io.spillway.app.topology.SpillwayTopology;
+import io.spillway.app.trainer.KafkaChunkGroup;
 import io.spillway.app.trainer.KafkaChunkLog;
 import io.spillway.app.trainer.KafkaTrainingSink;
 import io.spillway.app.trainer.SnapshotReader;
@@ -18,7 +19,9 @@ import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SplitTrainerLoop;
 import io.spillway.app.trainer.Trainer;
+import io.spillway.app.trainer.TrainerContext;
 import io.spillway.app.trainer.TrainerLoop;
+import io.spillway.app.trainer.TrainingSink;
 import io.spillway.app.scaleout.PeerDeltas;
 import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.engine.Learner;
@@ -98,41 +101,14 @@ public final class SpillwayApp implements AutoCloseable {
         this.learner = Learners.create(config.learner());
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
-        final boolean split = config.trainer().scaleOut() == ScaleOut.SPLIT;
-        final PeerDeltas peers;
-        final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
-        if (split) {
-            // The model is its newest snapshot (or the initial weights) plus the delta log after it.
-            final SnapshotRestore.Outcome<SplitCheckpoint> restored = restoreNewest(
-                    SnapshotRestore.split(learner, config.topics().deltas()), "split training needs a model of its own"
-                            + " (use a new --model-id)");
-            final SplitCheckpoint checkpoint = restored.value();
-            if (checkpoint != null) {
-                LOG.info("Restored model {} from its split snapshot at delta-log positions {}",
-                        config.trainer().modelId(), checkpoint.positions());
-            }
-            final Map<String, float[]> logWeights = checkpoint == null ? learner.parameters() : checkpoint.weights();
-            peers = new PeerDeltas(clientConfig(), serde, config.topics().deltas(), config.trainer().modelId(),
-                    incarnation, checkpoint == null ? Map.of() : checkpoint.positions(), logWeights);
-            this.resumedFrom = checkpoint == null ? TrainerLoop.Resume.FRESH
-                    : new TrainerLoop.Resume(0, new long[0], 0, checkpoint.logVersion(),
-                            restored.snapshot().get().chunkCount(), restored.olderVersions());
-            this.chunkLog = null;
-            this.sink = new KafkaTrainingSink(clientConfig(), serde,
-                    config.applicationId() + "-trainer-" + config.trainer().instanceId(),
-                    config.formats().outputKeys() == io.spillway.app.topology.KeyFormat.AVRO);
-        } else {
-            peers = null;
-            final TrainerLoop.Resume resume = restore();
-            this.resumedFrom = resume;
-            this.chunkLog = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
-                    resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
-            this.sink = new KafkaTrainingSink(clientConfig(), serde, null,
-                    config.formats().outputKeys() == io.spillway.app.topology.KeyFormat.AVRO);
-        }
+        final Training training = config.trainer().scaleOut() == ScaleOut.SPLIT ? splitTraining(serde)
+                : replicatedTraining(serde);
+        this.trainer = training.trainer();
+        this.sink = training.sink();
+        this.resumedFrom = training.resumedFrom();
+        this.chunkLog = training.chunkLog();
         ops.bindPublishingRegistryWaits(sink::registryWaits);
-        LOG.info("Learner: {}; training {}", learner.describe(), split ? "split across instances (deltas with "
-                + "error feedback at density " + config.trainer().deltaDensity() + ")" : "replicated on every instance");
+        LOG.info("Learner: {}; training {}", learner.describe(), training.description());
         final Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
@@ -173,27 +149,11 @@ public final class SpillwayApp implements AutoCloseable {
             d.configure(topologySerde, false);
             return d;
         }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
-                // replicated: one chunk-log partition, fed by all of this instance's tasks
-                split ? this::inputLag : partition -> consumerLag()), props);
+                // one chunk-log partition (replicated training) is fed by all of this instance's tasks
+                config.trainer().scaleOut().chunkPartitions(config.partitions()) == 1 ? partition -> consumerLag()
+                        : this::inputLag), props);
         ops.bindKafkaStreams(streams);
         ops.bindSnapshotRefusals(snapshotRefusals::size);
-        if (split) {
-            this.trainer = new SplitTrainerLoop(learner, clientConfig(), sink, peers, config.topics(),
-                    config.trainer(), config.applicationId() + "-trainers", incarnation, SPLIT_FLUSH_AFTER_IDLE,
-                    config.queueCapacity(), resumedFrom, ops::record, this::consumerLag, counters::deadLettered);
-            final SplitTrainerLoop splitTrainer = (SplitTrainerLoop) trainer;
-            ops.bindSplitTraining(splitTrainer::peerDeltasApplied, splitTrainer::residualFlushes,
-                    () -> splitTrainer.ownedPartitions().size());
-        } else {
-            this.trainer = new TrainerLoop(learner, chunkLog, sink, config.topics(), config.trainer(), resumedFrom,
-                    () -> {
-                        try {
-                            return restore();
-                        } catch (final IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    }, ops::record, this::consumerLag, counters::deadLettered);
-        }
         this.trainerThread = new Thread(trainer, "spillway-trainer");
         this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
                 Duration.ofSeconds(2));
@@ -202,6 +162,72 @@ public final class SpillwayApp implements AutoCloseable {
         this.opsServer = config.opsPort() < 0 ? null : OpsServer.start(
                 OpsSettings.of(config.opsHost(), config.opsPort(), config.opsAuth()), ops,
                 () -> streams.state() == KafkaStreams.State.RUNNING && trainerThread.isAlive(), liveness::check);
+    }
+
+    /**
+     * The trainer of one way of sharing the training and what it was built with.
+     *
+     * @param chunkLog the one-partition chunk log of replicated training, closed with the app; null in split
+     *        training (its loop owns and closes its share of the log)
+     */
+    private record Training(Trainer trainer, KafkaTrainingSink sink, TrainerLoop.Resume resumedFrom,
+                            KafkaChunkLog chunkLog, String description) {
+    }
+
+    private TrainerContext trainerContext(final TrainingSink out) {
+        return new TrainerContext(learner, out, config.topics(), config.trainer(), ops::record, this::consumerLag,
+                counters::deadLettered);
+    }
+
+    /** Replicated training: the newest snapshot, and the one-partition chunk log after it. */
+    private Training replicatedTraining(final Map<String, Object> serde) throws IOException {
+        final TrainerLoop.Resume resume = restore();
+        final KafkaChunkLog log = new KafkaChunkLog(clientConfig(), config.topics().chunks(),
+                resume.snapshotVersion() < 0 ? -1 : resume.chunkOffset(), config.queueCapacity());
+        final KafkaTrainingSink out = new KafkaTrainingSink(clientConfig(), serde,
+                config.formats().outputKeys() == io.spillway.app.topology.KeyFormat.AVRO);
+        final TrainerLoop loop = new TrainerLoop(trainerContext(out), log, resume, () -> {
+            try {
+                return restore();
+            } catch (final IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        return new Training(loop, out, resume, log, "replicated on every instance");
+    }
+
+    /**
+     * Split training: the model is its newest snapshot (or the initial weights) plus the delta log after it; this
+     * instance trains the chunk-log partitions its group assigns it, in transactions.
+     */
+    private Training splitTraining(final Map<String, Object> serde) throws IOException {
+        final String incarnation = config.trainer().instanceId() + "@" + System.currentTimeMillis();
+        final SnapshotRestore.Outcome<SplitCheckpoint> restored = restoreNewest(
+                SnapshotRestore.split(learner, config.topics().deltas(), config.trainer().allowConfigChange()),
+                "split training needs a model of its own"
+                        + " (use a new --model-id)");
+        final SplitCheckpoint checkpoint = restored.value();
+        if (checkpoint != null) {
+            LOG.info("Restored model {} from its split snapshot at delta-log positions {}",
+                    config.trainer().modelId(), checkpoint.positions());
+        }
+        final Map<String, float[]> logWeights = checkpoint == null ? learner.parameters() : checkpoint.weights();
+        final PeerDeltas peers = new PeerDeltas(clientConfig(), serde, config.topics().deltas(),
+                config.trainer().modelId(), incarnation, checkpoint == null ? Map.of() : checkpoint.positions(),
+                logWeights);
+        final TrainerLoop.Resume resume = checkpoint == null ? TrainerLoop.Resume.FRESH
+                : new TrainerLoop.Resume(0, new long[0], 0, checkpoint.logVersion(),
+                        restored.snapshot().get().chunkCount(), restored.olderVersions());
+        final KafkaChunkGroup group = new KafkaChunkGroup(clientConfig(), config.topics().chunks(),
+                config.applicationId() + "-trainers", incarnation, config.queueCapacity());
+        final KafkaTrainingSink out = KafkaTrainingSink.transactional(clientConfig(), serde,
+                config.applicationId() + "-trainer-" + config.trainer().instanceId(), group,
+                config.formats().outputKeys() == io.spillway.app.topology.KeyFormat.AVRO);
+        final SplitTrainerLoop loop = new SplitTrainerLoop(trainerContext(out), group, peers, incarnation,
+                SPLIT_FLUSH_AFTER_IDLE, resume);
+        ops.bindSplitTraining(loop::peerDeltasApplied, loop::residualFlushes, () -> loop.ownedPartitions().size());
+        return new Training(loop, out, resume, null, "split across instances (deltas with error feedback at density "
+                + config.trainer().deltaDensity() + ")");
     }
 
     /** Creates missing topics, builds everything and starts consuming. */
@@ -235,7 +261,8 @@ public final class SpillwayApp implements AutoCloseable {
      */
     private TrainerLoop.Resume restore() throws IOException {
         final SnapshotRestore.Outcome<TrainerCheckpoint> restored = restoreNewest(
-                SnapshotRestore.replicated(learner, config.topics().chunks()), "replicated training cannot resume it (a"
+                SnapshotRestore.replicated(learner, config.topics().chunks(), config.trainer().allowConfigChange()),
+                "replicated training cannot resume it (a"
                         + " model trained split, or one whose snapshots lack the chunk-log offset); use a new --model-id");
         if (restored.snapshot().isEmpty()) {
             return TrainerLoop.Resume.FRESH;
@@ -389,7 +416,7 @@ public final class SpillwayApp implements AutoCloseable {
      * records up to {@link #CHUNK_RECORD_LIMIT}.
      */
     private NewTopic chunkTopic() {
-        final int partitions = config.trainer().scaleOut() == ScaleOut.SPLIT ? config.partitions() : 1;
+        final int partitions = config.trainer().scaleOut().chunkPartitions(config.partitions());
         return new NewTopic(config.topics().chunks(), java.util.Optional.of(partitions),
                 config.replicationFactor() < 0 ? java.util.Optional.empty() : java.util.Optional.of(config.replicationFactor()))
                 .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1",

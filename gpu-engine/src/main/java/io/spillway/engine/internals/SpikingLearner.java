@@ -475,6 +475,11 @@ public final class SpikingLearner implements Learner {
     }
 
     @Override
+    public LearnerConfig config() {
+        return config;
+    }
+
+    @Override
     public String describe() {
         return cell.describe() + " backend=" + backend.deviceDescription()
                 + " optimizer=" + optimizer.describe() + " schedule=" + schedule + " (" + config.checkpointSchedule() + ")";

@@ -13,7 +13,7 @@ import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 
 /**
- * Run in a fresh JVM without {@code -Dorg.apache.avro.SERIALIZABLE_PACKAGES} by {@link AvroTrustForkedJvmTest}.
+ * Run in a fresh JVM without {@code -Dorg.apache.avro.SERIALIZABLE_PACKAGES} by {@link AvroTrustForkedJvmIT}.
  * First shows that plain Avro refuses to read the generated class (the control), then that the serde reads it.
  */
 public final class TrustProbe {

@@ -142,6 +142,12 @@ final class AppOptions {
     @Option(names = "--snapshot-every", defaultValue = "200", description = "Publish a snapshot every N model versions; 0 = never (default: ${DEFAULT-VALUE}).")
     int snapshotEvery;
 
+    @Option(names = "--allow-config-change",
+            description = "Restore a snapshot made with other learner settings (learning rate, alpha, gain, ...) and "
+                    + "train it on under these; without it such a snapshot stops the start, naming the settings. The "
+                    + "model's shape, cell and optimizer can never change.")
+    boolean allowConfigChange;
+
     @Option(names = "--scale-out", defaultValue = "replicate",
             description = "How instances with one application id share the training: replicate (each trains the whole "
                     + "chunk log; replicas agree bit for bit) or split (each trains its partitions and applies the "
@@ -300,7 +306,8 @@ final class AppOptions {
         final Path state = stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "spillway-state");
         final TrainerSettings trainer = new TrainerSettings(modelId, instance, batchKeys, snapshotEvery, 100_000,
                 512 * 1024).withScaleOut(ScaleOut.parse(scaleOut), deltaDensity)
-                .withBatchLookahead(batchLookahead, maxChunkWait.toMillis()).withWarmUp(warmUp);
+                .withBatchLookahead(batchLookahead, maxChunkWait.toMillis()).withWarmUp(warmUp)
+                .withConfigChangeAllowed(allowConfigChange);
         return new AppConfig(bootstrapServers, registryUrl, applicationId, state, topics, partitions, replicationFactor,
                 chunkLength, maxChunkWait, 64, processingGuarantee, learner, trainer,
                 new EventLimits(vocabulary, features, 4096, 1 << 20), opsHost, opsPort, kafka, registry,

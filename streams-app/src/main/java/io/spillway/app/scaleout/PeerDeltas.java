@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: the trainer thread only (the learner is not thread-safe).
  */
-public final class PeerDeltas implements AutoCloseable {
+public final class PeerDeltas implements DeltaLog {
     private static final Logger LOG = LoggerFactory.getLogger(PeerDeltas.class);
 
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -91,6 +91,7 @@ public final class PeerDeltas implements AutoCloseable {
     }
 
     /** Applies what arrived within {@code timeout}; returns the number of deltas applied. */
+    @Override
     public int applyAvailable(final Learner learner, final Duration timeout) {
         int n = 0;
         for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
@@ -115,6 +116,7 @@ public final class PeerDeltas implements AutoCloseable {
     }
 
     /** Reads and applies the log up to its end as of now (a new instance's catch-up). */
+    @Override
     public long catchUp(final Learner learner) {
         final Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
         final long before = applied;
@@ -126,12 +128,14 @@ public final class PeerDeltas implements AutoCloseable {
     }
 
     /** Whether every committed delta published so far has been read. */
+    @Override
     public boolean atEnd() {
         final Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
         return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
     }
 
     /** Offsets of the next records to read, per partition of the delta topic: what {@link #logWeights()} includes. */
+    @Override
     public Map<Integer, Long> positions() {
         final Map<Integer, Long> out = new java.util.TreeMap<>();
         for (final TopicPartition p : partitions) {
@@ -141,6 +145,7 @@ public final class PeerDeltas implements AutoCloseable {
     }
 
     /** The initial (or snapshot) weights plus every delta of the model read so far, own ones included. */
+    @Override
     public Map<String, float[]> logWeights() {
         final Map<String, float[]> out = new java.util.HashMap<>();
         logModel.forEach((k, v) -> out.put(k, v.clone()));
@@ -159,6 +164,7 @@ public final class PeerDeltas implements AutoCloseable {
     }
 
     /** Peer deltas applied so far. */
+    @Override
     public long applied() {
         return applied;
     }

@@ -1,5 +1,6 @@
 package io.spillway.app.scaleout;
 
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.InvalidStateException;
 import io.spillway.engine.Learner;
 import io.spillway.engine.StateMismatchException;
@@ -23,9 +24,17 @@ import java.util.TreeMap;
  * @param deltaTopic the delta topic the positions refer to
  * @param positions first offset not included, per partition of the delta topic
  * @param weights the parameter tensors, flattened
+ * @param provenance the learner configuration the model was trained with; null when read from v1, which did not
+ *        record it
  */
-public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, Map<String, float[]> weights) {
-    public static final String FORMAT = "spillway-split-weights-v1";
+public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, Map<String, float[]> weights,
+                              ConfigProvenance provenance) {
+    /** The current format (the snapshot records' {@code format}, and the payload's first string). */
+    public static final String FORMAT = "spillway-split-weights-v2";
+    /** The format before the learner configuration was recorded; still restored (unchecked). */
+    public static final String FORMAT_V1 = "spillway-split-weights-v1";
+    /** Formats this version restores. */
+    public static final java.util.Set<String> READABLE_FORMATS = java.util.Set.of(FORMAT, FORMAT_V1);
 
     public SplitCheckpoint {
         positions = Map.copyOf(positions);
@@ -71,11 +80,17 @@ public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, M
         }
     }
 
+    /** Writes the current format, {@link #FORMAT}; it needs the provenance (a checkpoint read from v1 has none). */
     public byte[] encode() {
+        if (provenance == null) {
+            throw new IllegalStateException("a " + FORMAT + " checkpoint records the learner configuration it was made"
+                    + " with, and this one has none");
+        }
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeUTF(FORMAT);
             out.writeUTF(deltaTopic);
+            provenance.write(out);
             out.writeInt(positions.size());
             for (final Map.Entry<Integer, Long> e : new TreeMap<>(positions).entrySet()) {
                 out.writeInt(e.getKey());
@@ -105,10 +120,11 @@ public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, M
     public static SplitCheckpoint decode(final byte[] bytes) throws InvalidStateException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             final String format = in.readUTF();
-            if (!FORMAT.equals(format)) {
-                throw new InvalidStateException("not a " + FORMAT + " snapshot: " + quote(format));
+            if (!READABLE_FORMATS.contains(format)) {
+                throw new InvalidStateException("not a " + FORMAT + " (or " + FORMAT_V1 + ") snapshot: " + quote(format));
             }
             final String topic = in.readUTF();
+            final ConfigProvenance provenance = FORMAT.equals(format) ? ConfigProvenance.read(in) : null;
             final Map<Integer, Long> positions = new TreeMap<>();
             final int partitions = in.readInt();
             if (partitions < 0 || (long) partitions * (Integer.BYTES + Long.BYTES) > in.available()) {
@@ -156,7 +172,7 @@ public record SplitCheckpoint(String deltaTopic, Map<Integer, Long> positions, M
             if (in.available() > 0) {
                 throw new InvalidStateException("split snapshot has " + in.available() + " bytes after its last tensor");
             }
-            return new SplitCheckpoint(topic, positions, weights);
+            return new SplitCheckpoint(topic, positions, weights, provenance);
         } catch (final InvalidStateException e) {
             throw e;
         } catch (final IOException e) {

@@ -15,12 +15,18 @@ public interface ChunkSource extends AutoCloseable {
     /**
      * An entry of the log: a chunk, or a barrier (a max-wait flush happened here: close the open batch).
      *
-     * @param offset the entry's offset in the log
+     * @param partition the chunk-log partition it was read from (0 for the one-partition log of replicated training)
+     * @param offset the entry's offset in its partition
      * @param chunk the chunk, or null for a barrier
      * @param timestampMs the record's timestamp: the input's clock when the topology handed the chunk over
      */
-    record Entry(long offset, TimedChunk chunk, long timestampMs) {
-        /** An entry stamped with its chunk's last event time (0 for a barrier). */
+    record Entry(int partition, long offset, TimedChunk chunk, long timestampMs) {
+        /** An entry of partition 0. */
+        public Entry(final long offset, final TimedChunk chunk, final long timestampMs) {
+            this(0, offset, chunk, timestampMs);
+        }
+
+        /** An entry of partition 0 stamped with its chunk's last event time (0 for a barrier). */
         public Entry(final long offset, final TimedChunk chunk) {
             this(offset, chunk, chunk == null || chunk.size() == 0 ? 0 : chunk.timestampsMs()[chunk.size() - 1]);
         }

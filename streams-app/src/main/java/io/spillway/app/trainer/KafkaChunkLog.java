@@ -42,15 +42,9 @@ public final class KafkaChunkLog implements ChunkSource {
      */
     public KafkaChunkLog(final Map<String, Object> clientConfig, final String topic, final long startOffset,
                          final int maxPollRecords) {
-        final Properties props = new Properties();
-        props.putAll(clientConfig);
         this.clientConfig = Map.copyOf(clientConfig);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         // Never skip silently: a position the log no longer holds is the trainer's to resolve (from a snapshot).
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
-        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-trainer-chunks");
+        final Properties props = readerProps(clientConfig, maxPollRecords, "none", "spillway-trainer-chunks");
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
             final List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60));
@@ -84,11 +78,32 @@ public final class KafkaChunkLog implements ChunkSource {
                     + e.offsetOutOfRangePartitions().get(partition) + " (truncated behind a newer snapshot)", e);
         }
         for (final ConsumerRecord<byte[], byte[]> r : records) {
-            entries.add(ChunkRecords.isBarrier(r.value()) ? Entry.barrier(r.offset())
-                    : new Entry(r.offset(), ChunkRecords.decode(r.key(), r.value()), r.timestamp()));
+            entries.add(entry(r));
         }
         readPosition = consumer.position(partition);
         return entries;
+    }
+
+    /**
+     * Consumer settings of a trainer's chunk-log reader: read_committed (only chunks whose topology transaction
+     * committed), no automatic commits, at most {@code maxPollRecords} a poll.
+     */
+    static Properties readerProps(final Map<String, Object> clientConfig, final int maxPollRecords,
+                                  final String offsetReset, final String clientId) {
+        final Properties props = new Properties();
+        props.putAll(clientConfig);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, offsetReset);
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        return props;
+    }
+
+    /** The entry a chunk record holds: a chunk, or a barrier. */
+    static Entry entry(final ConsumerRecord<byte[], byte[]> r) {
+        return new Entry(r.partition(), r.offset(),
+                ChunkRecords.isBarrier(r.value()) ? null : ChunkRecords.decode(r.key(), r.value()), r.timestamp());
     }
 
     @Override

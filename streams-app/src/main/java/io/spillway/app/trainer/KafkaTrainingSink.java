@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -35,23 +34,43 @@ public final class KafkaTrainingSink implements TrainingSink {
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final java.util.concurrent.atomic.AtomicLong registryWaits = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
+    /** The chunk log whose positions the transactions commit; null for a non-transactional sink. */
+    private final KafkaChunkGroup consumed;
 
     /**
      * @param clientConfig Kafka client settings (bootstrap servers, security); producer settings are added
      * @param serdeConfig serializer settings (the registry URL and its credentials)
      */
     public KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig) {
-        this(clientConfig, serdeConfig, null, false);
+        this(clientConfig, serdeConfig, false);
     }
 
     /**
-     * @param transactionalId the producer's transactional id (stable per instance, so a restart fences the
-     *        previous process), or null for a non-transactional sink
      * @param avroKeys write keys as Confluent-framed Avro strings (for clients that decode every key as Avro), not
      *        UTF-8 text
      */
     public KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig,
-                             final String transactionalId, final boolean avroKeys) {
+                             final boolean avroKeys) {
+        this(clientConfig, serdeConfig, null, null, avroKeys);
+    }
+
+    /**
+     * A transactional sink (split training), whose transactions commit the trainer's positions in {@code consumed}.
+     *
+     * @param transactionalId the producer's transactional id (stable per instance, so a restart fences the
+     *        previous process)
+     * @param consumed the chunk log the trainer reads, as a member of its group
+     */
+    public static KafkaTrainingSink transactional(final Map<String, Object> clientConfig,
+                                                  final Map<String, Object> serdeConfig, final String transactionalId,
+                                                  final KafkaChunkGroup consumed, final boolean avroKeys) {
+        return new KafkaTrainingSink(clientConfig, serdeConfig, java.util.Objects.requireNonNull(transactionalId),
+                java.util.Objects.requireNonNull(consumed), avroKeys);
+    }
+
+    private KafkaTrainingSink(final Map<String, Object> clientConfig, final Map<String, Object> serdeConfig,
+                              final String transactionalId, final KafkaChunkGroup consumed, final boolean avroKeys) {
+        this.consumed = consumed;
         final Properties props = new Properties();
         props.putAll(clientConfig);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -138,23 +157,20 @@ public final class KafkaTrainingSink implements TrainingSink {
         });
     }
 
-    /** Starts a transaction (transactional sinks only). */
+    @Override
     public void beginTransaction() {
         rethrow();
         producer.beginTransaction();
     }
 
-    /**
-     * Commits what was sent since {@link #beginTransaction()} together with the consumed offsets of a group.
-     *
-     * @throws KafkaException when the commit failed (the transaction is aborted if it still can be); a
-     *         {@link org.apache.kafka.common.errors.ProducerFencedException} means a newer process took over
-     */
-    public void commitTransaction(final Map<TopicPartition, OffsetAndMetadata> offsets,
-                                  final ConsumerGroupMetadata group) {
+    @Override
+    public void commitTransaction(final Map<Integer, Long> chunkPositions) {
+        final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        chunkPositions.forEach((p, offset) -> offsets.put(new TopicPartition(consumed.topic(), p),
+                new OffsetAndMetadata(offset)));
         try {
             if (!offsets.isEmpty()) {
-                producer.sendOffsetsToTransaction(offsets, group);
+                producer.sendOffsetsToTransaction(offsets, consumed.groupMetadata());
             }
             producer.commitTransaction();
         } catch (final org.apache.kafka.common.errors.ProducerFencedException

@@ -16,6 +16,15 @@ public enum ScaleOut {
     REPLICATE,
     SPLIT;
 
+    /**
+     * Partitions of the chunk log for {@code inputPartitions} of input: one in replicated training (its order is the
+     * training order, fed by every stream task), one per input partition in split training (the trainers' group
+     * splits them).
+     */
+    public int chunkPartitions(final int inputPartitions) {
+        return this == SPLIT ? inputPartitions : 1;
+    }
+
     /** Parses {@code replicate} or {@code split} (any case). */
     public static ScaleOut parse(final String text) {
         for (final ScaleOut s : values()) {

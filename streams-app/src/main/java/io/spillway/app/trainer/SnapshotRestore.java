@@ -1,6 +1,7 @@
 package io.spillway.app.trainer;
 
 import io.spillway.app.scaleout.SplitCheckpoint;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.InvalidStateException;
 import io.spillway.engine.Learner;
 import io.spillway.engine.StateMismatchException;
@@ -23,6 +24,12 @@ import org.slf4j.LoggerFactory;
  * version is sound but of another configuration (another model shape, optimizer, training mode or topic) or too
  * big for this JVM, starting fresh would lose or shadow a real model under its id, so restoring fails with the
  * reason; otherwise the model starts fresh, logged as an error naming every refused version.
+ *
+ * <p>Provenance: a snapshot records the learner configuration it was made with ({@link ConfigProvenance}); one made
+ * with other settings than the learner's is refused with the settings named, and restoring stops there instead of
+ * falling back to an older snapshot (made with the same settings): a start then fails, for the operator to decide.
+ * Settings of how the learner runs may change freely; its shape, cell and optimizer never; the others only when the
+ * caller allows it ({@code --allow-config-change}), logged as a warning.
  */
 public final class SnapshotRestore {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotRestore.class);
@@ -70,6 +77,9 @@ public final class SnapshotRestore {
                             s.get().version(), refusals.stream().filter(SnapshotRefusal::ofVersion).toList());
                 }
                 return new Outcome<>(s, value, refusals, reader.olderVersions());
+            } catch (final ConfigProvenance.ConfigChangeRefusedException e) {
+                reader.refuse(s.get(), e.getMessage(), true);
+                throw new IOException("model " + modelId + " cannot be restored: " + e.getMessage(), e);
             } catch (final StateMismatchException e) {
                 reader.refuse(s.get(), e.getMessage(), true);
             } catch (final IOException | RuntimeException e) {
@@ -109,40 +119,84 @@ public final class SnapshotRestore {
     }
 
     /**
+     * A decoder for a reader that does not train (a follower): like {@link #replicated(Learner, String, boolean)}, with
+     * learner settings other than the model's shape, cell and optimizer free to differ from the snapshot's.
+     */
+    public static Decoder<TrainerCheckpoint> replicated(final Learner learner, final String chunkTopic) {
+        return replicated(learner, chunkTopic, true);
+    }
+
+    /**
      * A decoder for replicated training: the checkpoint's learner state is read into {@code learner}, which is
      * rolled back to its previous state if anything is refused.
      *
      * @param chunkTopic the chunk topic the checkpoint must refer to, or null to accept any (a follower)
+     * @param allowConfigChange restore a snapshot made with other learner settings (not its shape, cell or
+     *        optimizer), with a warning naming them
      */
-    public static Decoder<TrainerCheckpoint> replicated(final Learner learner, final String chunkTopic) {
+    public static Decoder<TrainerCheckpoint> replicated(final Learner learner, final String chunkTopic,
+                                                        final boolean allowConfigChange) {
         return s -> {
-            requireFormat(s, TrainerCheckpoint.READABLE_FORMATS, Set.of(SplitCheckpoint.FORMAT));
+            requireFormat(s, TrainerCheckpoint.READABLE_FORMATS, SplitCheckpoint.READABLE_FORMATS);
             final TrainerCheckpoint checkpoint = TrainerCheckpoint.decode(s.state());
             if (chunkTopic != null && !checkpoint.chunkTopic().equals(chunkTopic)) {
                 throw new StateMismatchException("snapshot version " + s.version() + " was trained from "
                         + checkpoint.chunkTopic() + ", not this application's " + chunkTopic);
             }
+            checkProvenance(checkpoint.provenance(), learner, allowConfigChange, s);
             readState(learner, checkpoint.learnerState(), s.version());
             return checkpoint;
         };
     }
 
     /**
+     * A decoder for a reader that does not train (a follower): like {@link #split(Learner, String, boolean)}, with
+     * learner settings other than the model's shape, cell and optimizer free to differ from the snapshot's.
+     */
+    public static Decoder<SplitCheckpoint> split(final Learner learner, final String deltaTopic) {
+        return split(learner, deltaTopic, true);
+    }
+
+    /**
      * A decoder for split training: the checkpoint's weights are moved into {@code learner}.
      *
      * @param deltaTopic the delta topic the checkpoint must follow, or null to accept any
+     * @param allowConfigChange restore a snapshot made with other learner settings (not its shape, cell or
+     *        optimizer), with a warning naming them
      */
-    public static Decoder<SplitCheckpoint> split(final Learner learner, final String deltaTopic) {
+    public static Decoder<SplitCheckpoint> split(final Learner learner, final String deltaTopic,
+                                                 final boolean allowConfigChange) {
         return s -> {
-            requireFormat(s, Set.of(SplitCheckpoint.FORMAT), TrainerCheckpoint.READABLE_FORMATS);
+            requireFormat(s, SplitCheckpoint.READABLE_FORMATS, TrainerCheckpoint.READABLE_FORMATS);
             final SplitCheckpoint checkpoint = SplitCheckpoint.decode(s.state());
             if (deltaTopic != null && !checkpoint.deltaTopic().equals(deltaTopic)) {
                 throw new StateMismatchException("snapshot version " + s.version() + " follows the delta topic "
                         + checkpoint.deltaTopic() + ", not " + deltaTopic);
             }
+            checkProvenance(checkpoint.provenance(), learner, allowConfigChange, s);
             checkpoint.applyTo(learner);
             return checkpoint;
         };
+    }
+
+    /**
+     * Refuses a snapshot made with other learner settings (see the class comment); one of a format that did not
+     * record them restores unchecked, as it did.
+     */
+    private static void checkProvenance(final ConfigProvenance provenance, final Learner learner,
+                                        final boolean allowChange, final SnapshotReader.Snapshot s)
+            throws ConfigProvenance.ConfigChangeRefusedException {
+        if (provenance == null) {
+            LOG.info("Snapshot version {} ({}) records no learner configuration; restoring it unchecked", s.version(),
+                    s.format());
+            return;
+        }
+        final List<ConfigProvenance.Change> changes = provenance.check(learner.config(), allowChange,
+                "snapshot version " + s.version());
+        if (!changes.isEmpty()) {
+            LOG.warn("Restoring snapshot version {}, made with other learner settings (allowed): {}", s.version(),
+                    changes);
+        }
     }
 
     /**

@@ -1,39 +1,22 @@
 package io.spillway.app.trainer;
 
 import io.spillway.app.ops.TrainingFigures;
+import io.spillway.app.scaleout.DeltaLog;
 import io.spillway.app.scaleout.ErrorFeedbackCompressor;
-import io.spillway.app.scaleout.PeerDeltas;
 import io.spillway.app.scaleout.SplitCheckpoint;
-import io.spillway.app.topology.ChunkRecords;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.Learner;
-import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.RecordsToDelete;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * one training step per batch, and every step's deltas, predictions, metrics and consumed chunk-log offsets in
  * one Kafka transaction. The deltas are weighted by the instance's share of the chunk log's partitions and
  * compressed with error feedback ({@link ErrorFeedbackCompressor}); the local model holds exactly what is published, and the other instances' deltas are applied between steps
- * ({@link PeerDeltas}), so every replica is the initial weights plus the same committed deltas. When the log goes
+ * ({@link DeltaLog}), so every replica is the initial weights plus the same committed deltas. When the log goes
  * quiet for {@code flushAfterIdle}, and on a clean stop, the residual is published too.
  *
  * <p>Every {@code snapshotEveryVersions} steps, the owner of chunk-log partition 0 publishes the delta log's
@@ -54,7 +37,11 @@ import org.slf4j.LoggerFactory;
  * carried RNN states stay with the instance that trained the key; a key whose partition moves starts from a
  * fresh state on its new owner.
  *
- * <p>Threading: {@link #run()} on one dedicated thread (it owns the consumers and the learner); the other methods
+ * <p>Steps are formed as in replicated training ({@link StepAssembly}), without lookahead: what a step commits per
+ * partition is a plain offset. They need not be a function of the log alone (replicas agree only within rounding
+ * anyway), so a quiet log closes the batch read so far.
+ *
+ * <p>Threading: {@link #run()} on one dedicated thread (it owns the chunk group, the delta log and the learner); the other methods
  * from any thread.
  */
 public final class SplitTrainerLoop implements Trainer {
@@ -62,107 +49,78 @@ public final class SplitTrainerLoop implements Trainer {
     /** Commits between truncations of the chunk log behind the group's committed offsets. */
     private static final int TRUNCATE_EVERY = 50;
 
-    private record Entry(TopicPartition partition, long offset, TimedChunk chunk) {
-        boolean isBarrier() {
-            return chunk == null;
-        }
-    }
-
     private final Learner learner;
-    private final KafkaTrainingSink sink;
-    private final PeerDeltas peers;
+    private final TrainingSink sink;
+    private final ChunkGroup source;
+    private final DeltaLog peers;
     private final Topics topics;
     private final TrainerSettings settings;
     private final String incarnation;
     private final Duration flushAfterIdle;
-    private final Map<String, Object> clientConfig;
     private final Consumer<TrainingFigures> figuresListener;
     private final StepPublisher publisher;
     private final ErrorFeedbackCompressor compressor;
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Deque<Entry> backlog = new ArrayDeque<>();
-    private final Map<TopicPartition, Long> committed = new HashMap<>();
-    private final AtomicLong eventsTrained = new AtomicLong();
-    private final AtomicLong steps = new AtomicLong();
+    /** The entries read and not trained yet, of every owned partition. */
+    private final StepAssembly assembly;
+    private final TrainerProgress progress = new TrainerProgress(0, 0);
+    private final Map<Integer, Long> committed = new HashMap<>();
     private final AtomicLong flushes = new AtomicLong();
     private final AtomicLong snapshots = new AtomicLong();
-    private volatile long position;
-    private volatile int backlogEvents;
     private volatile boolean quiescent;
     private volatile List<Integer> owned = List.of();
-    private volatile boolean stopping;
-    private volatile Throwable failure;
     private long idleSinceNanos = -1;
     private int commitsSinceTruncation;
-    private int chunkPartitions;
     /** The snapshots on the topic this instance keeps (the newest two) while it publishes them. */
     private final KeptSnapshots kept;
-    private Admin admin;
 
     /**
-     * @param clientConfig Kafka client settings (bootstrap servers, security)
-     * @param sink a transactional sink
-     * @param peers the delta log, read from its beginning
-     * @param groupId the trainers' consumer group (one per application id)
+     * @param context the learner, where to publish (a transactional sink), what to report
+     * @param source this instance's share of the chunk log; the loop closes it when it ends
+     * @param peers the delta log, read from its beginning (or the restored snapshot's positions); the loop closes it
+     *        when it ends
      * @param incarnation the instance id this process publishes deltas under (unique per process)
      * @param flushAfterIdle publish the residual after the chunk log has been quiet this long
      * @param restored the snapshot the model was restored from ({@link TrainerLoop.Resume#FRESH} for none): kept,
      *        as the fallback, until the second snapshot this instance publishes retires it
      */
-    public SplitTrainerLoop(final Learner learner, final Map<String, Object> clientConfig, final KafkaTrainingSink sink,
-                            final PeerDeltas peers, final Topics topics, final TrainerSettings settings,
-                            final String groupId, final String incarnation, final Duration flushAfterIdle,
-                            final int maxPollRecords, final TrainerLoop.Resume restored,
-                            final Consumer<TrainingFigures> figuresListener,
-                            final LongSupplier consumerLag, final LongSupplier deadLettered) {
-        this.learner = learner;
-        this.sink = sink;
+    public SplitTrainerLoop(final TrainerContext context, final ChunkGroup source, final DeltaLog peers,
+                            final String incarnation, final Duration flushAfterIdle,
+                            final TrainerLoop.Resume restored) {
+        this.learner = context.learner();
+        this.sink = context.sink();
+        this.source = source;
         this.peers = peers;
-        this.topics = topics;
-        this.settings = settings;
+        this.topics = context.topics();
+        this.settings = context.settings();
         this.incarnation = incarnation;
         this.flushAfterIdle = flushAfterIdle;
-        this.clientConfig = Map.copyOf(clientConfig);
-        this.figuresListener = figuresListener;
-        this.publisher = new StepPublisher(learner, sink, topics, settings, consumerLag, deadLettered);
+        this.figuresListener = context.figuresListener();
+        this.publisher = context.publisher();
         this.compressor = new ErrorFeedbackCompressor(settings.deltaDensity());
+        this.assembly = StepAssembly.split(settings);
         this.kept = new KeptSnapshots(restored);
-        final Properties props = new Properties();
-        props.putAll(clientConfig);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
-        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-trainer-" + incarnation);
-        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @Override
     public void run() {
         try {
             peers.catchUp(learner);
-            consumer.subscribe(List.of(topics.chunks()), new ConsumerRebalanceListener() {
+            source.subscribe(new ChunkGroup.Assignment() {
                 @Override
-                public void onPartitionsRevoked(final Collection<TopicPartition> partitions) {
+                public void revoked(final Collection<Integer> partitions) {
                     forget(partitions);
                 }
 
                 @Override
-                public void onPartitionsAssigned(final Collection<TopicPartition> partitions) {
-                    owned = consumer.assignment().stream().map(TopicPartition::partition).sorted().toList();
+                public void assigned(final List<Integer> partitions) {
+                    owned = partitions;
                     LOG.info("Trainer {} trains chunk-log partitions {}", incarnation, owned);
-                }
-
-                @Override
-                public void onPartitionsLost(final Collection<TopicPartition> partitions) {
-                    forget(partitions);
                 }
             });
             boolean idle = false;
-            while (!stopping) {
+            while (!progress.stopping()) {
                 peers.applyAvailable(learner, Duration.ZERO);
-                final List<Entry> batch = closedBatch(idle);
+                final StepAssembly.Batch batch = assembly.closedBatch(idle);
                 if (batch != null) {
                     idle = false;
                     trainAndCommit(batch);
@@ -170,7 +128,7 @@ public final class SplitTrainerLoop implements Trainer {
                 }
                 final int read = read();
                 idle = read == 0;
-                if (idle && backlog.isEmpty()) {
+                if (idle && assembly.size() == 0) {
                     whileIdle();
                 } else {
                     idleSinceNanos = -1;
@@ -182,97 +140,52 @@ public final class SplitTrainerLoop implements Trainer {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
-            failure = e;
-            LOG.error("Trainer stopped: {}", e.toString(), e);
+            progress.failed(e);
         } finally {
-            consumer.close();
+            source.close();
             peers.close();
-            if (admin != null) {
-                admin.close(Duration.ofSeconds(5));
-            }
         }
     }
 
     /** Entries of partitions this instance no longer owns: their new owner reads them from the committed offset. */
-    private void forget(final Collection<TopicPartition> partitions) {
-        backlog.removeIf(e -> partitions.contains(e.partition()));
-        owned = owned.stream().filter(p -> partitions.stream().noneMatch(tp -> tp.partition() == p)).toList();
+    private void forget(final Collection<Integer> partitions) {
+        assembly.forget(partitions);
+        owned = owned.stream().filter(p -> !partitions.contains(p)).toList();
         partitions.forEach(committed::remove);
-        backlogEvents = countEvents();
-        LOG.info("Trainer {} handed over chunk-log partitions {}", incarnation,
-                partitions.stream().map(TopicPartition::partition).sorted().toList());
+        progress.pendingEvents(assembly.pendingEvents());
+        LOG.info("Trainer {} handed over chunk-log partitions {}", incarnation, partitions.stream().sorted().toList());
     }
 
     private int read() throws InterruptedException {
-        int n = 0;
-        for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-            final TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            backlog.addLast(ChunkRecords.isBarrier(r.value()) ? new Entry(tp, r.offset(), null)
-                    : new Entry(tp, r.offset(), ChunkRecords.decode(r.key(), r.value())));
-            n++;
-        }
-        backlogEvents = countEvents();
-        return n;
+        final List<ChunkSource.Entry> entries = source.poll(Duration.ofMillis(100));
+        entries.forEach(assembly::add);
+        progress.pendingEvents(assembly.pendingEvents());
+        return entries.size();
     }
 
-    /**
-     * The batch at the head of the backlog (taken off), closed by {@code batchKeys} chunks, a repeated key, a
-     * barrier, or (when {@code idle}) the end of what was read; null when none is closed yet.
-     */
-    private List<Entry> closedBatch(final boolean idle) {
-        final Set<String> keys = new HashSet<>();
-        int take = 0;
-        boolean closed = false;
-        for (final Entry e : backlog) {
-            if (e.isBarrier()) {
-                take++;
-                closed = true;
-                break;
-            }
-            if (!keys.add(e.chunk().key())) {
-                closed = true;
-                break;
-            }
-            take++;
-            if (keys.size() == settings.batchKeys()) {
-                closed = true;
-                break;
-            }
-        }
-        if (!closed && !(idle && take > 0)) {
-            return null;
-        }
-        final List<Entry> batch = new ArrayList<>(take);
-        for (int i = 0; i < take; i++) {
-            batch.add(backlog.pollFirst());
-        }
-        backlogEvents = countEvents();
-        return batch;
-    }
-
-    private void trainAndCommit(final List<Entry> entries) {
-        final List<TimedChunk> batch = entries.stream().filter(e -> !e.isBarrier()).map(Entry::chunk).toList();
+    private void trainAndCommit(final StepAssembly.Batch closed) {
+        assembly.consume(closed);
+        progress.pendingEvents(assembly.pendingEvents());
+        final List<TimedChunk> batch = closed.chunks();
         final long now = System.currentTimeMillis();
         sink.beginTransaction();
         int events = 0;
         TrainingFigures figures = null;
         if (!batch.isEmpty()) {
-            final List<SequenceChunk> chunks = batch.stream().map(TimedChunk::chunk).toList();
-            final TrainingStep step = learner.train(chunks);
-            events = batch.stream().mapToInt(TimedChunk::size).sum();
+            final TrainingStep step = learner.train(closed.sequences());
+            events = closed.events();
             if (!step.diverged()) {
                 final ErrorFeedbackCompressor.Compressed c = compressor.compress(step.deltas(), updateWeight());
                 c.correction().forEach(learner::applyDelta);
                 publisher.publishDeltas(c.published(), incarnation, step.baseVersion(), step.version(), now);
             }
             publisher.publishPredictions(step, batch);
-            figures = publisher.publishMetrics(step, events, eventsTrainedTotal() + events,
-                    backlog.size(), now);
+            figures = publisher.publishMetrics(step, events, progress.eventsTrainedTotal() + events,
+                    assembly.size(), now);
         }
         commit();
-        eventsTrained.addAndGet(events);
         if (figures != null) {
-            steps.incrementAndGet();
+            progress.stepTrained(events);
             figuresListener.accept(figures);
             if (settings.snapshotEveryVersions() > 0 && learner.version() % settings.snapshotEveryVersions() == 0
                     && owned.contains(0)) {
@@ -288,7 +201,8 @@ public final class SplitTrainerLoop implements Trainer {
      * rebalance publish two snapshots, both valid).
      */
     private void publishSnapshot() {
-        final SplitCheckpoint checkpoint = new SplitCheckpoint(topics.deltas(), peers.positions(), peers.logWeights());
+        final SplitCheckpoint checkpoint = new SplitCheckpoint(topics.deltas(), peers.positions(), peers.logWeights(),
+                ConfigProvenance.of(learner.config()));
         final long version = checkpoint.logVersion();
         if (kept.isNewest(version)) {
             return;
@@ -312,15 +226,8 @@ public final class SplitTrainerLoop implements Trainer {
      * updates diverges).
      */
     private float updateWeight() {
-        final int total = totalPartitions();
+        final int total = source.partitionCount();
         return total <= 0 ? 1f : Math.max(1, owned.size()) / (float) total;
-    }
-
-    private int totalPartitions() {
-        if (chunkPartitions <= 0) {
-            chunkPartitions = consumer.partitionsFor(topics.chunks()).size();
-        }
-        return chunkPartitions;
     }
 
     /** Publishes the residual (in a transaction of its own) and holds it locally. */
@@ -357,74 +264,25 @@ public final class SplitTrainerLoop implements Trainer {
      * trained: the first entry still in the backlog, or the consumer's position when none is.
      */
     private void commit() {
-        final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (final TopicPartition tp : consumer.assignment()) {
-            final long next = backlog.stream().filter(e -> e.partition().equals(tp)).mapToLong(Entry::offset)
-                    .findFirst().orElseGet(() -> consumer.position(tp));
-            if (!Long.valueOf(next).equals(committed.get(tp))) {
-                offsets.put(tp, new OffsetAndMetadata(next));
+        final Map<Integer, Long> offsets = new HashMap<>();
+        for (final int partition : source.assignment()) {
+            final long next = assembly.firstPending(partition).orElseGet(() -> source.position(partition));
+            if (!Long.valueOf(next).equals(committed.get(partition))) {
+                offsets.put(partition, next);
             }
         }
-        sink.commitTransaction(offsets, consumer.groupMetadata());
-        offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
-        position = committed.values().stream().mapToLong(Long::longValue).sum();
+        sink.commitTransaction(offsets);
+        committed.putAll(offsets);
+        progress.position(committed.values().stream().mapToLong(Long::longValue).sum());
         if (++commitsSinceTruncation >= TRUNCATE_EVERY && !committed.isEmpty()) {
             commitsSinceTruncation = 0;
-            truncate();
+            source.truncateBefore(Map.copyOf(committed));
         }
     }
 
-    /** Lets the chunk log drop what the group has trained (best effort; the next truncation retries). */
-    private void truncate() {
-        if (admin == null) {
-            admin = Admin.create(clientConfig);
-        }
-        final Map<TopicPartition, RecordsToDelete> upTo = new HashMap<>();
-        committed.forEach((tp, offset) -> upTo.put(tp, RecordsToDelete.beforeOffset(offset)));
-        admin.deleteRecords(upTo).all().whenComplete((ok, error) -> {
-            if (error != null) {
-                LOG.warn("Could not truncate the chunk log behind the trained offsets: {}", error.toString());
-            }
-        });
-    }
-
-    private int countEvents() {
-        return backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
-    }
-
     @Override
-    public void stop() {
-        stopping = true;
-    }
-
-    @Override
-    public Throwable failure() {
-        return failure;
-    }
-
-    @Override
-    public long eventsTrained() {
-        return eventsTrained.get();
-    }
-
-    @Override
-    public long eventsTrainedTotal() {
-        return eventsTrained.get();
-    }
-
-    @Override
-    public long steps() {
-        return steps.get();
-    }
-
-    @Override
-    public long eventsPending() {
-        return backlogEvents;
-    }
-
-    @Override
-    public long position() {
-        return position;
+    public TrainerProgress progress() {
+        return progress;
     }
 
     /** The instance id this process publishes its deltas under. */
@@ -457,6 +315,6 @@ public final class SplitTrainerLoop implements Trainer {
      * published, and it has applied every committed delta (as of its last check).
      */
     public boolean quiescent() {
-        return quiescent && backlogEvents == 0 && !stopping;
+        return quiescent && progress.eventsPending() == 0 && !progress.stopping();
     }
 }

@@ -8,27 +8,44 @@ package io.spillway.app.trainer;
  */
 public interface Trainer extends Runnable {
 
+    /** What the loop has done so far. */
+    TrainerProgress progress();
+
     /** Asks the loop to finish the step under way, leave its state durable and return. */
-    void stop();
+    default void stop() {
+        progress().stop();
+    }
 
     /** Why the loop died, if it did. */
-    Throwable failure();
+    default Throwable failure() {
+        return progress().failure();
+    }
 
     /** Events trained by this loop (since this process started). */
-    long eventsTrained();
+    default long eventsTrained() {
+        return progress().eventsTrained();
+    }
 
     /** Events in the model, over all runs that trained it (for split training: by this instance's runs). */
-    long eventsTrainedTotal();
+    default long eventsTrainedTotal() {
+        return progress().eventsTrainedTotal();
+    }
 
     /** Training steps done so far by this loop. */
-    long steps();
+    default long steps() {
+        return progress().steps();
+    }
 
     /** Events read from the chunk log but not trained yet. */
-    long eventsPending();
+    default long eventsPending() {
+        return progress().eventsPending();
+    }
 
     /**
      * Chunk-log entries this trainer is through: the first offset not trained yet (replicated training), or the
      * sum over its assigned partitions of the positions it committed (split training).
      */
-    long position();
+    default long position() {
+        return progress().position();
+    }
 }

@@ -1,5 +1,6 @@
 package io.spillway.app.trainer;
 
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.InvalidStateException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -23,18 +24,23 @@ import java.util.Set;
  * @param chunkOffset offset of the first chunk-log entry the state does not include
  * @param trainedAhead offsets after {@code chunkOffset} the state includes nonetheless, ascending
  * @param eventsTrained events trained into the state since the model was created
+ * @param provenance the learner configuration the state was made with; null when read from a format before v4,
+ *        which did not record it
  * @param learnerState what {@code Learner.writeState} wrote
  */
 public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trainedAhead, long eventsTrained,
-                                byte[] learnerState) {
+                                ConfigProvenance provenance, byte[] learnerState) {
     /** Value of the snapshot records' {@code format} field. */
-    public static final String FORMAT = "spillway-trainer-state-v3";
+    public static final String FORMAT = "spillway-trainer-state-v4";
+    /** The format before the learner configuration was recorded; still restored (unchecked). */
+    public static final String FORMAT_V3 = "spillway-trainer-state-v3";
     /** The format before trained-ahead offsets (read as none); still restored. */
     public static final String FORMAT_V2 = "spillway-trainer-state-v2";
     /** Formats this version restores. */
-    public static final Set<String> READABLE_FORMATS = Set.of(FORMAT, FORMAT_V2);
+    public static final Set<String> READABLE_FORMATS = Set.of(FORMAT, FORMAT_V3, FORMAT_V2);
     private static final int MAGIC_V2 = 0x53505443; // "SPTC"
-    private static final int MAGIC = 0x53505433; // "SPT3"
+    private static final int MAGIC_V3 = 0x53505433; // "SPT3"
+    private static final int MAGIC = 0x53505434; // "SPT4"
 
     public TrainerCheckpoint {
         Objects.requireNonNull(chunkTopic, "chunkTopic");
@@ -50,11 +56,17 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
 
     /** A checkpoint with nothing trained past its offset. */
     public TrainerCheckpoint(final String chunkTopic, final long chunkOffset, final long eventsTrained,
-                             final byte[] learnerState) {
-        this(chunkTopic, chunkOffset, new long[0], eventsTrained, learnerState);
+                             final ConfigProvenance provenance, final byte[] learnerState) {
+        this(chunkTopic, chunkOffset, new long[0], eventsTrained, provenance, learnerState);
     }
 
+    /** Writes the current format, {@link #FORMAT}; it needs the provenance (a checkpoint read from v2 or v3 has none). */
+
     public byte[] encode() {
+        if (provenance == null) {
+            throw new IllegalStateException("a " + FORMAT + " checkpoint records the learner configuration it was made"
+                    + " with, and this one has none");
+        }
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream(learnerState.length + 64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
@@ -65,6 +77,7 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
                 out.writeLong(offset);
             }
             out.writeLong(eventsTrained);
+            provenance.write(out);
             out.writeInt(learnerState.length);
             out.write(learnerState);
         } catch (final IOException e) {
@@ -74,7 +87,7 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
     }
 
     /**
-     * Reads a payload written by {@link #encode} (or the earlier format), refusing anything else: counts and
+     * Reads a payload written by {@link #encode} (or an earlier format), refusing anything else: counts and
      * lengths are bounded by the bytes that follow before anything is allocated, offsets and counts must not be
      * negative, trained-ahead offsets must ascend past the offset, and nothing may follow the learner state.
      *
@@ -83,16 +96,16 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
     public static TrainerCheckpoint decode(final byte[] payload) throws InvalidStateException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
             final int magic = in.readInt();
-            if (magic != MAGIC && magic != MAGIC_V2) {
-                throw new InvalidStateException("not a " + FORMAT + " (or " + FORMAT_V2 + ") snapshot payload: magic "
-                        + String.format("0x%08x", magic));
+            if (magic != MAGIC && magic != MAGIC_V3 && magic != MAGIC_V2) {
+                throw new InvalidStateException("not a " + FORMAT + " (or " + FORMAT_V3 + ", " + FORMAT_V2
+                        + ") snapshot payload: magic " + String.format("0x%08x", magic));
             }
             final String topic = in.readUTF();
             final long offset = in.readLong();
             if (offset < 0) {
                 throw new InvalidStateException("snapshot payload's chunk-log offset is negative: " + offset);
             }
-            final int aheadCount = magic == MAGIC ? in.readInt() : 0;
+            final int aheadCount = magic == MAGIC_V2 ? 0 : in.readInt();
             if (aheadCount < 0 || (long) aheadCount * Long.BYTES > in.available()) {
                 throw new InvalidStateException("snapshot payload's trained-ahead count is " + aheadCount + ", but "
                         + in.available() + " bytes follow");
@@ -109,6 +122,7 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
             if (events < 0) {
                 throw new InvalidStateException("snapshot payload's trained-event count is negative: " + events);
             }
+            final ConfigProvenance provenance = magic == MAGIC ? ConfigProvenance.read(in) : null;
             final int length = in.readInt();
             if (length != in.available()) {
                 throw new InvalidStateException("snapshot payload's learner state is " + length + " bytes, but "
@@ -116,23 +130,25 @@ public record TrainerCheckpoint(String chunkTopic, long chunkOffset, long[] trai
             }
             final byte[] state = new byte[length];
             in.readFully(state);
-            return new TrainerCheckpoint(topic, offset, ahead, events, state);
+            return new TrainerCheckpoint(topic, offset, ahead, events, provenance, state);
         } catch (final InvalidStateException e) {
             throw e;
         } catch (final IOException e) {
-            throw new InvalidStateException("snapshot payload ends early or has a malformed chunk topic name: " + e, e);
+            throw new InvalidStateException("snapshot payload ends early or has a malformed chunk topic name or"
+                    + " learner setting: " + e, e);
         }
     }
 
     @Override
     public boolean equals(final Object o) {
         return o instanceof TrainerCheckpoint c && chunkTopic.equals(c.chunkTopic) && chunkOffset == c.chunkOffset
-                && Arrays.equals(trainedAhead, c.trainedAhead) && eventsTrained == c.eventsTrained && Arrays.equals(learnerState, c.learnerState);
+                && Arrays.equals(trainedAhead, c.trainedAhead) && eventsTrained == c.eventsTrained
+                && Objects.equals(provenance, c.provenance) && Arrays.equals(learnerState, c.learnerState);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(chunkTopic, chunkOffset, Arrays.hashCode(trainedAhead), eventsTrained,
+        return Objects.hash(chunkTopic, chunkOffset, Arrays.hashCode(trainedAhead), eventsTrained, provenance,
                 Arrays.hashCode(learnerState));
     }
 

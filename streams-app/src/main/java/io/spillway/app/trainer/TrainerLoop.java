@@ -3,27 +3,18 @@ package io.spillway.app.trainer;
 import io.spillway.app.ops.TrainingFigures;
 import io.spillway.app.topology.TimedChunk;
 import io.spillway.app.topology.Topics;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.Learner;
-import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.TrainingStep;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,16 +23,11 @@ import org.slf4j.LoggerFactory;
  * publish the step's deltas, predictions, metrics and, periodically, a snapshot that records the log offset it
  * includes; once a snapshot is durable, the log before its offset may be deleted.
  *
- * <p>Batches are a function of the log alone, never of timing. A batch scans the untrained entries in log order
- * and takes each chunk whose key it does not have yet; it passes over a chunk of a key it has (and every later
- * chunk of that key, so each key's chunks are trained in order), at most {@code batchLookahead} of them. It
- * closes when {@code batchKeys} chunks are in, at a barrier, when one more entry would have to be passed over,
- * or at a chunk handed over more than {@code batchWindowMs} after its first one (by the chunk records' timestamps,
- * the input's clock); a batch that
- * is not closed yet waits for more of the log. Entries passed over stay for the next batch, so the state stands
- * at an offset plus the few entries past it already trained, and snapshots record both. So a run restored from
- * a snapshot and replaying the log from its offset trains exactly the steps an uninterrupted run trains, bit for
- * bit on a deterministic backend.
+ * <p>Batches are a function of the log alone, never of timing ({@link StepAssembly}: distinct keys, a bounded
+ * lookahead past repeated keys, barriers and an event-time window close them); a batch that is not closed yet waits
+ * for more of the log. Entries passed over stay for the next batch, so the state stands at an offset plus the few
+ * entries past it already trained, and snapshots record both. So a run restored from a snapshot and replaying the
+ * log from its offset trains exactly the steps an uninterrupted run trains, bit for bit on a deterministic backend.
  *
  * <p>Threading: {@link #run()} runs on one dedicated thread, which hands each step's publishing (encoding and
  * sending its records, snapshots) to a second thread, in order, so that it overlaps the next step's training;
@@ -89,49 +75,38 @@ public final class TrainerLoop implements Trainer {
     private final Topics topics;
     private final TrainerSettings settings;
     private final Consumer<TrainingFigures> figuresListener;
-    private final Deque<ChunkSource.Entry> backlog = new ArrayDeque<>();
-    /** Offsets past {@link #position} already trained (taken by lookahead); they are dropped when read. */
-    private final NavigableSet<Long> trainedAhead = new TreeSet<>();
-    private long lastRead;
-    private final AtomicLong eventsTrained = new AtomicLong();
+    /** The log read and not trained yet, and where its trained part ends (partition 0: the log has one). */
+    private final StepAssembly assembly;
+    private final TrainerProgress progress;
     private final java.util.function.Supplier<Resume> restorer;
-    private volatile long eventsBefore;
-    private final AtomicLong steps = new AtomicLong();
     private final StepPublisher publisher;
-    private volatile long position;
-    private volatile int backlogEvents;
     /** The snapshots on the topic this loop keeps: the newest two. */
     private final KeptSnapshots kept;
-    private volatile boolean stopping;
     /** Runs the publishing of each step behind the training of the next (set by {@link #run()}). */
     private PublishingThread publishing;
     /** Chunk-log offset of the oldest snapshot kept, once the newest is durable (set by the publishing thread). */
     private volatile long durableSnapshotPosition = -1;
     private long truncatedBefore = -1;
-    private volatile Throwable failure;
 
     /**
+     * @param context the learner, where to publish, what to report
      * @param source the chunk log, positioned at {@code resume.chunkOffset()}
      * @param resume where the learner's restored state stands ({@link Resume#FRESH} for a new model)
      * @param restorer loads the newest complete snapshot into the learner and says where it stands; used when
      *         the log was truncated past this loop's position (a newer snapshot, of another replica, includes it)
-     * @param figuresListener told every step's figures (e.g. the operations metrics)
-     * @param consumerLag records behind the input topic's end, or -1 when unknown
-     * @param deadLettered records dead-lettered so far, for the metrics records
      */
-    public TrainerLoop(final Learner learner, final ChunkSource source, final TrainingSink sink, final Topics topics,
-                       final TrainerSettings settings, final Resume resume, final java.util.function.Supplier<Resume> restorer,
-                       final Consumer<TrainingFigures> figuresListener,
-                       final LongSupplier consumerLag, final LongSupplier deadLettered) {
-        this.learner = learner;
+    public TrainerLoop(final TrainerContext context, final ChunkSource source, final Resume resume,
+                       final java.util.function.Supplier<Resume> restorer) {
+        this.learner = context.learner();
         this.source = source;
-        this.sink = sink;
-        this.topics = topics;
-        this.settings = settings;
-        this.figuresListener = figuresListener;
-        this.publisher = new StepPublisher(learner, sink, topics, settings, consumerLag, deadLettered);
+        this.sink = context.sink();
+        this.topics = context.topics();
+        this.settings = context.settings();
+        this.figuresListener = context.figuresListener();
+        this.publisher = context.publisher();
+        this.assembly = StepAssembly.replicated(settings);
+        this.progress = new TrainerProgress(resume.eventsTrained(), resume.chunkOffset());
         resumeAt(resume);
-        this.eventsBefore = resume.eventsTrained();
         this.restorer = restorer;
         this.kept = new KeptSnapshots(resume);
     }
@@ -144,15 +119,14 @@ public final class TrainerLoop implements Trainer {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
-            failure = e;
-            LOG.error("Trainer stopped: {}", e.toString(), e);
+            progress.failed(e);
         }
     }
 
     private void trainUntilStopped() throws InterruptedException {
-        while (!stopping) {
+        while (!progress.stopping()) {
             truncateBehindDurableSnapshot();
-            final Batch batch = closedBatch();
+            final StepAssembly.Batch batch = assembly.closedBatch(false);
             if (batch == null) {
                 try {
                     read();
@@ -163,7 +137,7 @@ public final class TrainerLoop implements Trainer {
             }
             consume(batch);
             if (!batch.chunks().isEmpty()) {
-                trainAndPublish(batch.chunks(), batch.closedBy());
+                trainAndPublish(batch);
             }
         }
         // A clean stop leaves a snapshot of everything trained, so a restart continues from here. The batch
@@ -188,133 +162,22 @@ public final class TrainerLoop implements Trainer {
         }
     }
 
-    /** Asks the loop to finish the step under way, publish a snapshot and return. */
     @Override
-    public void stop() {
-        stopping = true;
-    }
-
-    /** Why the loop died, if it did. */
-    @Override
-    public Throwable failure() {
-        return failure;
-    }
-
-    /** Events trained by this loop (since this process restored the model). */
-    @Override
-    public long eventsTrained() {
-        return eventsTrained.get();
-    }
-
-    /** Events in the model, over all runs that trained it. */
-    @Override
-    public long eventsTrainedTotal() {
-        return eventsBefore + eventsTrained.get();
-    }
-
-    /** Training steps done so far by this loop. */
-    @Override
-    public long steps() {
-        return steps.get();
-    }
-
-    /** First chunk-log offset not trained yet (the offset the next snapshot records). */
-    @Override
-    public long position() {
-        return position;
-    }
-
-    /** Events read from the log but not trained yet (their batch is not closed). */
-    @Override
-    public long eventsPending() {
-        return backlogEvents;
-    }
-
-    /**
-     * A closed batch.
-     *
-     * @param chunks the chunks to train, possibly none (a barrier with no batch open)
-     * @param consumed offsets of the log entries it takes off the backlog (its chunks, and a barrier that closed it
-     *        with nothing passed over before it)
-     */
-    private record Batch(List<TimedChunk> chunks, Set<Long> consumed, String closedBy) {
-    }
-
-    /** The batch the backlog closes (see the class comment), or null while it needs more of the log. */
-    private Batch closedBatch() {
-        final List<TimedChunk> chunks = new ArrayList<>();
-        final Set<Long> consumed = new HashSet<>();
-        final Set<String> keys = new HashSet<>();
-        final Set<String> passedKeys = new HashSet<>();
-        int passed = 0;
-        long windowEnd = Long.MAX_VALUE;
-        for (final ChunkSource.Entry e : backlog) {
-            if (e.isBarrier()) {
-                if (passedKeys.isEmpty()) {
-                    consumed.add(e.offset()); // nothing before it is left: the flush it records is done
-                }
-                return new Batch(chunks, consumed, "a barrier");
-            }
-            final TimedChunk chunk = e.chunk();
-            if (e.timestampMs() > windowEnd) {
-                return new Batch(chunks, consumed, "the window");
-            }
-            if (keys.contains(chunk.key()) || passedKeys.contains(chunk.key())) {
-                if (passed == settings.batchLookahead()) {
-                    return new Batch(chunks, consumed, "the lookahead");
-                }
-                passed++;
-                passedKeys.add(chunk.key());
-                continue;
-            }
-            if (chunks.isEmpty()) {
-                windowEnd = saturatedAdd(e.timestampMs(), settings.batchWindowMs());
-            }
-            keys.add(chunk.key());
-            chunks.add(chunk);
-            consumed.add(e.offset());
-            if (chunks.size() == settings.batchKeys()) {
-                return new Batch(chunks, consumed, "its keys");
-            }
-        }
-        return null;
-    }
-
-    private static long saturatedAdd(final long a, final long b) {
-        final long sum = a + b;
-        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    public TrainerProgress progress() {
+        return progress;
     }
 
     /** Takes the batch's entries off the backlog and moves the position to the first entry left untrained. */
-    private void consume(final Batch batch) {
-        backlog.removeIf(e -> batch.consumed().contains(e.offset()));
-        long next = backlog.isEmpty() ? lastRead + 1 : backlog.peekFirst().offset();
-        for (final long offset : batch.consumed()) {
-            if (offset > next) {
-                trainedAhead.add(offset);
-            }
-        }
-        while (backlog.isEmpty() && trainedAhead.remove(next)) {
-            next++; // restored as trained but not read yet: read() drops it
-        }
-        trainedAhead.headSet(next).clear();
-        position = next;
-        backlogEvents = pendingEvents();
-    }
-
-    private int pendingEvents() {
-        return backlog.stream().filter(e -> !e.isBarrier()).mapToInt(e -> e.chunk().size()).sum();
+    private void consume(final StepAssembly.Batch batch) {
+        assembly.consume(batch);
+        progress.position(assembly.position(0));
+        progress.pendingEvents(assembly.pendingEvents());
     }
 
     private void resumeAt(final Resume resume) {
-        backlog.clear();
-        backlogEvents = 0;
-        position = resume.chunkOffset();
-        lastRead = position - 1;
-        trainedAhead.clear();
-        for (final long offset : resume.trainedAhead()) {
-            trainedAhead.add(offset);
-        }
+        assembly.resumeAt(0, resume.chunkOffset(), resume.trainedAhead());
+        progress.position(resume.chunkOffset());
+        progress.pendingEvents(0);
     }
 
     /**
@@ -323,6 +186,7 @@ public final class TrainerLoop implements Trainer {
      * start are gone for good: the loop continues from the log's start, with an error, rather than stop training.
      */
     private void catchUp(final ChunkSource.TruncatedException why) {
+        final long position = assembly.position(0);
         Resume newest = restorer.get();
         if (newest.chunkOffset() <= position) {
             final long first = source.firstOffset();
@@ -340,36 +204,28 @@ public final class TrainerLoop implements Trainer {
         LOG.info("{}; continuing from the newest snapshot, version {} at offset {}", why.getMessage(),
                 newest.snapshotVersion(), newest.chunkOffset());
         resumeAt(newest);
-        eventsBefore = newest.eventsTrained() - eventsTrained.get();
+        progress.modelHolds(newest.eventsTrained());
         kept.reset(newest);
-        source.seek(position);
+        source.seek(assembly.position(0));
     }
 
     private void read() throws InterruptedException {
-        final List<ChunkSource.Entry> entries = source.poll(Duration.ofMillis(100));
-        for (final ChunkSource.Entry e : entries) {
-            if (e.offset() <= lastRead) {
-                throw new IllegalStateException("chunk log went backwards: offset " + e.offset() + " after " + lastRead);
-            }
-            lastRead = e.offset();
-            if (e.offset() >= position && !trainedAhead.contains(e.offset())) { // else the state includes it
-                backlog.addLast(e);
-            }
+        for (final ChunkSource.Entry e : source.poll(Duration.ofMillis(100))) {
+            assembly.add(e);
         }
-        backlogEvents = pendingEvents();
+        progress.pendingEvents(assembly.pendingEvents());
     }
 
     /** Trains the batch and hands its publishing to the publishing thread (so it overlaps the next step). */
-    private void trainAndPublish(final List<TimedChunk> batch, final String closedBy) throws InterruptedException {
-        final List<SequenceChunk> chunks = batch.stream().map(TimedChunk::chunk).toList();
+    private void trainAndPublish(final StepAssembly.Batch closed) throws InterruptedException {
+        final List<TimedChunk> batch = closed.chunks();
         final long started = System.nanoTime();
-        final TrainingStep step = learner.train(chunks);
-        final int events = batch.stream().mapToInt(TimedChunk::size).sum();
-        eventsTrained.addAndGet(events);
-        steps.incrementAndGet();
+        final TrainingStep step = learner.train(closed.sequences());
+        final int events = closed.events();
+        progress.stepTrained(events);
         final long now = System.currentTimeMillis();
-        final TrainingFigures figures = publisher.figures(step, eventsTrainedTotal(),
-                (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + backlog.size()), now);
+        final TrainingFigures figures = publisher.figures(step, progress.eventsTrainedTotal(),
+                (int) Math.min(Integer.MAX_VALUE, Math.max(0, source.lag()) + assembly.size()), now);
         publishing.submit(() -> {
             if (!step.diverged()) {
                 publisher.publishDeltas(step.deltas(), settings.instanceId(), step.baseVersion(), step.version(), now);
@@ -382,7 +238,7 @@ public final class TrainerLoop implements Trainer {
                 && step.version() % settings.snapshotEveryVersions() == 0) {
             publishSnapshot(step.version(), now);
         }
-        LOG.debug("Trained step {} on {} events of {} keys (closed by {}) in {} ms", step.version(), events, batch.size(), closedBy,
+        LOG.debug("Trained step {} on {} events of {} keys (closed by {}) in {} ms", step.version(), events, batch.size(), closed.closedBy(),
                 (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -398,10 +254,10 @@ public final class TrainerLoop implements Trainer {
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
         }
-        final byte[] state = new TrainerCheckpoint(topics.chunks(), position,
-                trainedAhead.stream().mapToLong(Long::longValue).toArray(), eventsTrainedTotal(), learnerState).encode();
+        final long at = assembly.position(0);
+        final byte[] state = new TrainerCheckpoint(topics.chunks(), at, assembly.trainedAhead(0),
+                progress.eventsTrainedTotal(), ConfigProvenance.of(learner.config()), learnerState).encode();
         final int count = publisher.snapshotRecords(state.length);
-        final long at = position;
         final List<KeptSnapshots.Kept> retire = kept.add(version, count, at);
         final long keptFrom = kept.oldestPosition();
         publishing.submit(() -> {

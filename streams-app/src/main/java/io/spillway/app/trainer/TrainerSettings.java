@@ -26,11 +26,14 @@ import java.util.Objects;
  * @param warmUpMs before it consumes anything, the app trains a throwaway learner of the same configuration on
  *        synthetic events this long ({@link io.spillway.engine.Learners#warmUp}), so the JIT has compiled the
  *        engine's kernels before the stream competes for the CPU; 0: none
+ * @param allowConfigChange restore a snapshot made with other learner settings than the configured ones (not the
+ *        model's shape, cell or optimizer, which never change), with a warning naming them; otherwise such a
+ *        snapshot stops the start with the settings named ({@link SnapshotRestore})
  */
 public record TrainerSettings(String modelId, String instanceId, int batchKeys, int snapshotEveryVersions,
                               int maxDeltaEntries, int snapshotChunkBytes, boolean truncateChunkLog,
                               ScaleOut scaleOut, double deltaDensity, int batchLookahead, long batchWindowMs,
-                              long warmUpMs) {
+                              long warmUpMs, boolean allowConfigChange) {
     /** Default fraction of entries published per step in split mode. */
     public static final double DEFAULT_DELTA_DENSITY = 0.3;
     /**
@@ -46,7 +49,7 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
                            final int snapshotEveryVersions, final int maxDeltaEntries, final int snapshotChunkBytes,
                            final boolean truncateChunkLog) {
         this(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries, snapshotChunkBytes,
-                truncateChunkLog, ScaleOut.REPLICATE, 1.0, DEFAULT_BATCH_LOOKAHEAD, DEFAULT_BATCH_WINDOW_MS, 0);
+                truncateChunkLog, ScaleOut.REPLICATE, 1.0, DEFAULT_BATCH_LOOKAHEAD, DEFAULT_BATCH_WINDOW_MS, 0, false);
     }
 
     /** Settings that truncate the chunk log behind each snapshot. */
@@ -75,20 +78,29 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
     /** The same settings with another way of sharing the training. */
     public TrainerSettings withScaleOut(final ScaleOut mode, final double density) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
-                snapshotChunkBytes, truncateChunkLog, mode, density, batchLookahead, batchWindowMs, warmUpMs);
+                snapshotChunkBytes, truncateChunkLog, mode, density, batchLookahead, batchWindowMs, warmUpMs,
+                allowConfigChange);
     }
 
     /** The same settings with another lookahead (entries a step may pass over) and event-time window. */
     public TrainerSettings withBatchLookahead(final int entries, final long windowMs) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
-                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, entries, windowMs, warmUpMs);
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, entries, windowMs, warmUpMs,
+                allowConfigChange);
     }
 
     /** The same settings with another warm-up before consuming. */
     public TrainerSettings withWarmUp(final Duration warmUp) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
                 snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs,
-                warmUp.toMillis());
+                warmUp.toMillis(), allowConfigChange);
+    }
+
+    /** The same settings, restoring (or not) a snapshot made with other learner settings. */
+    public TrainerSettings withConfigChangeAllowed(final boolean allow) {
+        return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs, warmUpMs,
+                allow);
     }
 
     public static TrainerSettings defaults(final String modelId, final String instanceId) {

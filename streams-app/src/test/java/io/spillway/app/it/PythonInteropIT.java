@@ -1,7 +1,7 @@
 package io.spillway.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,11 +38,11 @@ class PythonInteropIT {
 
     @BeforeAll
     static void requirePeer() throws Exception {
-        assumeTrue(Files.isExecutable(PYTHON), "Python interop test skipped: /usr/bin/python3 is not installed");
+        assumePeer(Files.isExecutable(PYTHON), "Python interop test skipped: /usr/bin/python3 is not installed");
         final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
                 "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
         final String output = new String(probe.getInputStream().readAllBytes());
-        assumeTrue(probe.waitFor() == 0, "Python interop test skipped: Debian packages python3-confluent-kafka, "
+        assumePeer(probe.waitFor() == 0, "Python interop test skipped: Debian packages python3-confluent-kafka, "
                 + "python3-avro and python3-requests are needed (" + output.trim() + ")");
     }
 

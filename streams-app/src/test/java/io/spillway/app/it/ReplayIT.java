@@ -1,7 +1,7 @@
 package io.spillway.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import io.spillway.app.cli.SpillwayCli;
 import io.spillway.app.embedded.EmbeddedKafka;
@@ -32,7 +32,7 @@ class ReplayIT {
 
     @Test
     void replaysTheKernelDocumentationToTheEventsTopic(@TempDir final Path dir) throws Exception {
-        assumeTrue(DebianPackages.installed("linux-doc-6.1"),
+        assumePeer(DebianPackages.installed("linux-doc-6.1"),
                 "Debian package linux-doc-6.1 is not installed: skipping (apt-get install linux-doc-6.1 to run it)");
         final int n = 3_000;
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));

@@ -1,6 +1,7 @@
 package io.spillway.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spillway.app.AppConfig;
 import io.spillway.app.SpillwayApp;
@@ -51,6 +52,17 @@ class RestartFromSnapshotIT {
                 assertThat(second.trainer().eventsTrained()).isEqualTo(1_024);
                 assertThat(second.counters().consumed()).isEqualTo(1_024);
                 assertThat(second.learner().version()).isGreaterThan(version);
+            }
+            // provenance: another learning rate stops the start, naming it; with the override the model restores
+            final AppConfig otherRate = config.withLearner(config.learner().toBuilder()
+                    .learningRate(config.learner().learningRate() * 2).build());
+            assertThatThrownBy(() -> SpillwayApp.start(otherRate)).hasMessageContaining("learningRate "
+                    + config.learner().learningRate() + " -> " + otherRate.learner().learningRate())
+                    .hasMessageContaining("--allow-config-change");
+            try (SpillwayApp third = SpillwayApp.start(otherRate.withTrainer(
+                    otherRate.trainer().withConfigChangeAllowed(true)))) {
+                assertThat(third.learner().version()).isGreaterThan(version);
+                assertThat(third.resumedFrom().snapshotVersion()).isGreaterThan(version);
             }
         }
     }

@@ -1,7 +1,7 @@
 package io.spillway.app.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +36,7 @@ class DashboardBrowserIT {
     void chartsHaveDataAndFollowTraining() throws Exception {
         final Optional<Path> chromium = ExternalTool.find(List.of("chromium", "chromium-browser", "google-chrome"),
                 List.of("/usr/bin", "/snap/bin"));
-        assumeTrue(chromium.isPresent(), "dashboard browser test skipped: no chromium on PATH (Debian package 'chromium')");
+        assumePeer(chromium.isPresent(), "dashboard browser test skipped: no chromium on PATH (Debian package 'chromium')");
         try (RunningApp running = RunningApp.start(app, 2_000)) {
             final java.net.URI uri = running.app().opsUri();
             TestApps.await("a few training steps", java.time.Duration.ofSeconds(60),

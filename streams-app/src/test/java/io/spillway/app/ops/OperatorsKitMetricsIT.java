@@ -1,7 +1,7 @@
 package io.spillway.app.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -79,7 +79,7 @@ class OperatorsKitMetricsIT {
     @Test
     void aRealPrometheusEvaluatesTheRulesAndTheDashboardQueriesOnTheAppsSeries() throws Exception {
         final Optional<Path> prometheus = ExternalTool.find(List.of("prometheus"), List.of("/usr/bin"));
-        assumeTrue(prometheus.isPresent(), "skipped: no prometheus on PATH (Debian package 'prometheus'; CI installs it)");
+        assumePeer(prometheus.isPresent(), "skipped: no prometheus on PATH (Debian package 'prometheus'; CI installs it)");
         try (RunningApp running = RunningApp.start(dir.resolve("app"), 2_000)) {
             final SpillwayApp app = running.app();
             deadLetterOne(running.bootstrapServers());

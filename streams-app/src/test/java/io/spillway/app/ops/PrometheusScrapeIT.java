@@ -1,7 +1,7 @@
 package io.spillway.app.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,7 +36,7 @@ class PrometheusScrapeIT {
     @Test
     void prometheusScrapesTheLearnerMetrics() throws Exception {
         final Optional<Path> prometheus = ExternalTool.find(List.of("prometheus"), List.of("/usr/bin"));
-        assumeTrue(prometheus.isPresent(), "Prometheus scrape test skipped: no prometheus on PATH (Debian package 'prometheus')");
+        assumePeer(prometheus.isPresent(), "Prometheus scrape test skipped: no prometheus on PATH (Debian package 'prometheus')");
         try (RunningApp running = RunningApp.start(dir.resolve("app"), 2_000)) {
             final SpillwayApp app = running.app();
             TestApps.await("a few training steps", Duration.ofSeconds(60), () -> app.trainer().steps() >= 5);

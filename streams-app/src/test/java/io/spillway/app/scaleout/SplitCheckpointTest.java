@@ -19,7 +19,7 @@ class SplitCheckpointTest {
     private static byte[] payload(final Body body) throws Exception {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeUTF(SplitCheckpoint.FORMAT);
+            out.writeUTF(SplitCheckpoint.FORMAT_V1); // the body's checks are the same in v2, after its settings block
             out.writeUTF("deltas");
             body.write(out);
         }
@@ -28,10 +28,12 @@ class SplitCheckpointTest {
 
     @Test
     void roundTrips() throws Exception {
-        final SplitCheckpoint c = new SplitCheckpoint("deltas", Map.of(0, 4L, 1, 9L), Map.of("w", new float[] {1, 2}));
+        final SplitCheckpoint c = new SplitCheckpoint("deltas", Map.of(0, 4L, 1, 9L), Map.of("w", new float[] {1, 2}),
+                io.spillway.engine.ConfigProvenance.of(io.spillway.engine.LearnerConfig.builder().build()));
         final SplitCheckpoint back = SplitCheckpoint.decode(c.encode());
         assertThat(back.positions()).isEqualTo(c.positions());
         assertThat(back.weights().get("w")).containsExactly(1, 2);
+        assertThat(back.provenance()).isEqualTo(c.provenance());
     }
 
     @Test

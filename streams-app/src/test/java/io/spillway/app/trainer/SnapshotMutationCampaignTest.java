@@ -69,7 +69,8 @@ class SnapshotMutationCampaignTest {
                     l.train(SnapshotRestoreTest.batch(step));
                 }
                 final byte[] state = SnapshotRestoreTest.state(l);
-                final byte[] payload = new TrainerCheckpoint(CHUNKS, 7, 7 * 18, state).encode();
+                final byte[] payload = new TrainerCheckpoint(CHUNKS, 7, 7 * 18,
+                        io.spillway.engine.ConfigProvenance.of(e.getValue()), state).encode();
                 out.add(new Base(e.getKey(), e.getValue(), payload, l.version(), payload.length - state.length));
             }
         }

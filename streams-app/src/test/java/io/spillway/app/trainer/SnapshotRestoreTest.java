@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spillway.app.scaleout.SplitCheckpoint;
+import io.spillway.engine.ConfigProvenance;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
@@ -57,8 +58,30 @@ class SnapshotRestoreTest {
         return bytes.toByteArray();
     }
 
+    /** A current-format payload of a state made with {@code config(16)}. */
     static byte[] checkpoint(final long offset, final byte[] learnerState) {
-        return new TrainerCheckpoint(CHUNKS, offset, offset * 6, learnerState).encode();
+        return checkpoint(offset, learnerState, config(16));
+    }
+
+    static byte[] checkpoint(final long offset, final byte[] learnerState, final LearnerConfig madeWith) {
+        return new TrainerCheckpoint(CHUNKS, offset, offset * 6, ConfigProvenance.of(madeWith), learnerState).encode();
+    }
+
+    /** A payload of format v3, which recorded no learner configuration. */
+    static byte[] checkpointV3(final long offset, final byte[] learnerState) {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(0x53505433);
+            out.writeUTF(CHUNKS);
+            out.writeLong(offset);
+            out.writeInt(0);
+            out.writeLong(offset * 6);
+            out.writeInt(learnerState.length);
+            out.write(learnerState);
+        } catch (final IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
     }
 
     @BeforeEach
@@ -84,7 +107,13 @@ class SnapshotRestoreTest {
     }
 
     private SnapshotRestore.Outcome<TrainerCheckpoint> restore(final OfflineSnapshots topic) throws IOException {
-        return SnapshotRestore.newest(topic, "m", SnapshotRestore.replicated(learner, CHUNKS), "use a new --model-id");
+        return restore(topic, false);
+    }
+
+    private SnapshotRestore.Outcome<TrainerCheckpoint> restore(final OfflineSnapshots topic, final boolean allowChange)
+            throws IOException {
+        return SnapshotRestore.newest(topic, "m", SnapshotRestore.replicated(learner, CHUNKS, allowChange),
+                "use a new --model-id");
     }
 
     @Test
@@ -175,6 +204,51 @@ class SnapshotRestoreTest {
         assertThat(outcome.refusals()).noneMatch(SnapshotRefusal::mismatch);
     }
 
+    /**
+     * Provenance: a snapshot made with another learning rate and alpha is refused with both named, and restoring
+     * does not fall back past it to an older snapshot that recorded nothing; with the override it restores.
+     */
+    @Test
+    void aSnapshotMadeWithOtherLearnerSettingsIsRefusedNamingThemUnlessAllowed() throws IOException {
+        final LearnerConfig before = config(16).toBuilder().learningRate(0.02f).alpha(0.8f).build();
+        final byte[] state;
+        try (Learner t = Learners.create(before)) {
+            for (int step = 0; step < 3; step++) {
+                t.train(batch(step));
+            }
+            state = state(t);
+        }
+        final byte[] older = trained()[0];
+        final java.util.function.Supplier<OfflineSnapshots> topic = () -> new OfflineSnapshots("m",
+                SnapshotReader.Limits.forHeap())
+                .publish(2, TrainerCheckpoint.FORMAT_V3, checkpointV3(2, older), 1 << 20)
+                .publish(3, TrainerCheckpoint.FORMAT, checkpoint(3, state, before), 1 << 20);
+        final byte[] untouched = state(learner);
+        assertThatThrownBy(() -> restore(topic.get())).isInstanceOf(IOException.class)
+                .hasMessageStartingWith("model m cannot be restored: snapshot version 3 was made with other learner"
+                        + " settings")
+                .hasMessageContaining("alpha 0.8 -> 0.9").hasMessageContaining("learningRate 0.02 -> 0.01")
+                .hasMessageContaining("--allow-config-change");
+        assertThat(state(learner)).as("nothing restored").isEqualTo(untouched);
+
+        final SnapshotRestore.Outcome<TrainerCheckpoint> allowed = restore(topic.get(), true);
+        assertThat(allowed.snapshot()).get().extracting(SnapshotReader.Snapshot::version).isEqualTo(3L);
+        assertThat(allowed.value().provenance()).isEqualTo(ConfigProvenance.of(before));
+        assertThat(state(learner)).isEqualTo(state);
+    }
+
+    /** How the learner runs (backend memory, schedule, carried keys, seed) may change without the override. */
+    @Test
+    void settingsOfHowTheLearnerRunsMayChangeFreely() throws IOException {
+        final LearnerConfig elsewhere = config(16).toBuilder().deviceMemoryBytes(1L << 30).checkpointSchedule("double")
+                .maxCarriedKeys(50).seed(99).build();
+        final byte[] state = trained()[0];
+        final OfflineSnapshots topic = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(2, TrainerCheckpoint.FORMAT, checkpoint(2, state, elsewhere), 1 << 20);
+        assertThat(restore(topic).snapshot()).isPresent();
+        assertThat(state(learner)).isEqualTo(state);
+    }
+
     @Test
     void aSoundSnapshotOfAnotherConfigurationStopsTheStartWhenNothingElseRestores() throws IOException {
         final byte[] wider;
@@ -183,19 +257,27 @@ class SnapshotRestoreTest {
             wider = state(other);
         }
         final OfflineSnapshots only = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
-                .publish(1, TrainerCheckpoint.FORMAT, checkpoint(1, wider), 1 << 20);
-        assertThatThrownBy(() -> restore(only)).isInstanceOf(IOException.class)
+                .publish(1, TrainerCheckpoint.FORMAT, checkpoint(1, wider, config(24)), 1 << 20);
+        assertThatThrownBy(() -> restore(only, true)).as("allowing a change does not allow another shape")
+                .isInstanceOf(IOException.class).hasMessageContaining("hiddenSize 24 -> 16")
+                .hasMessageContaining("a model cannot change").hasMessageContaining("use a new --model-id");
+        // a format before provenance: the state's own shape check refuses it
+        final OfflineSnapshots old = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
+                .publish(1, TrainerCheckpoint.FORMAT_V3, checkpointV3(1, wider), 1 << 20);
+        assertThatThrownBy(() -> restore(old)).isInstanceOf(IOException.class)
                 .hasMessageContaining("state is for LIF shape [8, 4, 24, 1, 0]").hasMessageContaining("use a new --model-id");
 
         final OfflineSnapshots split = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
-                .publish(9, SplitCheckpoint.FORMAT, new SplitCheckpoint("deltas", Map.of(), Map.of()).encode(), 100);
+                .publish(9, SplitCheckpoint.FORMAT, new SplitCheckpoint("deltas", Map.of(), Map.of(),
+                        ConfigProvenance.of(config(16))).encode(), 100);
         assertThatThrownBy(() -> restore(split)).isInstanceOf(IOException.class)
                 .hasMessageContaining("has format " + SplitCheckpoint.FORMAT);
 
         final byte[][] states = trained();
         final OfflineSnapshots mixed = new OfflineSnapshots("m", SnapshotReader.Limits.forHeap())
                 .publish(2, TrainerCheckpoint.FORMAT, checkpoint(2, states[0]), 1 << 20)
-                .publish(3, TrainerCheckpoint.FORMAT, new TrainerCheckpoint("other-chunks", 1, 6, states[1]).encode(),
+                .publish(3, TrainerCheckpoint.FORMAT, new TrainerCheckpoint("other-chunks", 1, 6,
+                        ConfigProvenance.of(config(16)), states[1]).encode(),
                         1 << 20);
         final SnapshotRestore.Outcome<TrainerCheckpoint> outcome = restore(mixed);
         assertThat(outcome.snapshot().orElseThrow().version()).isEqualTo(2);

@@ -54,7 +54,7 @@ class TrainerLoopTest {
     }
 
     /** A chunk of the cyclic sequence 0,1,2,3,0,... of {@code key}, starting at position {@code from}. */
-    private static TimedChunk cyclic(final String key, final int from, final int length) {
+    static TimedChunk cyclic(final String key, final int from, final int length) {
         final List<SparseEvent> events = new ArrayList<>();
         final long[] ts = new long[length];
         for (int i = 0; i < length; i++) {
@@ -73,10 +73,16 @@ class TrainerLoopTest {
                              final TrainerSettings settings) {
         final TrainerLoop[] loop = new TrainerLoop[1];
         source = new ListChunkSource(log, resume.chunkOffset(), () -> loop[0].stop());
-        loop[0] = new TrainerLoop(l, source, sink, TOPICS, settings, resume, () -> {
-            throw new AssertionError("no truncation in these logs");
-        }, f -> { }, () -> 42L, () -> 3L);
+        loop[0] = new TrainerLoop(new TrainerContext(l, sink, TOPICS, settings, f -> { }, () -> 42L, () -> 3L), source,
+                resume, () -> {
+                    throw new AssertionError("no truncation in these logs");
+                });
         return loop[0];
+    }
+
+    /** A context that publishes to {@link #sink} and reports no lag and no dead letters. */
+    private TrainerContext context(final Learner l, final TrainerSettings settings) {
+        return new TrainerContext(l, sink, TOPICS, settings, f -> { }, () -> 0L, () -> 0L);
     }
 
     /** The chunks at offsets 0, 1, ..., then a barrier that closes the last batch. */
@@ -422,7 +428,7 @@ class TrainerLoopTest {
                     return super.poll(timeout);
                 }
             };
-            loop[0] = new TrainerLoop(behind, log2, sink, TOPICS, settings, TrainerLoop.Resume.FRESH, () -> {
+            loop[0] = new TrainerLoop(context(behind, settings), log2, TrainerLoop.Resume.FRESH, () -> {
                 try {
                     behind.readState(new java.io.DataInputStream(new java.io.ByteArrayInputStream(checkpoint.learnerState())));
                 } catch (final java.io.IOException e) {
@@ -430,7 +436,7 @@ class TrainerLoopTest {
                 }
                 return new TrainerLoop.Resume(checkpoint.chunkOffset(), checkpoint.trainedAhead(), checkpoint.eventsTrained(),
                         8, 1);
-            }, f -> { }, () -> 0L, () -> 0L);
+            });
             loop[0].run();
             assertThat(loop[0].failure()).isNull();
             assertThat(loop[0].eventsTrained()).as("trained only what the snapshot lacks")
@@ -475,8 +481,7 @@ class TrainerLoopTest {
         };
         // the restore point: a snapshot at offset 2 (its successors refused), restored again on catching up
         final TrainerLoop.Resume at2 = new TrainerLoop.Resume(2, 12, 1, 1);
-        loop[0] = new TrainerLoop(learner, truncated, sink, TOPICS, settings, at2, () -> at2, f -> { }, () -> 0L,
-                () -> 0L);
+        loop[0] = new TrainerLoop(context(learner, settings), truncated, at2, () -> at2);
         loop[0].run();
         assertThat(loop[0].failure()).isNull();
         final long after = log.subList((int) logStart, log.size()).stream().filter(e -> !e.isBarrier())
@@ -490,87 +495,5 @@ class TrainerLoopTest {
             l.writeState(out);
         }
         return bytes.toByteArray();
-    }
-
-    /** A log in a list: entries from the start offset on, all in the first poll; then {@code onEnd} runs. */
-    static class ListChunkSource implements ChunkSource {
-        private final List<Entry> log;
-        private final Runnable onEnd;
-        private long next;
-        long truncatedBefore = -1;
-
-        ListChunkSource(final List<Entry> log, final long start, final Runnable onEnd) {
-            this.log = log;
-            this.next = start;
-            this.onEnd = onEnd;
-        }
-
-        @Override
-        public List<Entry> poll(final java.time.Duration timeout) {
-            final List<Entry> out = log.stream().filter(e -> e.offset() >= next).toList();
-            if (out.isEmpty()) {
-                onEnd.run();
-            } else {
-                next = out.getLast().offset() + 1;
-            }
-            return out;
-        }
-
-        @Override
-        public long lag() {
-            return log.size() - next;
-        }
-
-        @Override
-        public long readPosition() {
-            return next;
-        }
-
-        @Override
-        public void seek(final long offset) {
-            next = offset;
-        }
-
-        @Override
-        public void truncateBefore(final long offset) {
-            truncatedBefore = offset;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    /** Keeps what the trainer publishes, in order. */
-    static final class RecordingSink implements TrainingSink {
-        record Sent(String topic, String key, SpecificRecord value) {
-        }
-
-        final List<Sent> sent = new ArrayList<>();
-        int flushes;
-
-        @Override
-        public void send(final String topic, final String key, final SpecificRecord value) {
-            sent.add(new Sent(topic, key, value));
-        }
-
-        <T> List<T> of(final String topic, final Class<T> type) {
-            return sent.stream().filter(s -> s.topic().equals(topic) && s.value() != null).map(s -> type.cast(s.value()))
-                    .toList();
-        }
-
-        @Override
-        public void delete(final String topic, final String key) {
-            sent.add(new Sent(topic, key, null));
-        }
-
-        @Override
-        public void flush() {
-            flushes++;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

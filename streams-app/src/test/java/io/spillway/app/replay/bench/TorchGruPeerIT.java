@@ -1,7 +1,7 @@
 package io.spillway.app.replay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,12 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
  * bits/event that beat the uniform code on a learnable stream, and its padded batches (chunks of unequal length)
  * equal each sequence run alone. Skipped where Debian's python3-torch is not installed.
  */
-class TorchGruPeerTest {
+class TorchGruPeerIT {
 
     @Test
     void gruPeerTrainsTheExportedScheduleWithItsLearningRateGrid(@TempDir final Path dir) throws Exception {
-        assumeThat(TorchPeerAgreementTest.torchAvailable())
-                .as("Debian python3-torch is not installed: skipping the PyTorch GRU peer check").isTrue();
+        assumePeer(TorchPeerAgreementIT.torchAvailable(),
+                "Debian python3-torch is not installed: the PyTorch GRU peer check needs it");
         final SparseVector none = SparseVector.newBuilder().setIndices(List.of()).setValues(List.of()).build();
         final SplittableRandom rnd = new SplittableRandom(4);
         final List<Event> events = new ArrayList<>();
@@ -47,7 +47,7 @@ class TorchGruPeerTest {
              ScheduleFiles.ScheduleWriter w = new ScheduleFiles.ScheduleWriter(dir.resolve("schedule.bin"), 8)) {
             java = new PrequentialEvaluation(16, 4).run(learner, events.iterator(), 0, w::write);
         }
-        final Process p = new ProcessBuilder("/usr/bin/python3", TorchPeerAgreementTest.script().toString(), "--model",
+        final Process p = new ProcessBuilder("/usr/bin/python3", TorchPeerAgreementIT.script().toString(), "--model",
                 "gru", "--schedule", dir.resolve("schedule.bin").toString(), "--hidden", "16", "--lr", "0.01,0.03",
                 "--threads", "1", "--check-batching", "8").redirectError(ProcessBuilder.Redirect.INHERIT).start();
         final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,7 +1,7 @@
 package io.spillway.app.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,14 +22,14 @@ import picocli.CommandLine;
  * docker/compose.yaml is valid Compose, the app command it runs is one the CLI accepts, and the files it mounts into
  * Prometheus and Grafana (config, alerting rules, provisioning, dashboards) exist where they are expected.
  */
-class DockerComposeTest {
+class DockerComposeIT {
     private static final Path COMPOSE = Path.of("..", "docker", "compose.yaml").toAbsolutePath().normalize();
     private static final Path DOCKER = COMPOSE.getParent();
 
     @Test
     void composeFileIsValid() throws Exception {
         final List<String> command = composeCommand();
-        assumeTrue(!command.isEmpty(), "compose validation skipped: neither 'docker compose' nor 'docker-compose' "
+        assumePeer(!command.isEmpty(), "compose validation skipped: neither 'docker compose' nor 'docker-compose' "
                 + "is installed (Debian package docker-compose)");
         command.addAll(List.of("-f", COMPOSE.toString(), "config", "-q"));
         final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -1,7 +1,7 @@
 package io.spillway.schemas.serde;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * registry server and serdes, without a broker: values cross the process boundary as hex lines.
  * The peer script, {@code src/test/python/registry_peer.py}, is written to be reused by other tests.
  */
-class ConfluentPythonPeerTest {
+class ConfluentPythonPeerIT {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final Path PEER = Path.of("src", "test", "python", "registry_peer.py");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,9 +49,9 @@ class ConfluentPythonPeerTest {
 
     @BeforeAll
     static void startRegistryIfThePeerCanRun() throws IOException, InterruptedException {
-        assumeTrue(Files.isExecutable(PYTHON), "Confluent Python peer test skipped: /usr/bin/python3 is not installed");
+        assumePeer(Files.isExecutable(PYTHON), "Confluent Python peer test skipped: /usr/bin/python3 is not installed");
         final PeerRun probe = python(List.of("-c", "import confluent_kafka.avro, avro, requests"), "");
-        assumeTrue(probe.exitCode == 0, "Confluent Python peer test skipped: the system interpreter lacks Debian's "
+        assumePeer(probe.exitCode == 0, "Confluent Python peer test skipped: the system interpreter lacks Debian's "
             + "python3-confluent-kafka, python3-avro or python3-requests: " + probe.stderr.strip());
         assertThat(PEER).as("peer script (tests run in the module directory)").isRegularFile();
         server = SchemaRegistryServer.start(null, dir.resolve("registry.jsonl"));

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * 1% with error feedback beats SGD and is far better than the same compression without error feedback.
  * Ratios, not digits, are checked (the random draws differ from the spec's).
  */
-class LogisticRegressionTest {
+class LogisticRegressionIT {
     private static final int N = 20_000;
     private static final int D = 2_000;
     private static final int R = 50;
@@ -23,7 +23,7 @@ class LogisticRegressionTest {
     private final float[][] x = new float[N][];
     private final int[] y = new int[N];
 
-    LogisticRegressionTest() {
+    LogisticRegressionIT() {
         final SplittableRandom rnd = new SplittableRandom(2024);
         // Orthonormal basis of a random R-dim subspace (Gram-Schmidt).
         for (int j = 0; j < R; j++) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * gives Grafana the compose file's Prometheus and loads the dashboard. (That the metrics it names exist is
  * OperatorsKitMetricsIT's check, against the running app.)
  */
-class GrafanaDashboardTest {
+class GrafanaDashboardIT {
     private static final String DATASOURCE = "${datasource}";
 
     @TempDir
@@ -65,7 +65,7 @@ class GrafanaDashboardTest {
     /** promtool parses PromQL only in rules files: each query becomes a recording rule of a scratch file. */
     @Test
     void everyQueryIsValidPromQl() throws Exception {
-        final Path promtool = AlertRulesTest.promtool("dashboard queries not parsed");
+        final Path promtool = AlertRulesIT.promtool("dashboard queries not parsed");
         final StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
         int n = 0;
         for (final Map.Entry<String, String> e : OperatorsKit.dashboardExpressions().entrySet()) {
@@ -89,7 +89,7 @@ class GrafanaDashboardTest {
         final JsonNode providers = OperatorsKit.YAML.readTree(
                 OperatorsKit.GRAFANA_PROVISIONING.resolve("dashboards/spillway.yml").toFile());
         assertThat(providers.path("providers").get(0).path("type").asText()).isEqualTo("file");
-        // DockerComposeTest checks that compose.yaml mounts docker/grafana/dashboards at this path
+        // DockerComposeIT checks that compose.yaml mounts docker/grafana/dashboards at this path
         assertThat(providers.path("providers").get(0).path("options").path("path").asText())
                 .isEqualTo("/var/lib/grafana/dashboards");
     }

@@ -1,8 +1,7 @@
 package io.spillway.app.replay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * inter-layer events and the readout over all layers are in it. Skipped where /usr/bin/python3 has no torch,
  * except on CI ({@code CI=true}), where that fails.
  */
-class TorchEgruTwinTest {
+class TorchEgruTwinIT {
     /**
      * Relative tolerance of the first step's loss. Both sides compute in fp32 with different summation orders (the
      * engine gathers the rows of emitting units in id order, PyTorch runs dense products) and the engine's sigmoid
@@ -52,13 +51,8 @@ class TorchEgruTwinTest {
     static final double ACTIVITY = 1e-3;
 
     static void requireTorch() {
-        final boolean available = TorchPeerAgreementTest.torchAvailable();
-        if (!available && "true".equals(System.getenv("CI"))) {
-            fail("CI=true and /usr/bin/python3 has no torch: the EGRU twin check must run on CI (apt install "
-                    + "python3-torch)");
-        }
-        assumeThat(available).as("/usr/bin/python3 has no torch (Debian python3-torch): skipping the EGRU twin check")
-                .isTrue();
+        assumePeer(TorchPeerAgreementIT.torchAvailable(),
+                "/usr/bin/python3 has no torch (Debian python3-torch): the EGRU twin check needs it");
     }
 
     /**
@@ -117,7 +111,7 @@ class TorchEgruTwinTest {
             ScheduleFiles.writeParameters(dir.resolve("params.bin"), learner.parameters());
             engine = new PrequentialEvaluation(16, 4).run(learner, events.iterator(), 0, w::write);
         }
-        final List<String> command = new ArrayList<>(List.of("/usr/bin/python3", TorchPeerAgreementTest.script()
+        final List<String> command = new ArrayList<>(List.of("/usr/bin/python3", TorchPeerAgreementIT.script()
                 .toString(), "--model", "egru", "--schedule", dir.resolve("schedule.bin").toString(), "--params",
                 dir.resolve("params.bin").toString(), "--threads", "1", "--record-steps", String.valueOf(STEPS),
                 "--check-batching", "4"));

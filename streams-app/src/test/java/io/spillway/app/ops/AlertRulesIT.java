@@ -1,7 +1,7 @@
 package io.spillway.app.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * rules} on alerts.test.yml), each alert has a case where it fires and one where it must not, and each names a
  * severity and a section of docs/monitoring.md that says what to do.
  */
-class AlertRulesTest {
+class AlertRulesIT {
     private static final String NO_PROMTOOL = "promtool not installed (Debian package 'prometheus'; CI installs it): ";
     private static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
 
@@ -99,7 +99,7 @@ class AlertRulesTest {
 
     static Path promtool(final String consequence) {
         final Optional<Path> promtool = ExternalTool.find(List.of("promtool"), List.of("/usr/bin", "/usr/local/bin"));
-        assumeTrue(promtool.isPresent(), NO_PROMTOOL + consequence);
+        assumePeer(promtool.isPresent(), NO_PROMTOOL + consequence);
         return promtool.get();
     }
 }

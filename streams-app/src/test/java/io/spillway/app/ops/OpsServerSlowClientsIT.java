@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * Every loop here is bounded in count and time.
  */
 @Tag("hostile-input")
-class OpsServerSlowClientsTest {
+class OpsServerSlowClientsIT {
     private static final int IDLE = 64;
     private static final int PARTIAL = 16;
     private static final int SLOW_LORIS = 64;

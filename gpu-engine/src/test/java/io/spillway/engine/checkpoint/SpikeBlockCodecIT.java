@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /** P3 of docs/spec-double-checkpointing.md (lossless spike blocks) and the block sizes of its experiment E3. */
-class SpikeBlockCodecTest {
+class SpikeBlockCodecIT {
 
     private static int[] randomIds(final int n, final int k, final long seed) {
         return new SplittableRandom(seed).ints(0, n).distinct().limit(k).sorted().toArray();

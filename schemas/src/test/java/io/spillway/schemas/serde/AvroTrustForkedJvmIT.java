@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * proves the serde works without it in a fresh JVM started with no such flag. Avro reads the property
  * once at class initialization, so clearing it inside this JVM would prove nothing.
  */
-class AvroTrustForkedJvmTest {
+class AvroTrustForkedJvmIT {
 
     @Test
     void serdeReadsGeneratedClassesWithoutTheJvmFlag() throws IOException, InterruptedException {

@@ -2,7 +2,7 @@ package io.spillway.app.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import io.spillway.schemas.avro.Event;
 import java.io.IOException;
@@ -20,7 +20,7 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RealDatasetTest {
+class RealDatasetIT {
 
     @Test
     void vocabularyGivesPrintableAsciiAndNewlineTheirOwnClass() {
@@ -96,7 +96,7 @@ class RealDatasetTest {
     /** The mapping on a real document of the Debian package, checked against the system's own zcat. */
     @Test
     void mapsARealKernelDocument() throws Exception {
-        assumeTrue(DebianPackages.installed("linux-doc-6.1"),
+        assumePeer(DebianPackages.installed("linux-doc-6.1"),
                 "Debian package linux-doc-6.1 is not installed: skipping the real-file check "
                         + "(apt-get install linux-doc-6.1 to run it)");
         final List<RealDataset.Document> docs = RealDataset.LINUX_DOC.documentsIn(DebianPackages.files("linux-doc-6.1"));

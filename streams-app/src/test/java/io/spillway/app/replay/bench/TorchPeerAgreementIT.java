@@ -1,7 +1,7 @@
 package io.spillway.app.replay.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rounding, and the whole prequential run closely (spike thresholds amplify rounding over many steps).
  * Skipped where Debian's python3-torch is not installed.
  */
-class TorchPeerAgreementTest {
+class TorchPeerAgreementIT {
 
     static Path script() {
         final Path fromModule = Path.of("..", "bench", "realdata_torch.py");
@@ -45,8 +45,7 @@ class TorchPeerAgreementTest {
 
     @Test
     void peerTrainsTheSameModel(@TempDir final Path dir) throws Exception {
-        assumeThat(torchAvailable()).as("Debian python3-torch is not installed: skipping the PyTorch agreement check")
-                .isTrue();
+        assumePeer(torchAvailable(), "Debian python3-torch is not installed: the PyTorch agreement check needs it");
         final SparseVector none = SparseVector.newBuilder().setIndices(List.of()).setValues(List.of()).build();
         final SplittableRandom rnd = new SplittableRandom(9);
         final List<Event> events = new ArrayList<>();
