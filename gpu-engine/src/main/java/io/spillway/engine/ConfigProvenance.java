@@ -15,8 +15,8 @@ import java.util.TreeSet;
 /**
  * The learner configuration a model's snapshot was made with, every setting by name as
  * {@link LearnerConfig#settings()} writes it, and the rule for restoring it under another one: settings of how the
- * learner runs ({@link LearnerConfig#EXECUTION_SETTINGS}) may change freely; its shape, cell and optimizer
- * ({@link LearnerConfig#FIXED_SETTINGS}) never; every other setting (learning rate, {@code alpha}, {@code gain},
+ * learner runs ({@link LearnerConfig#EXECUTION_SETTINGS}) may change freely; its shape, cell and the kind of
+ * optimizer ({@link LearnerConfig#FIXED_SETTINGS}; {@code adam} of {@code adam:decay=100}) never; every other setting (learning rate, {@code alpha}, {@code gain},
  * ...) only when the caller allows it explicitly, since the model would go on learning under other rules than it
  * was trained with. Layout (docs/formats.md): {@code int n}, then {@code n} pairs of {@code writeUTF} name and
  * value.
@@ -92,10 +92,19 @@ public record ConfigProvenance(Map<String, String> settings) {
             final String was = settings.get(name);
             final String is = now.get(name);
             if (!was.equals(is)) {
-                changes.add(new Change(name, was, is, LearnerConfig.FIXED_SETTINGS.contains(name)));
+                // the optimizer's kind fixes its state's layout; its settings (a rate decay, betas) only its rules
+                final boolean fixed = name.equals("optimizer") ? !optimizerKind(was).equals(optimizerKind(is))
+                        : LearnerConfig.FIXED_SETTINGS.contains(name);
+                changes.add(new Change(name, was, is, fixed));
             }
         }
         return changes;
+    }
+
+    /** {@code adam} of {@code adam:decay=100}: the optimizer's name, before its settings. */
+    private static String optimizerKind(final String spec) {
+        final int colon = spec.indexOf(':');
+        return (colon < 0 ? spec : spec.substring(0, colon)).strip().toLowerCase(java.util.Locale.ROOT);
     }
 
     /**

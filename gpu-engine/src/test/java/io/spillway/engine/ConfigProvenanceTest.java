@@ -52,6 +52,19 @@ class ConfigProvenanceTest {
     }
 
     @Test
+    void theOptimizersSettingsMayChangeWhenAllowedItsKindNever() throws Exception {
+        final ConfigProvenance constant = ConfigProvenance.of(BASE.toBuilder().optimizer("adam").build());
+        final LearnerConfig decaying = BASE.toBuilder().optimizer("adam:decay=100").build();
+        assertThatThrownBy(() -> constant.check(decaying, false, "snapshot version 3"))
+                .hasMessageContaining("other learner settings").hasMessageContaining("optimizer adam -> adam:decay=100");
+        assertThat(constant.check(decaying, true, "snapshot version 3")).extracting(ConfigProvenance.Change::fixed)
+                .containsExactly(false);
+        assertThatThrownBy(() -> constant.check(BASE.toBuilder().optimizer("mfac-sparse").learningRate(
+                BASE.learningRate()).build(), true, "s"))
+                .hasMessageContaining("a model cannot change: [optimizer adam -> mfac-sparse]");
+    }
+
+    @Test
     void aSettingTheSnapshotDidNotRecordIsNotCompared() {
         final Map<String, String> older = new LinkedHashMap<>(BASE.settings());
         older.remove("candidateBias");
