@@ -76,9 +76,11 @@ class DemoTerminalIT {
         }
         command.add("-Xmx1g");
         command.add("-cp");
-        // without test-classes: its logback-test.xml would replace the app's logback.xml
+        // the production classpath: without test classes or test jars (a logback-test.xml in any of them would
+        // replace the app's logback.xml)
         command.add(String.join(File.pathSeparator, Arrays.stream(System.getProperty("java.class.path")
-                .split(File.pathSeparator)).filter(p -> !p.endsWith("test-classes")).toList()));
+                .split(File.pathSeparator)).filter(p -> !p.endsWith("test-classes") && !p.endsWith("-tests.jar"))
+                .toList()));
         command.add(SpillwayCli.class.getName());
         command.addAll(List.of(args));
         return command;
