@@ -50,6 +50,16 @@ public interface ArrayBackend extends Backend {
     void accumulateOuter(float[] g, int gOffset, int rows, int cols, float[] a, float[] x, int batch);
 
     /**
+     * {@link #accumulateOuter} over many batch rows at once (a whole window's readout gradient): the same sum, in
+     * an order fixed by the shapes but not necessarily increasing {@code b}, so that a backend may hand it to one
+     * dense product. Equal inputs still give bitwise-equal outputs.
+     */
+    default void accumulateOuterBlock(final float[] g, final int gOffset, final int rows, final int cols,
+                                      final float[] a, final float[] x, final int batch) {
+        accumulateOuter(g, gOffset, rows, cols, a, x, batch);
+    }
+
+    /**
      * {@code out[outOffset .. outOffset + cols) += sum_i scale_i * w[wOffset + rows[i] * cols ..]} for
      * {@code i in [from, to)}, in increasing {@code i}: the input current of a sparse input or spike list.
      *
@@ -75,6 +85,69 @@ public interface ArrayBackend extends Backend {
      */
     void dotRows(float[] w, int wOffset, int cols, int[] rows, int count, float[] x, int xOffset, float[] out,
                  int outOffset);
+
+    /**
+     * How many times faster, per multiply-add, this backend runs a dense {@link #multiplyTransposed} of this shape
+     * than the same rows one by one ({@link #dotRows}); a cell forms a sparse product densely when it needs more
+     * than about this fraction of the rows. Depends on the shape only, so the choice is the same on every pass.
+     */
+    default int denseSpeedup(final int batch, final int rows, final int cols) {
+        return 1;
+    }
+
+    /**
+     * {@code out[e * outStride + c] += scale * w[wOffset + r * cols + c]} for every use {@code (r, e, scale)} of
+     * {@code uses}, row by row: {@link #gatherRows} for a whole batch, each shared row read once. Per output
+     * element the rows add in increasing order, the same bits as element by element.
+     */
+    default void gatherShared(final float[] w, final int wOffset, final int cols, final SharedRows uses,
+                              final float[] out, final int outStride) {
+        for (int r = 0; r < uses.rows(); r++) {
+            final int row = wOffset + r * cols;
+            for (int u = uses.from(r), end = uses.from(r + 1); u < end; u++) {
+                final int o = uses.element(u) * outStride;
+                final float s = uses.scale(u);
+                for (int c = 0; c < cols; c++) {
+                    out[o + c] += s * w[row + c];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code g[gOffset + r * cols + c] += scale * src[e * srcStride + c]} for every use {@code (r, e, scale)}: the
+     * gradient of {@link #gatherShared}, each row of {@code g} summing its elements in increasing order (the
+     * order of {@link #scatterAddRows} called element by element).
+     */
+    default void scatterShared(final float[] g, final int gOffset, final int cols, final SharedRows uses,
+                               final float[] src, final int srcStride) {
+        for (int r = 0; r < uses.rows(); r++) {
+            final int row = gOffset + r * cols;
+            for (int u = uses.from(r), end = uses.from(r + 1); u < end; u++) {
+                final int o = uses.element(u) * srcStride;
+                final float s = uses.scale(u);
+                for (int c = 0; c < cols; c++) {
+                    g[row + c] += s * src[o + c];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code out[e * outStride + r] = w[wOffset + r * cols ..] . x[e * xStride ..]} for every use {@code (r, e)}
+     * (factors ignored): {@link #dotRows} for a whole batch, each shared row read once; the same dot products.
+     */
+    default void dotShared(final float[] w, final int wOffset, final int cols, final SharedRows uses,
+                           final float[] x, final int xStride, final float[] out, final int outStride) {
+        final int[] one = new int[1];
+        for (int r = 0; r < uses.rows(); r++) {
+            one[0] = r;
+            for (int u = uses.from(r), end = uses.from(r + 1); u < end; u++) {
+                final int e = uses.element(u);
+                dotRows(w, wOffset, cols, one, 1, x, e * xStride, out, e * outStride);
+            }
+        }
+    }
 
     /**
      * Leaky integrate with hard reset, for one neuron population of {@code n} neurons:

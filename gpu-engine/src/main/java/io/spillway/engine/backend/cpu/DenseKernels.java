@@ -51,6 +51,11 @@ final class DenseKernels implements AutoCloseable {
         }
     }
 
+    /** Whether a product of {@code madds} multiply-adds goes to BLAS (loading it on first use). */
+    boolean usesBlas(final long madds) {
+        return useBlas(madds);
+    }
+
     /** y[b, r] (+)= sum_c x[b, c] m[r, c]. */
     void multiplyTransposed(final CpuMatrix m, final float[] x, final int batch, final float[] y,
                             final boolean accumulate) {
@@ -95,6 +100,22 @@ final class DenseKernels implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * {@code g[gOffset + r * cols + c] += sum_b a[b, r] x[b, c]} as one sgemm when the product is large enough;
+     * returns false (and leaves {@code g} alone) when it is not, for the caller's loop.
+     */
+    boolean accumulateTransposedProduct(final float[] g, final int gOffset, final int rows, final int cols,
+                                        final float[] a, final float[] x, final int batch) {
+        if (!useBlas((long) batch * rows * cols)) {
+            return false;
+        }
+        final float[] product = Nd4jGemm.transposedTimes(a, x, batch, rows, cols);
+        for (int i = 0; i < rows * cols; i++) {
+            g[gOffset + i] += product[i];
+        }
+        return true;
     }
 
     private static void store(final float[] r, final float[] y, final int len, final boolean accumulate) {

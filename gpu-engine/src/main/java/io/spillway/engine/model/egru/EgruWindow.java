@@ -2,6 +2,7 @@ package io.spillway.engine.model.egru;
 
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
+import io.spillway.engine.backend.SharedRows;
 import io.spillway.engine.checkpoint.ForwardPass;
 import io.spillway.engine.checkpoint.StateCodec;
 import io.spillway.engine.model.CellWindow;
@@ -41,6 +42,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@link #concurrentForward()} pass may run on a second thread.
  */
 public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
+    /** Rows of the readout-gradient product (see {@code EgruBackward}); a thousand rows make a full-speed sgemm. */
+    static final int READOUT_BLOCK_ROWS = 1024;
     private final EgruSettings cfg;
     private final ArrayBackend backend;
     private final EgruParameters params;
@@ -56,6 +59,8 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     private final int layers;
     private final int n;
     private final int gates;
+    private float[] featureBlock;
+    private float[] dzBlock;
     private final float kappa;
     private final float lossScale;
     private final List<Forward> forwards = new CopyOnWriteArrayList<>();
@@ -165,10 +170,32 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         return kappa * Math.max(0f, 1f - kappa * Math.abs(x));
     }
 
+    /** Rows per readout-gradient product: about {@link #READOUT_BLOCK_ROWS}, whole steps, at most the window. */
+    private int readoutBlockRows() {
+        return Math.max(1, Math.min(READOUT_BLOCK_ROWS / batch, in.steps())) * batch;
+    }
+
+    // the blocks are reused by every backward pass of this window (one runs at a time)
+    private float[] readoutFeatureBlock() {
+        if (featureBlock == null) {
+            featureBlock = new float[readoutBlockRows() * layers * n];
+        }
+        return featureBlock;
+    }
+
+    private float[] readoutDzBlock() {
+        if (dzBlock == null) {
+            dzBlock = new float[readoutBlockRows() * cfg.vocabularySize()];
+        }
+        return dzBlock;
+    }
+
     /** Forward steps with their scratch. */
     private final class Forward implements ForwardPass<EgruState, EgruTape> {
         private final float[] input = new float[gates];
-        private final float[] recurrent = new float[gates];
+        /** Recurrent gate inputs of every element of the batch at this layer, {@code batch x gates}. */
+        private final float[] recurrent = new float[batch * gates];
+        private final SharedRows previousEvents = new SharedRows(n, batch * n / 4);
         private final float[] resetBy = new float[n];
         private final float[] values = new float[n];
         private final int[] ids = new int[n];
@@ -209,17 +236,32 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
             final int[][] events = new int[ePrev.length][];
             long emitted = 0;
             long units = 0;
-            for (int b = 0; b < batch; b++) {
-                if (!in.active(t, b)) {
-                    for (int l = 0; l < layers; l++) {
+            for (int l = 0; l < layers; l++) {
+                // the recurrent inputs of the whole batch first, row by row of W_rec: a unit that emitted in
+                // several elements has its row read once (the same sums as element by element)
+                previousEvents.clear();
+                for (int b = 0; b < batch; b++) {
+                    if (in.active(t, b)) {
+                        final int[] prev = ePrev[l * batch + b];
+                        previousEvents.count(prev, prev.length);
+                        System.arraycopy(w, params.biasRec(l), recurrent, b * gates, gates);
+                    }
+                }
+                previousEvents.layout();
+                for (int b = 0; b < batch; b++) {
+                    if (in.active(t, b)) {
                         final int p = l * batch + b;
+                        previousEvents.add(b, ePrev[p], ePrev[p].length, cPrev, p * n);
+                    }
+                }
+                backend.gatherShared(w, params.wRec(l), gates, previousEvents, recurrent, gates);
+                for (int b = 0; b < batch; b++) {
+                    final int p = l * batch + b;
+                    if (!in.active(t, b)) {
                         System.arraycopy(cPrev, p * n, c, p * n, n);
                         events[p] = ePrev[p];
+                        continue;
                     }
-                    continue;
-                }
-                for (int l = 0; l < layers; l++) {
-                    final int p = l * batch + b;
                     System.arraycopy(w, params.biasIn(l), input, 0, gates);
                     if (l == 0) {
                         final int[] rows = in.rows(t, b);
@@ -229,11 +271,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                         eventValues(c, (p - batch) * n, below, values);
                         backend.gatherRows(w, params.wIn(l), gates, below, values, 0, below.length, input, 0);
                     }
-                    System.arraycopy(w, params.biasRec(l), recurrent, 0, gates);
-                    final int[] prev = ePrev[p];
-                    eventValues(cPrev, p * n, prev, values);
-                    backend.gatherRows(w, params.wRec(l), gates, prev, values, 0, prev.length, recurrent, 0);
-                    final int count = update(cPrev, c, p, l, prev, tape);
+                    final int count = update(cPrev, c, p, l, ePrev[p], b * gates, tape);
                     events[p] = Arrays.copyOf(ids, count);
                     emitted += count;
                     units += n;
@@ -246,14 +284,14 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
 
         /** The gates and the new cell state of population {@code p}; fills {@link #ids}, returns their count. */
         private int update(final float[] cPrev, final float[] c, final int p, final int l, final int[] prev,
-                           final float[][] tape) {
+                           final int ro, final float[][] tape) {
             final int th = params.threshold(l);
             resetAmounts(prev, th, resetBy);
             int count = 0;
             for (int i = 0; i < n; i++) {
-                final float u = sigmoid(input[i] + recurrent[i]);
-                final float r = sigmoid(input[n + i] + recurrent[n + i]);
-                final float q = recurrent[2 * n + i];
+                final float u = sigmoid(input[i] + recurrent[ro + i]);
+                final float r = sigmoid(input[n + i] + recurrent[ro + n + i]);
+                final float q = recurrent[ro + 2 * n + i];
                 final float g = (float) PortableMath.tanh(input[2 * n + i] + r * q);
                 final float before = cPrev[p * n + i] - resetBy[i];
                 final float chat = u * before + (1f - u) * g;
@@ -440,7 +478,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     }
 
     /**
-     * Event adjoints of a whole layer and step formed as one dense product instead, because at least a quarter of
+     * Event adjoints of a whole layer and step formed as one dense product instead, because enough of
      * the units needed one (the others are multiplied by zero: the same gradient, a faster product).
      */
     public long denseAdjoints() {
@@ -486,7 +524,18 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         private final float[] resetBy = new float[n];
         private final float[] values = new float[n];
         private final boolean[] emitted = new boolean[n];
+        private final SharedRows sharedUses = new SharedRows(n, batch * n / 4);
         private int expected = in.steps() - 1;
+        /**
+         * The readout's weight gradient is one product per block of rows (features and logit adjoints of the
+         * elements with a target, in backward order) rather than one per step: a single sgemm instead of
+         * hundreds of small outer products. Block boundaries depend on the window's shape and targets only, so
+         * every checkpoint schedule sums the same way.
+         */
+        private final int blockRows = readoutBlockRows();
+        private final float[] featureBlock = readoutFeatureBlock();
+        private final float[] dzBlock = readoutDzBlock();
+        private int blockUsed;
 
         @Override
         public void step(final EgruTape tape) {
@@ -539,11 +588,34 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 }
             }
             if (any) {
-                backend.accumulateOuter(grad, params.readoutW(), classes, features, dz, feature, batch);
+                if (blockUsed + batch > blockRows) {
+                    flushReadoutGradient();
+                }
+                for (int b = 0; b < batch; b++) {
+                    if (in.target(t, b) >= 0) {
+                        System.arraycopy(feature, b * features, featureBlock, blockUsed * features, features);
+                        System.arraycopy(dz, b * classes, dzBlock, blockUsed * classes, classes);
+                        blockUsed++;
+                    }
+                }
                 backend.multiply(readout, dz, batch, dFeature, false);
             } else {
                 Arrays.fill(dFeature, 0f);
             }
+            if (t == 0) {
+                flushReadoutGradient();
+            }
+        }
+
+        /** Adds the rows gathered so far to the readout's weight gradient; unused rows are zero (fixed shapes). */
+        private void flushReadoutGradient() {
+            if (blockUsed == 0) {
+                return;
+            }
+            Arrays.fill(featureBlock, blockUsed * features, featureBlock.length, 0f);
+            Arrays.fill(dzBlock, blockUsed * classes, dzBlock.length, 0f);
+            backend.accumulateOuterBlock(grad, params.readoutW(), classes, features, dzBlock, featureBlock, blockRows);
+            blockUsed = 0;
         }
 
         private void layer(final EgruTape tape, final int t, final int l) {
@@ -631,10 +703,26 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                     backend.scatterAddRows(grad, params.wIn(l), gates, src, values, 0, src.length, dp, 0);
                 }
                 System.arraycopy(dp, 0, dpAll, pg, gates);
-                eventValues(cPrev, p * n, prev, values);
-                backend.scatterAddRows(grad, params.wRec(l), gates, prev, values, 0, prev.length, dq, 0);
                 System.arraycopy(dq, 0, pendingDq[l], pg, gates);
             }
+            // W_rec's gradient for the whole batch, row by row (each row's elements in increasing order, as the
+            // element-by-element scatter added them)
+            sharedUses.clear();
+            for (int b = 0; b < batch; b++) {
+                if (in.active(t, b)) {
+                    final int[] prev = tape.previous.rawEvents()[l * batch + b];
+                    sharedUses.count(prev, prev.length);
+                }
+            }
+            sharedUses.layout();
+            for (int b = 0; b < batch; b++) {
+                if (in.active(t, b)) {
+                    final int p = l * batch + b;
+                    final int[] prev = tape.previous.rawEvents()[p];
+                    sharedUses.add(b, prev, prev.length, cPrev, p * n);
+                }
+            }
+            backend.scatterShared(grad, params.wRec(l), gates, sharedUses, pendingDq[l], gates);
             hasPending[l] = true;
             if (l > 0) {
                 // dL/dy_t of layer l-1 through W_in of layer l, where layer l-1 uses it (read above, for every b)
@@ -644,9 +732,9 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
 
         /**
          * {@code out[b] = m x[b]} for the units of {@code layer} at step {@code t} whose event adjoint is used, 0
-         * elsewhere: row by row over those units, or, when they are at least a quarter of the active units, one
-         * dense product (the other rows meet a zero factor). The choice depends on the tape only, so a recomputed
-         * window makes it the same way.
+         * elsewhere: row by row over those units, or, when they are enough of the active units (a quarter, fewer
+         * where the backend's dense product is much faster), one dense product (the other rows meet a zero
+         * factor). The choice depends on the tape and the shapes only, so a recomputed window makes it the same way.
          */
         private void eventAdjoint(final DenseMatrix m, final int wOffset, final float[] x, final float[] out,
                                   final float[] c, final EgruState next, final int t, final int layer) {
@@ -661,18 +749,24 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                     active += n;
                 }
             }
-            if (4L * total >= active && total > 0) {
+            // dense from a quarter of the rows, or sooner where the backend's dense product is much faster
+            final long factor = Math.max(4, backend.denseSpeedup(batch, m.rows(), m.cols()));
+            if (factor * total >= active && total > 0) {
                 denseAdjoints++;
                 backend.multiplyTransposed(m, x, batch, out, false);
                 return;
             }
             Arrays.fill(out, 0f);
             adjointRows += total;
+            sharedUses.clear();
             for (int b = 0; b < batch; b++) {
-                if (candidateCount[b] > 0) {
-                    backend.dotRows(w, wOffset, gates, candidates[b], candidateCount[b], x, b * gates, out, b * n);
-                }
+                sharedUses.count(candidates[b], candidateCount[b]);
             }
+            sharedUses.layout();
+            for (int b = 0; b < batch; b++) {
+                sharedUses.add(b, candidates[b], candidateCount[b], null, 0);
+            }
+            backend.dotShared(w, wOffset, gates, sharedUses, x, gates, out, n);
         }
 
         /**
