@@ -1,16 +1,17 @@
 package io.spillway.app.ops;
 
+import static io.spillway.app.ops.internals.HardenedHttpServer.send;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.spillway.app.ops.internals.RequestHeaderDeadline;
+import io.spillway.app.ops.internals.HardenedHttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -19,17 +20,9 @@ import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Connection;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,13 +49,9 @@ public final class OpsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpsServer.class);
     private static final String DASHBOARD = "/io/spillway/app/ops/dashboard.html";
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** At the connection limit, connections idle this long are closed to make room. */
-    private static final long IDLE_AT_LIMIT_MS = 1_000;
     private static final String REALM = "spillway-ops";
 
-    private final Server server;
-    private final ServerConnector connector;
-    private final RequestHeaderDeadline headerDeadline;
+    private final HardenedHttpServer http;
     private final OpsSettings settings;
     private final OpsMetrics metrics;
     private final BooleanSupplier ready;
@@ -70,31 +59,13 @@ public final class OpsServer implements AutoCloseable {
     private final byte[] dashboard;
 
     private OpsServer(final OpsSettings settings, final OpsMetrics metrics, final BooleanSupplier ready,
-                      final Supplier<Health> health) {
+                      final Supplier<Health> health) throws IOException {
         this.settings = settings;
         this.metrics = metrics;
         this.ready = ready;
         this.health = health;
         this.dashboard = resource(DASHBOARD);
-        final QueuedThreadPool threads = new QueuedThreadPool(settings.maxThreads(), 2);
-        threads.setName("spillway-ops-http");
-        threads.setDaemon(true);
-        this.server = new Server(threads);
-        final HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendXPoweredBy(false);
-        this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-        connector.setHost(settings.host().isBlank() ? null : settings.host()); // blank: every interface
-        connector.setPort(settings.port());
-        connector.setIdleTimeout(settings.idleTimeout().toMillis());
-        this.headerDeadline = new RequestHeaderDeadline(server.getScheduler(), settings.requestHeaderTimeout());
-        connector.addBean(headerDeadline);
-        server.addConnector(connector);
-        final NetworkConnectionLimit limit = new NetworkConnectionLimit(settings.maxConnections(), connector);
-        limit.setEndPointIdleTimeout(IDLE_AT_LIMIT_MS);
-        server.addBean(limit);
-        server.setHandler(new Routes());
-        server.setStopTimeout(0); // nothing to drain: every response is small and written at once
+        this.http = HardenedHttpServer.start("the operations endpoint", "spillway-ops-http", settings, this::handle);
     }
 
     /**
@@ -110,16 +81,6 @@ public final class OpsServer implements AutoCloseable {
         checkExposure(settings.host(), settings.auth());
         final OpsServer ops = new OpsServer(settings, Objects.requireNonNull(metrics, "metrics"),
                 Objects.requireNonNull(ready, "ready"), Objects.requireNonNull(health, "health"));
-        try {
-            ops.server.start();
-        } catch (final IOException | RuntimeException e) {
-            ops.close();
-            throw e;
-        } catch (final Exception e) {
-            ops.close();
-            throw new IOException("the operations endpoint could not start on " + settings.host() + ":"
-                    + settings.port() + ": " + e.getMessage(), e);
-        }
         LOG.info("Operations endpoint on {} (metrics {}metrics, dashboard {}dashboard{})", ops.uri(), ops.uri(),
                 ops.uri(), settings.auth().required() ? "; a token is required but for /health and /ready" : "");
         return ops;
@@ -163,35 +124,27 @@ public final class OpsServer implements AutoCloseable {
 
     /** Base URI, e.g. {@code http://127.0.0.1:9404/}. */
     public URI uri() {
-        final String bound = settings.host().isBlank() ? "0.0.0.0" : settings.host();
-        final String host = bound.contains(":") ? "[" + bound + "]" : bound;
-        return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
+        return http.uri();
     }
 
     /** Connections waiting for a request head now (for tests). */
     int connectionsAwaitingRequest() {
-        return headerDeadline.waiting();
+        return http.connectionsAwaitingRequest();
     }
 
     /** Answers a request; every response is written without blocking the thread. */
-    private final class Routes extends Handler.Abstract {
-        @Override
-        public boolean handle(final Request request, final Response response, final Callback callback) {
-            final Connection connection = request.getConnectionMetaData().getConnection();
-            headerDeadline.received(connection);
-            final Callback done = Callback.from(callback, () -> headerDeadline.responded(connection));
-            try {
-                route(request, response, done);
-            } catch (final IOException | RuntimeException e) {
-                LOG.warn("Operations endpoint failed on {}: {}", request.getHttpURI().getPath(), e.toString());
-                if (!response.isCommitted()) {
-                    Response.writeError(request, response, done, 500, "internal error");
-                } else {
-                    done.failed(e);
-                }
+    private boolean handle(final Request request, final Response response, final Callback done) {
+        try {
+            route(request, response, done);
+        } catch (final IOException | RuntimeException e) {
+            LOG.warn("Operations endpoint failed on {}: {}", request.getHttpURI().getPath(), e.toString());
+            if (!response.isCommitted()) {
+                Response.writeError(request, response, done, 500, "internal error");
+            } else {
+                done.failed(e);
             }
-            return true;
         }
+        return true;
     }
 
     private void route(final Request request, final Response response, final Callback done) throws IOException {
@@ -292,16 +245,6 @@ public final class OpsServer implements AutoCloseable {
         }
     }
 
-    private static void send(final Request request, final Response response, final Callback done, final int status,
-                             final String type, final byte[] body) {
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-        final boolean head = "HEAD".equals(request.getMethod());
-        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done);
-    }
-
     private static byte[] resource(final String name) {
         try (InputStream in = OpsServer.class.getResourceAsStream(name)) {
             if (in == null) {
@@ -315,10 +258,6 @@ public final class OpsServer implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            server.stop();
-        } catch (final Exception e) {
-            LOG.warn("Stopping the operations endpoint failed: {}", e.toString());
-        }
+        http.close();
     }
 }

@@ -1,12 +1,14 @@
 package io.spillway.app.serving.internals;
 
+import static io.spillway.app.ops.internals.HardenedHttpServer.send;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spillway.app.ops.OpsServer;
 import io.spillway.app.ops.OpsSettings;
-import io.spillway.app.ops.internals.RequestHeaderDeadline;
+import io.spillway.app.ops.internals.HardenedHttpServer;
 import io.spillway.app.serving.HttpLimits;
 import io.spillway.app.serving.ModelUnavailableException;
 import io.spillway.app.serving.ModelVersion;
@@ -17,25 +19,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +55,6 @@ import org.slf4j.LoggerFactory;
 public final class ServingServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServingServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long IDLE_AT_LIMIT_MS = 1_000;
     private static final String REALM = "spillway-serve";
     private static final String PREDICT = "/v1/predict";
 
@@ -79,9 +71,7 @@ public final class ServingServer implements AutoCloseable {
         }
     }
 
-    private final Server server;
-    private final ServerConnector connector;
-    private final RequestHeaderDeadline headerDeadline;
+    private final HardenedHttpServer http;
     private final OpsSettings settings;
     private final Predictor predictor;
     private final ServingMetrics metrics;
@@ -89,31 +79,13 @@ public final class ServingServer implements AutoCloseable {
     private final Supplier<List<String>> problems;
 
     private ServingServer(final OpsSettings settings, final Predictor predictor, final ServingMetrics metrics,
-                          final HttpLimits limits, final Supplier<List<String>> problems) {
+                          final HttpLimits limits, final Supplier<List<String>> problems) throws IOException {
         this.settings = settings;
         this.predictor = predictor;
         this.metrics = metrics;
         this.limits = limits;
         this.problems = problems;
-        final QueuedThreadPool threads = new QueuedThreadPool(settings.maxThreads(), 2);
-        threads.setName("spillway-serve-http");
-        threads.setDaemon(true);
-        this.server = new Server(threads);
-        final HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendXPoweredBy(false);
-        this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-        connector.setHost(settings.host().isBlank() ? null : settings.host());
-        connector.setPort(settings.port());
-        connector.setIdleTimeout(settings.idleTimeout().toMillis());
-        this.headerDeadline = new RequestHeaderDeadline(server.getScheduler(), settings.requestHeaderTimeout());
-        connector.addBean(headerDeadline);
-        server.addConnector(connector);
-        final NetworkConnectionLimit limit = new NetworkConnectionLimit(settings.maxConnections(), connector);
-        limit.setEndPointIdleTimeout(IDLE_AT_LIMIT_MS);
-        server.addBean(limit);
-        server.setHandler(new Routes());
-        server.setStopTimeout(0);
+        this.http = HardenedHttpServer.start("the serving endpoint", "spillway-serve-http", settings, this::handle);
     }
 
     /**
@@ -127,16 +99,6 @@ public final class ServingServer implements AutoCloseable {
                                       final Supplier<List<String>> problems) throws IOException {
         OpsServer.checkExposure(settings.host(), settings.auth());
         final ServingServer s = new ServingServer(settings, predictor, metrics, limits, problems);
-        try {
-            s.server.start();
-        } catch (final IOException | RuntimeException e) {
-            s.close();
-            throw e;
-        } catch (final Exception e) {
-            s.close();
-            throw new IOException("the serving endpoint could not start on " + settings.host() + ":"
-                    + settings.port() + ": " + e.getMessage(), e);
-        }
         LOG.info("Serving predictions on {}v1/predict (model {}v1/model, metrics {}metrics)", s.uri(), s.uri(),
                 s.uri());
         return s;
@@ -144,41 +106,33 @@ public final class ServingServer implements AutoCloseable {
 
     /** Base URI, e.g. {@code http://127.0.0.1:8080/}. */
     public URI uri() {
-        final String bound = settings.host().isBlank() ? "0.0.0.0" : settings.host();
-        final String host = bound.contains(":") ? "[" + bound + "]" : bound;
-        return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
+        return http.uri();
     }
 
-    private final class Routes extends Handler.Abstract {
-        @Override
-        public boolean handle(final Request request, final Response response, final Callback callback) {
-            final long started = System.nanoTime();
-            final Connection connection = request.getConnectionMetaData().getConnection();
-            headerDeadline.received(connection);
-            final Callback done = Callback.from(callback, () -> headerDeadline.responded(connection));
-            final String path = request.getHttpURI().getPath() == null ? "/" : request.getHttpURI().getPath();
-            final String endpoint = endpoint(path);
-            int status;
-            try {
-                status = route(request, response, done, path);
-            } catch (final Refused r) {
-                status = r.status;
-                error(request, response, done, r.status, r.code, r.getMessage());
-            } catch (final ModelUnavailableException e) {
-                status = 503;
-                error(request, response, done, 503, "no-model", e.getMessage());
-            } catch (final IOException | RuntimeException e) {
-                LOG.warn("Serving endpoint failed on {}: {}", path, e.toString());
-                status = 500;
-                if (!response.isCommitted()) {
-                    error(request, response, done, 500, "internal", "internal error");
-                } else {
-                    done.failed(e);
-                }
+    private boolean handle(final Request request, final Response response, final Callback done) {
+        final long started = System.nanoTime();
+        final String path = request.getHttpURI().getPath() == null ? "/" : request.getHttpURI().getPath();
+        final String endpoint = endpoint(path);
+        int status;
+        try {
+            status = route(request, response, done, path);
+        } catch (final Refused r) {
+            status = r.status;
+            error(request, response, done, r.status, r.code, r.getMessage());
+        } catch (final ModelUnavailableException e) {
+            status = 503;
+            error(request, response, done, 503, "no-model", e.getMessage());
+        } catch (final IOException | RuntimeException e) {
+            LOG.warn("Serving endpoint failed on {}: {}", path, e.toString());
+            status = 500;
+            if (!response.isCommitted()) {
+                error(request, response, done, 500, "internal", "internal error");
+            } else {
+                done.failed(e);
             }
-            metrics.request(endpoint, status, System.nanoTime() - started);
-            return true;
         }
+        metrics.request(endpoint, status, System.nanoTime() - started);
+        return true;
     }
 
     /** A bounded label for the request timer. */
@@ -441,22 +395,8 @@ public final class ServingServer implements AutoCloseable {
         }
     }
 
-    private static void send(final Request request, final Response response, final Callback done, final int status,
-                             final String type, final byte[] body) {
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-        final boolean head = "HEAD".equals(request.getMethod());
-        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body), done);
-    }
-
     @Override
     public void close() {
-        try {
-            server.stop();
-        } catch (final Exception e) {
-            LOG.warn("Stopping the serving endpoint failed: {}", e.toString());
-        }
+        http.close();
     }
 }
