@@ -45,7 +45,7 @@ public final class LearnerConfig {
         this.layers = positive("layers", b.layers);
         final String cellName = Objects.requireNonNull(b.cell, "cell").toLowerCase(java.util.Locale.ROOT);
         this.optimizer = b.optimizer != null ? b.optimizer : defaultOptimizer(cellName);
-        final float rate = Float.isNaN(b.learningRate) ? defaultLearningRate(cellName, optimizer, hiddenSize)
+        final float rate = Float.isNaN(b.learningRate) ? defaultLearningRate(cellName, optimizer)
                 : b.learningRate;
         if (!(rate > 0) || Float.isInfinite(rate)) {
             throw new IllegalArgumentException("learningRate must be a positive number: " + rate);
@@ -137,10 +137,8 @@ public final class LearnerConfig {
     public static final String DEFAULT_READOUT = "cell";
     /** The EGRU's default global gradient-norm clip (LIF: none). */
     public static final float DEFAULT_EGRU_GRADIENT_CLIP = 0.3f;
-    /** The EGRU's default learning rate with Adam at hidden sizes up to {@link #EGRU_RATE_REFERENCE_WIDTH}. */
+    /** The EGRU's default learning rate with Adam. */
     public static final float DEFAULT_EGRU_ADAM_LEARNING_RATE = 0.04f;
-    /** Width above which the EGRU's default Adam rate falls as {@code 1/sqrt(hidden)}. */
-    public static final int EGRU_RATE_REFERENCE_WIDTH = 128;
     /** Steps over which the EGRU's default Adam rate falls as {@code 1/sqrt(1 + t/decay)}. */
     public static final int DEFAULT_EGRU_ADAM_DECAY_STEPS = 100;
     /** The recurrent cells a learner can run. */
@@ -158,21 +156,15 @@ public final class LearnerConfig {
         return "egru".equals(cell) ? "adam:decay=" + DEFAULT_EGRU_ADAM_DECAY_STEPS : "mfac-sparse";
     }
 
-    /** {@link #defaultLearningRate(String, String, int)} at the reference width. */
-    public static float defaultLearningRate(final String cell, final String optimizer) {
-        return defaultLearningRate(cell, optimizer, EGRU_RATE_REFERENCE_WIDTH);
-    }
-
     /**
      * The learning rate unless told otherwise: for the EGRU with Adam {@link #DEFAULT_EGRU_ADAM_LEARNING_RATE}
-     * (with few optimizer steps early in a stream a high rate pays, clipped), times
-     * {@code sqrt(128 / hidden)} above hidden 128 (wider layers sum more terms into each gate, and 0.04 diverged at
-     * hidden 1024); else the optimizer's own default.
+     * (with few optimizer steps early in a stream a high rate pays, clipped) at every width (above hidden 128 the
+     * cell scales the rate of its matrices from hidden units down, see
+     * {@link io.spillway.engine.model.egru.EgruCell#learningRateScales}); else the optimizer's own default.
      */
-    public static float defaultLearningRate(final String cell, final String optimizer, final int hiddenSize) {
+    public static float defaultLearningRate(final String cell, final String optimizer) {
         if ("egru".equals(cell) && optimizer.split(":", 2)[0].trim().equalsIgnoreCase("adam")) {
-            final double scale = Math.min(1.0, Math.sqrt((double) EGRU_RATE_REFERENCE_WIDTH / hiddenSize));
-            return (float) (DEFAULT_EGRU_ADAM_LEARNING_RATE * scale);
+            return DEFAULT_EGRU_ADAM_LEARNING_RATE;
         }
         return io.spillway.engine.optim.Optimizers.defaultLearningRate(optimizer);
     }

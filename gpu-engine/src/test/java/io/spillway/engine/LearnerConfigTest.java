@@ -95,13 +95,11 @@ class LearnerConfigTest {
         assertThat(egru.cell()).isEqualTo("egru");
         assertThat(egru.optimizer()).isEqualTo("adam:decay=" + LearnerConfig.DEFAULT_EGRU_ADAM_DECAY_STEPS);
         assertThat(egru.learningRate()).isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
-        // wider EGRUs start lower: 1/sqrt(hidden) above the reference width
+        // one rate at every width (the wide cell scales its matrices' rates itself, EgruRateScalesTest)
         assertThat(LearnerConfig.builder().hiddenSize(64).build().learningRate())
                 .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
-        assertThat(LearnerConfig.builder().hiddenSize(512).build().learningRate())
-                .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE / 2);
         assertThat(LearnerConfig.builder().hiddenSize(1024).optimizer("adam").build().learningRate())
-                .isCloseTo(0.01414f, org.assertj.core.api.Assertions.within(1e-5f));
+                .isEqualTo(LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE);
         assertThat(egru.gradientClip()).isEqualTo(LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP);
         final LearnerConfig lif = LearnerConfig.builder().cell("lif").build();
         assertThat(lif.optimizer()).isEqualTo("mfac-sparse");

@@ -127,6 +127,11 @@ public final class SpikingLearner implements Learner {
         this.grad = new float[params.length];
         this.before = new float[params.length];
         optimizer.initialise(params.length);
+        final float[] rateScales = cell.learningRateScales();
+        if (rateScales != null && !optimizer.scaleRates(rateScales)) {
+            LOG.info("{} takes one learning rate for every parameter; the {} cell's per-matrix rates apply to Adam",
+                    optimizer.describe(), cell.name());
+        }
         this.optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
         this.carried = new CarriedStates<>(config.maxCarriedKeys(), cell::stateBytes);
         this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null

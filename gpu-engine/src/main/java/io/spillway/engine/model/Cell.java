@@ -95,4 +95,13 @@ public interface Cell<S> {
      */
     default void constrain(final float[] values, final float[] before) {
     }
+
+    /**
+     * Per-parameter multipliers of the learning rate, in the flattened order, or {@code null} for one rate
+     * everywhere (the default). Optimizers that take one rate for every parameter ignore them
+     * ({@link io.spillway.engine.optim.Optimizer#scaleRates}).
+     */
+    default float[] learningRateScales() {
+        return null;
+    }
 }

@@ -24,6 +24,8 @@ public final class Adam implements Optimizer {
     private float[] m;
     private float[] v;
     private long steps;
+    /** Per-parameter multipliers of the rate; null: 1 everywhere. */
+    private float[] rateScales;
 
     public Adam(final float learningRate) {
         this(learningRate, 0.9f, 0.999f, 1e-8f);
@@ -54,6 +56,9 @@ public final class Adam implements Optimizer {
 
     @Override
     public void initialise(final int dimension) {
+        if (rateScales != null && rateScales.length != dimension) {
+            throw new IllegalArgumentException(rateScales.length + " rate scales for " + dimension + " parameters");
+        }
         m = new float[dimension];
         v = new float[dimension];
         steps = 0;
@@ -76,18 +81,39 @@ public final class Adam implements Optimizer {
         final double c1 = 1.0 - Math.pow(beta1, steps);
         final double c2 = 1.0 - Math.pow(beta2, steps);
         final float stepSize = (float) (rateAt(steps - 1) * Math.sqrt(c2) / c1);
+        final float[] scales = rateScales;
         for (int i = 0; i < params.length; i++) {
             final float g = gradient[i];
             m[i] = beta1 * m[i] + (1 - beta1) * g;
             v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-            params[i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) + epsilon);
+            final float rate = scales == null ? stepSize : stepSize * scales[i];
+            params[i] -= rate * m[i] / ((float) Math.sqrt(v[i]) + epsilon);
         }
     }
 
     @Override
+    public boolean scaleRates(final float[] perParameter) {
+        if (perParameter == null) {
+            rateScales = null;
+            return true;
+        }
+        if (m != null && perParameter.length != m.length) {
+            throw new IllegalArgumentException(perParameter.length + " rate scales for " + m.length + " parameters");
+        }
+        for (final float s : perParameter) {
+            if (!(s > 0) || Float.isInfinite(s)) {
+                throw new IllegalArgumentException("a rate scale must be positive and finite: " + s);
+            }
+        }
+        rateScales = perParameter.clone();
+        return true;
+    }
+
+    @Override
     public String describe() {
-        return decaySteps == 0 ? "adam(lr=" + learningRate + ")"
-                : "adam(lr=" + learningRate + ", decay=" + formatSteps(decaySteps) + ")";
+        final String scaled = rateScales == null ? "" : ", rates scaled per parameter";
+        return decaySteps == 0 ? "adam(lr=" + learningRate + scaled + ")"
+                : "adam(lr=" + learningRate + ", decay=" + formatSteps(decaySteps) + scaled + ")";
     }
 
     private static String formatSteps(final double v) {
@@ -147,6 +173,8 @@ public final class Adam implements Optimizer {
 
     @Override
     public Optimizer copy() {
-        return new Adam(learningRate, beta1, beta2, epsilon, decaySteps);
+        final Adam copy = new Adam(learningRate, beta1, beta2, epsilon, decaySteps);
+        copy.rateScales = rateScales;
+        return copy;
     }
 }

@@ -44,4 +44,15 @@ public interface Optimizer {
 
     /** Same configuration, independent uninitialised state. */
     Optimizer copy();
+
+    /**
+     * Multiplies the learning rate of each parameter by {@code perParameter[i]} from now on (after
+     * {@link #initialise}; the scales are configuration, not state: {@link #copy()} keeps them, {@link #writeState}
+     * does not write them). The default takes one rate for every parameter and returns false.
+     *
+     * @return whether this optimizer applies the scales
+     */
+    default boolean scaleRates(final float[] perParameter) {
+        return false;
+    }
 }

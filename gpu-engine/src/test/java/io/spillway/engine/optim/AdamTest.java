@@ -82,4 +82,43 @@ class AdamTest {
         }
         assertThat(a).containsExactly(b);
     }
+
+    @Test
+    void rateScalesMultiplyEachParametersStepExactlyAndAreConfigurationNotState() throws Exception {
+        final Adam plain = new Adam(0.04f);
+        final Adam scaled = new Adam(0.04f);
+        plain.initialise(3);
+        scaled.initialise(3);
+        assertThat(scaled.scaleRates(new float[] {1f, 0.25f, 0.125f})).isTrue();
+        assertThat(scaled.describe()).isEqualTo("adam(lr=0.04, rates scaled per parameter)");
+        final Adam copy = (Adam) scaled.copy();
+        copy.initialise(3);
+        final float[] x = {0.5f, 0.5f, 0.5f};
+        final float[] y = x.clone();
+        final float[] z = x.clone();
+        for (int t = 0; t < 20; t++) {
+            final float[] g = {(float) Math.sin(t), (float) Math.sin(t), (float) Math.sin(t)};
+            final float[] before = x.clone();
+            final float[] scaledBefore = y.clone();
+            plain.step(x, g.clone());
+            scaled.step(y, g.clone());
+            copy.step(z, g.clone());
+            // the moments are the same; the scaled coordinates move by a power of two times the plain step
+            assertThat(y[0] - scaledBefore[0]).isEqualTo(x[0] - before[0]);
+            assertThat(y[1] - scaledBefore[1]).isCloseTo(0.25f * (x[1] - before[1]),
+                    org.assertj.core.api.Assertions.within(2e-7f));
+            assertThat(y[2] - scaledBefore[2]).isCloseTo(0.125f * (x[2] - before[2]),
+                    org.assertj.core.api.Assertions.within(2e-7f));
+        }
+        assertThat(z).as("a copy keeps the scales").containsExactly(y);
+        // the state written is the same format with or without scales
+        final ByteArrayOutputStream a = new ByteArrayOutputStream();
+        final ByteArrayOutputStream b = new ByteArrayOutputStream();
+        plain.writeState(new DataOutputStream(a));
+        scaled.writeState(new DataOutputStream(b));
+        assertThat(b.toByteArray()).containsExactly(a.toByteArray());
+        assertThatThrownBy(() -> scaled.scaleRates(new float[] {1f, 1f})).hasMessageContaining("2 rate scales for 3");
+        assertThatThrownBy(() -> scaled.scaleRates(new float[] {1f, 0f, 1f})).hasMessageContaining("positive");
+        assertThat(new Sgd(0.1f).scaleRates(new float[] {1f, 0.5f, 1f})).as("one rate for all").isFalse();
+    }
 }

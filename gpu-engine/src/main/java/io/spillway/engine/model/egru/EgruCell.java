@@ -17,6 +17,8 @@ import java.util.Objects;
 public final class EgruCell implements Cell<EgruState> {
     /** The name snapshots and {@code --cell} use. */
     public static final String NAME = "egru";
+    /** The width at which the learning rate applies to every parameter alike ({@link #learningRateScales}). */
+    public static final int REFERENCE_WIDTH = 128;
 
     private final EgruSettings settings;
     private final EgruParameters layout;
@@ -123,6 +125,35 @@ public final class EgruCell implements Cell<EgruState> {
     private int[] shape() {
         return new int[] {settings.vocabularySize(), settings.featureDimension(), settings.hiddenSize(),
             settings.layers(), settings.readout().ordinal()};
+    }
+
+    /**
+     * muP's rule for Adam (Yang et al., "Tensor Programs V", 2022): a matrix whose inputs are hidden units (the
+     * recurrent weights, the input weights of layers above the first, the readout) learns at the configured rate times
+     * {@code REFERENCE_WIDTH / hidden}; the input weights of the first layer, biases and thresholds at the rate itself.
+     * Adam moves every weight by about the rate per step, so a unit summing {@code hidden} such weights would otherwise
+     * change {@code hidden} times as fast in a wider layer: with one rate the EGRU at hidden 512 fell behind the one
+     * at 128 (a rate low enough for its matrices starved its input weights, and its units fell silent). At or below
+     * the reference width this is one rate (null), so those models train exactly as before.
+     */
+    @Override
+    public float[] learningRateScales() {
+        final int n = settings.hiddenSize();
+        if (n <= REFERENCE_WIDTH) {
+            return null;
+        }
+        final float matrix = (float) REFERENCE_WIDTH / n;
+        final float[] scales = new float[layout.size()];
+        java.util.Arrays.fill(scales, 1f);
+        for (final ParameterTensor t : layout.tensors()) {
+            final String name = t.name();
+            final boolean fromHidden = name.endsWith(".w_rec") || name.equals("readout.w")
+                    || (name.endsWith(".w_in") && !name.equals("layer0.w_in"));
+            if (fromHidden) {
+                java.util.Arrays.fill(scales, t.offset(), t.offset() + t.size(), matrix);
+            }
+        }
+        return scales;
     }
 
     /**

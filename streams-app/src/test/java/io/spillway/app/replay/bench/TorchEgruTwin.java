@@ -28,6 +28,12 @@ final class TorchEgruTwin {
             throw new IllegalArgumentException("the twin's schedule holds event types only, the learner has "
                     + config.featureDimension() + " features");
         }
+        if (config.hiddenSize() > io.spillway.engine.model.egru.EgruCell.REFERENCE_WIDTH) {
+            throw new IllegalArgumentException("the twin takes one learning rate for every tensor, the learner scales"
+                    + " the rates of its matrices from hidden units above hidden "
+                    + io.spillway.engine.model.egru.EgruCell.REFERENCE_WIDTH + " (this one has "
+                    + config.hiddenSize() + ")");
+        }
         final String optimizer = config.optimizer().strip().toLowerCase(Locale.ROOT);
         final java.util.regex.Matcher adam = java.util.regex.Pattern.compile("adam(?::decay=([0-9.]+))?")
                 .matcher(optimizer);
