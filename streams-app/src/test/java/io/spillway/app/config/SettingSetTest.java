@@ -37,6 +37,18 @@ class SettingSetTest {
     }
 
     @Test
+    void theConfigurationBuildersDefaultsAreTheSettingsDefaults() {
+        // AppConfig.builder() has defaults of its own for code that builds a configuration without the CLI
+        final io.spillway.app.AppConfig fromSettings = AppSettings.configure(AppSettings.DEFINITION.parse(
+                Map.of("instance-id", "i", "state-dir", "/tmp/state"))).bootstrapServers("x:1")
+                .schemaRegistryUrl("http://r").build();
+        final io.spillway.app.AppConfig byBuilder = io.spillway.app.AppConfig.builder().bootstrapServers("x:1")
+                .schemaRegistryUrl("http://r").stateDir(fromSettings.stateDir()).topics(fromSettings.topics())
+                .learner(fromSettings.learner()).trainer(fromSettings.trainer()).limits(fromSettings.limits()).build();
+        assertThat(byBuilder).isEqualTo(fromSettings);
+    }
+
+    @Test
     void aBadValueIsRefusedNamingTheSettingAndWhatItAllows() {
         assertThatThrownBy(() -> AppSettings.DEFINITION.parse(Map.of("partitions", "0")))
                 .isInstanceOf(SettingException.class)
