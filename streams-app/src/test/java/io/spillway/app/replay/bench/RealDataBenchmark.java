@@ -1093,8 +1093,7 @@ public final class RealDataBenchmark {
         final List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Xmx1g");
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.add(io.spillway.app.it.JvmOptions.argFile());
         for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
                 "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead",
                 "realdata.warmUpMs", "realdata.lr", "realdata.optimizerLr", "realdata.cell", "realdata.deviceMemory",
