@@ -15,7 +15,23 @@
 #   SPILLWAY_CONFIG               --config (properties file of extra Kafka/registry client settings)
 #   JAVA_OPTS                     extra JVM options (heap size, ...), split on spaces
 #   SPILLWAY_JAVA                 the java launcher (default: java)
+# The JVM flags are those of jvm.options: next to this script in the image, at the repository root in a checkout.
 set -eu
+
+here=$(dirname "$0")
+jvm_options=""
+for candidate in "$here/jvm.options" "$here/../jvm.options"; do
+    if [ -f "$candidate" ]; then
+        jvm_options=$candidate
+        break
+    fi
+done
+if [ -z "$jvm_options" ]; then
+    echo "docker-entrypoint.sh: no jvm.options next to it or in its parent folder" >&2
+    exit 1
+fi
+# One flag a line, # starts a comment (a java argument file); read here so the flags show in ps and in tests.
+jvm_flags=$(sed -e 's/#.*//' "$jvm_options")
 
 has_option() {
     # $1: option name; the rest: the arguments to search (--name value or --name=value).
@@ -52,11 +68,9 @@ if [ "${1:-}" = "run" ]; then
     set -- run "$@"
 fi
 
-# JAVA_OPTS is split on purpose: it holds several JVM options.
+# The flags and JAVA_OPTS are split on purpose: they hold several JVM options (none with a space).
 # shellcheck disable=SC2086
 exec "${SPILLWAY_JAVA:-java}" \
-    --enable-native-access=ALL-UNNAMED \
-    --sun-misc-unsafe-memory-access=allow \
-    -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.spillway.schemas.avro \
+    $jvm_flags \
     ${JAVA_OPTS:-} \
     -jar /opt/spillway/spillway.jar "$@"

@@ -39,7 +39,13 @@ check "other commands are passed through" "status${nl}--help" \
     SPILLWAY_BOOTSTRAP_SERVERS=kafka:9092 sh "$here/docker-entrypoint.sh" status --help
 jvm=$(env -i PATH="$PATH" SPILLWAY_JAVA="$work/java" JAVA_OPTS="-Xmx1g -Dx=1" sh "$here/docker-entrypoint.sh" run \
     | sed '/^-jar$/,$d' | tr '\n' ' ')
-if [ "$jvm" = "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.spillway.schemas.avro -Xmx1g -Dx=1 " ]; then
+# the flags of the repository's jvm.options, comments and blank lines left out, then JAVA_OPTS
+flags=$(sed -e 's/#.*//' "$here/../jvm.options" | tr -s ' \n' '\n\n' | sed '/^$/d' | tr '\n' ' ')
+case "$flags" in
+    *--enable-native-access=ALL-UNNAMED*--sun-misc-unsafe-memory-access=allow*) ;;
+    *) printf 'FAIL jvm.options lacks the native-access and Unsafe flags: %s\n' "$flags"; failures=$((failures + 1)) ;;
+esac
+if [ "$jvm" = "$flags-Xmx1g -Dx=1 " ]; then
     echo "ok   JVM flags and JAVA_OPTS"
 else
     printf 'FAIL JVM flags: %s\n' "$jvm"

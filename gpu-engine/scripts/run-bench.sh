@@ -10,6 +10,6 @@ heap=${3:-2g}
 ./mvnw -B -q -pl gpu-engine dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/bench.classpath
 . .mvn/select-jdk.sh # the same JDK 25+ the wrapper uses
-"${JAVA_HOME:+$JAVA_HOME/bin/}java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" "-Xmx$heap" @jvm.options \
     -cp "gpu-engine/target/test-classes:gpu-engine/target/classes:$(cat gpu-engine/target/bench.classpath)" \
     "$([[ $class == *.* ]] && echo "$class" || echo "io.spillway.engine.bench.$class")" "$out"

@@ -10,6 +10,6 @@ cp="$PWD/streams-app/target/soak-bench.classpath"
 ./mvnw -B -q -pl streams-app -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$cp"
 . .mvn/select-jdk.sh # the same JDK 25+ the wrapper uses
-"${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx1g --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" -Xmx1g @jvm.options \
     -cp "streams-app/target/test-classes:streams-app/target/classes:$(cat "$cp")" \
     io.spillway.app.soak.SoakBenchmark "$out" "$minutes" "$rate"

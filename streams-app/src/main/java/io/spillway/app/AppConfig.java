@@ -13,7 +13,8 @@ import java.util.Objects;
 import java.util.TreeSet;
 
 /**
- * Everything a {@link SpillwayApp} needs. Immutable.
+ * Everything a {@link SpillwayApp} needs. Immutable. Made with {@link #builder()} (by name, not by position), or
+ * from the typed settings by {@link io.spillway.app.config.AppSettings#configure}.
  *
  * @param bootstrapServers Kafka bootstrap servers
  * @param schemaRegistryUrl Confluent-compatible registry URL ({@code mock://} only in tests)
@@ -56,6 +57,9 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         Objects.requireNonNull(guards, "guards");
         Objects.requireNonNull(formats, "formats");
         Objects.requireNonNull(opsAuth, "opsAuth");
+        Objects.requireNonNull(maxChunkWait, "maxChunkWait");
+        Objects.requireNonNull(processingGuarantee, "processingGuarantee");
+        Objects.requireNonNull(opsHost, "opsHost");
         kafkaOverrides = Map.copyOf(kafkaOverrides);
         registryOverrides = Map.copyOf(registryOverrides);
         if (partitions <= 0 || chunkLength <= 0 || queueCapacity <= 0) {
@@ -67,43 +71,173 @@ public record AppConfig(String bootstrapServers, String schemaRegistryUrl, Strin
         }
     }
 
-    /** With an operations endpoint that needs no authentication (and so binds only to loopback). */
-    public AppConfig(final String bootstrapServers, final String schemaRegistryUrl, final String applicationId,
-                     final Path stateDir, final Topics topics, final int partitions, final short replicationFactor,
-                     final int chunkLength, final Duration maxChunkWait, final int queueCapacity,
-                     final String processingGuarantee, final LearnerConfig learner, final TrainerSettings trainer,
-                     final EventLimits limits, final String opsHost, final int opsPort,
-                     final Map<String, Object> kafkaOverrides, final Map<String, Object> registryOverrides,
-                     final InputGuards guards, final Formats formats) {
-        this(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions, replicationFactor,
-                chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer, limits, opsHost, opsPort,
-                kafkaOverrides, registryOverrides, guards, formats, OpsAuth.none());
+    /**
+     * A builder with the CLI's defaults where there is one; the cluster, state directory, learner, trainer and event
+     * limits have none and must be set. ({@link io.spillway.app.config.AppSettings#configure} makes one from the
+     * typed settings.)
+     */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** With the default {@link InputGuards} and {@link Formats}, and an operations endpoint without authentication. */
-    public AppConfig(final String bootstrapServers, final String schemaRegistryUrl, final String applicationId,
-                     final Path stateDir, final Topics topics, final int partitions, final short replicationFactor,
-                     final int chunkLength, final Duration maxChunkWait, final int queueCapacity,
-                     final String processingGuarantee, final LearnerConfig learner, final TrainerSettings trainer,
-                     final EventLimits limits, final String opsHost, final int opsPort,
-                     final Map<String, Object> kafkaOverrides, final Map<String, Object> registryOverrides) {
-        this(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions, replicationFactor,
-                chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer, limits, opsHost, opsPort,
-                kafkaOverrides, registryOverrides, InputGuards.DEFAULTS, Formats.DEFAULTS, OpsAuth.none());
+    /** A builder holding this configuration, to change some of it. */
+    public Builder toBuilder() {
+        return new Builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
+                .applicationId(applicationId).stateDir(stateDir).topics(topics).partitions(partitions)
+                .replicationFactor(replicationFactor).chunkLength(chunkLength).maxChunkWait(maxChunkWait)
+                .queueCapacity(queueCapacity).processingGuarantee(processingGuarantee).learner(learner)
+                .trainer(trainer).limits(limits).opsHost(opsHost).opsPort(opsPort).kafkaOverrides(kafkaOverrides)
+                .registryOverrides(registryOverrides).guards(guards).formats(formats).opsAuth(opsAuth);
     }
 
     /** The same configuration with another learner. */
     public AppConfig withLearner(final LearnerConfig other) {
-        return new AppConfig(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions,
-                replicationFactor, chunkLength, maxChunkWait, queueCapacity, processingGuarantee, other, trainer, limits,
-                opsHost, opsPort, kafkaOverrides, registryOverrides, guards, formats, opsAuth);
+        return toBuilder().learner(other).build();
     }
 
     /** The same configuration with other trainer settings. */
     public AppConfig withTrainer(final TrainerSettings other) {
-        return new AppConfig(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions,
-                replicationFactor, chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, other, limits,
-                opsHost, opsPort, kafkaOverrides, registryOverrides, guards, formats, opsAuth);
+        return toBuilder().trainer(other).build();
+    }
+
+    /** Builds an {@link AppConfig} by name rather than by position; see {@link AppConfig} for each value. */
+    public static final class Builder {
+        private String bootstrapServers;
+        private String schemaRegistryUrl;
+        private String applicationId = "spillway";
+        private Path stateDir;
+        private Topics topics = Topics.defaults();
+        private int partitions = 4;
+        private short replicationFactor = -1;
+        private int chunkLength = 64;
+        private Duration maxChunkWait = Duration.ofSeconds(2);
+        private int queueCapacity = 64;
+        private String processingGuarantee = "exactly_once_v2";
+        private LearnerConfig learner;
+        private TrainerSettings trainer;
+        private EventLimits limits;
+        private String opsHost = "127.0.0.1";
+        private int opsPort = 9404;
+        private Map<String, Object> kafkaOverrides = Map.of();
+        private Map<String, Object> registryOverrides = Map.of();
+        private InputGuards guards = InputGuards.DEFAULTS;
+        private Formats formats = Formats.DEFAULTS;
+        private OpsAuth opsAuth = OpsAuth.none();
+
+        private Builder() {
+        }
+
+        public Builder bootstrapServers(final String v) {
+            bootstrapServers = v;
+            return this;
+        }
+
+        public Builder schemaRegistryUrl(final String v) {
+            schemaRegistryUrl = v;
+            return this;
+        }
+
+        public Builder applicationId(final String v) {
+            applicationId = v;
+            return this;
+        }
+
+        public Builder stateDir(final Path v) {
+            stateDir = v;
+            return this;
+        }
+
+        public Builder topics(final Topics v) {
+            topics = v;
+            return this;
+        }
+
+        public Builder partitions(final int v) {
+            partitions = v;
+            return this;
+        }
+
+        public Builder replicationFactor(final short v) {
+            replicationFactor = v;
+            return this;
+        }
+
+        public Builder chunkLength(final int v) {
+            chunkLength = v;
+            return this;
+        }
+
+        public Builder maxChunkWait(final Duration v) {
+            maxChunkWait = v;
+            return this;
+        }
+
+        public Builder queueCapacity(final int v) {
+            queueCapacity = v;
+            return this;
+        }
+
+        public Builder processingGuarantee(final String v) {
+            processingGuarantee = v;
+            return this;
+        }
+
+        public Builder learner(final LearnerConfig v) {
+            learner = v;
+            return this;
+        }
+
+        public Builder trainer(final TrainerSettings v) {
+            trainer = v;
+            return this;
+        }
+
+        public Builder limits(final EventLimits v) {
+            limits = v;
+            return this;
+        }
+
+        public Builder opsHost(final String v) {
+            opsHost = v;
+            return this;
+        }
+
+        /** 0 picks a free port, -1 disables the endpoint. */
+        public Builder opsPort(final int v) {
+            opsPort = v;
+            return this;
+        }
+
+        public Builder kafkaOverrides(final Map<String, Object> v) {
+            kafkaOverrides = v;
+            return this;
+        }
+
+        public Builder registryOverrides(final Map<String, Object> v) {
+            registryOverrides = v;
+            return this;
+        }
+
+        public Builder guards(final InputGuards v) {
+            guards = v;
+            return this;
+        }
+
+        public Builder formats(final Formats v) {
+            formats = v;
+            return this;
+        }
+
+        public Builder opsAuth(final OpsAuth v) {
+            opsAuth = v;
+            return this;
+        }
+
+        public AppConfig build() {
+            return new AppConfig(bootstrapServers, schemaRegistryUrl, applicationId, stateDir, topics, partitions,
+                    replicationFactor, chunkLength, maxChunkWait, queueCapacity, processingGuarantee, learner, trainer,
+                    limits, opsHost, opsPort, kafkaOverrides, registryOverrides, guards, formats, opsAuth);
+        }
     }
 
     /**

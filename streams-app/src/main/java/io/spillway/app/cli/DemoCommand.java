@@ -2,6 +2,7 @@ package io.spillway.app.cli;
 
 import io.spillway.app.AppConfig;
 import io.spillway.app.SpillwayApp;
+import io.spillway.app.config.AppSettings;
 import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.ops.TrainingFigures;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Option;
  * The one-command demo: an in-JVM KRaft broker and the project's schema registry on 127.0.0.1, a generator
  * of long per-key sequences with learnable structure, and the app training on them, with progress.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, modelTransformer = AppOptions.Install.class,
         description = "Start an embedded Kafka broker and schema registry, stream synthetic sequences and train on them.")
 final class DemoCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DemoCommand.class);
@@ -84,12 +85,13 @@ final class DemoCommand implements Callable<Integer> {
         try (LogRouting logs = logging.start(dir.resolve("spillway.log"), out);
              EmbeddedKafka kafka = logs.withStdoutLogged(() -> EmbeddedKafka.start(dir.resolve("kafka")));
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
-            if (options.stateDir == null) {
-                options.stateDir = dir.resolve("streams-state");
+            if (!options.settings().isGiven(AppSettings.STATE_DIR)) {
+                options.set(AppSettings.STATE_DIR, dir.resolve("streams-state"));
             }
-            if (options.opsPort > 0 && !portFree(options.opsHost, options.opsPort)) {
-                out.println("Port " + options.opsPort + " is busy; the dashboard takes a free port instead.");
-                options.opsPort = 0;
+            final int opsPort = options.settings().get(AppSettings.OPS_PORT);
+            if (opsPort > 0 && !portFree(options.settings().get(AppSettings.OPS_HOST), opsPort)) {
+                out.println("Port " + opsPort + " is busy; the dashboard takes a free port instead.");
+                options.set(AppSettings.OPS_PORT, 0);
             }
             final AppConfig config = options.toConfig(kafka.bootstrapServers(), registry.url().toString());
             out.printf(Locale.ROOT, "Broker %s  registry %s%n", kafka.bootstrapServers(), registry.url());
@@ -153,7 +155,8 @@ final class DemoCommand implements Callable<Integer> {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        final SequenceGenerator generator = new SequenceGenerator(keys, options.vocabulary, options.features, noise, 7);
+        final SequenceGenerator generator = new SequenceGenerator(keys, config.limits().vocabularySize(),
+                config.limits().featureDimension(), noise, 7);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new ByteArraySerializer());
              SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class)) {
@@ -227,7 +230,8 @@ final class DemoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "Prequential loss: first %d steps %.3f -> last %d steps %.3f nats/event "
                             + "(uniform guess: %.3f); accuracy now %.1f%%%n",
                     window, mean(steps.subList(0, window), true), window,
-                    mean(steps.subList(steps.size() - window, steps.size()), true), Math.log(options.vocabulary),
+                    mean(steps.subList(steps.size() - window, steps.size()), true),
+                    Math.log(config.limits().vocabularySize()),
                     100 * mean(steps.subList(steps.size() - window, steps.size()), false));
         }
         out.println("Topics: " + String.join(", ", config.topics().all()) + " (Avro, Confluent wire format)");

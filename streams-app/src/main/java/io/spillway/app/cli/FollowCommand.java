@@ -12,7 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Keeps a read-only replica of a model up to date from its snapshot and deltas, reporting its version. */
-@Command(name = "follow", mixinStandardHelpOptions = true,
+@Command(name = "follow", mixinStandardHelpOptions = true, modelTransformer = AppOptions.Install.class,
         description = "Rebuild a read-only model from its newest snapshot and the deltas after it, and follow it.")
 final class FollowCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")

@@ -15,7 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Connects to an existing Kafka cluster and schema registry and trains until stopped (SIGTERM/Ctrl+C). */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, modelTransformer = AppOptions.Install.class,
         description = "Train continuously on a Kafka cluster; stops cleanly on SIGTERM or Ctrl+C.")
 final class RunCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers, e.g. localhost:9092.")

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * Serves predictions from the newest model version: follows the snapshot and deltas, scores a topic into the scores
  * topic, and answers the HTTP prediction API (docs/serving.md).
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = AppOptions.Install.class,
         description = "Serve next-event predictions from the newest model version: score a topic and answer HTTP.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")

@@ -75,6 +75,26 @@ public record TrainerSettings(String modelId, String instanceId, int batchKeys, 
         }
     }
 
+    /** The same settings for another instance. */
+    public TrainerSettings withInstanceId(final String instance) {
+        return new TrainerSettings(modelId, instance, batchKeys, snapshotEveryVersions, maxDeltaEntries,
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs, warmUpMs,
+                allowConfigChange);
+    }
+
+    /** The same settings with at most {@code keys} chunks (of distinct keys) per step. */
+    public TrainerSettings withBatchKeys(final int keys) {
+        return new TrainerSettings(modelId, instanceId, keys, snapshotEveryVersions, maxDeltaEntries,
+                snapshotChunkBytes, truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs, warmUpMs,
+                allowConfigChange);
+    }
+
+    /** The same settings with a snapshot every {@code versions} model versions (0: never). */
+    public TrainerSettings withSnapshotEvery(final int versions) {
+        return new TrainerSettings(modelId, instanceId, batchKeys, versions, maxDeltaEntries, snapshotChunkBytes,
+                truncateChunkLog, scaleOut, deltaDensity, batchLookahead, batchWindowMs, warmUpMs, allowConfigChange);
+    }
+
     /** The same settings with another way of sharing the training. */
     public TrainerSettings withScaleOut(final ScaleOut mode, final double density) {
         return new TrainerSettings(modelId, instanceId, batchKeys, snapshotEveryVersions, maxDeltaEntries,

@@ -3,7 +3,6 @@ package io.spillway.app.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,16 +63,11 @@ class DemoTerminalIT {
         assertThat(logged).contains(" org.apache.kafka.streams.KafkaStreams - ", " kafka.", " io.spillway.app.SpillwayApp - ");
     }
 
-    /** java with this JVM's flags the app needs (the pom's spillway.jvm.flags) and the main classpath, not the tests'. */
+    /** java with the flags the app needs (the repository's jvm.options) and the main classpath, not the tests'. */
     private static List<String> command(final String... args) {
         final List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        for (final String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (flag.startsWith("--enable-native-access") || flag.startsWith("--sun-misc-unsafe-memory-access")
-                    || flag.startsWith("-Dorg.apache.avro")) {
-                command.add(flag);
-            }
-        }
+        command.add(io.spillway.app.it.JvmOptions.argFile());
         command.add("-Xmx1g");
         command.add("-cp");
         // the production classpath: without test classes or test jars (a logback-test.xml in any of them would

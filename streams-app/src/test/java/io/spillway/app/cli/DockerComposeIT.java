@@ -6,6 +6,7 @@ import static io.spillway.testing.PeerAssumptions.assumePeer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.spillway.app.config.AppSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,9 +54,9 @@ class DockerComposeIT {
         assertThat(parsed.subcommand().commandSpec().name()).isEqualTo("run");
         final RunCommand run = parsed.subcommand().commandSpec().commandLine().getCommand();
         assertThat(run.bootstrapServers).isEqualTo("kafka:29092");
-        assertThat(run.options.opsHost).isEqualTo("0.0.0.0");
+        assertThat(run.options.settings().get(AppSettings.OPS_HOST)).isEqualTo("0.0.0.0");
         // beyond loopback the endpoint needs a token or this explicit choice, else the app refuses to start
-        assertThat(run.options.opsAllowUnauthenticated).isTrue();
+        assertThat(run.options.settings().get(AppSettings.OPS_ALLOW_UNAUTHENTICATED)).isTrue();
         assertThat(run.options.toConfig("kafka:29092", "http://schema-registry:8081").opsAuth().openByChoice()).isTrue();
     }
 

@@ -38,6 +38,7 @@ class LauncherRebuildIT {
         Files.createDirectories(root.resolve(".mvn"));
         Files.copy(REPO.resolve("streams-app/bin/spillway"), root.resolve("streams-app/bin/spillway"));
         Files.copy(REPO.resolve(".mvn/select-jdk.sh"), root.resolve(".mvn/select-jdk.sh"));
+        Files.copy(REPO.resolve("jvm.options"), root.resolve("jvm.options"));
         write(root.resolve("pom.xml"), "<project/>");
         write(root.resolve("streams-app/pom.xml"), "<project/>");
         source = root.resolve("streams-app/src/main/java/io/spillway/app/Main.java");
@@ -67,7 +68,8 @@ class LauncherRebuildIT {
         assertThat(first.exit()).as(first.stderr()).isZero();
         assertThat(builds()).isEqualTo(1);
         assertThat(first.stderr()).contains("first run only");
-        assertThat(first.stdout()).contains("java ran: ").contains("-jar " + jar).endsWith("demo --events 10\n");
+        assertThat(first.stdout()).contains("java ran: @" + root.resolve("jvm.options") + " -jar " + jar)
+                .endsWith("demo --events 10\n");
 
         final Run unchanged = launch(Map.of(), "status");
         assertThat(unchanged.exit()).as(unchanged.stderr()).isZero();

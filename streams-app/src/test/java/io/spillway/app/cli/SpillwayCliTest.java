@@ -16,14 +16,6 @@ class SpillwayCliTest {
     private static final String[] CLUSTER = {"--bootstrap-servers=x:1", "--schema-registry-url=http://r"};
 
     @Test
-    void sizesParseWithBinaryUnits() {
-        assertThat(ByteSize.parse("512MiB")).isEqualTo(512L << 20);
-        assertThat(ByteSize.parse("2g")).isEqualTo(2L << 30);
-        assertThat(ByteSize.parse("4096")).isEqualTo(4096);
-        assertThatThrownBy(() -> ByteSize.parse("lots")).hasMessageContaining("not a size");
-    }
-
-    @Test
     void runRequiresTheClusterAndRegistry() {
         final ByteArrayOutputStream err = new ByteArrayOutputStream();
         final CommandLine cli = new CommandLine(new SpillwayCli());
@@ -42,6 +34,48 @@ class SpillwayCliTest {
                 "--device-memory=plenty");
         assertThat(code).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("'plenty' is not a size");
+    }
+
+    @Test
+    void aValueAnOptionDoesNotAllowIsAUsageErrorNamingTheOptionAndWhatItAllows() {
+        final String[][] cases = {
+            {"--partitions=0", "Invalid value for option '--partitions': '0' is not allowed (allowed: at least 1)"},
+            {"--batch-keys=many", "Invalid value for option '--batch-keys': 'many' is not an integer (allowed: at least 1)"},
+            {"--ops-port=70000", "Invalid value for option '--ops-port': '70000' is not allowed (allowed: from -1 to 65535)"},
+            {"--processing-guarantee=exactly_once",
+                "'--processing-guarantee': 'exactly_once' is not one of exactly_once_v2, at_least_once"},
+            {"--delta-density=1.5", "'--delta-density': '1.5' is not allowed (allowed: above 0, at most 1)"},
+            {"--max-chunk-wait=2s", "'--max-chunk-wait': '2s' is not an ISO-8601 duration; use e.g. PT2S, PT5M or P1D "
+                + "(allowed: zero or longer)"},
+            {"--allow-config-change=maybe", "'--allow-config-change': 'maybe' is not true or false"},
+        };
+        // every command with the shared options refuses them the same way, before starting anything (demo included)
+        for (final String command : new String[] {"run", "demo", "serve", "follow"}) {
+            for (final String[] c : cases) {
+                final ByteArrayOutputStream err = new ByteArrayOutputStream();
+                final CommandLine cli = new CommandLine(new SpillwayCli());
+                cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+                final int code = command.equals("demo") ? cli.execute(command, c[0])
+                        : cli.execute(command, CLUSTER[0], CLUSTER[1], c[0]);
+                assertThat(code).as(command + " " + c[0]).isEqualTo(2);
+                assertThat(err.toString(StandardCharsets.UTF_8)).as(command + " " + c[0]).contains(c[1])
+                        .contains("Usage: spillway " + command).doesNotContain("\tat ");
+            }
+        }
+    }
+
+    @Test
+    void theHelpOfAnOptionSaysItsDefaultAndWhatItAllows() {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final CommandLine cli = new CommandLine(new SpillwayCli());
+        cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
+        assertThat(cli.execute("run", "--help")).isZero();
+        final String help = out.toString(StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+        assertThat(help).contains("--partitions=<partitions> Partitions of topics created when missing (default: 4; "
+                + "at least 1).");
+        assertThat(help).contains("--device-memory=<deviceMemory> Device memory budget of the learner "
+                + "(docs/learner-lif.md) (default: 512MiB; bytes, or with a unit: 512KiB, 64MiB, 2GiB; at least 1).");
+        assertThat(help).contains("(default: host name and process id; not empty).");
     }
 
     @Test
@@ -64,9 +98,8 @@ class SpillwayCliTest {
         final RunCommand lif = new RunCommand();
         new CommandLine(lif).parseArgs(CLUSTER[0], CLUSTER[1], "--cell=lif");
         assertThat(lif.options.toConfig("x:1", "http://r").learner().gradientClip()).isZero();
-        final RunCommand bad = new RunCommand();
-        new CommandLine(bad).parseArgs(CLUSTER[0], CLUSTER[1], "--cell=lstm");
-        assertThatThrownBy(() -> bad.options.toConfig("x:1", "http://r")).hasMessageContaining("unknown cell 'lstm'");
+        assertThatThrownBy(() -> new CommandLine(new RunCommand()).parseArgs(CLUSTER[0], CLUSTER[1], "--cell=lstm"))
+                .hasMessageContaining("--cell").hasMessageContaining("'lstm' is not one of lif, egru");
     }
 
     @Test
@@ -78,14 +111,13 @@ class SpillwayCliTest {
         new CommandLine(off).parseArgs(CLUSTER[0], CLUSTER[1], "--warm-up=PT0S", "--batch-lookahead=8");
         assertThat(off.options.toConfig("x:1", "http://r").trainer().warmUpMs()).isZero();
         assertThat(off.options.toConfig("x:1", "http://r").trainer().batchLookahead()).isEqualTo(8);
-        final RunCommand negative = new RunCommand();
-        new CommandLine(negative).parseArgs(CLUSTER[0], CLUSTER[1], "--warm-up=PT-1S");
-        assertThatThrownBy(() -> negative.options.toConfig("x:1", "http://r")).hasMessageContaining("warm-up");
+        assertThatThrownBy(() -> new CommandLine(new RunCommand()).parseArgs(CLUSTER[0], CLUSTER[1], "--warm-up=PT-1S"))
+                .hasMessageContaining("--warm-up").hasMessageContaining("'PT-1S' is not allowed (allowed: ISO-8601");
     }
 
     @Test
     void everyCommandHasHelp() {
-        for (final String command : new String[] {"demo", "run", "status", "report"}) {
+        for (final String command : new String[] {"demo", "run", "status", "report", "serve", "follow"}) {
             final ByteArrayOutputStream out = new ByteArrayOutputStream();
             final CommandLine cli = new CommandLine(new SpillwayCli());
             cli.setOut(new java.io.PrintWriter(new PrintStream(out, true, StandardCharsets.UTF_8), true));
@@ -189,6 +221,6 @@ class SpillwayCliTest {
         new CommandLine(missing).parseArgs(CLUSTER[0], CLUSTER[1], "--mapping=" + dir.resolve("none.mapping"));
         assertThatThrownBy(() -> missing.options.toConfig("x:1", "http://r")).hasMessageContaining("cannot read --mapping");
         assertThatThrownBy(() -> new CommandLine(new RunCommand()).parseArgs(CLUSTER[0], CLUSTER[1], "--value-format=xml"))
-                .hasMessageContaining("auto, event, avro or json");
+                .hasMessageContaining("'xml' is not one of auto, event, avro, json");
     }
 }

@@ -151,11 +151,11 @@ class HostileSnapshotsIT {
             }
 
             // another model on the same topic: its only records are hostile, so it starts fresh, and trains
-            final AppConfig other = new AppConfig(bootstrap, url, "spillway-it-other-" + System.nanoTime(),
-                    dir.resolve("state-other"), new Topics("events", "events-dlq", "other-deltas", topic,
-                    "other-metrics", "other-predictions", "other-chunks"), 2, (short) 1, 32, Duration.ofMillis(500), 64,
-                    "exactly_once_v2", config.learner(), new TrainerSettings("other-model", "it-instance", 2, 20,
-                    100_000, 512 * 1024), config.limits(), "127.0.0.1", 0, Map.of("commit.interval.ms", 200), Map.of());
+            final AppConfig other = config.toBuilder().applicationId("spillway-it-other-" + System.nanoTime())
+                    .stateDir(dir.resolve("state-other")).topics(new Topics("events", "events-dlq", "other-deltas",
+                            topic, "other-metrics", "other-predictions", "other-chunks"))
+                    .trainer(TrainerSettings.defaults("other-model", "it-instance").withBatchKeys(2)
+                            .withSnapshotEvery(20)).build();
             try (SpillwayApp fresh = SpillwayApp.start(other)) {
                 assertThat(fresh.resumedFrom().snapshotVersion()).isEqualTo(-1);
                 assertThat(fresh.snapshotRefusals()).filteredOn(SnapshotRefusal::ofVersion)

@@ -72,10 +72,7 @@ class LivenessIT {
     }
 
     private static AppConfig withKafkaOverrides(final AppConfig c, final Map<String, Object> overrides) {
-        return new AppConfig(c.bootstrapServers(), c.schemaRegistryUrl(), c.applicationId(), c.stateDir(), c.topics(),
-                c.partitions(), c.replicationFactor(), c.chunkLength(), c.maxChunkWait(), c.queueCapacity(),
-                c.processingGuarantee(), c.learner(), c.trainer(), c.limits(), c.opsHost(), c.opsPort(), overrides,
-                c.registryOverrides(), c.guards(), c.formats(), c.opsAuth());
+        return c.toBuilder().kafkaOverrides(overrides).build();
     }
 
     private HttpResponse<String> get(final SpillwayApp app, final String path) throws Exception {

@@ -65,11 +65,7 @@ class RegistryOutageIT {
             props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
             final AppConfig base = TestApps.config(kafka.bootstrapServers(), url, dir.resolve("state"), 8);
             // a snapshot every step: every output type's schema is registered before the outage
-            final AppConfig config = new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(),
-                    base.applicationId(), base.stateDir(), base.topics(), base.partitions(), base.replicationFactor(),
-                    base.chunkLength(), base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(),
-                    base.learner(), new TrainerSettings("it-model", "it-instance", 2, 1, 100_000, 512 * 1024),
-                    base.limits(), base.opsHost(), base.opsPort(), base.kafkaOverrides(), base.registryOverrides());
+            final AppConfig config = base.withTrainer(base.trainer().withSnapshotEvery(1));
             try (SpillwayApp app = SpillwayApp.start(config);
                  KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                          new ByteArraySerializer())) {

@@ -82,12 +82,8 @@ class ScaleOutIT {
     /** Same application id and model; its own instance id, state directory and (free) ops port. */
     private AppConfig instance(final AppConfig base, final String name) {
         final TrainerSettings t = base.trainer();
-        return new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(), base.applicationId(),
-                dir.resolve("state-" + name), base.topics(), 4, base.replicationFactor(), base.chunkLength(),
-                base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(), base.learner(),
-                new TrainerSettings(t.modelId(), name, t.batchKeys(), t.snapshotEveryVersions(), t.maxDeltaEntries(),
-                        t.snapshotChunkBytes()), base.limits(), base.opsHost(), base.opsPort(), base.kafkaOverrides(),
-                base.registryOverrides());
+        return base.toBuilder().stateDir(dir.resolve("state-" + name)).partitions(4).trainer(t.withInstanceId(name))
+                .build();
     }
 
     /** Every input record committed by the group, every trainer through the committed log and idle for a while. */

@@ -24,11 +24,9 @@ public final class SplitCrashableApp {
         final java.util.Map<String, Object> kafka = new java.util.HashMap<>(base.kafkaOverrides());
         kafka.put("session.timeout.ms", 6_000);
         kafka.put("heartbeat.interval.ms", 1_000);
-        return new AppConfig(bootstrap, registry, applicationId, stateDir, base.topics(), 4, base.replicationFactor(),
-                base.chunkLength(), base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(),
-                base.learner(), new TrainerSettings(t.modelId(), instance, t.batchKeys(), t.snapshotEveryVersions(),
-                        t.maxDeltaEntries(), t.snapshotChunkBytes()).withScaleOut(ScaleOut.SPLIT, 0.1),
-                base.limits(), base.opsHost(), -1, kafka, base.registryOverrides());
+        return base.toBuilder().applicationId(applicationId).partitions(4)
+                .trainer(t.withInstanceId(instance).withScaleOut(ScaleOut.SPLIT, 0.1)).opsPort(-1).kafkaOverrides(kafka)
+                .build();
     }
 
     public static void main(final String[] args) throws Exception {

@@ -155,12 +155,8 @@ class SplitScaleOutIT {
     /** Split training with density 0.1; same application id and model; own instance id, state dir and port. */
     private AppConfig instance(final AppConfig base, final String name) {
         final TrainerSettings t = base.trainer();
-        return new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(), base.applicationId(),
-                dir.resolve("state-" + name), base.topics(), 4, base.replicationFactor(), base.chunkLength(),
-                base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(), base.learner(),
-                new TrainerSettings(t.modelId(), name, t.batchKeys(), 5, t.maxDeltaEntries(),
-                        t.snapshotChunkBytes()).withScaleOut(ScaleOut.SPLIT, 0.1), base.limits(), base.opsHost(),
-                base.opsPort(), base.kafkaOverrides(), base.registryOverrides());
+        return base.toBuilder().stateDir(dir.resolve("state-" + name)).partitions(4)
+                .trainer(t.withInstanceId(name).withSnapshotEvery(5).withScaleOut(ScaleOut.SPLIT, 0.1)).build();
     }
 
     /**

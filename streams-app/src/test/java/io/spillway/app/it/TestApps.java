@@ -43,19 +43,17 @@ public final class TestApps {
     public static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final int vocabulary) {
         final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(16)
                 .hiddenSize(64).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).build();
-        return new AppConfig(bootstrap, registry, "spillway-it-" + System.nanoTime(), stateDir, Topics.defaults(), 2,
-                (short) 1, 32, Duration.ofMillis(500), 64, "exactly_once_v2", learner,
-                new TrainerSettings("it-model", "it-instance", 2, 20, 100_000, 512 * 1024),
-                new EventLimits(vocabulary, 16, 64, 1 << 20), "127.0.0.1", 0,
-                Map.of("commit.interval.ms", 200), Map.of());
+        return AppConfig.builder().bootstrapServers(bootstrap).schemaRegistryUrl(registry)
+                .applicationId("spillway-it-" + System.nanoTime()).stateDir(stateDir).partitions(2)
+                .replicationFactor((short) 1).chunkLength(32).maxChunkWait(Duration.ofMillis(500)).learner(learner)
+                .trainer(TrainerSettings.defaults("it-model", "it-instance").withBatchKeys(2).withSnapshotEvery(20))
+                .limits(new EventLimits(vocabulary, 16, 64, 1 << 20)).opsPort(0)
+                .kafkaOverrides(Map.of("commit.interval.ms", 200)).build();
     }
 
     /** The same configuration with other key formats. */
     public static AppConfig withFormats(final AppConfig c, final io.spillway.app.Formats formats) {
-        return new AppConfig(c.bootstrapServers(), c.schemaRegistryUrl(), c.applicationId(), c.stateDir(), c.topics(),
-                c.partitions(), c.replicationFactor(), c.chunkLength(), c.maxChunkWait(), c.queueCapacity(),
-                c.processingGuarantee(), c.learner(), c.trainer(), c.limits(), c.opsHost(), c.opsPort(),
-                c.kafkaOverrides(), c.registryOverrides(), c.guards(), formats);
+        return c.toBuilder().formats(formats).opsAuth(io.spillway.app.ops.OpsAuth.none()).build();
     }
 
     /**

@@ -62,10 +62,7 @@ class ServingPredictionsIT {
                 .hiddenSize(24).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).build();
         final TrainerSettings t = new TrainerSettings("it-model", "it-instance", 8, 4, 100_000, 512 * 1024)
                 .withScaleOut(mode, 0.3);
-        return new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(), base.applicationId(), base.stateDir(),
-                base.topics(), base.partitions(), base.replicationFactor(), 8, base.maxChunkWait(),
-                base.queueCapacity(), base.processingGuarantee(), learner, t, base.limits(), base.opsHost(),
-                base.opsPort(), base.kafkaOverrides(), base.registryOverrides());
+        return base.toBuilder().chunkLength(8).learner(learner).trainer(t).build();
     }
 
     private static ServingApp serve(final AppConfig c, final Map<Long, ModelVersion.Source> sources,

@@ -68,10 +68,11 @@ public final class SoakBenchmark {
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             final LearnerConfig learner = LearnerConfig.builder().vocabularySize(VOCABULARY).featureDimension(FEATURES)
                     .hiddenSize(128).backend("cpu").seed(3).build();
-            final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "spillway-soak",
-                    dir.resolve("state"), Topics.defaults(), 4, (short) 1, 64, Duration.ofMillis(500), 64,
-                    "exactly_once_v2", learner, new TrainerSettings("soak", "soak-1", 16, 100, 100_000, 512 * 1024),
-                    new EventLimits(VOCABULARY, FEATURES, 64, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
+            final AppConfig config = AppConfig.builder().bootstrapServers(kafka.bootstrapServers())
+                    .schemaRegistryUrl(registry.url().toString()).applicationId("spillway-soak")
+                    .stateDir(dir.resolve("state")).replicationFactor((short) 1).maxChunkWait(Duration.ofMillis(500))
+                    .learner(learner).trainer(TrainerSettings.defaults("soak", "soak-1").withSnapshotEvery(100))
+                    .limits(new EventLimits(VOCABULARY, FEATURES, 64, 1 << 20)).opsPort(-1).build();
             try (SpillwayApp app = SpillwayApp.start(config)) {
                 final Thread producer = new Thread(() -> produce(kafka.bootstrapServers(), registry.url().toString(),
                         minutes, rate, produced, failed, producing), "soak-producer");

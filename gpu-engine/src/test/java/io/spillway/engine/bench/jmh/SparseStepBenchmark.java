@@ -32,8 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "--enable-native-access=ALL-UNNAMED",
-    "--sun-misc-unsafe-memory-access=allow"})
+// the fork inherits the host JVM's flags (jvm.options, through run-bench.sh) and only narrows the heap
+@Fork(value = 1, jvmArgsAppend = "-Xmx1g")
 public class SparseStepBenchmark {
     static final int N = 1024;
     static final int BATCH = 16;

@@ -51,11 +51,13 @@ public final class CrashableApp {
     static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final String run) {
         final LearnerConfig learner = LearnerConfig.builder().vocabularySize(8).featureDimension(16).hiddenSize(32)
                 .optimizer("mfac-sparse").backend("cpu").seed(11).build();
-        return new AppConfig(bootstrap, registry, "crash-" + run, stateDir, topics(run), 1, (short) 1, CHUNK,
-                Duration.ofHours(1), 64, "exactly_once_v2", learner,
-                new TrainerSettings("crash-model", "crash-" + run, BATCH_KEYS, 7, 100_000, 64 * 1024, false),
-                new EventLimits(8, 16, 64, 1 << 20), "127.0.0.1", -1,
-                Map.of("commit.interval.ms", 100, "main.consumer.group.instance.id", "crash-" + run), Map.of());
+        return AppConfig.builder().bootstrapServers(bootstrap).schemaRegistryUrl(registry).applicationId("crash-" + run)
+                .stateDir(stateDir).topics(topics(run)).partitions(1).replicationFactor((short) 1).chunkLength(CHUNK)
+                .maxChunkWait(Duration.ofHours(1)).learner(learner)
+                .trainer(new TrainerSettings("crash-model", "crash-" + run, BATCH_KEYS, 7, 100_000, 64 * 1024, false))
+                .limits(new EventLimits(8, 16, 64, 1 << 20)).opsPort(-1)
+                .kafkaOverrides(Map.of("commit.interval.ms", 100, "main.consumer.group.instance.id", "crash-" + run))
+                .build();
     }
 
     public static void main(final String[] args) throws Exception {

@@ -63,11 +63,8 @@ final class AppUnderAttack implements AutoCloseable {
         this.registryUrl = registryUrl;
         this.topics = topicsFor(name);
         final AppConfig base = TestApps.config(bootstrap, registryUrl, stateDir, VOCABULARY);
-        this.config = new AppConfig(base.bootstrapServers(), base.schemaRegistryUrl(),
-                base.applicationId() + "-" + name, base.stateDir(), topics, PARTITIONS, base.replicationFactor(),
-                base.chunkLength(), base.maxChunkWait(), base.queueCapacity(), base.processingGuarantee(),
-                base.learner(), base.trainer(), base.limits(), base.opsHost(), base.opsPort(), base.kafkaOverrides(),
-                base.registryOverrides());
+        this.config = base.toBuilder().applicationId(base.applicationId() + "-" + name).topics(topics)
+                .partitions(PARTITIONS).build();
         this.app = SpillwayApp.start(config);
         this.watch = new ShutdownWatch(app::streamsState);
         TestApps.awaitLeaders(bootstrap, topics.all());

@@ -451,12 +451,14 @@ public final class RealDataBenchmark {
                 admin.createTopics(List.of(new NewTopic(topics.events(), Optional.of(4), Optional.of((short) 1))))
                         .all().get();
             }
-            final AppConfig config = new AppConfig(kafka.bootstrapServers(), registry.url().toString(), "realdata",
-                    dir.resolve("state"), topics, 4, (short) 1, CHUNK, Duration.ofMillis(200), 64, guarantee,
-                    learner("adam"), new TrainerSettings("realdata", "bench", BATCH_KEYS, 200, 100_000, 512 * 1024)
+            final AppConfig config = AppConfig.builder().bootstrapServers(kafka.bootstrapServers())
+                    .schemaRegistryUrl(registry.url().toString()).applicationId("realdata").stateDir(dir.resolve("state"))
+                    .topics(topics).replicationFactor((short) 1).chunkLength(CHUNK).maxChunkWait(Duration.ofMillis(200))
+                    .processingGuarantee(guarantee).learner(learner("adam"))
+                    .trainer(TrainerSettings.defaults("realdata", "bench").withBatchKeys(BATCH_KEYS)
                             .withBatchLookahead(LOOKAHEAD, TrainerSettings.DEFAULT_BATCH_WINDOW_MS)
-                            .withWarmUp(Duration.ofMillis(WARM_UP_MS)),
-                    new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(), Map.of());
+                            .withWarmUp(Duration.ofMillis(WARM_UP_MS)))
+                    .limits(new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20)).opsPort(-1).build();
             try (StreamProducer producer = new StreamProducer(ds, kafka.bootstrapServers(), registry.url().toString(),
                     topics.events())) {
                 final long produceStart = System.nanoTime();
@@ -1091,8 +1093,7 @@ public final class RealDataBenchmark {
         final List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Xmx1g");
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.add(io.spillway.app.it.JvmOptions.argFile());
         for (final String prop : List.of("realdata.hidden", "realdata.chunk", "realdata.batchKeys",
                 "realdata.openDocuments", "realdata.minDocument", "realdata.events", "realdata.lookahead",
                 "realdata.warmUpMs", "realdata.lr", "realdata.optimizerLr", "realdata.cell", "realdata.deviceMemory",

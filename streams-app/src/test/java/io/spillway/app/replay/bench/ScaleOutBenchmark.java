@@ -111,13 +111,15 @@ public final class ScaleOutBenchmark {
             final List<SpillwayApp> apps = new ArrayList<>();
             try {
                 for (int i = 0; i < s.instances(); i++) {
-                    apps.add(SpillwayApp.start(new AppConfig(kafka.bootstrapServers(), registry.url().toString(),
-                            "scaleout", dir.resolve("state-" + i), topics, 4, (short) 1, RealDataBenchmark.CHUNK,
-                            Duration.ofMillis(200), 64, "exactly_once_v2", RealDataBenchmark.learner(optimizer),
-                            new TrainerSettings("scaleout", "i" + i, RealDataBenchmark.BATCH_KEYS, 200, 100_000,
-                                    512 * 1024).withScaleOut(s.mode(), s.density()),
-                            new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20), "127.0.0.1", -1, Map.of(),
-                            Map.of())));
+                    apps.add(SpillwayApp.start(AppConfig.builder().bootstrapServers(kafka.bootstrapServers())
+                            .schemaRegistryUrl(registry.url().toString()).applicationId("scaleout")
+                            .stateDir(dir.resolve("state-" + i)).topics(topics).replicationFactor((short) 1)
+                            .chunkLength(RealDataBenchmark.CHUNK).maxChunkWait(Duration.ofMillis(200))
+                            .learner(RealDataBenchmark.learner(optimizer))
+                            .trainer(TrainerSettings.defaults("scaleout", "i" + i)
+                                    .withBatchKeys(RealDataBenchmark.BATCH_KEYS).withScaleOut(s.mode(), s.density()))
+                            .limits(new EventLimits(CharacterVocabulary.SIZE, 0, 4096, 1 << 20)).opsPort(-1)
+                            .build()));
                 }
                 long firstAt = 0;
                 long lastProgress = System.nanoTime();
