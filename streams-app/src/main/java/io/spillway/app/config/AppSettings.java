@@ -91,10 +91,11 @@ public final class AppSettings {
                     + "the rate fall as 1/sqrt(1 + step/100)); docs/learner.md, docs/learner-lif.md"));
     public static final Setting<Float> LEARNING_RATE = add(Setting.define("learning-rate", SettingType.FLOAT)
             .computedDefault("the cell's and optimizer's: " + LearnerConfig.DEFAULT_EGRU_ADAM_LEARNING_RATE
-                    + " for egru with adam, times sqrt(128/hidden) above hidden 128; else the optimizer's: 0.05 for "
+                    + " for egru with adam; else the optimizer's: 0.05 for "
                     + "mfac-sparse, 0.1 for the other M-FAC variants, 0.01 for Adam")
             .validator(Validator.positive()).group(MODEL)
-            .doc("Learning rate"));
+            .doc("Learning rate; with Adam an egru wider than 128 learns its matrices that read hidden units at this "
+                    + "rate times 128/hidden (muP, docs/learner.md)"));
     public static final Setting<Float> GRADIENT_CLIP = add(Setting.define("gradient-clip", SettingType.FLOAT)
             .computedDefault(LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP + " for egru, 0 for lif")
             .validator(Validator.atLeast(0.0)).group(MODEL)
