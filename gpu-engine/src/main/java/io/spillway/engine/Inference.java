@@ -50,7 +50,7 @@ public final class Inference implements AutoCloseable {
     public static Inference create(final LearnerConfig config) {
         Objects.requireNonNull(config, "config");
         final Cell<Object> cell = (Cell<Object>) Cells.of(config);
-        return new Inference(config, cell, Backends.selectForLearner(config.backend()));
+        return new Inference(config, cell, Backends.select(config.backend()));
     }
 
     /** A key's carried recurrent state; immutable. */

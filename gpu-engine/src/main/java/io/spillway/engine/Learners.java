@@ -18,7 +18,7 @@ public final class Learners {
     }
 
     /**
-     * A spiking-RNN learner for {@code config}: the backend is selected with {@code Backends.select}
+     * A spiking-RNN learner for {@code config}: the backend is selected with {@link Backends#select(String)}
      * (logged fallback for {@code auto}), parameters are initialised from the seed.
      *
      * @param config never null
@@ -34,7 +34,7 @@ public final class Learners {
                     + "': expected auto, bptt, uniform, remote or double");
         }
         Optimizers.create(config.optimizer(), config.learningRate(), null, null); // fail fast on a bad name
-        final ArrayBackend backend = Backends.selectForLearner(config.backend());
+        final ArrayBackend backend = Backends.select(config.backend());
         return new SpikingLearner(config, backend, shapes -> Optimizers.create(config.optimizer(),
                 config.learningRate(), null, shapes));
     }

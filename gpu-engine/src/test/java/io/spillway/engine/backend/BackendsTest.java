@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.spillway.engine.backend.cuda.CudaBackend;
 import io.spillway.engine.memory.MemoryAccountant;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -14,23 +13,25 @@ import org.slf4j.LoggerFactory;
 class BackendsTest {
 
     @Test
+    void providersAreFoundAtRunTimeMostPreferredFirst() {
+        assertThat(Backends.names()).containsExactly("cuda", "cpu");
+        assertThat(Backends.probe("cpu").available()).isTrue();
+        assertThatThrownBy(() -> Backends.probe("tpu")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void autoFallsBackToCpuAndSaysWhy() {
         final Logger log = (Logger) LoggerFactory.getLogger(Backends.class);
         final ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         log.addAppender(appender);
-        try (Backend b = Backends.selectForLearner("AUTO");
-             Backend any = Backends.select("auto", new MemoryAccountant())) {
-            final boolean gpu = CudaBackend.probe().available();
-            assertThat(b.name()).isEqualTo(gpu ? "cuda" : "cpu");
+        final Backends.Probe cuda = Backends.probe("cuda");
+        try (Backend b = Backends.select("AUTO"); Backend any = Backends.select("auto", new MemoryAccountant())) {
+            assertThat(b.name()).isEqualTo(cuda.available() ? "cuda" : "cpu");
+            assertThat(any.name()).isEqualTo(b.name());
             assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
-                    .anySatisfy(m -> assertThat(m).contains(gpu ? "using cuda for the spiking learner"
-                            : "using cpu for the spiking learner because cuda is unavailable"));
-            if (!gpu) {
-                assertThat(any.name()).isEqualTo("cpu");
-                assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
-                        .anySatisfy(m -> assertThat(m).contains("using cpu because cuda is unavailable"));
-            }
+                    .anySatisfy(m -> assertThat(m).contains(cuda.available() ? "backend auto: using cuda: "
+                            : "backend auto: using cpu because cuda is unavailable (" + cuda.detail() + ")"));
         } finally {
             log.detachAppender(appender);
         }
@@ -38,24 +39,24 @@ class BackendsTest {
 
     @Test
     void explicitCpuWorksAndExplicitCudaFailsClearly() {
-        try (Backend b = Backends.selectForLearner("cpu"); Backend c = Backends.select("CPU", new MemoryAccountant())) {
+        try (Backend b = Backends.select("cpu"); Backend c = Backends.select("CPU", new MemoryAccountant())) {
             assertThat(b.deviceDescription()).startsWith("cpu(");
             assertThat(c.name()).isEqualTo("cpu");
         }
-        if (!CudaBackend.probe().available()) {
-            assertThatThrownBy(() -> Backends.selectForLearner("cuda")).isInstanceOf(BackendUnavailableException.class)
-                    .hasMessageContaining("'cuda' requested but unavailable");
+        if (!Backends.probe("cuda").available()) {
+            assertThatThrownBy(() -> Backends.select("cuda")).isInstanceOf(BackendUnavailableException.class)
+                    .hasMessageContaining("'cuda' requested but unavailable").hasMessageContaining("use --backend cpu");
             assertThatThrownBy(() -> Backends.select("cuda", new MemoryAccountant()))
                     .isInstanceOf(BackendUnavailableException.class)
                     .hasMessageContaining("'cuda' requested but unavailable");
         }
         assertThatThrownBy(() -> Backends.select("tpu", new MemoryAccountant()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected cpu, cuda or auto");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected cuda, cpu or auto");
     }
 
     @Test
     void cpuKernelsComputeWhatTheyDocument() {
-        try (ArrayBackend b = Backends.selectForLearner("cpu")) {
+        try (ArrayBackend b = Backends.select("cpu")) {
             // m = [[1,2,3],[4,5,6]] (2x3); x = two rows
             final DenseMatrix m = b.upload(new float[] {9, 1, 2, 3, 4, 5, 6}, 1, 2, 3);
             final float[] y = new float[4];

@@ -41,13 +41,13 @@ public final class CudaArrayBackend implements ArrayBackend {
     }
 
     /**
-     * Opens GPU 0. Device bytes of the uploaded matrices and the product buffers are booked with their own
-     * accountant (the learner books its parameters itself).
+     * Opens GPU 0. Device bytes of the uploaded matrices and the product buffers, and the pinned staging buffer's
+     * host bytes, are booked with {@code accountant}.
      *
      * @throws CudaUnavailableException naming the missing library, symbol or device
      */
-    public static CudaArrayBackend open() {
-        return new CudaArrayBackend(CudaBackend.open(new MemoryAccountant()));
+    public static CudaArrayBackend open(final MemoryAccountant accountant) {
+        return new CudaArrayBackend(CudaBackend.open(accountant));
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TrainingStep;
 import io.spillway.engine.backend.ArrayBackend;
+import io.spillway.engine.backend.Backends;
 import io.spillway.engine.backend.DenseMatrix;
 import io.spillway.engine.backend.cpu.CpuBackend;
 import java.util.ArrayList;
@@ -45,7 +46,7 @@ class CudaLearnerGpuTest {
     void denseProductsMatchTheCpuBackend(final int rows, final int cols, final int batch, final boolean accumulate) {
         final SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         final float[] m = gaussian(r, rows * cols + 5);
-        try (CpuBackend cpu = new CpuBackend(); CudaArrayBackend gpu = CudaArrayBackend.open();
+        try (CpuBackend cpu = new CpuBackend(); ArrayBackend gpu = Backends.select("cuda");
              DenseMatrix mc = cpu.upload(m, 5, rows, cols); DenseMatrix mg = gpu.upload(m, 5, rows, cols)) {
             // y = x m^T
             final float[] x = gaussian(r, batch * cols);
@@ -91,7 +92,7 @@ class CudaLearnerGpuTest {
         final float[] w = gaussian(r, n * n);
         final int[] rows = {3, 17, 99, 200};
         final float[] scales = {1f, 0.5f, -2f, 0.25f};
-        try (ArrayBackend cpu = new CpuBackend(); ArrayBackend gpu = CudaArrayBackend.open()) {
+        try (ArrayBackend cpu = new CpuBackend(); ArrayBackend gpu = Backends.select("cuda")) {
             final float[] a = new float[n];
             final float[] b = new float[n];
             cpu.gatherRows(w, 0, n, rows, scales, 0, rows.length, a, 0);
