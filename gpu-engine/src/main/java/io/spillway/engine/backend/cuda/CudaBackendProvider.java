@@ -2,6 +2,7 @@ package io.spillway.engine.backend.cuda;
 
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.BackendProvider;
+import io.spillway.engine.backend.cuda.internals.CudaArrayBackend;
 import io.spillway.engine.memory.MemoryAccountant;
 import java.util.Objects;
 

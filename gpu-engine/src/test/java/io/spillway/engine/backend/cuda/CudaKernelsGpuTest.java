@@ -3,6 +3,7 @@ package io.spillway.engine.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.spillway.engine.backend.Backends;
 import io.spillway.engine.backend.cuda.internals.CudaDevice;
 import io.spillway.engine.backend.cuda.internals.CudaKernels;
 import io.spillway.engine.backend.cuda.internals.DeviceBuffer;
@@ -31,32 +32,30 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CudaKernelsGpuTest {
     private static final int NAN_BITS = 0x7fc00000;
     private static MemoryAccountant accountant;
-    private static CudaBackend backend;
     private static CudaDevice device;
     private static CudaKernels kernels;
     private final SplittableRandom random = new SplittableRandom(7);
     private final List<DeviceBuffer> buffers = new ArrayList<>();
 
-    private static CudaBackend.Probe probe;
+    private static Backends.Probe probe;
 
     @BeforeAll
     static void openGpu() {
-        probe = CudaBackend.probe();
+        probe = Backends.probe("cuda");
         if (!probe.available()) {
             System.out.println("CUDA tests skipped: no usable GPU: " + probe.detail());
             return;
         }
         accountant = new MemoryAccountant();
-        backend = CudaBackend.open(accountant);
-        device = backend.device();
-        kernels = backend.kernels();
-        System.out.println("CUDA device: " + backend.deviceDescription());
+        device = CudaDevice.open(accountant);
+        kernels = new CudaKernels(device);
+        System.out.println("CUDA device: " + device.describe());
     }
 
     @AfterAll
     static void closeGpu() {
-        if (backend != null) {
-            backend.close();
+        if (device != null) {
+            device.close();
         }
     }
 

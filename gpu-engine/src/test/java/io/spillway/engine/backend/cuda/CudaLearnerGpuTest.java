@@ -24,13 +24,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The learner's CUDA path ({@link CudaArrayBackend}) against the CPU backend: each dense product within fp32
+ * The learner's CUDA path ({@code internals.CudaArrayBackend}, opened through {@link Backends}) against the CPU backend: each dense product within fp32
  * summation-order error, the sparse operations bitwise (they are the CPU's), and whole training steps of the
  * spiking learner: same loss and weights to a stated tolerance, and {@code auto} picks CUDA here.
  */
 @Tag("gpu")
 class CudaLearnerGpuTest {
-    private static final CudaBackend.Probe PROBE = CudaBackend.probe();
+    private static final Backends.Probe PROBE = Backends.probe("cuda");
 
     @BeforeEach
     void requireGpu() {

@@ -3,6 +3,7 @@ package io.spillway.engine.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.spillway.engine.backend.Backends;
 import io.spillway.engine.backend.cuda.internals.CudaDevice;
 import io.spillway.engine.backend.cuda.internals.CudaLifLayer;
 import io.spillway.engine.backend.cuda.internals.CudaLifSequence;
@@ -27,23 +28,21 @@ class CudaLifSequenceGpuTest {
     private static final int BATCH = 4;
     private static final int INPUTS = 16;
     private static final int NEURONS = 300;
-    private static CudaBackend.Probe probe;
-    private static CudaBackend backend;
+    private static Backends.Probe probe;
     private static CudaDevice device;
 
     @BeforeAll
     static void openGpu() {
-        probe = CudaBackend.probe();
+        probe = Backends.probe("cuda");
         if (probe.available()) {
-            backend = CudaBackend.open(new MemoryAccountant());
-            device = backend.device();
+            device = CudaDevice.open(new MemoryAccountant());
         }
     }
 
     @AfterAll
     static void closeGpu() {
-        if (backend != null) {
-            backend.close();
+        if (device != null) {
+            device.close();
         }
     }
 

@@ -36,18 +36,18 @@ public final class GpuBenchmark {
     private final SplittableRandom random = new SplittableRandom(42);
     private final List<DeviceBuffer> buffers = new ArrayList<>();
 
-    private GpuBenchmark(final CudaBackend backend) {
-        this.device = backend.device();
-        this.kernels = backend.kernels();
+    private GpuBenchmark(final CudaDevice device) {
+        this.device = device;
+        this.kernels = new CudaKernels(device);
     }
 
     public static void main(final String[] args) throws IOException {
         final Path out = Path.of(args.length > 0 ? args[0] : "gpu-kernels.json");
         final Map<String, Object> figures = new LinkedHashMap<>();
-        try (CudaBackend backend = CudaBackend.open(new MemoryAccountant())) {
-            final GpuBenchmark bench = new GpuBenchmark(backend);
-            figures.put("gpu_name", backend.device().name());
-            figures.put("gpu_description", backend.deviceDescription());
+        try (CudaDevice device = CudaDevice.open(new MemoryAccountant())) {
+            final GpuBenchmark bench = new GpuBenchmark(device);
+            figures.put("gpu_name", device.name());
+            figures.put("gpu_description", device.describe());
             bench.run(figures, args.length > 1 ? Path.of(args[1]) : null);
         }
         final StringBuilder json = new StringBuilder("{\n");

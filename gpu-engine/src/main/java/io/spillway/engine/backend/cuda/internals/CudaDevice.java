@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * One GPU as the engine uses it: the primary context, a compute stream and a copy stream (so spills and
@@ -50,6 +51,25 @@ public final class CudaDevice implements AutoCloseable {
         this.copyStream = driver.createStream();
         this.kernels = KernelModule.load(driver, nvrtc, arch, kernelCache);
         this.cublas = Cublas.open(computeStream);
+    }
+
+    /**
+     * Opens GPU 0 with the kernels cached under {@link #kernelCache()}, charging device and pinned-host bytes to
+     * {@code accountant}.
+     *
+     * @throws CudaUnavailableException naming the missing library, symbol or device
+     */
+    public static CudaDevice open(final MemoryAccountant accountant) {
+        return open(0, Objects.requireNonNull(accountant, "accountant"), kernelCache());
+    }
+
+    /** Where compiled kernels are cached: {@code $SPILLWAY_CUDA_CACHE} or {@code ~/.cache/spillway/cuda}. */
+    public static Path kernelCache() {
+        final String env = System.getenv("SPILLWAY_CUDA_CACHE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "spillway", "cuda");
     }
 
     /** Opens GPU {@code ordinal}. @throws CudaUnavailableException naming what is missing */

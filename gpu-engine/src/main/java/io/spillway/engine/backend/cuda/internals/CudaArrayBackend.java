@@ -1,13 +1,9 @@
-package io.spillway.engine.backend.cuda;
+package io.spillway.engine.backend.cuda.internals;
 
 import io.spillway.engine.backend.AbstractDenseMatrix;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
 import io.spillway.engine.backend.cpu.CpuBackend;
-import io.spillway.engine.backend.cuda.internals.Cublas;
-import io.spillway.engine.backend.cuda.internals.CudaDevice;
-import io.spillway.engine.backend.cuda.internals.DeviceBuffer;
-import io.spillway.engine.backend.cuda.internals.PinnedBuffer;
 import io.spillway.engine.memory.MemoryAccountant;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,16 +24,14 @@ import java.util.Objects;
  * executor's recompute thread.
  */
 public final class CudaArrayBackend implements ArrayBackend {
-    private final CudaBackend cuda;
     private final CudaDevice device;
     private final CpuBackend cpu = new CpuBackend();
     private DeviceBuffer x;
     private DeviceBuffer y;
     private PinnedBuffer staging;
 
-    private CudaArrayBackend(final CudaBackend cuda) {
-        this.cuda = cuda;
-        this.device = cuda.device();
+    private CudaArrayBackend(final CudaDevice device) {
+        this.device = device;
     }
 
     /**
@@ -47,7 +41,7 @@ public final class CudaArrayBackend implements ArrayBackend {
      * @throws CudaUnavailableException naming the missing library, symbol or device
      */
     public static CudaArrayBackend open(final MemoryAccountant accountant) {
-        return new CudaArrayBackend(CudaBackend.open(accountant));
+        return new CudaArrayBackend(CudaDevice.open(accountant));
     }
 
     @Override
@@ -208,7 +202,7 @@ public final class CudaArrayBackend implements ArrayBackend {
             throw new IllegalStateException("freeing product buffers failed", e);
         } finally {
             cpu.close();
-            cuda.close();
+            device.close();
         }
     }
 
