@@ -1,11 +1,10 @@
 package io.spillway.engine.backend;
 
 /**
- * A {@link Backend} that computes on Java heap arrays: the few operations the spiking learner's
- * {@code LifWindow} needs (dense products for the readout and the spike adjoints, row gathers and
- * scatter-adds for sparse inputs and spikes, the LIF update, the surrogate). The CPU reference backend is one;
- * a device backend that keeps its data on the device (such as the CUDA backend) offers its own kernels
- * instead and need not implement this.
+ * A {@link Backend} that computes on Java heap arrays: the few operations every recurrent cell's window needs
+ * (dense products for the readout and the adjoints, row gathers and scatter-adds for sparse inputs and spikes).
+ * What only one cell needs stays with that cell (the LIF update and its surrogate: {@code model.lif.LifKernels}).
+ * Implementations are found by {@link Backends} through a {@link BackendProvider}.
  *
  * <p>Layout: every matrix is row-major; a "batch" argument {@code x} of {@code batch} rows of width
  * {@code k} holds row {@code b} at {@code x[b * k .. b * k + k)}. Sparse operations address whole rows of a
@@ -14,7 +13,7 @@ package io.spillway.engine.backend;
  *
  * <p>Determinism: every operation sums in a fixed order, so equal inputs give bitwise-equal outputs from run
  * to run. Threading: the learner calls everything from its trainer thread, and the forward operations
- * ({@link #gatherRows}, {@link #integrateAndFire}) also from the checkpoint executor's recompute thread at the
+ * ({@link #gatherRows}) also from the checkpoint executor's recompute thread at the
  * same time, so those must not share mutable state. Ownership: the backend owns the resources of the
  * {@link DenseMatrix} handles it makes.
  */
@@ -148,27 +147,4 @@ public interface ArrayBackend extends Backend {
             }
         }
     }
-
-    /**
-     * Leaky integrate with hard reset, for one neuron population of {@code n} neurons:
-     * {@code v[i] = alpha * (reset(i) ? 0 : vPrev[i]) + drive * current[i]}, where {@code reset(i)} holds for
-     * the neurons listed in {@code resetIds[0 .. resetCount)} (the previous spikes). Then writes the ids
-     * with {@code v[i] > theta + shift[i]} in increasing order into {@code spikesOut} and returns how many there
-     * were; when {@code spikesOut} is too small the count is still returned and the caller must grow and retry
-     * (never a silent drop).
-     *
-     * @param shift per-neuron threshold shift (adaptive threshold), or null for none
-     */
-    int integrateAndFire(float[] vPrev, int vPrevOffset, int[] resetIds, int resetCount, float[] current,
-                         int currentOffset, float alpha, float drive, float[] v, int vOffset, int n,
-                         float theta, float[] shift, int shiftOffset, int[] spikesOut);
-
-    /**
-     * Surrogate-gradient chain rule for one population, with {@code u = v[i] - shift[i]}:
-     * {@code dv[i] += ds[i] * (u > theta2 ? 1 / (beta * |u - theta| + 1)^2 : 0)}.
-     *
-     * @param shift per-neuron threshold shift (adaptive threshold), or null for none
-     */
-    void surrogateBackward(float[] v, int vOffset, float[] shift, int shiftOffset, float[] ds, int dsOffset,
-                           float theta, float beta, float theta2, float[] dv, int dvOffset, int n);
 }

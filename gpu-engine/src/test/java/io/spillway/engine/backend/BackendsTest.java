@@ -74,22 +74,6 @@ class BackendsTest {
             final float[] acc = new float[6];
             b.scatterAddRows(acc, 0, 3, new int[] {1}, null, 0, 1, new float[] {1, 2, 3}, 0);
             assertThat(acc).containsExactly(0, 0, 0, 1, 2, 3);
-            final float[] v = new float[3];
-            final int[] ids = new int[1];
-            final int count = b.integrateAndFire(new float[] {2, 2, 0}, 0, new int[] {1}, 1, new float[] {0, 0.5f, 1.5f},
-                    0, 0.5f, 1f, v, 0, 3, 1f, null, 0, ids);
-            assertThat(v).containsExactly(1f, 0.5f, 1.5f);
-            assertThat(count).isEqualTo(1);
-            assertThat(ids).containsExactly(2);
-            // a threshold shift of 0.6 on neuron 2 silences it; a second spiker is reported, not written
-            final int[] two = new int[1];
-            assertThat(b.integrateAndFire(new float[] {4, 0, 0}, 0, new int[0], 0, new float[] {0, 2, 1.5f}, 0, 0.5f,
-                    1f, v, 0, 3, 1f, new float[] {0, 0, 0.6f}, 0, two)).isEqualTo(2);
-            assertThat(two).containsExactly(0);
-            final float[] dv = new float[2];
-            b.surrogateBackward(new float[] {1f, 1.5f}, 0, new float[] {0f, 0.5f}, 0, new float[] {2f, 3f}, 0, 1f, 10f,
-                    0.9f, dv, 0, 2);
-            assertThat(dv).containsExactly(2f, 3f); // both exactly at threshold: surrogate 1
             m.close();
             assertThatThrownBy(() -> b.multiply(m, new float[2], 1, new float[3], false))
                     .isInstanceOf(IllegalStateException.class);

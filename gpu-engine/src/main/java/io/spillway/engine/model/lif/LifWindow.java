@@ -40,6 +40,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class LifWindow implements CellWindow<LifState, LifTape> {
     private final LifSettings cfg;
     private final ArrayBackend backend;
+    private final LifKernels lif;
     private final float[] w;
     private final LifParameters params;
     private final WindowInputs in;
@@ -76,6 +77,7 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
         this.cfg = params.settings();
         checkInputs(inputs, cfg);
         this.backend = backend;
+        this.lif = LifKernels.of(backend);
         this.params = params;
         this.w = params.values();
         this.in = inputs;
@@ -216,13 +218,13 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
                     final int[] prev = sPrev[p];
                     backend.gatherRows(w, params.wRec(l), n, prev, null, 0, prev.length, current, 0);
                     final float[] shift = adaptive ? thresholdShift(aPrev, a, p, prev) : null;
-                    int count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
+                    int count = lif.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
                             cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
                     if (count > spikeBuffer.length) {
                         // more spikes than planned: grow (counted) and redo the same operations; nothing is dropped
                         spikeOverflows = spikeOverflows + 1;
                         spikeBuffer = new int[Math.min(n, Math.max(count, 2 * spikeBuffer.length))];
-                        count = backend.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
+                        count = lif.integrateAndFire(vPrev, p * n, prev, prev.length, current, 0, cfg.alpha(),
                                 cfg.drive(), v, p * n, n, cfg.theta(), shift, 0, spikeBuffer);
                     }
                     spikes[p] = Arrays.copyOf(spikeBuffer, count);
@@ -511,13 +513,13 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
                     dv[o + i] = carryV[p * n + i] + (l == layers - 1 ? dvReadout[o + i] : 0f);
                 }
                 if (carryA == null) {
-                    backend.surrogateBackward(tape.v, p * n, null, 0, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(), dv,
+                    lif.surrogateBackward(tape.v, p * n, null, 0, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(), dv,
                             o, n);
                 } else {
                     // dL/da_t = carried - gamma * psi * dS; a_t = rho a_{t-1} + S_{t-1} passes it to both
                     shiftOf(tape.a, p, shift);
                     Arrays.fill(psiDs, 0f);
-                    backend.surrogateBackward(tape.v, p * n, shift, 0, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(),
+                    lif.surrogateBackward(tape.v, p * n, shift, 0, dS, o, cfg.theta(), cfg.beta(), cfg.theta2(),
                             psiDs, 0, n);
                     final float gamma = cfg.adaptation();
                     final float rho = cfg.adaptationDecay();

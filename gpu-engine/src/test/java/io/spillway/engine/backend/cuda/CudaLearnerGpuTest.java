@@ -98,16 +98,16 @@ class CudaLearnerGpuTest {
             cpu.gatherRows(w, 0, n, rows, scales, 0, rows.length, a, 0);
             gpu.gatherRows(w, 0, n, rows, scales, 0, rows.length, b, 0);
             assertThat(b).containsExactly(a);
-            final float[] v0 = gaussian(r, n);
-            final float[] va = new float[n];
-            final float[] vb = new float[n];
-            final int[] sa = new int[n];
-            final int[] sb = new int[n];
-            final int ka = cpu.integrateAndFire(v0, 0, rows, 2, a, 0, 0.9f, 1f, va, 0, n, 0.5f, null, 0, sa);
-            final int kb = gpu.integrateAndFire(v0, 0, rows, 2, a, 0, 0.9f, 1f, vb, 0, n, 0.5f, null, 0, sb);
-            assertThat(kb).isEqualTo(ka).isPositive();
-            assertThat(vb).containsExactly(va);
-            assertThat(sb).containsExactly(sa);
+            final float[] ga = gaussian(r, n * n);
+            final float[] gb = ga.clone();
+            cpu.scatterAddRows(ga, 0, n, rows, scales, 0, rows.length, a, 0);
+            gpu.scatterAddRows(gb, 0, n, rows, scales, 0, rows.length, b, 0);
+            assertThat(gb).containsExactly(ga);
+            final float[] da = new float[n];
+            final float[] db = new float[n];
+            cpu.dotRows(w, 0, n, rows, rows.length, a, 0, da, 0);
+            gpu.dotRows(w, 0, n, rows, rows.length, b, 0, db, 0);
+            assertThat(db).containsExactly(da);
         }
     }
 

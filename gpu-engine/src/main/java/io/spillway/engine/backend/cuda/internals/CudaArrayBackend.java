@@ -13,8 +13,8 @@ import java.util.Objects;
  * The spiking learner's CUDA path: an {@link ArrayBackend} whose dense products (the readout and the spike
  * adjoints {@code W^T dA}, most of a backward step's arithmetic: {@code batch x N x N} per layer and step) run
  * on the GPU through cuBLAS, with every uploaded matrix resident in device memory, while the event-driven
- * operations (row gathers and scatter-adds of the few spiking neurons, the LIF update, the surrogate) stay
- * on the CPU, where touching a few rows costs less than moving them across PCIe.
+ * operations (row gathers and scatter-adds of the few spiking neurons; the LIF update and surrogate, which are
+ * the model's own {@code LifKernels}) stay on the CPU, where touching a few rows costs less than moving them across PCIe.
  *
  * <p>Numerics: the forward pass is the CPU backend's, bitwise; dense products use cuBLAS in pedantic fp32
  * (no TF32), so gradients differ from the CPU backend's only by summation order (the parity test bounds it).
@@ -171,22 +171,6 @@ public final class CudaArrayBackend implements ArrayBackend {
     public void dotRows(final float[] w, final int wOffset, final int cols, final int[] rows, final int count,
                         final float[] xs, final int xOffset, final float[] out, final int outOffset) {
         cpu.dotRows(w, wOffset, cols, rows, count, xs, xOffset, out, outOffset);
-    }
-
-    @Override
-    public int integrateAndFire(final float[] vPrev, final int vPrevOffset, final int[] resetIds, final int resetCount,
-                                final float[] current, final int currentOffset, final float alpha, final float drive,
-                                final float[] v, final int vOffset, final int n, final float theta,
-                                final float[] shift, final int shiftOffset, final int[] spikesOut) {
-        return cpu.integrateAndFire(vPrev, vPrevOffset, resetIds, resetCount, current, currentOffset, alpha, drive, v,
-                vOffset, n, theta, shift, shiftOffset, spikesOut);
-    }
-
-    @Override
-    public void surrogateBackward(final float[] v, final int vOffset, final float[] shift, final int shiftOffset,
-                                  final float[] ds, final int dsOffset, final float theta, final float beta,
-                                  final float theta2, final float[] dv, final int dvOffset, final int n) {
-        cpu.surrogateBackward(v, vOffset, shift, shiftOffset, ds, dsOffset, theta, beta, theta2, dv, dvOffset, n);
     }
 
     @Override
