@@ -6,6 +6,7 @@ import io.spillway.engine.checkpoint.store.OffChipStore;
 import io.spillway.engine.checkpoint.store.OffChipStores;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.memory.MemoryTier;
+import io.spillway.engine.model.SpikeBlockCodec;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

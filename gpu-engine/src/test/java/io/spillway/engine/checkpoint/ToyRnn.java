@@ -1,5 +1,6 @@
 package io.spillway.engine.checkpoint;
 
+import io.spillway.engine.model.SpikeBlockCodec;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

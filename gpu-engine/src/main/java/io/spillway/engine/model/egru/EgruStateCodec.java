@@ -1,6 +1,6 @@
 package io.spillway.engine.model.egru;
 
-import io.spillway.engine.checkpoint.SpikeBlockCodec;
+import io.spillway.engine.model.SpikeBlockCodec;
 import io.spillway.engine.checkpoint.StateCodec;
 import java.nio.ByteBuffer;
 

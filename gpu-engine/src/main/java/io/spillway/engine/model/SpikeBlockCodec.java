@@ -1,9 +1,10 @@
-package io.spillway.engine.checkpoint;
+package io.spillway.engine.model;
 
 import java.nio.ByteBuffer;
 
 /**
- * Lossless encoding of one population's spikes (a sorted list of neuron ids) for checkpoint records
+ * Lossless encoding of one population's spikes or events (a sorted list of neuron ids), the sparse part of the
+ * LIF and EGRU cells' state codecs and so of their checkpoint records and snapshots
  * (docs/spec-double-checkpointing.md §3.2): an int32 count, then the ids as uint16 when the population has at
  * most 65,536 neurons (int32 otherwise), or a bitmap of {@code ceil(N/8)} bytes when that is smaller.
  * The format follows from the count alone, so no format byte is stored: a block is exactly

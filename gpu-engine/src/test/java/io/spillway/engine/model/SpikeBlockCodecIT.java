@@ -1,4 +1,4 @@
-package io.spillway.engine.checkpoint;
+package io.spillway.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
