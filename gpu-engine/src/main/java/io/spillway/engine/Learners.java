@@ -3,6 +3,7 @@ package io.spillway.engine;
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.Backends;
 import io.spillway.engine.internals.SpikingLearner;
+import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.optim.Optimizers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +35,10 @@ public final class Learners {
                     + "': expected auto, bptt, uniform, remote or double");
         }
         Optimizers.create(config.optimizer(), config.learningRate(), null, null); // fail fast on a bad name
-        final ArrayBackend backend = Backends.select(config.backend());
-        return new SpikingLearner(config, backend, shapes -> Optimizers.create(config.optimizer(),
+        // one accountant for the learner and its backend, so the device budget and peak include a GPU's matrices
+        final MemoryAccountant accountant = SpikingLearner.accountantFor(config);
+        final ArrayBackend backend = Backends.select(config.backend(), accountant);
+        return new SpikingLearner(config, backend, accountant, shapes -> Optimizers.create(config.optimizer(),
                 config.learningRate(), null, shapes));
     }
 

@@ -33,6 +33,26 @@ class LearnersTest {
         }
     }
 
+    /**
+     * A learner and its backend book with one accountant: a backend that books its matrices as device memory (as
+     * the CUDA backend does; here the test class path's {@code cpu-booking}) raises the learner's device peak by
+     * exactly the matrices of a window, and changes nothing else.
+     */
+    @Test
+    void theDevicePeakIncludesTheBackendsMatrices() {
+        final LearnerConfig lif = CONFIG.toBuilder().cell("lif").build();
+        try (Learner cpu = Learners.create(lif);
+             Learner booking = Learners.create(lif.toBuilder()
+                     .backend(io.spillway.engine.backend.DeviceBookingBackendProvider.NAME).build())) {
+            final TrainingStep a = cpu.train(batch(0));
+            final TrainingStep b = booking.train(batch(0));
+            final long matrices = 4L * (8 * 16 + 16 * 16); // readout 8x16 and the recurrent 16x16
+            assertThat(b.memory().peakDeviceBytes() - a.memory().peakDeviceBytes()).isEqualTo(matrices);
+            assertThat(b.lossSum()).isEqualTo(a.lossSum());
+            assertThat(b.schedule()).isEqualTo(a.schedule());
+        }
+    }
+
     @Test
     void aWarmUpLeavesNoTraceInTheTrainingOfOtherLearners() {
         final Map<String, float[]> cold = trainTwice();

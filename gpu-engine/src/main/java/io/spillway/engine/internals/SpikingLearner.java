@@ -110,6 +110,16 @@ public final class SpikingLearner implements Learner {
      */
     public SpikingLearner(final LearnerConfig config, final ArrayBackend backend,
                           final java.util.function.Function<List<int[]>, Optimizer> optimizerForShapes) {
+        this(config, backend, accountantFor(config), optimizerForShapes);
+    }
+
+    /**
+     * @param accountant books every device byte of this learner: the one {@code backend} was opened with, so that
+     *     a GPU backend's matrices and product buffers count towards the device budget and its peak; its device
+     *     budget should be {@code config.deviceMemoryBytes()} (see {@link #accountantFor})
+     */
+    public SpikingLearner(final LearnerConfig config, final ArrayBackend backend, final MemoryAccountant accountant,
+                          final java.util.function.Function<List<int[]>, Optimizer> optimizerForShapes) {
         this.config = Objects.requireNonNull(config, "config");
         this.backend = Objects.requireNonNull(backend, "backend");
         @SuppressWarnings("unchecked")
@@ -117,7 +127,7 @@ public final class SpikingLearner implements Learner {
         this.cell = made;
         this.optimizer = Objects.requireNonNull(optimizerForShapes.apply(cell.tensors().stream()
                 .map(t -> new int[] {t.rows(), t.cols()}).toList()), "optimizer");
-        this.accountant = new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
+        this.accountant = Objects.requireNonNull(accountant, "accountant");
         this.rng = new SplitMix64(config.seed());
         this.params = new float[cell.parameterCount()];
         cell.initialise(params, rng.nextLong());
@@ -137,6 +147,11 @@ public final class SpikingLearner implements Learner {
         this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null
                 ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()),
                 io.spillway.engine.checkpoint.Reuse.FULL, true, config.recomputeAhead());
+    }
+
+    /** A learner's accountant: {@code config.deviceMemoryBytes()} of device memory, off-chip memory unlimited. */
+    public static MemoryAccountant accountantFor(final LearnerConfig config) {
+        return new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
     }
 
     /** One chunk turned into window inputs, before anything is committed. */

@@ -14,7 +14,8 @@ class BackendsTest {
 
     @Test
     void providersAreFoundAtRunTimeMostPreferredFirst() {
-        assertThat(Backends.names()).containsExactly("cuda", "cpu");
+        // cpu-booking is a provider on the test class path only: a backend added without touching Backends
+        assertThat(Backends.names()).containsExactly("cuda", "cpu", DeviceBookingBackendProvider.NAME);
         assertThat(Backends.probe("cpu").available()).isTrue();
         assertThatThrownBy(() -> Backends.probe("tpu")).isInstanceOf(IllegalArgumentException.class);
     }
@@ -51,7 +52,7 @@ class BackendsTest {
                     .hasMessageContaining("'cuda' requested but unavailable");
         }
         assertThatThrownBy(() -> Backends.select("tpu", new MemoryAccountant()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected cuda, cpu or auto");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected cuda, cpu, cpu-booking or auto");
     }
 
     @Test
