@@ -54,30 +54,4 @@ class BackendsTest {
         assertThatThrownBy(() -> Backends.select("tpu", new MemoryAccountant()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected cuda, cpu, cpu-booking or auto");
     }
-
-    @Test
-    void cpuKernelsComputeWhatTheyDocument() {
-        try (ArrayBackend b = Backends.select("cpu")) {
-            // m = [[1,2,3],[4,5,6]] (2x3); x = two rows
-            final DenseMatrix m = b.upload(new float[] {9, 1, 2, 3, 4, 5, 6}, 1, 2, 3);
-            final float[] y = new float[4];
-            b.multiplyTransposed(m, new float[] {1, 0, -1, 2, 1, 0}, 2, y, false);
-            assertThat(y).containsExactly(-2, -2, 4, 13);
-            final float[] z = new float[6];
-            b.multiply(m, new float[] {1, 1, 0, 2}, 2, z, false);
-            assertThat(z).containsExactly(5, 7, 9, 8, 10, 12);
-            final float[] g = new float[6];
-            b.accumulateOuter(g, 0, 2, 3, new float[] {1, 0, 0, 2}, new float[] {1, 2, 3, 4, 5, 6}, 2);
-            assertThat(g).containsExactly(1, 2, 3, 8, 10, 12);
-            final float[] out = new float[3];
-            b.gatherRows(new float[] {1, 2, 3, 4, 5, 6}, 0, 3, new int[] {1, 0}, new float[] {2, -1}, 0, 2, out, 0);
-            assertThat(out).containsExactly(7, 8, 9);
-            final float[] acc = new float[6];
-            b.scatterAddRows(acc, 0, 3, new int[] {1}, null, 0, 1, new float[] {1, 2, 3}, 0);
-            assertThat(acc).containsExactly(0, 0, 0, 1, 2, 3);
-            m.close();
-            assertThatThrownBy(() -> b.multiply(m, new float[2], 1, new float[3], false))
-                    .isInstanceOf(IllegalStateException.class);
-        }
-    }
 }
