@@ -39,7 +39,7 @@ public final class Learners {
         final MemoryAccountant accountant = SpikingLearner.accountantFor(config);
         final ArrayBackend backend = Backends.select(config.backend(), accountant);
         return new SpikingLearner(config, backend, accountant, shapes -> Optimizers.create(config.optimizer(),
-                config.learningRate(), null, shapes));
+                config.learningRate(), null, shapes, backend.windowKernels()));
     }
 
     /** What a {@link #warmUp} did. */

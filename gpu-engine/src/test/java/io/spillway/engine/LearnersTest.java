@@ -53,6 +53,28 @@ class LearnersTest {
         }
     }
 
+    /** The sparse M-FAC window computes with its learner's backend's window kernels, to the same bits. */
+    @Test
+    void theOptimizersWindowUsesTheBackendsKernels() {
+        final LearnerConfig mfac = CONFIG.toBuilder().optimizer("mfac-sparse").build();
+        final long before = io.spillway.engine.backend.DeviceBookingBackendProvider.WINDOW_KERNEL_CALLS.get();
+        try (Learner cpu = Learners.create(mfac);
+             Learner booking = Learners.create(mfac.toBuilder()
+                     .backend(io.spillway.engine.backend.DeviceBookingBackendProvider.NAME).build())) {
+            for (int step = 0; step < 3; step++) {
+                cpu.train(batch(step));
+                booking.train(batch(step));
+            }
+            assertThat(io.spillway.engine.backend.DeviceBookingBackendProvider.WINDOW_KERNEL_CALLS.get())
+                    .isGreaterThan(before);
+            final Map<String, float[]> a = cpu.parameters();
+            final Map<String, float[]> b = booking.parameters();
+            for (final String tensor : a.keySet()) {
+                assertThat(b.get(tensor)).as(tensor).containsExactly(a.get(tensor));
+            }
+        }
+    }
+
     @Test
     void aWarmUpLeavesNoTraceInTheTrainingOfOtherLearners() {
         final Map<String, float[]> cold = trainTwice();

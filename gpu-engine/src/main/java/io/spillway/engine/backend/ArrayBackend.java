@@ -147,4 +147,12 @@ public interface ArrayBackend extends Backend {
             }
         }
     }
+
+    /**
+     * The kernels of a compressed gradient window ({@code mfac-sparse}, {@code ggt-sparse}) whose rows are on the
+     * host; {@link WindowKernels#JAVA} unless the backend has faster ones with the same sums in the same order.
+     */
+    default WindowKernels windowKernels() {
+        return WindowKernels.JAVA;
+    }
 }

@@ -5,10 +5,14 @@ package io.spillway.engine.backend;
  * sparse GGT: m sparse dot products with a dense vector, and the weighted sum of the stored rows scattered
  * into a dense vector. Both accumulate in fp64 in a fixed order (rows in slot order, entries in storage
  * order), so a backend's results are deterministic and, for the same rows, equal to a dense window's.
- * The CPU implementation is {@code backend.cpu.CpuWindowKernels}; the CUDA backend has the same two
- * kernels for device-resident windows ({@code ring_dots}, {@code ring_weighted_sum}).
+ * A window gets them from the learner's backend ({@link ArrayBackend#windowKernels()}); {@link #JAVA} is the
+ * reference every backend uses today. The CUDA backend's ring-buffer kernels ({@code ring_dots},
+ * {@code ring_weighted_sum}) read a window resident on the device, which the optimizers do not keep yet.
  */
 public interface WindowKernels {
+
+    /** Plain Java loops over the host rows; stateless, thread-safe. */
+    WindowKernels JAVA = new JavaWindowKernels();
 
     /** A window's rows as the kernels read them. */
     interface SparseRows {

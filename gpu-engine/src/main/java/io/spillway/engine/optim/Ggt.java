@@ -1,6 +1,7 @@
 package io.spillway.engine.optim;
 
 import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.backend.WindowKernels;
 import io.spillway.engine.internals.StateChecks;
 import io.spillway.engine.memory.MemoryAccountant;
 import java.io.DataInput;
@@ -26,11 +27,18 @@ public final class Ggt implements Optimizer {
     private final double density;
     private final boolean sparse;
     private final MemoryAccountant accountant;
+    private final WindowKernels kernels;
     private final MFac window0;
     private long steps;
 
     public Ggt(final float learningRate, final int window, final double epsilon, final double density,
                final boolean sparse, final MemoryAccountant accountant) {
+        this(learningRate, window, epsilon, density, sparse, accountant, WindowKernels.JAVA);
+    }
+
+    /** @param kernels the sparse window's kernels: the learner's backend's */
+    public Ggt(final float learningRate, final int window, final double epsilon, final double density,
+               final boolean sparse, final MemoryAccountant accountant, final WindowKernels kernels) {
         if (!(learningRate > 0) || window <= 0 || !(epsilon > 0)) {
             throw new IllegalArgumentException("bad GGT settings: lr=" + learningRate + " m=" + window + " eps=" + epsilon);
         }
@@ -40,9 +48,10 @@ public final class Ggt implements Optimizer {
         this.density = density;
         this.sparse = sparse;
         this.accountant = accountant;
+        this.kernels = kernels;
         // The M-FAC machinery holds the (compressed) window and its Gram matrix; GGT only reads them.
         this.window0 = new MFac(sparse ? MFacSettings.sparse(learningRate, window, 1.0, density)
-                : MFacSettings.dense(learningRate, window, 1.0), accountant, sparse);
+                : MFacSettings.dense(learningRate, window, 1.0), accountant, sparse, kernels);
     }
 
     @Override
@@ -144,6 +153,6 @@ public final class Ggt implements Optimizer {
 
     @Override
     public Optimizer copy() {
-        return new Ggt(learningRate, window, epsilon, density, sparse, accountant);
+        return new Ggt(learningRate, window, epsilon, density, sparse, accountant, kernels);
     }
 }

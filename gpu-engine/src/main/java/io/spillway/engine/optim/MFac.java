@@ -2,6 +2,7 @@ package io.spillway.engine.optim;
 
 import io.spillway.engine.InvalidStateException;
 import io.spillway.engine.StateMismatchException;
+import io.spillway.engine.backend.WindowKernels;
 import io.spillway.engine.internals.StateChecks;
 import io.spillway.engine.memory.Allocation;
 import io.spillway.engine.memory.MemoryAccountant;
@@ -15,6 +16,7 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * M-FAC (Frantar et al. 2021), dense or compressed with error feedback (EFCP, Modoranu et al. 2024), per
@@ -33,6 +35,7 @@ public final class MFac implements Optimizer {
     private final MFacSettings settings;
     private final boolean sparse;
     private final MemoryAccountant accountant;
+    private final WindowKernels kernels;
     private final TopK topK = new TopK();
     private int dimension = -1;
     private GradientWindow window;
@@ -53,14 +56,24 @@ public final class MFac implements Optimizer {
 
     /** @param accountant books the window and the error-feedback buffer; null for none */
     public MFac(final MFacSettings settings, final MemoryAccountant accountant) {
-        this(settings, accountant, settings.sparse());
+        this(settings, accountant, WindowKernels.JAVA);
+    }
+
+    /**
+     * @param accountant books the window and the error-feedback buffer; null for none
+     * @param kernels the sparse window's kernels: the learner's backend's ({@code ArrayBackend.windowKernels()})
+     */
+    public MFac(final MFacSettings settings, final MemoryAccountant accountant, final WindowKernels kernels) {
+        this(settings, accountant, settings.sparse(), kernels);
     }
 
     /** With {@code sparse} forced on, a density of 1 keeps every coordinate in the sparse ring buffer. */
-    MFac(final MFacSettings settings, final MemoryAccountant accountant, final boolean sparse) {
+    MFac(final MFacSettings settings, final MemoryAccountant accountant, final boolean sparse,
+         final WindowKernels kernels) {
         this.settings = settings;
         this.accountant = accountant;
         this.sparse = sparse;
+        this.kernels = Objects.requireNonNull(kernels, "kernels");
     }
 
     @Override
@@ -78,7 +91,7 @@ public final class MFac implements Optimizer {
         if (sparse) {
             layout = settings.blockSize() > 0 ? BlockLayout.of(d, settings.blockSize(), settings.density()) : null;
             k = layout != null ? layout.entries() : Math.max(1, (int) Math.floor(settings.density() * d));
-            window = new SparseWindow(m, k, layout, settings.indexEncoding(), settings.valueEncoding());
+            window = new SparseWindow(m, k, layout, settings.indexEncoding(), settings.valueEncoding(), kernels);
             error = settings.errorFeedback() ? new double[d] : null;
             keptIndices = new int[k];
             keptValues = new float[k];
@@ -414,7 +427,7 @@ public final class MFac implements Optimizer {
 
     @Override
     public Optimizer copy() {
-        return new MFac(settings, accountant, sparse);
+        return new MFac(settings, accountant, sparse, kernels);
     }
 
     private void release() {

@@ -1,5 +1,6 @@
 package io.spillway.engine.optim;
 
+import io.spillway.engine.backend.WindowKernels;
 import io.spillway.engine.memory.MemoryAccountant;
 import io.spillway.engine.optim.internals.IndexEncoding;
 import io.spillway.engine.optim.internals.ValueEncoding;
@@ -67,6 +68,16 @@ public final class Optimizers {
      */
     public static Optimizer create(final String spec, final float learningRate, final MemoryAccountant accountant,
                                    final java.util.List<int[]> shapes) {
+        return create(spec, learningRate, accountant, shapes, WindowKernels.JAVA);
+    }
+
+    /**
+     * @param kernels the kernels of the sparse window ({@code mfac-sparse}, {@code ggt-sparse}): the learner's
+     *     backend's ({@code ArrayBackend.windowKernels()}); never null
+     */
+    public static Optimizer create(final String spec, final float learningRate, final MemoryAccountant accountant,
+                                   final java.util.List<int[]> shapes, final WindowKernels kernels) {
+        java.util.Objects.requireNonNull(kernels, "kernels");
         final int colon = spec.indexOf(':');
         final String name = (colon < 0 ? spec : spec.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
         final Map<String, String> options = options(colon < 0 ? "" : spec.substring(colon + 1), spec);
@@ -75,11 +86,11 @@ public final class Optimizers {
             case "adam" -> new Adam(learningRate, (float) doubleOption(options, "b1", 0.9),
                     (float) doubleOption(options, "b2", 0.999), (float) doubleOption(options, "eps", 1e-8),
                     doubleOption(options, "decay", 0));
-            case "mfac" -> new MFac(mfac(options, learningRate, 1.0, false, 0f, "heavy-ball"), accountant);
+            case "mfac" -> new MFac(mfac(options, learningRate, 1.0, false, 0f, "heavy-ball"), accountant, kernels);
             case "mfac-sparse" -> new MFac(mfac(options, learningRate, SPARSE_DENSITY, true, SPARSE_MOMENTUM,
-                    SPARSE_MOMENTUM_VARIANT), accountant);
+                    SPARSE_MOMENTUM_VARIANT), accountant, kernels);
             case "mfac-sparse-no-ef" -> new MFac(mfac(options, learningRate, DEFAULT_DENSITY, false, 0f,
-                    "heavy-ball"), accountant);
+                    "heavy-ball"), accountant, kernels);
             case "mfac-lowrank" -> {
                 final int rank = intOption(options, "rank", 4);
                 final int m = intOption(options, "m", DEFAULT_WINDOW);
@@ -91,10 +102,10 @@ public final class Optimizers {
                 yield new LowRankMFac(learningRate, m, lambda, rank, shapes, 1);
             }
             case "ggt" -> new Ggt(learningRate, intOption(options, "m", DEFAULT_WINDOW),
-                    doubleOption(options, "eps", 1e-4), 1.0, false, accountant);
+                    doubleOption(options, "eps", 1e-4), 1.0, false, accountant, kernels);
             case "ggt-sparse" -> new Ggt(learningRate, intOption(options, "m", DEFAULT_WINDOW),
                     doubleOption(options, "eps", 1e-2), doubleOption(options, "density", DEFAULT_DENSITY), true,
-                    accountant);
+                    accountant, kernels);
             default -> throw new IllegalArgumentException("unknown optimizer '" + spec
                     + "': expected sgd, adam, mfac, mfac-sparse, mfac-sparse-no-ef, mfac-lowrank, ggt or ggt-sparse");
         };

@@ -9,11 +9,14 @@ import io.spillway.engine.memory.MemoryTier;
  * A backend provider found only on the test class path ({@code src/test/resources/META-INF/services}), as a
  * third-party backend would be: the CPU backend, except that every uploaded matrix books its bytes as device
  * memory with the accountant it was opened with, the way a GPU backend does. Least preferred, so {@code auto}
- * never takes it. It shows that {@link Backends} needs no change for a new backend, and lets a test without a GPU
+ * never takes it; its window kernels are the reference's, counted. It shows that {@link Backends} needs no change for a new backend, and lets a test without a GPU
  * check that a learner's device peak includes its backend's matrices.
  */
 public final class DeviceBookingBackendProvider implements BackendProvider {
     public static final String NAME = "cpu-booking";
+    /** Calls of the window kernels this backend handed out, all instances together. */
+    public static final java.util.concurrent.atomic.AtomicLong WINDOW_KERNEL_CALLS =
+            new java.util.concurrent.atomic.AtomicLong();
 
     @Override
     public String name() {
@@ -110,6 +113,24 @@ public final class DeviceBookingBackendProvider implements BackendProvider {
         @Override
         public int denseSpeedup(final int batch, final int rows, final int cols) {
             return cpu.denseSpeedup(batch, rows, cols);
+        }
+
+        /** The reference kernels, counted, so a test can see that the optimizer's window reached them. */
+        @Override
+        public WindowKernels windowKernels() {
+            return new WindowKernels() {
+                @Override
+                public void dots(final SparseRows rows, final double[] x, final double[] out) {
+                    WINDOW_KERNEL_CALLS.incrementAndGet();
+                    WindowKernels.JAVA.dots(rows, x, out);
+                }
+
+                @Override
+                public void addCombination(final SparseRows rows, final double[] alpha, final double[] acc) {
+                    WINDOW_KERNEL_CALLS.incrementAndGet();
+                    WindowKernels.JAVA.addCombination(rows, alpha, acc);
+                }
+            };
         }
 
         @Override

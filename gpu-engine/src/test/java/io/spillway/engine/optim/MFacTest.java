@@ -416,7 +416,7 @@ class MFacTest {
     void fullDensityMakesSparseMFacExactlyDenseMFac() {
         final int d = 50;
         final MFacSettings s = MFacSettings.sparse(0.05f, 5, 1e-2, 1.0);
-        final MFac sparse = new MFac(s, null, true);
+        final MFac sparse = new MFac(s, null, true, io.spillway.engine.backend.WindowKernels.JAVA);
         final MFac dense = new MFac(MFacSettings.dense(0.05f, 5, 1e-2), null);
         sparse.initialise(d);
         dense.initialise(d);

@@ -2,10 +2,10 @@ package io.spillway.engine.optim.internals;
 
 import io.spillway.engine.InvalidStateException;
 import io.spillway.engine.backend.WindowKernels;
-import io.spillway.engine.backend.cpu.CpuWindowKernels;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Objects;
 
 /**
  * The EFCP sparse ring buffer (docs/spec-efcp-mfac.md §2.5): per slot, up to k kept entries as values plus
@@ -33,6 +33,12 @@ public final class SparseWindow implements GradientWindow, WindowKernels.SparseR
      */
     public SparseWindow(final int slots, final int k, final BlockLayout layout, final IndexEncoding indexEncoding,
                         final ValueEncoding valueEncoding) {
+        this(slots, k, layout, indexEncoding, valueEncoding, WindowKernels.JAVA);
+    }
+
+    /** @param kernels computes {@link #dots} and {@link #addCombination}: the backend's, never null */
+    public SparseWindow(final int slots, final int k, final BlockLayout layout, final IndexEncoding indexEncoding,
+                        final ValueEncoding valueEncoding, final WindowKernels kernels) {
         if (indexEncoding == IndexEncoding.UINT16_BLOCK_RELATIVE && (layout == null || layout.blockSize() > 65_536)) {
             throw new IllegalArgumentException("16-bit block-relative indices need a block-wise Top-K with blocks of at "
                     + "most 65,536 coordinates" + (layout == null ? " (the Top-K is global)" : " (blocks of "
@@ -52,7 +58,7 @@ public final class SparseWindow implements GradientWindow, WindowKernels.SparseR
         this.index32 = indexEncoding == IndexEncoding.INT32 ? new int[n] : null;
         this.index16 = indexEncoding == IndexEncoding.UINT16_BLOCK_RELATIVE ? new char[n] : null;
         this.counts = new int[slots];
-        this.kernels = CpuWindowKernels.INSTANCE;
+        this.kernels = Objects.requireNonNull(kernels, "kernels");
     }
 
     /**

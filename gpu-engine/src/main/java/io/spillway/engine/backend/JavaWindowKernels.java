@@ -1,13 +1,10 @@
-package io.spillway.engine.backend.cpu;
+package io.spillway.engine.backend;
 
-import io.spillway.engine.backend.WindowKernels;
-
-/** The window kernels on the CPU: plain loops, fp64 accumulation, fixed order. Stateless and thread-safe. */
-public final class CpuWindowKernels implements WindowKernels {
-    public static final CpuWindowKernels INSTANCE = new CpuWindowKernels();
-
-    private CpuWindowKernels() {
-    }
+/**
+ * The reference window kernels ({@link WindowKernels#JAVA}): plain loops over host arrays, fp64 accumulation, fixed
+ * order. Stateless and thread-safe.
+ */
+final class JavaWindowKernels implements WindowKernels {
 
     @Override
     public void dots(final SparseRows rows, final double[] x, final double[] out) {
