@@ -303,4 +303,60 @@ class BackendContractTest {
             }
         }
     }
+
+    /** The window kernels sum in fp64 in slot order then storage order: bitwise the loops written here. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void windowKernelsSumInSlotAndStorageOrder(final String name) {
+        final SplittableRandom r = new SplittableRandom(17);
+        final int slots = 6;
+        final int d = 300;
+        final int[][] idx = new int[slots][];
+        final float[][] val = new float[slots][];
+        for (int s = 0; s < slots; s++) {
+            idx[s] = IntStream.range(0, d).filter(i -> r.nextInt(5) == 0).toArray();
+            val[s] = gaussian(r, idx[s].length);
+        }
+        final WindowKernels.SparseRows rows = new WindowKernels.SparseRows() {
+            @Override
+            public int slots() {
+                return slots;
+            }
+
+            @Override
+            public int count(final int slot) {
+                return idx[slot].length;
+            }
+
+            @Override
+            public int index(final int slot, final int j) {
+                return idx[slot][j];
+            }
+
+            @Override
+            public float value(final int slot, final int j) {
+                return val[slot][j];
+            }
+        };
+        final double[] x = r.doubles(d, -1, 1).toArray();
+        final double[] alpha = r.doubles(slots, -1, 1).toArray();
+        final double[] acc0 = r.doubles(d, -1, 1).toArray();
+        final double[] dotsExpected = new double[slots];
+        final double[] accExpected = acc0.clone();
+        for (int s = 0; s < slots; s++) {
+            for (int j = 0; j < idx[s].length; j++) {
+                dotsExpected[s] += val[s][j] * x[idx[s][j]];
+                accExpected[idx[s][j]] += alpha[s] * val[s][j];
+            }
+        }
+        try (ArrayBackend b = open(name)) {
+            final WindowKernels k = b.windowKernels();
+            final double[] dots = new double[slots];
+            k.dots(rows, x, dots);
+            assertThat(dots).containsExactly(dotsExpected);
+            final double[] acc = acc0.clone();
+            k.addCombination(rows, alpha, acc);
+            assertThat(acc).containsExactly(accExpected);
+        }
+    }
 }
