@@ -84,6 +84,8 @@ public final class SpillwayApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
     private final Liveness liveness;
+    /** The published dictionary, read to put categories beside the ids in predictions; null without one. */
+    private final io.spillway.app.vocabulary.VocabularyReader vocabulary;
     /** Set once {@link #close()} begins: the client and the trainer then stop on request, which is no failure. */
     private volatile boolean closing;
     private static final long LAG_REFRESH_NANOS = Duration.ofMillis(200).toNanos();
@@ -99,6 +101,9 @@ public final class SpillwayApp implements AutoCloseable {
         final InputGuards guards = createTopics();
         ops.bindPipeline(counters);
         this.learner = Learners.create(config.learner());
+        this.vocabulary = usesDictionary() ? new io.spillway.app.vocabulary.VocabularyReader(clientConfig(),
+                io.spillway.app.vocabulary.VocabularyTopic.name(config.applicationId()),
+                config.limits().vocabularySize()) : null;
         final Map<String, Object> serde = new HashMap<>(config.registryOverrides());
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
         final Training training = config.trainer().scaleOut() == ScaleOut.SPLIT ? splitTraining(serde)
@@ -176,7 +181,11 @@ public final class SpillwayApp implements AutoCloseable {
 
     private TrainerContext trainerContext(final TrainingSink out) {
         return new TrainerContext(learner, out, config.topics(), config.trainer(), ops::record, this::consumerLag,
-                counters::deadLettered);
+                counters::deadLettered, vocabulary == null ? id -> null : vocabulary::category);
+    }
+
+    private boolean usesDictionary() {
+        return config.formats().mapping() != null && config.formats().mapping().usesDictionary();
     }
 
     /** Replicated training: the newest snapshot, and the one-partition chunk log after it. */
@@ -337,6 +346,9 @@ public final class SpillwayApp implements AutoCloseable {
                 }
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
+            if (usesDictionary()) {
+                requireOnePartition(admin);
+            }
             final int deadLetterLimit = maxMessageBytes(admin, config.topics().deadLetters());
             if (existing.contains(config.topics().events())
                     && deadLetterLimit < maxMessageBytes(admin, config.topics().events())) {
@@ -351,6 +363,20 @@ public final class SpillwayApp implements AutoCloseable {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * The dictionary vocabulary has one writer, the stream task of the input's one partition: tasks of several
+     * partitions would give one category different ids, or two categories one id (docs/input-formats.md).
+     */
+    private void requireOnePartition(final Admin admin) throws InterruptedException, ExecutionException {
+        final int partitions = admin.describeTopics(List.of(config.topics().events())).allTopicNames().get()
+                .get(config.topics().events()).partitions().size();
+        if (partitions != 1) {
+            throw new IllegalArgumentException("type.vocabulary = dictionary needs an input topic of one partition: "
+                    + config.topics().events() + " has " + partitions + " (the stream task of the one partition is"
+                    + " the dictionary's only writer); use type.vocabulary = hash for a topic of several partitions");
         }
     }
 
@@ -533,6 +559,9 @@ public final class SpillwayApp implements AutoCloseable {
             chunkLog.close();
         }
         brokerWatch.close();
+        if (vocabulary != null) {
+            vocabulary.close();
+        }
         learner.close();
         if (opsServer != null) {
             opsServer.close();

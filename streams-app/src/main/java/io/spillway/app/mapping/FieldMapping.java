@@ -29,7 +29,8 @@ import org.apache.kafka.common.utils.Utils;
  * time = $timestamp        # the record's timestamp (default), or a field path
  * time.unit = millis       # plain numbers in the time field: millis (default), micros, nanos or seconds
  * type = page              # the event type: an int field, or a text/enum field through type.vocabulary
- * type.vocabulary = hash   # text and enum symbols become ids: hash (Kafka's murmur2 mod --vocabulary)
+ * type.vocabulary = hash   # text and enum symbols become ids: hash (Kafka's murmur2 mod --vocabulary), or
+ *                          # dictionary (first-seen order, kept durably by the topology: {@link Categories})
  * label = outcome          # optional: an int field, or text/enum through label.vocabulary
  * features = dwell,tags    # optional: numeric fields, an array of numbers, a map of numbers, comma-separated
  * </pre>
@@ -50,7 +51,16 @@ public final class FieldMapping {
         /** None configured: a text or enum field is refused with a reason naming the setting. */
         NONE,
         /** Kafka's murmur2 of the category's UTF-8 bytes (a fixed seed), mod the vocabulary size: stateless. */
-        HASH
+        HASH,
+        /** Exact ids in first-seen order from a durable dictionary ({@link Categories}), one for type and label. */
+        DICTIONARY
+    }
+
+    /** The ids of text categories under {@link Vocabulary#DICTIONARY}: the dictionary the topology keeps. */
+    @FunctionalInterface
+    public interface Categories {
+        /** @return the category's id in {@code [0, vocabularySize)} (an overflow class once the dictionary is full) */
+        int id(String category);
     }
 
     /**
@@ -151,11 +161,14 @@ public final class FieldMapping {
         }
         return switch (v.toLowerCase(Locale.ROOT)) {
             case "hash" -> Vocabulary.HASH;
-            case "dictionary" -> throw new IllegalArgumentException(key + "=dictionary: the growing dictionary "
-                    + "vocabulary (ids agreed by every instance, kept across restarts) is not supported yet; use " + key
-                    + "=hash (a category's id is Kafka's murmur2 of its text mod --vocabulary)");
-            default -> throw new IllegalArgumentException(key + " must be hash: " + v);
+            case "dictionary" -> Vocabulary.DICTIONARY;
+            default -> throw new IllegalArgumentException(key + " must be hash or dictionary: " + v);
         };
+    }
+
+    /** @return whether a text category becomes an id through the durable dictionary ({@link Categories}) */
+    public boolean usesDictionary() {
+        return typeVocabulary == Vocabulary.DICTIONARY || labelVocabulary == Vocabulary.DICTIONARY;
     }
 
     /** @return whether the entity id is the record key (else a field of the value, and the key may be absent) */
@@ -176,6 +189,21 @@ public final class FieldMapping {
      */
     public Event map(final Object root, final String key, final long recordTimestampMs, final int vocabularySize,
                      final int featureDimension) throws MappingException {
+        return map(root, key, recordTimestampMs, vocabularySize, featureDimension, null);
+    }
+
+    /**
+     * Maps one record, text categories of a {@link Vocabulary#DICTIONARY} vocabulary through {@code categories}.
+     * The categories are looked up last, once the rest of the record has mapped, so a record that fails to map
+     * asks the dictionary nothing.
+     *
+     * @param categories the dictionary; null when the mapping has none ({@link #usesDictionary} false)
+     */
+    public Event map(final Object root, final String key, final long recordTimestampMs, final int vocabularySize,
+                     final int featureDimension, final Categories categories) throws MappingException {
+        if (usesDictionary() && categories == null) {
+            throw new IllegalStateException("a dictionary vocabulary needs the dictionary (Categories)");
+        }
         final String entityId;
         if (checkedEntity != null) {
             entityId = text(checkedEntity, checkedEntity.resolve(root), true);
@@ -189,16 +217,20 @@ public final class FieldMapping {
         }
         final long timestampMs = time == null ? recordTimestampMs
                 : EventTimes.toMillis(time.toString(), time.resolve(root), timeUnit);
-        final int eventType = category(type, type.resolve(root), typeVocabulary, vocabularySize, false);
-        Integer labelValue = null;
+        final Category eventType = category(type, type.resolve(root), typeVocabulary, vocabularySize, false);
+        Category labelValue = null;
         if (label != null) {
             final FieldPath.Found found = optional(label, root);
             if (found != null && found.value() != null) {
                 labelValue = category(label, found, labelVocabulary, vocabularySize, true);
             }
         }
-        return Event.newBuilder().setEntityId(entityId).setTimestampMs(timestampMs).setEventType(eventType)
-                .setFeatures(features(root, featureDimension)).setLabel(labelValue).build();
+        final SparseVector featureVector = features(root, featureDimension);
+        // type before label: the order a record's new categories take dictionary ids in
+        final int typeId = eventType.id(categories);
+        final Integer labelId = labelValue == null ? null : labelValue.id(categories);
+        return Event.newBuilder().setEntityId(entityId).setTimestampMs(timestampMs).setEventType(typeId)
+                .setFeatures(featureVector).setLabel(labelId).build();
     }
 
     /** An optional field: absent (an older schema version) or null reads as null. */
@@ -228,21 +260,28 @@ public final class FieldMapping {
         throw new MappingException(path.toString(), "is not text or an integer: " + EventTimes.describe(found));
     }
 
-    private static int category(final FieldPath path, final FieldPath.Found found, final Vocabulary vocabulary,
-                                final int vocabularySize, final boolean isLabel) throws MappingException {
+    /** A read category: an id already, or text whose id a dictionary gives. */
+    private record Category(int id, String dictionaryText) {
+        int id(final Categories categories) {
+            return dictionaryText == null ? id : categories.id(dictionaryText);
+        }
+    }
+
+    private static Category category(final FieldPath path, final FieldPath.Found found, final Vocabulary vocabulary,
+                                     final int vocabularySize, final boolean isLabel) throws MappingException {
         final Object v = found.value();
         if (v == null) {
             throw new MappingException(path.toString(), "is null: no event type");
         }
         final String what = isLabel ? "label" : "type";
         if (v instanceof Integer || v instanceof Long) {
-            return toInt(path, ((Number) v).longValue());
+            return new Category(toInt(path, ((Number) v).longValue()), null);
         }
         if (v instanceof JsonNode n && n.isIntegralNumber()) {
             if (!n.canConvertToLong()) {
                 throw new MappingException(path.toString(), "is out of range: " + n.asText());
             }
-            return toInt(path, n.longValue());
+            return new Category(toInt(path, n.longValue()), null);
         }
         final String category = v instanceof CharSequence || v instanceof GenericData.EnumSymbol ? v.toString()
                 : v instanceof JsonNode n && n.isTextual() ? n.textValue() : null;
@@ -251,9 +290,12 @@ public final class FieldMapping {
         }
         if (vocabulary == Vocabulary.NONE) {
             throw new MappingException(path.toString(), "is text ('" + EventTimes.abbreviate(category)
-                    + "'): set " + what + ".vocabulary=hash in the mapping to turn categories into ids");
+                    + "'): set " + what + ".vocabulary=hash (or dictionary) in the mapping to turn categories into ids");
         }
-        return hash(category, vocabularySize);
+        if (vocabulary == Vocabulary.DICTIONARY) {
+            return new Category(-1, category);
+        }
+        return new Category(hash(category, vocabularySize), null);
     }
 
     /** The id of a category under {@link Vocabulary#HASH}: Kafka's murmur2 (fixed seed) of its UTF-8 bytes. */

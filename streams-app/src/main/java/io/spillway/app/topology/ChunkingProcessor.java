@@ -1,5 +1,6 @@
 package io.spillway.app.topology;
 
+import io.spillway.app.vocabulary.CategoryDictionary;
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
@@ -86,13 +87,19 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final IntToLongFunction inputLag;
     /** The same over the input partitions feeding this task's chunk-log partition (see {@link SpillwayTopology}). */
     private final IntToLongFunction feedersLag;
+    /** The dictionary vocabulary's store; null when the mapping has no dictionary. */
+    private final String vocabularyStoreName;
+    /** This task's dictionary (restored from its store in {@link #init}); null without one. */
+    private CategoryDictionary dictionary;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
                       final String dlqSink, final String chunkSink,
                       final ValueDecoder values, final boolean entityFromKey, final KeyDecoder keys,
                       final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
-                      final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag) {
+                      final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag,
+                      final String vocabularyStoreName) {
+        this.vocabularyStoreName = vocabularyStoreName;
         this.inputLag = inputLag;
         this.feedersLag = feedersLag;
         this.storeName = storeName;
@@ -132,6 +139,16 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         this.eventStore = context.getStateStore(eventStoreName);
         try (KeyValueIterator<String, byte[]> events = eventStore.all()) {
             open.putAll(restore(events, key -> OpenChunk.decodeMeta(store.get(key)), context.currentSystemTimeMs()));
+        }
+        if (vocabularyStoreName != null) {
+            final KeyValueStore<String, Integer> ids = context.getStateStore(vocabularyStoreName);
+            final List<Map.Entry<String, Integer>> kept = new ArrayList<>();
+            try (KeyValueIterator<String, Integer> all = ids.all()) {
+                all.forEachRemaining(kv -> kept.add(Map.entry(kv.key, kv.value)));
+            }
+            dictionary = CategoryDictionary.restore(validator.limits().vocabularySize(), kept, ids::put);
+            values.useCategories(dictionary);
+            LOG.info("Task {}: dictionary vocabulary of {} categories restored", context.taskId(), dictionary.size());
         }
         waiting = new RegistryWaitQueue(context.getStateStore(waitStoreName), guards.maxWaitingForRegistryBytes());
         // Restored waiting records count as consumed in this run, so consumed = accepted + dead-lettered + waiting.
@@ -215,6 +232,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             waitForRegistry(waitKey, record, source);
             return true;
         }
+        if (dictionary != null) {
+            dictionary.discard(); // ids a record not accepted was given
+        }
         final ValueDecoder.Result decoded = values.decode(source.topic(), record.headers(), key, record.timestamp(),
                 record.value());
         if (decoded instanceof ValueDecoder.Refused refused) {
@@ -291,6 +311,10 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         if (chunk == null) {
             chunk = new Open(lastTimestampMs, context.currentSystemTimeMs(), record.timestamp(), new ArrayList<>());
             open.put(key, chunk);
+        }
+        if (dictionary != null) {
+            // accepted: the record's new categories keep their ids (the store's changelog commits with this chunk)
+            dictionary.commit();
         }
         final long offset = source.offset();
         final OpenChunk.Buffered buffered = new OpenChunk.Buffered(event.getTimestampMs(), offset, toSparse(event));

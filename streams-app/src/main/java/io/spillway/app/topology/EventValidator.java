@@ -16,6 +16,10 @@ public final class EventValidator {
         this.limits = limits;
     }
 
+    EventLimits limits() {
+        return limits;
+    }
+
     /** Checked before decoding: a value too large to be an event is not decoded at all. */
     public Optional<Rejection> checkSize(final int valueBytes) {
         if (valueBytes > limits.maxEventBytes()) {

@@ -1,5 +1,6 @@
 package io.spillway.app.topology;
 
+import io.spillway.app.vocabulary.VocabularyTopic;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.time.Duration;
@@ -83,13 +84,20 @@ public final class SpillwayTopology {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
         }
         final EventValidator validator = new EventValidator(limits);
+        final boolean dictionary = values.mapping() != null && values.mapping().usesDictionary();
         final Topology topology = new Topology();
         // no reset policy of its own (null): the consumer's applies
         topology.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new RecordTimeGuard(guards.maxEventTimeAhead().toMillis(), System::currentTimeMillis),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, WAIT_STORE, DLQ_SINK,
                 CHUNK_SINK, values.decoder(deserializers.get(), limits), values.entityFromKey(), keys.decoder(), validator, counters, chunkLength, maxWait, guards, inputLag,
-                feedersLag), SOURCE);
+                feedersLag, dictionary ? VocabularyTopic.STORE : null), SOURCE);
+        if (dictionary) {
+            // Not cached: a new category is rare, and its id reaches the published changelog at the next commit,
+            // in the transaction of the chunk that first uses it.
+            topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(VocabularyTopic.STORE),
+                    Serdes.String(), Serdes.Integer()), CHUNKER);
+        }
         // Cached: a key's buffered events are deleted at hand-off (and its meta written then); the cache sends
         // nothing for events written and deleted within one commit to the changelog.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),

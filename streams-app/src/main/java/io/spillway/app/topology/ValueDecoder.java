@@ -50,6 +50,8 @@ final class ValueDecoder {
     private final SpecificAvroDeserializer<Event> events;
     private final GenericAvroDeserializer avro;
     private final EventLimits limits;
+    /** The stream task's dictionary, for a mapping with a dictionary vocabulary (set when the task starts). */
+    private FieldMapping.Categories categories;
 
     /**
      * @param mapping null: values are Events
@@ -65,6 +67,16 @@ final class ValueDecoder {
         if (mapping != null && avro == null && format != ValueFormat.JSON) {
             throw new IllegalArgumentException(format + " values read through a mapping need an Avro deserializer");
         }
+    }
+
+    /** Whether the mapping needs the task's dictionary ({@link #useCategories}). */
+    boolean usesDictionary() {
+        return mapping != null && mapping.usesDictionary();
+    }
+
+    /** The dictionary text categories take their ids from (the stream task's, restored from its store). */
+    void useCategories(final FieldMapping.Categories dictionary) {
+        this.categories = dictionary;
     }
 
     /**
@@ -152,7 +164,8 @@ final class ValueDecoder {
     private Result mapped(final Object root, final String key, final long recordTimestampMs) {
         final FieldMapping m = mapping != null ? mapping : FieldMapping.EVENT;
         try {
-            return new Decoded(m.map(root, key, recordTimestampMs, limits.vocabularySize(), limits.featureDimension()));
+            return new Decoded(m.map(root, key, recordTimestampMs, limits.vocabularySize(), limits.featureDimension(),
+                    categories));
         } catch (final MappingException e) {
             return refuse("mapping-failed", e.getMessage());
         }

@@ -21,6 +21,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,9 +40,13 @@ final class StepPublisher {
     private final LongSupplier consumerLag;
     private final LongSupplier deadLettered;
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
+    /** The user's category of an event type id (a dictionary vocabulary), else null. */
+    private final IntFunction<String> categories;
 
     StepPublisher(final Learner learner, final TrainingSink sink, final Topics topics, final TrainerSettings settings,
-                  final LongSupplier consumerLag, final LongSupplier deadLettered) {
+                  final LongSupplier consumerLag, final LongSupplier deadLettered,
+                  final IntFunction<String> categories) {
+        this.categories = categories;
         this.learner = learner;
         this.sink = sink;
         this.topics = topics;
@@ -83,7 +88,9 @@ final class StepPublisher {
                     .setEntityId(p.key()).setModelVersion(step.baseVersion())
                     .setAfterTimestampMs(seenAt(byKey.get(p.key()), p))
                     .setPredictedEventType(p.predictedType()).setProbability(p.probability())
-                    .setActualEventType(p.actualType() < 0 ? null : p.actualType()).build());
+                    .setActualEventType(p.actualType() < 0 ? null : p.actualType())
+                    .setPredictedCategory(categories.apply(p.predictedType()))
+                    .setActualCategory(p.actualType() < 0 ? null : categories.apply(p.actualType())).build());
         }
     }
 

@@ -215,8 +215,7 @@ class SpillwayCliTest {
         final RunCommand dictionary = new RunCommand();
         new CommandLine(dictionary).parseArgs(CLUSTER[0], CLUSTER[1], "--mapping="
                 + Files.writeString(dir.resolve("dict.mapping"), "type=page\ntype.vocabulary=dictionary\n"));
-        assertThatThrownBy(() -> dictionary.options.toConfig("x:1", "http://r"))
-                .hasMessageContaining("dict.mapping").hasMessageContaining("not supported yet");
+        assertThat(dictionary.options.toConfig("x:1", "http://r").formats().mapping().usesDictionary()).isTrue();
         final RunCommand missing = new RunCommand();
         new CommandLine(missing).parseArgs(CLUSTER[0], CLUSTER[1], "--mapping=" + dir.resolve("none.mapping"));
         assertThatThrownBy(() -> missing.options.toConfig("x:1", "http://r")).hasMessageContaining("cannot read --mapping");

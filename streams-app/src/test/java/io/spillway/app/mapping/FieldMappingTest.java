@@ -115,12 +115,35 @@ class FieldMappingTest {
     }
 
     @Test
-    void theMappingFileIsCheckedAtStartUp() {
+    void theMappingFileIsCheckedAtStartUp() throws Exception {
         assertThatThrownBy(() -> mapping("time=at\n")).hasMessageContaining("'type'");
         assertThatThrownBy(() -> mapping("type=t\ntyp.vocabulary=hash\n")).hasMessageContaining("unknown mapping keys [typ.vocabulary]");
-        assertThatThrownBy(() -> mapping("type=t\ntype.vocabulary=dictionary\n"))
-                .hasMessageContaining("not supported yet").hasMessageContaining("type.vocabulary=hash");
+        assertThat(mapping("type=t\ntype.vocabulary=dictionary\n").usesDictionary()).isTrue();
+        assertThat(mapping("type=t\ntype.vocabulary=hash\n").usesDictionary()).isFalse();
+        assertThatThrownBy(() -> mapping("type=t\ntype.vocabulary=exact\n")).hasMessageContaining("hash or dictionary");
         assertThatThrownBy(() -> mapping("type=t\ntime.unit=weeks\n")).hasMessageContaining("time.unit");
+    }
+
+    @Test
+    void aDictionaryVocabularyAsksForIdsOnlyOnceTheRestOfTheRecordHasMapped() throws Exception {
+        final FieldMapping m = mapping("type=kind\ntype.vocabulary=dictionary\nlabel=page.id\n"
+                + "label.vocabulary=dictionary\ntime=page.at\nfeatures=props\n");
+        final List<String> asked = new java.util.ArrayList<>();
+        final FieldMapping.Categories ids = c -> {
+            asked.add(c);
+            return asked.size() + 10;
+        };
+        final Event e = m.map(nested("p7"), "k", 0, 16, 32, ids);
+        assertThat(asked).as("the type first, then the label").containsExactly("BUY", "p7");
+        assertThat(e.getEventType()).isEqualTo(11);
+        assertThat(e.getLabel()).isEqualTo(12);
+        asked.clear();
+        final FieldMapping textFeature = mapping("type=kind\ntype.vocabulary=dictionary\ntime=page.at\n"
+                + "features=page.id\n");
+        assertThatThrownBy(() -> textFeature.map(nested("p7"), "k", 0, 16, 32, ids))
+                .isInstanceOf(MappingException.class);
+        assertThat(asked).as("a record whose features fail to map").isEmpty();
+        assertThatThrownBy(() -> m.map(nested("p7"), "k", 0, 16, 32)).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

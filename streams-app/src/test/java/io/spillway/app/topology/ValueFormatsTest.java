@@ -279,8 +279,8 @@ class ValueFormatsTest {
         start(ValueFormat.AUTO, "type=page\ntime=at\n");
         send("t", avro(CLICK_V1, click("t", "/home", 1, 1)));
         assertThat(reasons()).singleElement().asString()
-                .isEqualTo("mapping-failed: field page is text ('/home'): set type.vocabulary=hash in the mapping to "
-                        + "turn categories into ids");
+                .isEqualTo("mapping-failed: field page is text ('/home'): set type.vocabulary=hash (or dictionary) "
+                        + "in the mapping to turn categories into ids");
     }
 
     @Test

@@ -1,0 +1,100 @@
+package io.spillway.app.vocabulary;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the published dictionary ({@link VocabularyTopic}, {@code read_committed}) to give an id's category: for
+ * the trainer's predictions, or any replica that serves the model. An id is committed in the transaction of the
+ * first chunk that uses it, so a reader that has that chunk finds the id by reading the topic to its end; the
+ * reader reads on only when asked for an id it does not know yet.
+ *
+ * <p>Thread-safe (calls are serialised).
+ */
+public final class VocabularyReader implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VocabularyReader.class);
+    /** How long one look for a missing id may take. */
+    private static final Duration CATCH_UP = Duration.ofSeconds(5);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final int unknownId;
+    private final Map<Integer, String> categories = new HashMap<>();
+    private TopicPartition partition;
+
+    /**
+     * @param client the Kafka client settings (bootstrap servers, security)
+     * @param vocabularySize the learner's vocabulary: its last id is the overflow class, which has no category
+     */
+    public VocabularyReader(final Map<String, Object> client, final String topic, final int vocabularySize) {
+        final Map<String, Object> props = new HashMap<>(client);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.topic = topic;
+        this.unknownId = vocabularySize - 1;
+    }
+
+    /** @return the id's category; null for the overflow class, or an id the topic does not hold (yet) */
+    public synchronized String category(final int id) {
+        if (id < 0 || id >= unknownId) {
+            return null;
+        }
+        String c = categories.get(id);
+        if (c == null) {
+            catchUp();
+            c = categories.get(id);
+        }
+        return c;
+    }
+
+    /** The whole dictionary as read so far, after reading the topic to its end: id to category. */
+    public synchronized Map<Integer, String> all() {
+        catchUp();
+        return Map.copyOf(categories);
+    }
+
+    /** Reads the topic to its committed end (or for {@link #CATCH_UP} at most). */
+    private void catchUp() {
+        if (partition == null) {
+            final List<PartitionInfo> info = consumer.partitionsFor(topic, CATCH_UP);
+            if (info == null || info.isEmpty()) {
+                return; // the topology has not created it yet
+            }
+            partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+        }
+        final long deadline = System.nanoTime() + CATCH_UP.toNanos();
+        final long end = consumer.endOffsets(List.of(partition), CATCH_UP).getOrDefault(partition, 0L);
+        while (consumer.position(partition, CATCH_UP) < end && System.nanoTime() < deadline) {
+            for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                if (r.key() == null || r.value() == null) {
+                    continue;
+                }
+                try {
+                    categories.put(VocabularyTopic.id(r.value()), VocabularyTopic.category(r.key()));
+                } catch (final IllegalArgumentException e) {
+                    LOG.warn("Skipping vocabulary record at offset {}: {}", r.offset(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        consumer.close();
+    }
+}
