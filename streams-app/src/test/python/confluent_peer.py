@@ -11,10 +11,11 @@ which need python3-avro) against Spillway's schema registry and a real broker:
       the same events through the legacy AvroProducer, which always writes Avro keys (a "string" key schema)
   confluent_peer.py avro-consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
       reads through the legacy AvroConsumer, which decodes every key and value as Avro; prints {"key", "value"}
-  confluent_peer.py click-produce BOOTSTRAP REGISTRY TOPIC COUNT USERS EVOLVE_AT BAD
+  confluent_peer.py click-produce BOOTSTRAP REGISTRY TOPIC COUNT USERS EVOLVE_AT BAD [FROM [EXTRA_PAGES]]
       a clickstream of the test's own schema (not Spillway's) through the legacy AvroProducer (Avro string keys):
       from record EVOLVE_AT on, a second schema version with a new optional field; then BAD records of a third
-      version without the page field
+      version without the page field. FROM: the clicks continue the stream from click FROM (later times);
+      EXTRA_PAGES: that many pages /promo-0, /promo-1, ... beside the six usual ones
   confluent_peer.py json-produce BOOTSTRAP TOPIC COUNT USERS BAD
       the same clickstream as plain JSON values with UTF-8 text keys, ISO-8601 times, and BAD records whose time
       is not a time
@@ -72,25 +73,26 @@ CLICK_V2 = dict(CLICK_V1, fields=CLICK_V1["fields"] + [
 CLICK_V3 = dict(CLICK_V2, fields=[f for f in CLICK_V2["fields"] if f["name"] != "page"])
 
 
-def click_at(i, users):
+def click_at(i, users, extra_pages=0):
     u = i % users
     step = i // users
+    pages = PAGES + ["/promo-%d" % k for k in range(extra_pages)]
     return {
         "user": "user-%d" % u,
-        "page": PAGES[(step * (u + 1)) % len(PAGES)],
+        "page": pages[(step * (u + 1)) % len(pages)],
         "at": 1_767_225_600_000 + 1000 * step,
         "dwellSeconds": 0.5 + (step % 7) * 0.25,
     }
 
 
-def click_produce(bootstrap, registry, topic, count, users, evolve_at, bad):
+def click_produce(bootstrap, registry, topic, count, users, evolve_at, bad, start=0, extra_pages=0):
     from confluent_kafka.avro import AvroProducer
     producer = AvroProducer({"bootstrap.servers": bootstrap, "schema.registry.url": registry, "acks": "all"},
                             default_key_schema=loads('"string"'))
     v1, v2, v3 = (loads(json.dumps(s)) for s in (CLICK_V1, CLICK_V2, CLICK_V3))
     import datetime
     for i in range(count + bad):
-        click = click_at(i, users)
+        click = click_at(start + i, users, extra_pages)
         # python3-avro writes a timestamp-millis field from a datetime
         click["at"] = datetime.datetime.fromtimestamp(click["at"] / 1000, tz=datetime.timezone.utc)
         if i < evolve_at:
@@ -211,7 +213,7 @@ if __name__ == "__main__":
         avro_consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     elif mode == "click-produce":
         click_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
-                      int(sys.argv[8]))
+                      int(sys.argv[8]), *(int(a) for a in sys.argv[9:11]))
     elif mode == "json-produce":
         json_produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
     else:
