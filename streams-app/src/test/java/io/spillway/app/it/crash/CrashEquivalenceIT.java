@@ -299,11 +299,14 @@ class CrashEquivalenceIT {
             last = s;
         }
 
-        static Child start(final String bootstrap, final String url, final Path dir, final String run, final int n)
-                throws Exception {
+        /** @param more further arguments of {@link CrashableApp} (a mapping file and a vocabulary size) */
+        static Child start(final String bootstrap, final String url, final Path dir, final String run, final int n,
+                           final String... more) throws Exception {
             final Child child = new Child();
-            child.jvm = ChildJvm.start(CrashableApp.class, List.of(bootstrap, url,
-                    dir.resolve("state-" + run).toString(), run), dir.resolve("app-" + run + "-" + n + ".log"),
+            final List<String> args = new ArrayList<>(List.of(bootstrap, url, dir.resolve("state-" + run).toString(),
+                    run));
+            args.addAll(List.of(more));
+            child.jvm = ChildJvm.start(CrashableApp.class, args, dir.resolve("app-" + run + "-" + n + ".log"),
                     child::status);
             return child;
         }

@@ -25,7 +25,9 @@ import org.apache.kafka.common.TopicPartition;
  * means every input record is committed by the topology and the trainer has read the whole committed chunk log.
  * SIGTERM stops it cleanly (a snapshot is published).
  *
- * <p>Arguments: bootstrap servers, registry URL, state directory, run name (suffix of the output topics).
+ * <p>Arguments: bootstrap servers, registry URL, state directory, run name (suffix of the output topics); optionally
+ * a mapping file and a vocabulary size (the user's own records, read through the mapping, as DictionaryCrashIT
+ * trains them).
  */
 public final class CrashableApp {
     /** Events per chunk; the test input is sized against it. */
@@ -49,19 +51,35 @@ public final class CrashableApp {
      * killed one's session times out.
      */
     static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final String run) {
-        final LearnerConfig learner = LearnerConfig.builder().vocabularySize(8).featureDimension(16).hiddenSize(32)
+        return config(bootstrap, registry, stateDir, run, 8);
+    }
+
+    /** The same through a mapping file, with this vocabulary. */
+    static AppConfig config(final String bootstrap, final String registry, final Path stateDir, final String run,
+                            final Path mapping, final int vocabulary) throws java.io.IOException {
+        return io.spillway.app.it.TestApps.withFormats(config(bootstrap, registry, stateDir, run, vocabulary),
+                new io.spillway.app.Formats(io.spillway.app.topology.KeyFormat.AUTO, null,
+                        io.spillway.app.topology.KeyFormat.TEXT).withValues(io.spillway.app.topology.ValueFormat.AUTO,
+                        io.spillway.app.mapping.FieldMapping.load(mapping)));
+    }
+
+    private static AppConfig config(final String bootstrap, final String registry, final Path stateDir,
+                                    final String run, final int vocabulary) {
+        final LearnerConfig learner = LearnerConfig.builder().vocabularySize(vocabulary).featureDimension(16).hiddenSize(32)
                 .optimizer("mfac-sparse").backend("cpu").seed(11).build();
         return AppConfig.builder().bootstrapServers(bootstrap).schemaRegistryUrl(registry).applicationId("crash-" + run)
                 .stateDir(stateDir).topics(topics(run)).partitions(1).replicationFactor((short) 1).chunkLength(CHUNK)
                 .maxChunkWait(Duration.ofHours(1)).learner(learner)
                 .trainer(new TrainerSettings("crash-model", "crash-" + run, BATCH_KEYS, 7, 100_000, 64 * 1024, false))
-                .limits(new EventLimits(8, 16, 64, 1 << 20)).opsPort(-1)
+                .limits(new EventLimits(vocabulary, 16, 64, 1 << 20)).opsPort(-1)
                 .kafkaOverrides(Map.of("commit.interval.ms", 100, "main.consumer.group.instance.id", "crash-" + run))
                 .build();
     }
 
     public static void main(final String[] args) throws Exception {
-        final AppConfig config = config(args[0], args[1], Path.of(args[2]), args[3]);
+        final AppConfig config = args.length > 4
+                ? config(args[0], args[1], Path.of(args[2]), args[3], Path.of(args[4]), Integer.parseInt(args[5]))
+                : config(args[0], args[1], Path.of(args[2]), args[3]);
         final SpillwayApp app = SpillwayApp.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "clean-stop"));
         final TopicPartition input = new TopicPartition(config.topics().events(), 0);

@@ -1,0 +1,161 @@
+package io.spillway.app.it.crash;
+
+import static io.spillway.testing.PeerAssumptions.assumePeer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.trainer.SnapshotReader;
+import io.spillway.app.trainer.TrainerCheckpoint;
+import io.spillway.app.vocabulary.VocabularyReader;
+import io.spillway.app.vocabulary.VocabularyTopic;
+import io.spillway.schemas.registry.server.SchemaRegistryServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Crash equivalence with a dictionary vocabulary (issue 17 item 3): Confluent's Python {@code AvroProducer} writes
+ * a clickstream of the test's own schema (Avro string keys) whose pages keep arriving new for the first quarter of
+ * the run, more than the vocabulary holds (the rest overflow). Run "b" is killed with SIGKILL after each of the
+ * first small batches of clicks, at a random moment while its stream task gives the new pages ids, and restarted
+ * each time; run "a" then trains the whole input uninterrupted (one input partition, no max-wait flush: the chunk
+ * log is a function of the input alone). Their final
+ * snapshots must be bit-identical (the same ids trained the same weights) and their published dictionaries equal.
+ */
+class DictionaryCrashIT {
+    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
+    private static final int CLICKS = 3_000;
+    private static final int USERS = 8;
+    /** 6 + 90 pages: user-0 sees a new one at each of its first 96 clicks. */
+    private static final int EXTRA_PAGES = 90;
+    /** 63 pages take ids; the rest are the overflow class 63. */
+    private static final int VOCABULARY = 64;
+    /** The first clicks come in batches of this many, a kill after each (the dictionary fills meanwhile). */
+    private static final int SMALL_BATCH = 100;
+    private static final int FIRST_BATCHES = 6;
+
+    @TempDir
+    Path dir;
+    private Path mapping;
+
+    @BeforeAll
+    static void requirePeer() throws Exception {
+        assumePeer(Files.isExecutable(PYTHON), "skipped: /usr/bin/python3 is not installed");
+        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
+                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
+        final String output = new String(probe.getInputStream().readAllBytes());
+        assumePeer(probe.waitFor() == 0, "skipped: Debian packages python3-confluent-kafka, python3-avro and "
+                + "python3-requests are needed (" + output.trim() + ")");
+    }
+
+    @Test
+    void aRunKilledWhileItsDictionaryGrowsEndsBitIdenticalToAnUninterruptedOne() throws Exception {
+        mapping = Files.writeString(dir.resolve("clicks.mapping"),
+                "time = at\ntype = page\ntype.vocabulary = dictionary\nfeatures = dwellSeconds\n");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                admin.createTopics(List.of(new NewTopic("events", 1, (short) 1))).all().get();
+            }
+            // Run "b" first, killed while the clickstream arrives in small batches: its stream task is then reading
+            // new pages, giving them ids, when it dies (the trainer, behind, is killed mid-training too).
+            final long seed = System.nanoTime();
+            final Random random = new Random(seed);
+            final List<String> kills = new ArrayList<>();
+            int produced = 0;
+            for (int k = 0; produced < CLICKS; k++) {
+                final int batch = produced < FIRST_BATCHES * SMALL_BATCH ? SMALL_BATCH : CLICKS - produced;
+                try (CrashEquivalenceIT.Child child = start(bootstrap, url, "b", k)) {
+                    if (k > 0) {
+                        child.await("the app to start", Duration.ofSeconds(60), s -> true);
+                    }
+                    produce(bootstrap, url, produced, batch);
+                    produced += batch;
+                    if (produced < CLICKS) {
+                        Thread.sleep(random.nextInt(400));
+                        child.kill();
+                        final CrashEquivalenceIT.Child.Status at = child.last();
+                        kills.add(produced + " clicks produced, " + (at == null ? "before its first status"
+                                : "at log position " + at.position()));
+                    }
+                }
+            }
+            final CrashEquivalenceIT.Child.Status b = runToTheEnd(bootstrap, url, "b");
+            // Then run "a" over the whole input, uninterrupted.
+            final CrashEquivalenceIT.Child.Status a = runToTheEnd(bootstrap, url, "a");
+            System.out.printf("DictionaryCrashIT: killed (seed %d) %s; ends at %d (a) and %d (b)%n", seed, kills,
+                    a.position(), b.position());
+
+            final Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
+            final SnapshotReader.Snapshot snapA = SnapshotReader.newest(client, url, Map.of(),
+                    CrashableApp.topics("a").snapshots(), "crash-model").orElseThrow();
+            final SnapshotReader.Snapshot snapB = SnapshotReader.newest(client, url, Map.of(),
+                    CrashableApp.topics("b").snapshots(), "crash-model").orElseThrow();
+            final TrainerCheckpoint ca = TrainerCheckpoint.decode(snapA.state());
+            final TrainerCheckpoint cb = TrainerCheckpoint.decode(snapB.state());
+            assertThat(ca.eventsTrained()).as("clicks trained (the rest wait in open chunks, under two per user)")
+                    .isGreaterThan(CLICKS - 2L * CrashableApp.CHUNK * USERS);
+            assertThat(cb.eventsTrained()).isEqualTo(ca.eventsTrained());
+            assertThat(snapB.version()).isEqualTo(snapA.version()).isPositive();
+            assertThat(cb.learnerState()).as("learner state bytes").isEqualTo(ca.learnerState());
+
+            final Map<Integer, String> dictA = dictionary(bootstrap, "a");
+            final Map<Integer, String> dictB = dictionary(bootstrap, "b");
+            assertThat(dictA).as("ids 0..62 taken, the overflow class 63 never stored").hasSize(VOCABULARY - 1);
+            assertThat(dictB).as("the killed run's published dictionary").isEqualTo(dictA);
+            System.out.printf("DictionaryCrashIT: %d events trained, state %d B, dictionary of %d pages%n",
+                    ca.eventsTrained(), ca.learnerState().length, dictA.size());
+        }
+    }
+
+    private CrashEquivalenceIT.Child start(final String bootstrap, final String url, final String run, final int n)
+            throws Exception {
+        return CrashEquivalenceIT.Child.start(bootstrap, url, dir, run, n, mapping.toString(),
+                Integer.toString(VOCABULARY));
+    }
+
+    private CrashEquivalenceIT.Child.Status runToTheEnd(final String bootstrap, final String url, final String run)
+            throws Exception {
+        try (CrashEquivalenceIT.Child child = start(bootstrap, url, run, 99)) {
+            final CrashEquivalenceIT.Child.Status end = child.awaitDrained(Duration.ofSeconds(120));
+            child.stop();
+            return end;
+        }
+    }
+
+    private static Map<Integer, String> dictionary(final String bootstrap, final String run) {
+        try (VocabularyReader reader = new VocabularyReader(Map.of("bootstrap.servers", bootstrap),
+                VocabularyTopic.name("crash-" + run), VOCABULARY)) {
+            return reader.all();
+        }
+    }
+
+    /** Clicks {@code from .. from+count-1} of the stream. */
+    private void produce(final String bootstrap, final String url, final int from, final int count) throws Exception {
+        final List<String> command = List.of(PYTHON.toString(), PEER.toAbsolutePath().toString(), "click-produce",
+                bootstrap, url, "events", Integer.toString(count), Integer.toString(USERS), Integer.toString(count),
+                "0", Integer.toString(from), Integer.toString(EXTRA_PAGES));
+        final Path out = dir.resolve("python-" + from + ".out");
+        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("python peer timed out: " + Files.readString(out));
+        }
+        assertThat(p.exitValue()).as("python peer failed: %s", Files.readString(out)).isZero();
+        assertThat(Files.readString(out)).contains("{\"produced\": " + count + "}");
+    }
+}
