@@ -181,7 +181,7 @@ public final class SpillwayApp implements AutoCloseable {
 
     private TrainerContext trainerContext(final TrainingSink out) {
         return new TrainerContext(learner, out, config.topics(), config.trainer(), ops::record, this::consumerLag,
-                counters::deadLettered, vocabulary == null ? id -> null : vocabulary::category);
+                counters::deadLettered, vocabulary == null ? io.spillway.app.trainer.CategoryNames.NONE : vocabulary::categories);
     }
 
     private boolean usesDictionary() {

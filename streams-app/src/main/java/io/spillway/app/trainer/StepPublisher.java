@@ -21,7 +21,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,12 +39,12 @@ final class StepPublisher {
     private final LongSupplier consumerLag;
     private final LongSupplier deadLettered;
     private final Deque<long[]> rateWindow = new ArrayDeque<>();
-    /** The user's category of an event type id (a dictionary vocabulary), else null. */
-    private final IntFunction<String> categories;
+    /** The user's categories of event type ids (a dictionary vocabulary). */
+    private final CategoryNames categories;
 
     StepPublisher(final Learner learner, final TrainingSink sink, final Topics topics, final TrainerSettings settings,
                   final LongSupplier consumerLag, final LongSupplier deadLettered,
-                  final IntFunction<String> categories) {
+                  final CategoryNames categories) {
         this.categories = categories;
         this.learner = learner;
         this.sink = sink;
@@ -83,14 +82,22 @@ final class StepPublisher {
         for (final TimedChunk c : batch) {
             byKey.put(c.key(), c);
         }
-        for (final Prediction p : step.predictions()) {
+        final List<Prediction> predictions = step.predictions();
+        final int[] ids = new int[2 * predictions.size()];
+        for (int i = 0; i < predictions.size(); i++) {
+            ids[2 * i] = predictions.get(i).predictedType();
+            ids[2 * i + 1] = predictions.get(i).actualType();
+        }
+        final String[] names = categories.of(ids);
+        for (int i = 0; i < predictions.size(); i++) {
+            final Prediction p = predictions.get(i);
             sink.send(topics.predictions(), p.key(), io.spillway.schemas.avro.Prediction.newBuilder()
                     .setEntityId(p.key()).setModelVersion(step.baseVersion())
                     .setAfterTimestampMs(seenAt(byKey.get(p.key()), p))
                     .setPredictedEventType(p.predictedType()).setProbability(p.probability())
                     .setActualEventType(p.actualType() < 0 ? null : p.actualType())
-                    .setPredictedCategory(categories.apply(p.predictedType()))
-                    .setActualCategory(p.actualType() < 0 ? null : categories.apply(p.actualType())).build());
+                    .setPredictedCategory(names[2 * i])
+                    .setActualCategory(p.actualType() < 0 ? null : names[2 * i + 1]).build());
         }
     }
 

@@ -5,7 +5,6 @@ import io.spillway.app.topology.Topics;
 import io.spillway.engine.Learner;
 import java.util.Objects;
 import java.util.function.Consumer;
-import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -17,17 +16,16 @@ import java.util.function.LongSupplier;
  * @param figuresListener told every step's figures (e.g. the operations metrics)
  * @param consumerLag records behind the input topic's end, or -1 when unknown, for the metrics records
  * @param deadLettered records dead-lettered so far, for the metrics records
- * @param categories the user's category of an event type id, put beside the ids in predictions; null for none
- *        (no dictionary vocabulary, or the overflow class)
+ * @param categories the user's categories of event type ids, put beside the ids in predictions
  */
 public record TrainerContext(Learner learner, TrainingSink sink, Topics topics, TrainerSettings settings,
                              Consumer<TrainingFigures> figuresListener, LongSupplier consumerLag,
-                             LongSupplier deadLettered, IntFunction<String> categories) {
+                             LongSupplier deadLettered, CategoryNames categories) {
     /** Predictions without categories: event types are ids only. */
     public TrainerContext(final Learner learner, final TrainingSink sink, final Topics topics,
                           final TrainerSettings settings, final Consumer<TrainingFigures> figuresListener,
                           final LongSupplier consumerLag, final LongSupplier deadLettered) {
-        this(learner, sink, topics, settings, figuresListener, consumerLag, deadLettered, id -> null);
+        this(learner, sink, topics, settings, figuresListener, consumerLag, deadLettered, CategoryNames.NONE);
     }
 
     public TrainerContext {

@@ -60,6 +60,27 @@ public final class VocabularyReader implements AutoCloseable {
         return c;
     }
 
+    /**
+     * The categories of many ids at once, reading on (once) only when one of them is missing: a step's predictions
+     * ask here, and an untrained model predicts ids no category has taken yet.
+     *
+     * @return each id's category, null for the overflow class or an id the topic does not hold
+     */
+    public synchronized String[] categories(final int[] ids) {
+        boolean missing = false;
+        for (final int id : ids) {
+            missing |= id >= 0 && id < unknownId && !categories.containsKey(id);
+        }
+        if (missing) {
+            catchUp();
+        }
+        final String[] out = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = ids[i] < 0 || ids[i] >= unknownId ? null : categories.get(ids[i]);
+        }
+        return out;
+    }
+
     /** The whole dictionary as read so far, after reading the topic to its end: id to category. */
     public synchronized Map<Integer, String> all() {
         catchUp();
