@@ -11,6 +11,10 @@ which need python3-avro) against Spillway's schema registry and a real broker:
       the same events through the legacy AvroProducer, which always writes Avro keys (a "string" key schema)
   confluent_peer.py avro-consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
       reads through the legacy AvroConsumer, which decodes every key and value as Avro; prints {"key", "value"}
+  confluent_peer.py deserializing-consume BOOTSTRAP REGISTRY TOPIC COUNT TIMEOUT_S
+      reads through the current DeserializingConsumer with a StringDeserializer for keys (as a client that reads
+      the app's default text keys would) and the legacy MessageSerializer for the Confluent-framed Avro values (the
+      current AvroDeserializer needs fastavro, which Debian lacks); prints {"key", "value"}
   confluent_peer.py click-produce BOOTSTRAP REGISTRY TOPIC COUNT USERS EVOLVE_AT BAD [FROM [EXTRA_PAGES]]
       a clickstream of the test's own schema (not Spillway's) through the legacy AvroProducer (Avro string keys):
       from record EVOLVE_AT on, a second schema version with a new optional field; then BAD records of a third
@@ -165,6 +169,31 @@ def avro_consume(bootstrap, registry, topic, count, timeout_s):
         raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
 
 
+def deserializing_consume(bootstrap, registry, topic, count, timeout_s):
+    from confluent_kafka import DeserializingConsumer
+    from confluent_kafka.serialization import StringDeserializer
+    serializer = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
+    consumer = DeserializingConsumer({
+        "bootstrap.servers": bootstrap, "group.id": "confluent-peer-%d" % time.time_ns(),
+        "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
+        "key.deserializer": StringDeserializer("utf_8"),
+        "value.deserializer": lambda value, ctx: serializer.decode_message(value)})
+    consumer.subscribe([topic])
+    seen = 0
+    deadline = time.time() + timeout_s
+    while seen < count and time.time() < deadline:
+        msg = consumer.poll(1.0)
+        if msg is None:
+            continue
+        if msg.error():
+            raise SystemExit("consume error: %s" % msg.error())
+        print(json.dumps({"key": msg.key(), "value": msg.value()}))
+        seen += 1
+    consumer.close()
+    if seen == 0:
+        raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
+
+
 def produce(bootstrap, registry, topic, count, keys):
     serializer = MessageSerializer(CachedSchemaRegistryClient({"url": registry}))
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
@@ -211,6 +240,8 @@ if __name__ == "__main__":
         avro_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif mode == "avro-consume":
         avro_consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
+    elif mode == "deserializing-consume":
+        deserializing_consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     elif mode == "click-produce":
         click_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
                       int(sys.argv[8]), *(int(a) for a in sys.argv[9:11]))

@@ -76,6 +76,19 @@ class PythonInteropIT {
                 assertThat(m.get("eventsTrained").asLong()).isPositive();
             });
             assertThat(records).anySatisfy(m -> assertThat(m.get("loss").asDouble()).isPositive().isLessThan(10));
+
+            // Issue 17: Confluent's current DeserializingConsumer reads the default (text) output keys as strings
+            final List<String> keyed = python("deserializing-consume", bootstrap, url, "training-metrics", "2", "60");
+            assertThat(keyed).hasSize(2).allSatisfy(line -> {
+                final JsonNode m = json.readTree(line);
+                assertThat(m.get("key").asText()).isEqualTo("it-model");
+                assertThat(m.get("value").get("modelId").asText()).isEqualTo("it-model");
+            });
+            final List<String> predictions = python("deserializing-consume", bootstrap, url, "predictions", "20", "60");
+            assertThat(predictions).hasSize(20).allSatisfy(line -> {
+                final JsonNode p = json.readTree(line);
+                assertThat(p.get("key").asText()).startsWith("py-").isEqualTo(p.get("value").get("entityId").asText());
+            });
         }
     }
 
