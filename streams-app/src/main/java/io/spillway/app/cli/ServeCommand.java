@@ -94,7 +94,7 @@ final class ServeCommand implements Callable<Integer> {
         final ServingApp.Settings settings = new ServingApp.Settings(predictor,
                 noScoring ? null : scoreTopic != null ? scoreTopic : config.topics().events(), scoresTopic,
                 group != null ? group : config.applicationId() + "-serve", config.limits(), config.partitions(),
-                config.replicationFactor(), http, new HttpLimits(maxRequestBytes, maxRequestEvents));
+                config.replicationFactor(), http, new HttpLimits(maxRequestBytes, maxRequestEvents), config.formats());
         final long until = duration == null ? Long.MAX_VALUE : System.nanoTime() + parse(duration).toNanos();
         try (ServingApp app = ServingApp.start(settings)) {
             final Thread main = Thread.currentThread();

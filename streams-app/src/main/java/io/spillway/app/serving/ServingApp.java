@@ -42,16 +42,27 @@ public final class ServingApp implements AutoCloseable {
      * @param replicationFactor its replication factor (-1: the broker's default)
      * @param http where the HTTP API listens, or null for none
      * @param httpLimits request limits
+     * @param formats how the scored topic's keys and values are written (the trainer's {@code --key-format},
+     *        {@code --value-format} and {@code --mapping}); its output keys are not used
      */
     public record Settings(PredictorSettings predictor, String scoreTopic, String scoresTopic, String group,
                            EventLimits limits, int partitions, short replicationFactor, OpsSettings http,
-                           HttpLimits httpLimits) {
+                           HttpLimits httpLimits, io.spillway.app.Formats formats) {
         public Settings {
             Objects.requireNonNull(predictor, "predictor");
             Objects.requireNonNull(scoresTopic, "scoresTopic");
             Objects.requireNonNull(group, "group");
             Objects.requireNonNull(limits, "limits");
             Objects.requireNonNull(httpLimits, "httpLimits");
+            Objects.requireNonNull(formats, "formats");
+        }
+
+        /** With the default formats: keys and values detected per record, values Spillway's Event. */
+        public Settings(final PredictorSettings predictor, final String scoreTopic, final String scoresTopic,
+                        final String group, final EventLimits limits, final int partitions,
+                        final short replicationFactor, final OpsSettings http, final HttpLimits httpLimits) {
+            this(predictor, scoreTopic, scoresTopic, group, limits, partitions, replicationFactor, http, httpLimits,
+                    io.spillway.app.Formats.DEFAULTS);
         }
     }
 
@@ -79,7 +90,7 @@ public final class ServingApp implements AutoCloseable {
                 createIfMissing(s);
                 scorer = new TopicScorer(predictor, s.predictor().clientConfig(), s.predictor().registryUrl(),
                         s.predictor().registryOverrides(), s.scoreTopic(), s.scoresTopic(), s.group(),
-                        new EventValidator(s.limits()), metrics::scored, metrics::rejected);
+                        s.formats(), s.limits(), metrics::scored, metrics::rejected);
                 scorer.start();
             }
             final TopicScorer running = scorer;

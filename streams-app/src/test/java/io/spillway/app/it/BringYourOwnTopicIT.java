@@ -1,23 +1,32 @@
 package io.spillway.app.it;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static io.spillway.testing.PeerAssumptions.assumePeer;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spillway.app.AppConfig;
 import io.spillway.app.Formats;
 import io.spillway.app.SpillwayApp;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.mapping.FieldMapping;
+import io.spillway.app.serving.HttpLimits;
+import io.spillway.app.serving.PredictorSettings;
+import io.spillway.app.serving.ServingApp;
 import io.spillway.app.topology.DeadLetterHeaders;
 import io.spillway.app.topology.KeyFormat;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.topology.ValueFormat;
+import io.spillway.schemas.avro.ServedPrediction;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,21 +76,41 @@ class BringYourOwnTopicIT {
         final int total = 1_800;
         final int bad = 60;
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
-             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"));
-             SpillwayApp app = SpillwayApp.start(TestApps.withFormats(TestApps.config(kafka.bootstrapServers(),
-                     registry.url().toString(), dir.resolve("state"), 16), formats(MAPPING)))) {
-            TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
-            assertThat(python("click-produce", kafka.bootstrapServers(), registry.url().toString(), "events",
-                    Integer.toString(total), Integer.toString(USERS), Integer.toString(v1), Integer.toString(bad)))
-                    .contains("{\"produced\": " + (total + bad) + "}");
-            TestApps.await("the clickstream trained", Duration.ofSeconds(120),
-                    () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= total + bad);
-            assertThat(app.trainer().eventsTrained()).as("every click of both schema versions").isEqualTo(total);
-            // dead letters reach read_committed readers when the task's transaction commits
-            TestApps.await("the dead letters committed", Duration.ofSeconds(30), () -> deadLetterReasons(
-                    kafka.bootstrapServers(), registry.url().toString()).size() >= bad);
-            assertThat(deadLetterReasons(kafka.bootstrapServers(), registry.url().toString()))
-                    .hasSize(bad).containsOnly("mapping-failed: field page missing");
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final AppConfig c = TestApps.withFormats(TestApps.config(kafka.bootstrapServers(),
+                    registry.url().toString(), dir.resolve("state"), 16), formats(MAPPING));
+            try (SpillwayApp app = SpillwayApp.start(c)) {
+                TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
+                assertThat(python("click-produce", kafka.bootstrapServers(), registry.url().toString(), "events",
+                        Integer.toString(total), Integer.toString(USERS), Integer.toString(v1), Integer.toString(bad)))
+                        .contains("{\"produced\": " + (total + bad) + "}");
+                TestApps.await("the clickstream trained", Duration.ofSeconds(120),
+                        () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= total + bad);
+                assertThat(app.trainer().eventsTrained()).as("every click of both schema versions").isEqualTo(total);
+                // dead letters reach read_committed readers when the task's transaction commits
+                TestApps.await("the dead letters committed", Duration.ofSeconds(30), () -> deadLetterReasons(
+                        kafka.bootstrapServers(), registry.url().toString()).size() >= bad);
+                assertThat(deadLetterReasons(kafka.bootstrapServers(), registry.url().toString()))
+                        .hasSize(bad).containsOnly("mapping-failed: field page missing");
+
+                // serve scores the same topic as it is: Avro keys and the user's records read through the same mapping
+                try (ServingApp serve = ServingApp.start(new ServingApp.Settings(PredictorSettings.of(
+                        Map.of("bootstrap.servers", c.bootstrapServers()), c.schemaRegistryUrl(), Map.of(), c.topics(),
+                        c.trainer().modelId(), c.learner(), c.trainer().scaleOut()), c.topics().events(), "scores",
+                        "byo-serve", c.limits(), 1, (short) 1, null, HttpLimits.DEFAULT, c.formats()))) {
+                    TestApps.await("the clickstream scored", Duration.ofSeconds(90), () -> serve.scoresPublished()
+                            + serve.rejected().values().stream().mapToLong(Long::longValue).sum() >= total + bad);
+                    assertThat(serve.scoresPublished()).as("every click of both schema versions").isEqualTo(total);
+                    assertThat(serve.rejected()).isEqualTo(Map.of("mapping-failed", (long) bad));
+                    final Set<String> entities = new TreeSet<>();
+                    for (final ConsumerRecord<byte[], ServedPrediction> r : TestApps.readAll(c.bootstrapServers(),
+                            c.schemaRegistryUrl(), "scores", ServedPrediction.class)) {
+                        entities.add(r.value().getEntityId().toString());
+                    }
+                    assertThat(entities).as("the Avro keys decoded to the users").containsExactlyInAnyOrder(
+                            IntStream.range(0, USERS).mapToObj(u -> "user-" + u).toArray(String[]::new));
+                }
+            }
         }
     }
 

@@ -171,8 +171,9 @@ class ServingSwapIT {
                 assertThat(ServingApp.await(Duration.ofSeconds(60),
                         () -> serving.rejected().size() == 2 && serving.scoresPublished() == 1)).isTrue();
                 assertThat(serving.scoresPublished()).isEqualTo(1);
+                // the reasons the trainer's topology dead-letters them with
                 assertThat(serving.rejected()).containsEntry("event-type-out-of-range", 1L)
-                        .containsEntry("malformed-avro", 1L);
+                        .containsEntry("wrong-magic-byte", 1L);
                 assertThat(serving.scrape()).contains(
                         "spillway_serving_rejected_events_total{reason=\"event-type-out-of-range\"} 1.0");
                 assertThat(JSON.readTree(http.send(HttpRequest.newBuilder(serving.uri().orElseThrow()

@@ -1,18 +1,23 @@
 package io.spillway.app.serving.internals;
 
+import io.spillway.app.Formats;
 import io.spillway.app.serving.ModelUnavailableException;
 import io.spillway.app.serving.NextEvent;
 import io.spillway.app.serving.Predictor;
+import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.EventValidator;
+import io.spillway.app.topology.InputReader;
+import io.spillway.app.topology.KeyFormats;
 import io.spillway.app.topology.Rejection;
+import io.spillway.app.topology.ValueFormats;
 import io.spillway.app.trainer.KafkaTrainingSink;
 import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.avro.EventTypeProbability;
 import io.spillway.schemas.avro.ServedPrediction;
+import io.spillway.schemas.serde.GenericAvroDeserializer;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * Scores a topic of events as they arrive: per poll, each key's events in offset order go through
  * {@link Predictor#observe}, and a {@link ServedPrediction} per event goes to the scores topic (Avro through the
  * registry, keyed by entity id). Offsets are committed after the predictions are flushed, so a restart scores from
- * there on (at least once). Events the trainer's topology would dead-letter (undecodable, or outside the model's
- * limits) are skipped, logged and counted by reason; nothing stops the loop.
+ * there on (at least once). Keys and values are read as the trainer's topology reads them ({@link InputReader}: the
+ * same key and value formats and field mapping), so the topic the app trains on scores as it is. Events the
+ * topology would dead-letter (undecodable, or outside the model's limits) are skipped, logged and counted by reason
+ * (one the registry cannot give a schema for now as {@code registry-unavailable}); nothing stops the loop.
  *
  * <p>Threading: runs on its own thread until {@link #close}.
  */
@@ -46,7 +53,9 @@ public final class TopicScorer implements AutoCloseable {
 
     private final Predictor predictor;
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final SpecificAvroDeserializer<Event> deserializer;
+    private final InputReader reader;
+    /** The reader's deserializers (their registry clients), closed with the scorer. */
+    private final List<org.apache.kafka.common.serialization.Deserializer<?>> deserializers = new ArrayList<>();
     private final KafkaTrainingSink sink;
     private final EventValidator validator;
     private final String scoreTopic;
@@ -65,12 +74,12 @@ public final class TopicScorer implements AutoCloseable {
      */
     public TopicScorer(final Predictor predictor, final Map<String, Object> clientConfig, final String registryUrl,
                        final Map<String, Object> registryOverrides, final String scoreTopic, final String scoresTopic,
-                       final String groupId, final EventValidator validator, final BiConsumer<Long, Integer> latency,
-                       final java.util.function.Consumer<String> rejections) {
+                       final String groupId, final Formats formats, final EventLimits limits,
+                       final BiConsumer<Long, Integer> latency, final java.util.function.Consumer<String> rejections) {
         this.predictor = predictor;
         this.scoreTopic = scoreTopic;
         this.scoresTopic = scoresTopic;
-        this.validator = validator;
+        this.validator = new EventValidator(limits);
         this.latency = latency;
         this.rejections = rejections;
         final Properties props = new Properties();
@@ -83,13 +92,26 @@ public final class TopicScorer implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         final Map<String, Object> serde = new HashMap<>(registryOverrides);
         serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);
-        this.deserializer = new SpecificAvroDeserializer<>(Event.class);
-        deserializer.configure(serde, false);
+        final SpecificAvroDeserializer<Event> events = new SpecificAvroDeserializer<>(Event.class);
+        events.configure(serde, false);
+        deserializers.add(events);
+        // keys and values read as the trainer's topology reads them: the same formats and mapping
+        this.reader = new InputReader(new KeyFormats(formats.inputKeys(), formats.inputKeyField(),
+                () -> avroReader(serde, true, deserializers)), new ValueFormats(formats.inputValues(),
+                formats.mapping(), () -> avroReader(serde, false, deserializers)), events, limits);
         final Map<String, Object> producer = new HashMap<>(clientConfig);
         producer.put("client.id", "spillway-serve-scores");
         this.sink = new KafkaTrainingSink(producer, serde);
         this.thread = new Thread(this::run, "spillway-serve-scorer");
         thread.setDaemon(true);
+    }
+
+    private static GenericAvroDeserializer avroReader(final Map<String, Object> serde, final boolean isKey,
+            final List<org.apache.kafka.common.serialization.Deserializer<?>> made) {
+        final GenericAvroDeserializer d = new GenericAvroDeserializer();
+        d.configure(serde, isKey);
+        made.add(d);
+        return d;
     }
 
     public void start() {
@@ -132,20 +154,25 @@ public final class TopicScorer implements AutoCloseable {
     private void score(final ConsumerRecords<byte[], byte[]> records) {
         final Map<String, List<Item>> byKey = new LinkedHashMap<>();
         for (final ConsumerRecord<byte[], byte[]> r : records) {
-            final String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
             final Optional<Rejection> size = r.value() == null ? Optional.of(new Rejection("missing-value", "no value"))
                     : validator.checkSize(r.value().length);
             if (size.isPresent()) {
                 reject(r, size.get());
                 continue;
             }
-            final Event event;
+            final InputReader.Outcome read;
             try {
-                event = deserializer.deserialize(r.topic(), r.value());
+                read = reader.read(r.topic(), r.headers(), r.key(), r.timestamp(), r.value());
             } catch (final RuntimeException e) {
-                reject(r, new Rejection("malformed-avro", e.getMessage()));
+                reject(r, new Rejection("malformed-record", e.toString()));
                 continue;
             }
+            if (read instanceof InputReader.Refused refused) {
+                reject(r, refused.rejection());
+                continue;
+            }
+            final String key = ((InputReader.Read) read).entityId();
+            final Event event = ((InputReader.Read) read).event();
             final Optional<Rejection> invalid = validator.check(key, event);
             if (invalid.isPresent()) {
                 reject(r, invalid.get());
@@ -238,6 +265,6 @@ public final class TopicScorer implements AutoCloseable {
         }
         consumer.close();
         sink.close();
-        deserializer.close();
+        deserializers.forEach(org.apache.kafka.common.serialization.Deserializer::close);
     }
 }
