@@ -148,11 +148,9 @@ def avro_produce(bootstrap, registry, topic, count, keys):
     print(json.dumps({"produced": count}))
 
 
-def avro_consume(bootstrap, registry, topic, count, timeout_s):
-    from confluent_kafka.avro import AvroConsumer
-    consumer = AvroConsumer({"bootstrap.servers": bootstrap, "schema.registry.url": registry,
-                             "group.id": "confluent-peer-%d" % time.time_ns(), "auto.offset.reset": "earliest",
-                             "enable.auto.commit": False, "isolation.level": "read_committed"})
+def print_records(consumer, topic, count, timeout_s, shown):
+    """Reads up to COUNT records of TOPIC from the start, printing shown(msg) of each as a JSON line; closes the
+    consumer, and fails when none came within TIMEOUT_S."""
     consumer.subscribe([topic])
     seen = 0
     deadline = time.time() + timeout_s
@@ -162,11 +160,19 @@ def avro_consume(bootstrap, registry, topic, count, timeout_s):
             continue
         if msg.error():
             raise SystemExit("consume error: %s" % msg.error())
-        print(json.dumps({"key": msg.key(), "value": msg.value()}))
+        print(json.dumps(shown(msg)))
         seen += 1
     consumer.close()
     if seen == 0:
         raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
+
+
+def avro_consume(bootstrap, registry, topic, count, timeout_s):
+    from confluent_kafka.avro import AvroConsumer
+    consumer = AvroConsumer({"bootstrap.servers": bootstrap, "schema.registry.url": registry,
+                             "group.id": "confluent-peer-%d" % time.time_ns(), "auto.offset.reset": "earliest",
+                             "enable.auto.commit": False, "isolation.level": "read_committed"})
+    print_records(consumer, topic, count, timeout_s, lambda msg: {"key": msg.key(), "value": msg.value()})
 
 
 def deserializing_consume(bootstrap, registry, topic, count, timeout_s):
@@ -178,20 +184,7 @@ def deserializing_consume(bootstrap, registry, topic, count, timeout_s):
         "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
         "key.deserializer": StringDeserializer("utf_8"),
         "value.deserializer": lambda value, ctx: serializer.decode_message(value)})
-    consumer.subscribe([topic])
-    seen = 0
-    deadline = time.time() + timeout_s
-    while seen < count and time.time() < deadline:
-        msg = consumer.poll(1.0)
-        if msg is None:
-            continue
-        if msg.error():
-            raise SystemExit("consume error: %s" % msg.error())
-        print(json.dumps({"key": msg.key(), "value": msg.value()}))
-        seen += 1
-    consumer.close()
-    if seen == 0:
-        raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
+    print_records(consumer, topic, count, timeout_s, lambda msg: {"key": msg.key(), "value": msg.value()})
 
 
 def produce(bootstrap, registry, topic, count, keys):
@@ -214,20 +207,7 @@ def consume(bootstrap, registry, topic, count, timeout_s):
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "confluent-peer-%d" % time.time_ns(),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
                          "isolation.level": "read_committed"})
-    consumer.subscribe([topic])
-    seen = 0
-    deadline = time.time() + timeout_s
-    while seen < count and time.time() < deadline:
-        msg = consumer.poll(1.0)
-        if msg is None:
-            continue
-        if msg.error():
-            raise SystemExit("consume error: %s" % msg.error())
-        print(json.dumps(serializer.decode_message(msg.value())))
-        seen += 1
-    consumer.close()
-    if seen == 0:
-        raise SystemExit("no records on %s within %s s" % (topic, timeout_s))
+    print_records(consumer, topic, count, timeout_s, lambda msg: serializer.decode_message(msg.value()))
 
 
 if __name__ == "__main__":

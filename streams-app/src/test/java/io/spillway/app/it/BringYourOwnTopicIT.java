@@ -1,6 +1,5 @@
 package io.spillway.app.it;
 
-import static io.spillway.testing.PeerAssumptions.assumePeer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.app.AppConfig;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,8 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code timestamp-millis} time, double dwell time), read through a mapping file as a user would write one.
  */
 class BringYourOwnTopicIT {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
-    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
     private static final int USERS = 6;
 
     @TempDir
@@ -47,12 +43,7 @@ class BringYourOwnTopicIT {
 
     @BeforeAll
     static void requirePeer() throws Exception {
-        assumePeer(Files.isExecutable(PYTHON), "skipped: /usr/bin/python3 is not installed");
-        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
-                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
-        final String output = new String(probe.getInputStream().readAllBytes());
-        assumePeer(probe.waitFor() == 0, "skipped: Debian packages python3-confluent-kafka, python3-avro and "
-                + "python3-requests are needed (" + output.trim() + ")");
+        ConfluentPeer.assumeAvailable();
     }
 
     private Formats formats(final String mapping) throws Exception {
@@ -147,16 +138,6 @@ class BringYourOwnTopicIT {
     }
 
     private List<String> python(final String... args) throws Exception {
-        final List<String> command = new ArrayList<>(List.of(PYTHON.toString(), PEER.toAbsolutePath().toString()));
-        command.addAll(List.of(args));
-        final Path out = dir.resolve("python-" + args[0] + ".out");
-        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("python peer timed out: " + Files.readString(out));
-        }
-        final List<String> lines = Files.readAllLines(out);
-        assertThat(p.exitValue()).as("python peer failed: %s", String.join("\n", lines)).isZero();
-        return lines.stream().filter(l -> l.startsWith("{")).toList();
+        return ConfluentPeer.run(dir, args);
     }
 }

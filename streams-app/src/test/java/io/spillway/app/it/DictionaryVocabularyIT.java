@@ -1,6 +1,5 @@
 package io.spillway.app.it;
 
-import static io.spillway.testing.PeerAssumptions.assumePeer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,12 +18,10 @@ import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -43,8 +40,6 @@ import org.junit.jupiter.api.io.CleanupMode;
  * up to the overflow class; every click trains; and the predictions carry the pages' names beside the ids.
  */
 class DictionaryVocabularyIT {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
-    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
     private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
     private static final int USERS = 6;
     /** Ids 0..6 for pages, 7 the overflow class: the six pages, then one of the two promotions, fit. */
@@ -62,12 +57,7 @@ class DictionaryVocabularyIT {
 
     @BeforeAll
     static void requirePeer() throws Exception {
-        assumePeer(Files.isExecutable(PYTHON), "skipped: /usr/bin/python3 is not installed");
-        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
-                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
-        final String output = new String(probe.getInputStream().readAllBytes());
-        assumePeer(probe.waitFor() == 0, "skipped: Debian packages python3-confluent-kafka, python3-avro and "
-                + "python3-requests are needed (" + output.trim() + ")");
+        ConfluentPeer.assumeAvailable();
     }
 
     private AppConfig config(final String bootstrap, final String registry) throws Exception {
@@ -178,16 +168,6 @@ class DictionaryVocabularyIT {
     }
 
     private List<String> python(final String... args) throws Exception {
-        final List<String> command = new ArrayList<>(List.of(PYTHON.toString(), PEER.toAbsolutePath().toString()));
-        command.addAll(List.of(args));
-        final Path out = dir.resolve("python-" + args[0] + "-" + System.nanoTime() + ".out");
-        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("python peer timed out: " + Files.readString(out));
-        }
-        final List<String> lines = Files.readAllLines(out);
-        assertThat(p.exitValue()).as("python peer failed: %s", String.join("\n", lines)).isZero();
-        return lines.stream().filter(l -> l.startsWith("{")).toList();
+        return ConfluentPeer.run(dir, args);
     }
 }

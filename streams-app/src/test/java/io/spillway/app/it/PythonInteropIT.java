@@ -1,7 +1,6 @@
 package io.spillway.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static io.spillway.testing.PeerAssumptions.assumePeer;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,12 +12,10 @@ import io.spillway.app.topology.KeyFormat;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.topology.Topics;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * decodes a TrainingMetrics record the app produced.
  */
 class PythonInteropIT {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
-    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
     private static final int EVENTS = 3_000;
 
     @TempDir
@@ -38,12 +33,7 @@ class PythonInteropIT {
 
     @BeforeAll
     static void requirePeer() throws Exception {
-        assumePeer(Files.isExecutable(PYTHON), "Python interop test skipped: /usr/bin/python3 is not installed");
-        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
-                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
-        final String output = new String(probe.getInputStream().readAllBytes());
-        assumePeer(probe.waitFor() == 0, "Python interop test skipped: Debian packages python3-confluent-kafka, "
-                + "python3-avro and python3-requests are needed (" + output.trim() + ")");
+        ConfluentPeer.assumeAvailable();
     }
 
     @Test
@@ -131,16 +121,6 @@ class PythonInteropIT {
     }
 
     private List<String> python(final String... args) throws Exception {
-        final List<String> command = new ArrayList<>(List.of(PYTHON.toString(), PEER.toAbsolutePath().toString()));
-        command.addAll(List.of(args));
-        final Path out = dir.resolve("python-" + args[0] + ".out");
-        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("python peer timed out: " + Files.readString(out));
-        }
-        final List<String> lines = Files.readAllLines(out);
-        assertThat(p.exitValue()).as("python peer failed: %s", String.join("\n", lines)).isZero();
-        return lines.stream().filter(l -> l.startsWith("{")).toList();
+        return ConfluentPeer.run(dir, args);
     }
 }

@@ -1,9 +1,9 @@
 package io.spillway.app.it.crash;
 
-import static io.spillway.testing.PeerAssumptions.assumePeer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.app.embedded.EmbeddedKafka;
+import io.spillway.app.it.ConfluentPeer;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.app.vocabulary.VocabularyReader;
@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -34,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  * snapshots must be bit-identical (the same ids trained the same weights) and their published dictionaries equal.
  */
 class DictionaryCrashIT {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
-    private static final Path PEER = Path.of("src", "test", "python", "confluent_peer.py");
     private static final int CLICKS = 3_000;
     private static final int USERS = 8;
     /** 6 + 90 pages: user-0 sees a new one at each of its first 96 clicks. */
@@ -52,12 +49,7 @@ class DictionaryCrashIT {
 
     @BeforeAll
     static void requirePeer() throws Exception {
-        assumePeer(Files.isExecutable(PYTHON), "skipped: /usr/bin/python3 is not installed");
-        final Process probe = new ProcessBuilder(PYTHON.toString(), "-c",
-                "import confluent_kafka.avro, avro, requests").redirectErrorStream(true).start();
-        final String output = new String(probe.getInputStream().readAllBytes());
-        assumePeer(probe.waitFor() == 0, "skipped: Debian packages python3-confluent-kafka, python3-avro and "
-                + "python3-requests are needed (" + output.trim() + ")");
+        ConfluentPeer.assumeAvailable();
     }
 
     @Test
@@ -146,16 +138,8 @@ class DictionaryCrashIT {
 
     /** Clicks {@code from .. from+count-1} of the stream. */
     private void produce(final String bootstrap, final String url, final int from, final int count) throws Exception {
-        final List<String> command = List.of(PYTHON.toString(), PEER.toAbsolutePath().toString(), "click-produce",
-                bootstrap, url, "events", Integer.toString(count), Integer.toString(USERS), Integer.toString(count),
-                "0", Integer.toString(from), Integer.toString(EXTRA_PAGES));
-        final Path out = dir.resolve("python-" + from + ".out");
-        final Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("python peer timed out: " + Files.readString(out));
-        }
-        assertThat(p.exitValue()).as("python peer failed: %s", Files.readString(out)).isZero();
-        assertThat(Files.readString(out)).contains("{\"produced\": " + count + "}");
+        assertThat(ConfluentPeer.run(dir, "click-produce", bootstrap, url, "events", Integer.toString(count),
+                Integer.toString(USERS), Integer.toString(count), "0", Integer.toString(from),
+                Integer.toString(EXTRA_PAGES))).contains("{\"produced\": " + count + "}");
     }
 }
