@@ -141,6 +141,12 @@ public final class OpsMetrics implements AutoCloseable {
                 .register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("spillway.keys.expired", counters, c -> c.keysExpired())
                 .description("Idle keys whose bookkeeping was deleted after the key-state retention").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("spillway.vocabulary.overflows", counters,
+                c -> c.vocabularyOverflows())
+                .description("Categories of trained records that took the dictionary vocabulary's overflow class "
+                        + "because it was full").register(registry);
+        Gauge.builder("spillway.vocabulary.categories", counters, c -> c.vocabularyCategories())
+                .description("Categories with an id of their own in the dictionary vocabulary").register(registry);
     }
 
     /** Registers the times publishing the trainer's output waited for an unreachable schema registry. */

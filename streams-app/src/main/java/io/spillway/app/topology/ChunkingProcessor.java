@@ -148,6 +148,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             }
             dictionary = CategoryDictionary.restore(validator.limits().vocabularySize(), kept, ids::put);
             values.useCategories(dictionary);
+            counters.vocabularyRestored(dictionary.size());
             LOG.info("Task {}: dictionary vocabulary of {} categories restored", context.taskId(), dictionary.size());
         }
         waiting = new RegistryWaitQueue(context.getStateStore(waitStoreName), guards.maxWaitingForRegistryBytes());
@@ -314,7 +315,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         if (dictionary != null) {
             // accepted: the record's new categories keep their ids (the store's changelog commits with this chunk)
-            dictionary.commit();
+            counters.countVocabulary(dictionary.commit(), dictionary.size());
         }
         final long offset = source.offset();
         final OpenChunk.Buffered buffered = new OpenChunk.Buffered(event.getTimestampMs(), offset, toSparse(event));

@@ -19,6 +19,8 @@ public final class PipelineCounters {
     private final AtomicLong registryUnavailable = new AtomicLong();
     private final AtomicLong deadLettersTruncated = new AtomicLong();
     private final AtomicLong keysExpired = new AtomicLong();
+    private final AtomicLong vocabularyOverflows = new AtomicLong();
+    private final AtomicLong vocabularyCategories = new AtomicLong();
     private final Map<String, AtomicLong> byReason = new ConcurrentHashMap<>();
     private final Consumer<String> deadLetterListener;
 
@@ -65,6 +67,30 @@ public final class PipelineCounters {
 
     void countKeysExpired(final int n) {
         keysExpired.addAndGet(n);
+    }
+
+    /**
+     * An accepted record's categories: {@code overflowed} of them took the dictionary's overflow class; the
+     * dictionary now holds {@code categories}.
+     */
+    void countVocabulary(final int overflowed, final int categories) {
+        vocabularyOverflows.addAndGet(overflowed);
+        vocabularyCategories.set(categories);
+    }
+
+    /** A dictionary restored with this many categories. */
+    void vocabularyRestored(final int categories) {
+        vocabularyCategories.set(categories);
+    }
+
+    /** Categories of accepted records that took the dictionary vocabulary's overflow class (it was full). */
+    public long vocabularyOverflows() {
+        return vocabularyOverflows.get();
+    }
+
+    /** Categories with an id of their own in the dictionary vocabulary (0 without one). */
+    public long vocabularyCategories() {
+        return vocabularyCategories.get();
     }
 
     /** Input records waiting for the schema registry now (it was unreachable when they came). */

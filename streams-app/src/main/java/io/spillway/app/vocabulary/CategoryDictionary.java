@@ -31,6 +31,10 @@ public final class CategoryDictionary implements FieldMapping.Categories {
     private final Map<String, Integer> ids = new HashMap<>();
     /** Categories given an id by the record being read, in order; their ids follow {@link #ids}' size. */
     private final List<String> pending = new ArrayList<>();
+    /** Categories of the record being read that fell into the overflow class. */
+    private int pendingOverflows;
+    /** Categories of accepted records that fell into the overflow class (an operator's sign to raise the size). */
+    private long overflows;
 
     private CategoryDictionary(final int vocabularySize, final Durable durable) {
         if (vocabularySize < 1) {
@@ -101,24 +105,42 @@ public final class CategoryDictionary implements FieldMapping.Categories {
             return ids.size() + p;
         }
         if (full()) {
+            pendingOverflows++;
             return unknownId();
         }
         pending.add(category);
         return ids.size() + pending.size() - 1;
     }
 
-    /** Keeps the ids the record just read was given, writing them to the durable store in order. */
-    public void commit() {
+    /**
+     * Keeps the ids the record just read was given, writing them to the durable store in order.
+     *
+     * @return how many of the record's categories fell into the overflow class
+     */
+    public int commit() {
         for (final String category : pending) {
             final int id = ids.size();
             ids.put(category, id);
             durable.put(category, id);
         }
         pending.clear();
+        final int overflowed = pendingOverflows;
+        overflows += overflowed;
+        pendingOverflows = 0;
+        return overflowed;
     }
 
     /** Forgets the ids the record just read was given (it was not accepted). */
     public void discard() {
         pending.clear();
+        pendingOverflows = 0;
+    }
+
+    /**
+     * Categories of accepted records that had no id of their own and took the overflow class, since this
+     * dictionary was made or restored (a count of this run, not a durable one).
+     */
+    public long overflows() {
+        return overflows;
     }
 }

@@ -115,6 +115,9 @@ class DictionaryVocabularyTopologyTest {
                 "u2", List.of(1, 0, 4, 4, 1, 4)));
         assertThat(dictionary()).as("ids 0..3 kept; the overflow class 4 is never stored")
                 .isEqualTo(Map.of("/home", 0, "/cart", 1, "/search", 2, "/help", 3));
+        assertThat(counters.vocabularyOverflows()).as("/checkout, /pricing, /about took the overflow class")
+                .isEqualTo(3);
+        assertThat(counters.vocabularyCategories()).isEqualTo(4);
     }
 
     @Test

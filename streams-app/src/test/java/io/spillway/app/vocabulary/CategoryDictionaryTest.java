@@ -42,6 +42,7 @@ class CategoryDictionaryTest {
         assertThat(accept(d, "a", "b", "c", "d", "e", "a", "d")).containsExactly(0, 1, 2, 3, 3, 0, 3);
         assertThat(d.full()).isTrue();
         assertThat(store).as("the overflow class is never stored").containsOnlyKeys("a", "b", "c");
+        assertThat(d.overflows()).as("d, e and d again had no id of their own").isEqualTo(3);
         final CategoryDictionary one = empty(1);
         assertThat(accept(one, "x", "y")).as("a vocabulary of one: everything overflows").containsExactly(0, 0);
         assertThat(store).doesNotContainKeys("x", "y");
@@ -56,6 +57,20 @@ class CategoryDictionaryTest {
         d.discard();
         assertThat(store).isEmpty();
         assertThat(accept(d, "/cart", "/home")).containsExactly(0, 1);
+    }
+
+    @Test
+    void anOverflowCountsOnlyWhenItsRecordIsAccepted() {
+        final CategoryDictionary d = empty(2);
+        assertThat(accept(d, "a")).containsExactly(0);
+        assertThat(d.id("b")).isEqualTo(1);
+        assertThat(d.id("c")).isEqualTo(1);
+        d.discard();
+        assertThat(d.overflows()).as("a dead-lettered record's overflows are forgotten").isZero();
+        assertThat(d.id("b")).isEqualTo(1);
+        assertThat(d.id("a")).isZero();
+        assertThat(d.commit()).as("the record's overflowed categories").isEqualTo(1);
+        assertThat(d.overflows()).isEqualTo(1);
     }
 
     @Test
