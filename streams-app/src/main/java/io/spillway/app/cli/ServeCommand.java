@@ -5,6 +5,7 @@ import io.spillway.app.ops.OpsSettings;
 import io.spillway.app.serving.HttpLimits;
 import io.spillway.app.serving.PredictorSettings;
 import io.spillway.app.serving.ServingApp;
+import io.spillway.app.vocabulary.VocabularyTopic;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -94,7 +95,10 @@ final class ServeCommand implements Callable<Integer> {
         final ServingApp.Settings settings = new ServingApp.Settings(predictor,
                 noScoring ? null : scoreTopic != null ? scoreTopic : config.topics().events(), scoresTopic,
                 group != null ? group : config.applicationId() + "-serve", config.limits(), config.partitions(),
-                config.replicationFactor(), http, new HttpLimits(maxRequestBytes, maxRequestEvents), config.formats());
+                config.replicationFactor(), http, new HttpLimits(maxRequestBytes, maxRequestEvents), config.formats(),
+                // the trainer's published dictionary: its categories' ids are the model's
+                config.formats().mapping() != null && config.formats().mapping().usesDictionary()
+                        ? VocabularyTopic.name(config.applicationId()) : null);
         final long until = duration == null ? Long.MAX_VALUE : System.nanoTime() + parse(duration).toNanos();
         try (ServingApp app = ServingApp.start(settings)) {
             final Thread main = Thread.currentThread();

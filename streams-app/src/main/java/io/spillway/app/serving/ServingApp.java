@@ -1,11 +1,14 @@
 package io.spillway.app.serving;
 
 import io.spillway.app.ops.OpsSettings;
+import io.spillway.app.serving.internals.ServedCategories;
 import io.spillway.app.serving.internals.ServingMetrics;
 import io.spillway.app.serving.internals.ServingServer;
 import io.spillway.app.serving.internals.TopicScorer;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.EventValidator;
+import io.spillway.app.vocabulary.VocabularyReader;
+import io.spillway.app.vocabulary.VocabularyTopic;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -44,10 +47,13 @@ public final class ServingApp implements AutoCloseable {
      * @param httpLimits request limits
      * @param formats how the scored topic's keys and values are written (the trainer's {@code --key-format},
      *        {@code --value-format} and {@code --mapping}); its output keys are not used
+     * @param vocabularyTopic the trainer's published dictionary ({@link VocabularyTopic#name}) when its mapping has
+     *        a dictionary vocabulary: scored and posted categories take its ids, and predictions carry its
+     *        categories; null for none
      */
     public record Settings(PredictorSettings predictor, String scoreTopic, String scoresTopic, String group,
                            EventLimits limits, int partitions, short replicationFactor, OpsSettings http,
-                           HttpLimits httpLimits, io.spillway.app.Formats formats) {
+                           HttpLimits httpLimits, io.spillway.app.Formats formats, String vocabularyTopic) {
         public Settings {
             Objects.requireNonNull(predictor, "predictor");
             Objects.requireNonNull(scoresTopic, "scoresTopic");
@@ -57,12 +63,21 @@ public final class ServingApp implements AutoCloseable {
             Objects.requireNonNull(formats, "formats");
         }
 
+        /** Without a dictionary vocabulary. */
+        public Settings(final PredictorSettings predictor, final String scoreTopic, final String scoresTopic,
+                        final String group, final EventLimits limits, final int partitions,
+                        final short replicationFactor, final OpsSettings http, final HttpLimits httpLimits,
+                        final io.spillway.app.Formats formats) {
+            this(predictor, scoreTopic, scoresTopic, group, limits, partitions, replicationFactor, http, httpLimits,
+                    formats, null);
+        }
+
         /** With the default formats: keys and values detected per record, values Spillway's Event. */
         public Settings(final PredictorSettings predictor, final String scoreTopic, final String scoresTopic,
                         final String group, final EventLimits limits, final int partitions,
                         final short replicationFactor, final OpsSettings http, final HttpLimits httpLimits) {
             this(predictor, scoreTopic, scoresTopic, group, limits, partitions, replicationFactor, http, httpLimits,
-                    io.spillway.app.Formats.DEFAULTS);
+                    io.spillway.app.Formats.DEFAULTS, null);
         }
     }
 
@@ -70,13 +85,15 @@ public final class ServingApp implements AutoCloseable {
     private final ServingMetrics metrics;
     private final TopicScorer scorer;
     private final ServingServer server;
+    private final VocabularyReader vocabulary;
 
     private ServingApp(final Predictor predictor, final ServingMetrics metrics, final TopicScorer scorer,
-                       final ServingServer server) {
+                       final ServingServer server, final VocabularyReader vocabulary) {
         this.predictor = predictor;
         this.metrics = metrics;
         this.scorer = scorer;
         this.server = server;
+        this.vocabulary = vocabulary;
     }
 
     /** Starts following, scoring and answering; returns once the HTTP endpoint listens. */
@@ -85,17 +102,21 @@ public final class ServingApp implements AutoCloseable {
         final ServingMetrics metrics = new ServingMetrics(predictor);
         TopicScorer scorer = null;
         ServingServer server = null;
+        final VocabularyReader vocabulary = s.vocabularyTopic() == null ? null
+                : new VocabularyReader(s.predictor().clientConfig(), s.vocabularyTopic(), s.limits().vocabularySize());
+        final ServedCategories categories = vocabulary == null ? ServedCategories.NONE
+                : new ServedCategories(vocabulary, metrics::unknownCategory);
         try {
             if (s.scoreTopic() != null) {
                 createIfMissing(s);
                 scorer = new TopicScorer(predictor, s.predictor().clientConfig(), s.predictor().registryUrl(),
                         s.predictor().registryOverrides(), s.scoreTopic(), s.scoresTopic(), s.group(),
-                        s.formats(), s.limits(), metrics::scored, metrics::rejected);
+                        s.formats(), s.limits(), metrics::scored, metrics::rejected, categories);
                 scorer.start();
             }
             final TopicScorer running = scorer;
             if (s.http() != null) {
-                server = ServingServer.start(s.http(), predictor, metrics, s.httpLimits(), () -> {
+                server = ServingServer.start(s.http(), predictor, metrics, s.httpLimits(), categories, () -> {
                     final List<String> problems = new ArrayList<>();
                     if (running != null && !running.running()) {
                         problems.add("scoring " + s.scoreTopic() + " stopped"
@@ -110,11 +131,14 @@ public final class ServingApp implements AutoCloseable {
             }
             predictor.close();
             metrics.close();
+            if (vocabulary != null) {
+                vocabulary.close();
+            }
             throw e;
         }
         LOG.info("Serving model {}{}", s.predictor().modelId(), s.scoreTopic() == null ? ""
                 : ", scoring " + s.scoreTopic() + " into " + s.scoresTopic() + " (group " + s.group() + ")");
-        return new ServingApp(predictor, metrics, scorer, server);
+        return new ServingApp(predictor, metrics, scorer, server, vocabulary);
     }
 
     private static void createIfMissing(final Settings s) {
@@ -184,5 +208,8 @@ public final class ServingApp implements AutoCloseable {
         }
         predictor.close();
         metrics.close();
+        if (vocabulary != null) {
+            vocabulary.close();
+        }
     }
 }

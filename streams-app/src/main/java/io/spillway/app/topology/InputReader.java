@@ -1,5 +1,6 @@
 package io.spillway.app.topology;
 
+import io.spillway.app.mapping.FieldMapping;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.util.Objects;
@@ -9,7 +10,8 @@ import org.apache.kafka.common.header.Headers;
  * Reads one input record's key and value into Spillway's {@link Event} the way the training topology does (the key
  * format, the value format and the field mapping), for readers outside the topology, such as {@code serve}'s scorer:
  * a topic the app trains on can be scored as it is. Unlike the topology it does not wait for an unreachable schema
- * registry; such a record is refused as {@code registry-unavailable}.
+ * registry; such a record is refused as {@code registry-unavailable}. Text categories of a dictionary vocabulary take
+ * the ids of the trainer's published dictionary, given to the reader: it assigns none.
  *
  * <p>Not thread-safe (its deserializers cache schemas): one reader per thread.
  */
@@ -31,19 +33,33 @@ public final class InputReader {
 
     /**
      * @throws IllegalArgumentException for a mapping with a dictionary vocabulary: its ids belong to the training
-     *         app's stream task, which a reader outside the topology does not have
+     *         app's stream task; read such a topic with the published dictionary (the other constructor)
      */
     public InputReader(final KeyFormats keyFormats, final ValueFormats valueFormats,
                        final SpecificAvroDeserializer<Event> events, final EventLimits limits) {
+        this(keyFormats, valueFormats, events, limits, null);
+    }
+
+    /**
+     * @param categories for a mapping with a dictionary vocabulary, the ids of text categories: read-only, the
+     *        published dictionary's (a reader outside the topology gives no ids); null without a dictionary
+     * @throws IllegalArgumentException for a mapping with a dictionary vocabulary and no {@code categories}
+     */
+    public InputReader(final KeyFormats keyFormats, final ValueFormats valueFormats,
+                       final SpecificAvroDeserializer<Event> events, final EventLimits limits,
+                       final FieldMapping.Categories categories) {
         Objects.requireNonNull(keyFormats, "keyFormats");
         Objects.requireNonNull(valueFormats, "valueFormats");
-        if (valueFormats.mapping() != null && valueFormats.mapping().usesDictionary()) {
-            throw new IllegalArgumentException("a mapping with a dictionary vocabulary gives ids in the training app's"
-                    + " stream task only; score a topic of Spillway events, or a mapping with int or hash types");
-        }
         this.keys = keyFormats.decoder();
         this.values = valueFormats.decoder(Objects.requireNonNull(events, "events"), limits);
         this.entityFromKey = valueFormats.entityFromKey();
+        if (values.usesDictionary()) {
+            if (categories == null) {
+                throw new IllegalArgumentException("a mapping with a dictionary vocabulary needs the trainer's"
+                        + " published dictionary to read text categories (its ids are the training app's)");
+            }
+            values.useCategories(categories);
+        }
     }
 
     public Outcome read(final String topic, final Headers headers, final byte[] key, final long timestampMs,

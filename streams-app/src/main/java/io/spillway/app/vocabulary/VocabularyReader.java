@@ -25,12 +25,19 @@ public final class VocabularyReader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VocabularyReader.class);
     /** How long one look for a missing id may take. */
     private static final Duration CATCH_UP = Duration.ofSeconds(5);
+    /**
+     * The least time between two looks for categories not in the dictionary: a scored stream full of new
+     * categories must not cost a round trip to the broker per event.
+     */
+    private static final Duration CATEGORY_MISS_INTERVAL = Duration.ofSeconds(1);
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final int unknownId;
     private final Map<Integer, String> categories = new HashMap<>();
+    private final Map<String, Integer> idsByCategory = new HashMap<>();
     private TopicPartition partition;
+    private long lastMissCatchUpNanos = System.nanoTime() - CATEGORY_MISS_INTERVAL.toNanos();
 
     /**
      * @param client the Kafka client settings (bootstrap servers, security)
@@ -81,6 +88,39 @@ public final class VocabularyReader implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The categories of ids as read so far, without reading on: null for the overflow class and for an id not read
+     * yet. For callers that rate their own reading on (serve asks per event).
+     */
+    public synchronized String[] knownCategories(final int[] ids) {
+        final String[] out = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = categories.get(ids[i]);
+        }
+        return out;
+    }
+
+    /**
+     * The id the dictionary gives a category, reading on (at most once a second) when it is not known yet.
+     *
+     * @return the id, or -1 for a category the published dictionary does not hold (the trainer has not seen it, or
+     *         it took the overflow class)
+     */
+    public synchronized int id(final String category) {
+        Integer id = idsByCategory.get(category);
+        if (id == null && System.nanoTime() - lastMissCatchUpNanos >= CATEGORY_MISS_INTERVAL.toNanos()) {
+            lastMissCatchUpNanos = System.nanoTime();
+            catchUp();
+            id = idsByCategory.get(category);
+        }
+        return id == null ? -1 : id;
+    }
+
+    /** The learner's overflow class: the last id, which no category owns. */
+    public int unknownId() {
+        return unknownId;
+    }
+
     /** The whole dictionary as read so far, after reading the topic to its end: id to category. */
     public synchronized Map<Integer, String> all() {
         catchUp();
@@ -106,7 +146,13 @@ public final class VocabularyReader implements AutoCloseable {
                     continue;
                 }
                 try {
-                    categories.put(VocabularyTopic.id(r.value()), VocabularyTopic.category(r.key()));
+                    final int id = VocabularyTopic.id(r.value());
+                    if (id < 0 || id >= unknownId) {
+                        throw new IllegalArgumentException("id " + id + " is outside [0, " + unknownId + ")");
+                    }
+                    final String category = VocabularyTopic.category(r.key());
+                    categories.put(id, category);
+                    idsByCategory.put(category, id);
                 } catch (final IllegalArgumentException e) {
                     LOG.warn("Skipping vocabulary record at offset {}: {}", r.offset(), e.getMessage());
                 }

@@ -63,9 +63,27 @@ class InputReaderTest {
     }
 
     @Test
-    void aDictionaryMappingIsRefusedOutsideTheTrainersTask() {
+    void aDictionaryMappingNeedsThePublishedDictionaryAndTakesItsIdsWithoutAddingAny() {
         assertThatThrownBy(() -> reader(mapping("$key", "dictionary")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dictionary vocabulary");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("published dictionary");
+        final java.util.Map<String, Integer> published = java.util.Map.of("/home", 0, "/cart", 1);
+        final java.util.List<String> asked = new java.util.ArrayList<>();
+        final InputReader reader = new InputReader(new KeyFormats(KeyFormat.TEXT, null, () -> null),
+                new ValueFormats(ValueFormat.JSON, mapping("$key", "dictionary"), () -> null),
+                new SpecificAvroDeserializer<>(Event.class), LIMITS, category -> {
+                    asked.add(category);
+                    return published.getOrDefault(category, LIMITS.vocabularySize() - 1);
+                });
+        assertThat(type(reader.read("clicks", null, utf8("u"), 0L, utf8("{\"at\": 1, \"page\": \"/cart\"}"))))
+                .isEqualTo(1);
+        assertThat(type(reader.read("clicks", null, utf8("u"), 0L, utf8("{\"at\": 2, \"page\": \"/new\"}"))))
+                .as("a category the trainer has not published: the overflow class").isEqualTo(7);
+        assertThat(asked).containsExactly("/cart", "/new");
+    }
+
+    private static int type(final InputReader.Outcome outcome) {
+        assertThat(outcome).isInstanceOf(InputReader.Read.class);
+        return ((InputReader.Read) outcome).event().getEventType();
     }
 
     private static String reason(final InputReader.Outcome outcome) {

@@ -30,6 +30,7 @@ public final class ServingMetrics implements AutoCloseable {
     private final AtomicReference<ModelVersion> served = new AtomicReference<>();
     private final Timer applyDelay;
     private final Timer scoring;
+    private final io.micrometer.core.instrument.Counter unknownCategories;
 
     public ServingMetrics(final Predictor predictor) {
         new JvmMemoryMetrics().bindTo(registry);
@@ -60,6 +61,9 @@ public final class ServingMetrics implements AutoCloseable {
                 .register(registry);
         this.scoring = Timer.builder("spillway.serving.scoring")
                 .description("Scoring one poll of the scored topic").publishPercentiles(0.5, 0.99).register(registry);
+        this.unknownCategories = io.micrometer.core.instrument.Counter.builder("spillway.serving.unknown.categories")
+                .description("Scored or posted categories the trainer's published dictionary does not hold (they "
+                        + "take the overflow class)").register(registry);
         predictor.model().ifPresent(this::swapped);
         predictor.addSwapListener(this::swapped);
     }
@@ -86,6 +90,11 @@ public final class ServingMetrics implements AutoCloseable {
     }
 
     /** Records one poll's scoring. */
+    /** A scored or posted category the trainer's published dictionary does not hold (it took the overflow class). */
+    public void unknownCategory() {
+        unknownCategories.increment();
+    }
+
     public void scored(final long nanos, final int events) {
         if (events > 0) {
             scoring.record(nanos, TimeUnit.NANOSECONDS);

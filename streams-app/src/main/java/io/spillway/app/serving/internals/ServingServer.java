@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *       with no state);
  *   <li>{@code POST /v1/predict}: {@code {"key":..,"events":[{"eventType":..,"features":{"indices":[..],
  *       "values":[..]}}],"k":N}}: the distribution after those events, from the key's current state (or the zero state),
- *       which is left as it was;
+ *       which is left as it was; under a dictionary vocabulary an event may give its {@code "category"} instead of
+ *       its {@code "eventType"}, and answers carry {@code "predictedCategory"} and each top entry's
+ *       {@code "category"};
  *   <li>{@code GET /v1/model}: the version served, its cell, vocabulary, when it was published and applied, and what
  *       was refused;
  *   <li>{@code GET /health} (open, for probes): 200 while a version is served and the follower runs, else 503;
@@ -77,9 +79,12 @@ public final class ServingServer implements AutoCloseable {
     private final ServingMetrics metrics;
     private final HttpLimits limits;
     private final Supplier<List<String>> problems;
+    private final ServedCategories categories;
 
     private ServingServer(final OpsSettings settings, final Predictor predictor, final ServingMetrics metrics,
-                          final HttpLimits limits, final Supplier<List<String>> problems) throws IOException {
+                          final HttpLimits limits, final ServedCategories categories,
+                          final Supplier<List<String>> problems) throws IOException {
+        this.categories = categories;
         this.settings = settings;
         this.predictor = predictor;
         this.metrics = metrics;
@@ -91,14 +96,17 @@ public final class ServingServer implements AutoCloseable {
     /**
      * Starts serving.
      *
+     * @param categories the trainer's published dictionary ({@link ServedCategories#NONE} without one): events may
+     *        name their {@code "category"} instead of an {@code "eventType"}, and answers carry categories
      * @param problems what else is wrong (e.g. the scorer stopped), for {@code /health}
      * @throws IllegalStateException when bound beyond loopback without a token and an open endpoint was not chosen
      */
     public static ServingServer start(final OpsSettings settings, final Predictor predictor,
                                       final ServingMetrics metrics, final HttpLimits limits,
+                                      final ServedCategories categories,
                                       final Supplier<List<String>> problems) throws IOException {
         OpsServer.checkExposure(settings.host(), settings.auth());
-        final ServingServer s = new ServingServer(settings, predictor, metrics, limits, problems);
+        final ServingServer s = new ServingServer(settings, predictor, metrics, limits, categories, problems);
         LOG.info("Serving predictions on {}v1/predict (model {}v1/model, metrics {}metrics)", s.uri(), s.uri(),
                 s.uri());
         return s;
@@ -188,7 +196,7 @@ public final class ServingServer implements AutoCloseable {
                 throw new Refused(404, "unknown-key", "no state for key '" + key + "': it has not been scored"
                         + " (or was evicted)");
             }
-            return json(request, response, done, 200, nextEvent(p.get()));
+            return json(request, response, done, 200, nextEvent(p.get(), categories));
         }
         throw new Refused(404, "not-found", "no such resource: " + path);
     }
@@ -293,7 +301,7 @@ public final class ServingServer implements AutoCloseable {
         }
         final List<SparseEvent> parsed = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++) {
-            parsed.add(event(events.get(i), i));
+            parsed.add(event(events.get(i), i, categories));
         }
         final JsonNode k = root.get("k");
         if (k != null && !k.isInt()) {
@@ -301,7 +309,7 @@ public final class ServingServer implements AutoCloseable {
         }
         final int top = topK(k == null ? null : k.asText());
         try {
-            return nextEvent(predictor.predict(key.asText(), parsed, top));
+            return nextEvent(predictor.predict(key.asText(), parsed, top), categories);
         } catch (final ModelUnavailableException e) {
             throw e;
         } catch (final IllegalArgumentException e) {
@@ -309,14 +317,30 @@ public final class ServingServer implements AutoCloseable {
         }
     }
 
-    private static SparseEvent event(final JsonNode e, final int i) throws Refused {
+    private static SparseEvent event(final JsonNode e, final int i, final ServedCategories categories)
+            throws Refused {
         final String where = "events[" + i + "]: ";
         if (e == null || !e.isObject()) {
             throw new Refused(400, "bad-request", where + "must be an object");
         }
         final JsonNode type = e.get("eventType");
-        if (type == null || !type.isInt()) {
-            throw new Refused(400, "bad-request", where + "\"eventType\" must be an integer");
+        final JsonNode category = e.get("category");
+        final int eventType;
+        if (category != null && !category.isNull()) {
+            if (!categories.present()) {
+                throw new Refused(400, "bad-request", where + "\"category\" needs a dictionary vocabulary (the"
+                        + " trainer's mapping has type.vocabulary = dictionary); give \"eventType\"");
+            }
+            if (type != null || !category.isTextual()) {
+                throw new Refused(400, "bad-request", where + "\"category\" must be a string, given instead of"
+                        + " \"eventType\"");
+            }
+            eventType = categories.id(category.asText());
+        } else if (type == null || !type.isInt()) {
+            throw new Refused(400, "bad-request", where + "\"eventType\" must be an integer"
+                    + (categories.present() ? " (or give \"category\")" : ""));
+        } else {
+            eventType = type.asInt();
         }
         int[] idx = new int[0];
         float[] val = new float[0];
@@ -340,7 +364,7 @@ public final class ServingServer implements AutoCloseable {
                 val[f] = values.get(f).floatValue();
             }
         }
-        return new SparseEvent(type.asInt(), idx, val, SparseEvent.NO_LABEL);
+        return new SparseEvent(eventType, idx, val, SparseEvent.NO_LABEL);
     }
 
     private int topK(final String text) throws Refused {
@@ -359,7 +383,8 @@ public final class ServingServer implements AutoCloseable {
         return k;
     }
 
-    private static ObjectNode nextEvent(final NextEvent p) {
+    private static ObjectNode nextEvent(final NextEvent p, final ServedCategories categories) {
+        final String[] names = categories.names(TopicScorer.categoryIds(p));
         final ObjectNode root = JSON.createObjectNode();
         root.put("key", p.key());
         root.put("modelVersion", p.modelVersion());
@@ -370,9 +395,16 @@ public final class ServingServer implements AutoCloseable {
         }
         root.put("predictedEventType", p.predictedType());
         root.put("probability", p.probability());
+        if (categories.present()) {
+            root.put("predictedCategory", names[0]);
+        }
         final ArrayNode top = root.putArray("top");
-        for (final NextEvent.Candidate c : p.top()) {
-            top.addObject().put("eventType", c.eventType()).put("probability", c.probability());
+        for (int c = 0; c < p.top().size(); c++) {
+            final ObjectNode entry = top.addObject().put("eventType", p.top().get(c).eventType())
+                    .put("probability", p.top().get(c).probability());
+            if (categories.present()) {
+                entry.put("category", names[c + 1]);
+            }
         }
         return root;
     }

@@ -62,6 +62,7 @@ public final class TopicScorer implements AutoCloseable {
     private final String scoresTopic;
     private final BiConsumer<Long, Integer> latency;
     private final java.util.function.Consumer<String> rejections;
+    private final ServedCategories categories;
     private final Map<String, AtomicLong> rejected = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong published = new AtomicLong();
     private final Thread thread;
@@ -71,12 +72,15 @@ public final class TopicScorer implements AutoCloseable {
     /**
      * @param latency called per poll with the nanoseconds its scoring took and the events it scored
      * @param rejections called with the reason of each event not scored
+     * @param categories the trainer's published dictionary, for a mapping with a dictionary vocabulary
      */
     public TopicScorer(final Predictor predictor, final Map<String, Object> clientConfig, final String registryUrl,
                        final Map<String, Object> registryOverrides, final String scoreTopic, final String scoresTopic,
                        final String groupId, final Formats formats, final EventLimits limits,
-                       final BiConsumer<Long, Integer> latency, final java.util.function.Consumer<String> rejections) {
+                       final BiConsumer<Long, Integer> latency, final java.util.function.Consumer<String> rejections,
+                       final ServedCategories categories) {
         this.predictor = predictor;
+        this.categories = categories;
         this.scoreTopic = scoreTopic;
         this.scoresTopic = scoresTopic;
         this.validator = new EventValidator(limits);
@@ -98,7 +102,7 @@ public final class TopicScorer implements AutoCloseable {
         // keys and values read as the trainer's topology reads them: the same formats and mapping
         this.reader = new InputReader(new KeyFormats(formats.inputKeys(), formats.inputKeyField(),
                 () -> avroReader(serde, true, deserializers)), new ValueFormats(formats.inputValues(),
-                formats.mapping(), () -> avroReader(serde, false, deserializers)), events, limits);
+                formats.mapping(), () -> avroReader(serde, false, deserializers)), events, limits, categories.ids());
         final Map<String, Object> producer = new HashMap<>(clientConfig);
         producer.put("client.id", "spillway-serve-scores");
         this.sink = new KafkaTrainingSink(producer, serde);
@@ -199,18 +203,33 @@ public final class TopicScorer implements AutoCloseable {
             for (int i = 0; i < items.size(); i++) {
                 final Item item = items.get(i);
                 final NextEvent p = predictions.get(i);
-                final List<EventTypeProbability> top = p.top().stream().map(c -> EventTypeProbability.newBuilder()
-                        .setEventType(c.eventType()).setProbability(c.probability()).build()).toList();
+                final String[] names = categories.names(categoryIds(p));
+                final List<EventTypeProbability> top = new ArrayList<>(p.top().size());
+                for (int c = 0; c < p.top().size(); c++) {
+                    final NextEvent.Candidate candidate = p.top().get(c);
+                    top.add(EventTypeProbability.newBuilder().setEventType(candidate.eventType())
+                            .setProbability(candidate.probability()).setCategory(names[c + 1]).build());
+                }
                 sink.send(scoresTopic, e.getKey(), ServedPrediction.newBuilder().setEntityId(e.getKey())
                         .setModelId(predictor.settings().modelId()).setModelVersion(p.modelVersion())
                         .setSourceTopic(item.record().topic()).setSourcePartition(item.record().partition())
                         .setSourceOffset(item.record().offset()).setAfterTimestampMs(item.event().getTimestampMs())
                         .setPredictedEventType(p.predictedType()).setProbability(p.probability()).setTop(top)
-                        .setServedAtMs(now).build());
+                        .setPredictedCategory(names[0]).setServedAtMs(now).build());
                 published.incrementAndGet();
             }
         }
         latency.accept(System.nanoTime() - started, events);
+    }
+
+    /** The ids whose categories a prediction carries: the predicted type, then each of the top ones. */
+    static int[] categoryIds(final NextEvent p) {
+        final int[] ids = new int[p.top().size() + 1];
+        ids[0] = p.predictedType();
+        for (int c = 0; c < p.top().size(); c++) {
+            ids[c + 1] = p.top().get(c).eventType();
+        }
+        return ids;
     }
 
     private void reject(final ConsumerRecord<byte[], byte[]> r, final Rejection why) {

@@ -48,7 +48,7 @@ class ServingServerTest {
         }
         metrics = new ServingMetrics(predictor);
         server = ServingServer.start(OpsSettings.of("127.0.0.1", 0, OpsAuth.none()), predictor, metrics,
-                new HttpLimits(2048, 4), List::of);
+                new HttpLimits(2048, 4), ServedCategories.NONE, List::of);
     }
 
     @AfterEach
@@ -135,6 +135,10 @@ class ServingServerTest {
                 400, "invalid-event");
         assertError(post("/v1/predict", "application/json",
                 "{\"key\":\"a\",\"events\":[{\"eventType\":1,\"features\":{\"indices\":[1]}}]}"), 400, "bad-request");
+        assertError(post("/v1/predict", "application/json", "{\"key\":\"a\",\"events\":[{\"category\":\"/cart\"}]}"),
+                400, "bad-request"); // a category needs a dictionary vocabulary
+        assertThat(post("/v1/predict", "application/json", "{\"key\":\"a\",\"events\":[{\"category\":\"/cart\"}]}")
+                .body()).contains("needs a dictionary vocabulary");
         assertError(post("/v1/predict", "text/plain", "{}"), 415, "unsupported-media-type");
         assertError(post("/v1/predict", "application/json", "{\"key\":\"" + "x".repeat(3000) + "\"}"), 413,
                 "body-too-large");
@@ -158,7 +162,7 @@ class ServingServerTest {
                 "default.api.timeout.ms", 500, "request.timeout.ms", 500)));
              ServingMetrics m = new ServingMetrics(waiting);
              ServingServer s = ServingServer.start(OpsSettings.of("127.0.0.1", 0, OpsAuth.token(token)), waiting, m,
-                     HttpLimits.DEFAULT, List::of)) {
+                     HttpLimits.DEFAULT, ServedCategories.NONE, List::of)) {
             final HttpResponse<String> health = http.send(HttpRequest.newBuilder(s.uri().resolve("/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(503);

@@ -1,0 +1,79 @@
+package io.spillway.app.serving.internals;
+
+import io.spillway.app.mapping.FieldMapping;
+import io.spillway.app.vocabulary.VocabularyReader;
+
+/**
+ * The trainer's published dictionary as serve uses it, both ways: the ids of the categories it scores or is posted
+ * (read-only: a category the trainer has not published takes the overflow class, as it would once the dictionary
+ * is full, and is counted), and the categories of the ids it predicts. {@link #NONE} without a dictionary.
+ *
+ * <p>Thread-safe: the scorer and the HTTP threads share one.
+ */
+public final class ServedCategories {
+    /** No dictionary vocabulary: ids only. */
+    public static final ServedCategories NONE = new ServedCategories(null, () -> { });
+
+    /** The least time between two reads on for ids without a category. */
+    private static final long READ_ON_INTERVAL_NANOS = 1_000_000_000L;
+
+    private final VocabularyReader reader;
+    private final Runnable unknown;
+    private final java.util.concurrent.atomic.AtomicLong lastReadOnNanos =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - READ_ON_INTERVAL_NANOS);
+
+    /** @param unknown called for each category the published dictionary does not hold */
+    public ServedCategories(final VocabularyReader reader, final Runnable unknown) {
+        this.reader = reader;
+        this.unknown = unknown;
+    }
+
+    /** Whether there is a dictionary. */
+    public boolean present() {
+        return reader != null;
+    }
+
+    /** The ids of text categories for a mapping's reader; null without a dictionary. */
+    public FieldMapping.Categories ids() {
+        return reader == null ? null : this::id;
+    }
+
+    /**
+     * @return the category's published id, or the overflow class for one the dictionary does not hold
+     * @throws IllegalStateException without a dictionary
+     */
+    public int id(final String category) {
+        if (reader == null) {
+            throw new IllegalStateException("no dictionary vocabulary: categories have no ids here");
+        }
+        final int id = reader.id(category);
+        if (id >= 0) {
+            return id;
+        }
+        unknown.run();
+        return reader.unknownId();
+    }
+
+    /**
+     * Each id's category; null where it has none (no dictionary, the overflow class, not published). Reads the
+     * dictionary on for a missing id at most once a second: an untrained model predicts ids no category has
+     * taken yet, and serve asks per event.
+     */
+    public String[] names(final int[] ids) {
+        if (reader == null) {
+            return new String[ids.length];
+        }
+        final String[] known = reader.knownCategories(ids);
+        for (int i = 0; i < ids.length; i++) {
+            if (known[i] == null && ids[i] >= 0 && ids[i] < reader.unknownId()) {
+                final long now = System.nanoTime();
+                final long last = lastReadOnNanos.get();
+                if (now - last >= READ_ON_INTERVAL_NANOS && lastReadOnNanos.compareAndSet(last, now)) {
+                    return reader.categories(ids);
+                }
+                break;
+            }
+        }
+        return known;
+    }
+}
