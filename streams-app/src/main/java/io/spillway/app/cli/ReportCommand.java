@@ -6,17 +6,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Renders a run's curves from the metrics topic to SVG files. */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Render loss, accuracy, throughput and memory curves from the metrics topic to SVG files.")
 final class ReportCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
-    String bootstrapServers;
-
-    @Option(names = "--schema-registry-url", required = true, description = "Schema registry URL.")
-    String schemaRegistryUrl;
+    @Mixin
+    ClusterOptions cluster;
 
     @Option(names = "--metrics-topic", defaultValue = "training-metrics", description = "Metrics topic (default: ${DEFAULT-VALUE}).")
     String topic;
@@ -29,7 +27,7 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        final List<TrainingMetrics> all = MetricsTopicReader.readAll(bootstrapServers, schemaRegistryUrl, topic, modelId);
+        final List<TrainingMetrics> all = MetricsTopicReader.readAll(cluster.bootstrapServers(), cluster.schemaRegistryUrl(), topic, modelId);
         if (all.isEmpty()) {
             System.err.println("No training metrics on " + topic + "; nothing to render.");
             return 3;

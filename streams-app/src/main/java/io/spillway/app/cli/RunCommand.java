@@ -18,11 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true, modelTransformer = AppOptions.Install.class,
         description = "Train continuously on a Kafka cluster; stops cleanly on SIGTERM or Ctrl+C.")
 final class RunCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers, e.g. localhost:9092.")
-    String bootstrapServers;
-
-    @Option(names = "--schema-registry-url", required = true, description = "Confluent-compatible schema registry URL.")
-    String schemaRegistryUrl;
+    @Mixin
+    ClusterOptions cluster;
 
     @Mixin
     AppOptions options;
@@ -32,7 +29,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        final AppConfig config = options.toConfig(bootstrapServers, schemaRegistryUrl);
+        final AppConfig config = options.toConfig(cluster.bootstrapServers(), cluster.schemaRegistryUrl());
         // kept until the process ends: the shutdown's log lines go to the file too
         logging.start(config.stateDir().resolve(config.applicationId() + ".log"), System.err);
         final SpillwayApp app = SpillwayApp.start(config);

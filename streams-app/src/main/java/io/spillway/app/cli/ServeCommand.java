@@ -7,10 +7,8 @@ import io.spillway.app.serving.PredictorSettings;
 import io.spillway.app.serving.ServingApp;
 import io.spillway.app.vocabulary.VocabularyTopic;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,11 +20,8 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = AppOptions.Install.class,
         description = "Serve next-event predictions from the newest model version: score a topic and answer HTTP.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
-    String bootstrapServers;
-
-    @Option(names = "--schema-registry-url", required = true, description = "Schema registry URL.")
-    String schemaRegistryUrl;
+    @Mixin
+    ClusterOptions cluster;
 
     @Option(names = "--score-topic", description = "Topic of events to score, one prediction per event (default: the "
             + "events topic).")
@@ -76,18 +71,17 @@ final class ServeCommand implements Callable<Integer> {
             + "/v1/predict (default: ${DEFAULT-VALUE}).")
     int maxRequestEvents;
 
-    @Option(names = "--for", description = "Stop after this long, ISO-8601 or e.g. 30s (default: until Ctrl+C).")
-    String duration;
+    @Mixin
+    StopAfter stopAfter;
 
     @Mixin
     AppOptions options;
 
     @Override
     public Integer call() throws Exception {
-        final AppConfig config = options.toConfig(bootstrapServers, schemaRegistryUrl);
-        final Map<String, Object> client = new HashMap<>(config.kafkaOverrides());
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        final PredictorSettings predictor = PredictorSettings.of(client, schemaRegistryUrl,
+        final AppConfig config = options.toConfig(cluster.bootstrapServers(), cluster.schemaRegistryUrl());
+        final Map<String, Object> client = cluster.clientConfig(config.kafkaOverrides());
+        final PredictorSettings predictor = PredictorSettings.of(client, cluster.schemaRegistryUrl(),
                 config.registryOverrides(), config.topics(), config.trainer().modelId(), config.learner(),
                 config.trainer().scaleOut()).withKeyBounds(maxKeys, keyIdleTimeout).withTopK(topK)
                 .withFollowing(settle, PredictorSettings.DEFAULT_REBASE_INTERVAL);
@@ -99,7 +93,7 @@ final class ServeCommand implements Callable<Integer> {
                 // the trainer's published dictionary: its categories' ids are the model's
                 config.formats().mapping() != null && config.formats().mapping().usesDictionary()
                         ? VocabularyTopic.name(config.applicationId()) : null);
-        final long until = duration == null ? Long.MAX_VALUE : System.nanoTime() + parse(duration).toNanos();
+        final long until = stopAfter.deadlineNanos();
         try (ServingApp app = ServingApp.start(settings)) {
             final Thread main = Thread.currentThread();
             final Thread hook = new Thread(main::interrupt, "spillway-serve-stop");
@@ -127,10 +121,5 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static Duration parse(final String text) {
-        final String t = text.trim().toUpperCase(java.util.Locale.ROOT);
-        return t.startsWith("P") ? Duration.parse(t) : Duration.parse("PT" + t);
     }
 }

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -20,11 +21,8 @@ import picocli.CommandLine.Option;
 final class StatusCommand implements Callable<Integer> {
     private static final Duration DEAD_LETTER_READ_BUDGET = Duration.ofSeconds(60);
 
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
-    String bootstrapServers;
-
-    @Option(names = "--schema-registry-url", required = true, description = "Schema registry URL.")
-    String schemaRegistryUrl;
+    @Mixin
+    ClusterOptions cluster;
 
     @Option(names = "--metrics-topic", defaultValue = "training-metrics", description = "Metrics topic (default: ${DEFAULT-VALUE}).")
     String topic;
@@ -42,9 +40,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        final List<TrainingMetrics> all = MetricsTopicReader.readAll(bootstrapServers, schemaRegistryUrl, topic, modelId);
+        final List<TrainingMetrics> all = MetricsTopicReader.readAll(cluster.bootstrapServers(), cluster.schemaRegistryUrl(), topic, modelId);
         print(all, System.out);
-        print(DeadLetterTopicReader.read(bootstrapServers, deadLetterTopic, eventsTopic, DEAD_LETTER_READ_BUDGET),
+        print(DeadLetterTopicReader.read(cluster.bootstrapServers(), deadLetterTopic, eventsTopic, DEAD_LETTER_READ_BUDGET),
                 all.isEmpty() ? null : all.get(all.size() - 1), System.out);
         return all.isEmpty() ? 3 : 0;
     }

@@ -53,7 +53,7 @@ class DockerComposeIT {
         final CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
         assertThat(parsed.subcommand().commandSpec().name()).isEqualTo("run");
         final RunCommand run = parsed.subcommand().commandSpec().commandLine().getCommand();
-        assertThat(run.bootstrapServers).isEqualTo("kafka:29092");
+        assertThat(run.cluster.bootstrapServers()).isEqualTo("kafka:29092");
         assertThat(run.options.settings().get(AppSettings.OPS_HOST)).isEqualTo("0.0.0.0");
         // beyond loopback the endpoint needs a token or this explicit choice, else the app refuses to start
         assertThat(run.options.settings().get(AppSettings.OPS_ALLOW_UNAUTHENTICATED)).isTrue();

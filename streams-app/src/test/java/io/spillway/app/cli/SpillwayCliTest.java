@@ -26,6 +26,28 @@ class SpillwayCliTest {
     }
 
     @Test
+    void everyCommandOnAClusterTakesTheSameClusterOptionsAndChecksTheRegistryUrl() {
+        for (final String command : new String[] {"run", "serve", "follow", "status", "report"}) {
+            final ByteArrayOutputStream err = new ByteArrayOutputStream();
+            final CommandLine cli = new CommandLine(new SpillwayCli());
+            cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+            assertThat(cli.execute(command)).as(command).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command).contains("--bootstrap-servers")
+                    .contains("--schema-registry-url");
+            err.reset();
+            assertThat(cli.execute(command, "--bootstrap-servers=x:1", "--schema-registry-url=registry:8081"))
+                    .as(command).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
+                    .contains("--schema-registry-url must be an http or https URL: registry:8081");
+        }
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final CommandLine cli = new CommandLine(new SpillwayCli());
+        cli.setErr(new java.io.PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
+        assertThat(cli.execute("follow", CLUSTER[0], CLUSTER[1], "--for=soon")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("'soon' needs a unit");
+    }
+
+    @Test
     void badOptionValuesGiveAClearErrorNotAStackTrace() {
         final ByteArrayOutputStream err = new ByteArrayOutputStream();
         final CommandLine cli = new CommandLine(new SpillwayCli());
@@ -128,7 +150,7 @@ class SpillwayCliTest {
 
     @Test
     void demoDurationsParseWithUnitsAndRejectNonsense() {
-        final DemoCommand.DurationConverter c = new DemoCommand.DurationConverter();
+        final DurationConverter c = new DurationConverter();
         assertThat(c.convert("30s")).isEqualTo(java.time.Duration.ofSeconds(30));
         assertThat(c.convert("5m")).isEqualTo(java.time.Duration.ofMinutes(5));
         assertThat(c.convert("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
