@@ -37,6 +37,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -48,6 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code AvroProducer}, Avro keys) through the same mapping, the pages taking the trainer's ids, and every
  * prediction on the scores topic and over HTTP carries the pages' names; an HTTP request may name its events'
  * pages instead of their ids, and a page the trainer never published is read as the overflow class and counted.
+ * Records of the dictionary topic that are not a category with an id of the model are skipped.
  */
 class DictionaryServingIT {
     private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
@@ -103,6 +107,20 @@ class DictionaryServingIT {
             assertThat(Set.copyOf(dictionary.values())).isEqualTo(PAGES);
             final Map<String, Integer> ids = new HashMap<>();
             dictionary.forEach((id, page) -> ids.put(page, id));
+            // records serve must not take from the topic: a value that is not a 4-byte id, the overflow id, an id
+            // beyond the model, a negative one (the trainer is stopped: its store never reads these back)
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(vocabularyTopic, VocabularyTopic.key("/short"), new byte[3]));
+                producer.send(new ProducerRecord<>(vocabularyTopic, VocabularyTopic.key("/overflow"),
+                        VocabularyTopic.value(VOCABULARY - 1)));
+                producer.send(new ProducerRecord<>(vocabularyTopic, VocabularyTopic.key("/beyond"),
+                        VocabularyTopic.value(99)));
+                producer.send(new ProducerRecord<>(vocabularyTopic, VocabularyTopic.key("/negative"),
+                        VocabularyTopic.value(-5)));
+                producer.send(new ProducerRecord<>(vocabularyTopic, null, VocabularyTopic.value(6)));
+                producer.flush();
+            }
 
             try (ServingApp serve = ServingApp.start(new ServingApp.Settings(PredictorSettings.of(
                     Map.of("bootstrap.servers", bootstrap), url, Map.of(), c.topics(), c.trainer().modelId(),
@@ -146,6 +164,11 @@ class DictionaryServingIT {
                 assertThat(unpublished.get("top")).as("an unpublished page is the overflow class")
                         .isEqualTo(overflow.get("top"));
                 assertThat(serve.scrape()).contains("spillway_serving_unknown_categories_total 1.0");
+                for (final String hostile : new String[] {"/short", "/overflow", "/beyond", "/negative"}) {
+                    assertThat(post(predict, "{\"key\": \"new-user\", \"events\": [{\"category\": \""
+                            + hostile + "\"}]}").get("top")).as("%s is not in the dictionary", hostile)
+                            .isEqualTo(overflow.get("top"));
+                }
                 System.out.printf("DictionaryServingIT: dictionary %s; %d of %d scores named; after /cart, "
                         + "/checkout: %s%n", dictionary, named, clicks, byPage.get("top"));
             }
