@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * task handed over a full chunk within the last max-wait, or a task feeding the same chunk-log partition is behind
  * its input. Anything that cannot be trained is forwarded, with its original key and value bytes, to the
  * dead-letter sink, with the reason and its source topic/partition/offset in headers.
- * Nothing is dropped silently.
+ * Nothing is dropped silently. A task reading a {@link DictionarySequence} takes that position from the sequence
+ * headers; its chunks and barriers name its own partition (0), so they all go to one chunk-log partition.
  */
 final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkingProcessor.class);
@@ -91,6 +92,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final String vocabularyStoreName;
     /** This task's dictionary (restored from its store in {@link #init}); null without one. */
     private CategoryDictionary dictionary;
+    /** The record's metadata, or the sequence headers when this task reads the dictionary sequence. */
+    private final InputPosition inputPosition;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
                       final String dlqSink, final String chunkSink,
@@ -98,8 +101,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                       final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
                       final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag,
-                      final String vocabularyStoreName) {
+                      final String vocabularyStoreName, final InputPosition inputPosition) {
         this.vocabularyStoreName = vocabularyStoreName;
+        this.inputPosition = inputPosition;
         this.inputLag = inputLag;
         this.feedersLag = feedersLag;
         this.storeName = storeName;
@@ -169,10 +173,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     public void process(final Record<byte[], byte[]> record) {
         counters.countConsumed();
         lastProcessedMs = context.currentSystemTimeMs();
-        final SourcePosition source = context.recordMetadata()
-                .map(m -> new SourcePosition(m.topic(), m.partition(), m.offset()))
-                .orElse(new SourcePosition("", context.taskId().partition(), -1));
-        handle(record, source, false);
+        handle(record, inputPosition.of(context, record), false);
     }
 
     /**
@@ -415,7 +416,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private void flushStale(final long nowMs) {
         final long wait = maxWait.toMillis();
         // A task behind its input is not quiet: a pause in processing it (the stream thread busy elsewhere, or
-        // starved of CPU) must not move its input clock, or chunks would be cut short mid-backlog.
+        // starved of CPU) must not move its input clock, or chunks would be cut short mid-backlog. (The task of a
+        // dictionary sequence is its partition 0, and its lag is all the input still to come: SpillwayTopology.)
         final boolean behind = inputLag.applyAsLong(context.taskId().partition()) > 0;
         final long inputNowMs = context.currentStreamTimeMs() + (behind ? 0 : Math.max(0, nowMs - lastProcessedMs));
         final boolean anyOpen = !open.isEmpty();
