@@ -84,6 +84,11 @@ public final class SpillwayApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
     private final Liveness liveness;
+    /**
+     * The one-partition topic a dictionary mapping's input of several partitions goes through to its one chunking
+     * task ({@link io.spillway.app.topology.DictionarySequence}); null when the input is chunked where it is read.
+     */
+    private final String dictionarySequence;
     /** The published dictionary, read to put categories beside the ids in predictions; null without one. */
     private final io.spillway.app.vocabulary.VocabularyReader vocabulary;
     /** Set once {@link #close()} begins: the client and the trainer then stop on request, which is no failure. */
@@ -98,7 +103,9 @@ public final class SpillwayApp implements AutoCloseable {
         this.config = config;
         this.ops = new OpsMetrics();
         this.counters = new PipelineCounters(ops::deadLettered);
-        final InputGuards guards = createTopics();
+        final TopicSetup topicSetup = createTopics();
+        final InputGuards guards = topicSetup.guards();
+        this.dictionarySequence = topicSetup.dictionarySequence();
         ops.bindPipeline(counters);
         this.learner = Learners.create(config.learner());
         this.vocabulary = usesDictionary() ? new io.spillway.app.vocabulary.VocabularyReader(clientConfig(),
@@ -153,10 +160,13 @@ public final class SpillwayApp implements AutoCloseable {
             final io.spillway.schemas.serde.GenericAvroDeserializer d = new io.spillway.schemas.serde.GenericAvroDeserializer();
             d.configure(topologySerde, false);
             return d;
-        }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
+        }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards,
+                // the one chunking task of a dictionary sequence has all the input still to come ahead of it
+                dictionarySequence != null ? partition -> consumerLag() : this::inputLag,
                 // one chunk-log partition (replicated training) is fed by all of this instance's tasks
-                config.trainer().scaleOut().chunkPartitions(config.partitions()) == 1 ? partition -> consumerLag()
-                        : this::inputLag), props);
+                dictionarySequence != null
+                        || config.trainer().scaleOut().chunkPartitions(config.partitions()) == 1
+                        ? partition -> consumerLag() : this::inputLag, dictionarySequence), props);
         ops.bindKafkaStreams(streams);
         ops.bindSnapshotRefusals(snapshotRefusals::size);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
@@ -309,11 +319,19 @@ public final class SpillwayApp implements AutoCloseable {
     }
 
     /**
-     * Creates the missing topics: the dead-letter topic with room for any input record plus the reason headers.
+     * What creating the topics found out.
      *
-     * @return the configured guards with the dead-letter topic's actual record limit
+     * @param guards the configured guards with the dead-letter topic's actual record limit
+     * @param dictionarySequence the dictionary sequence topic, or null when the topology needs none
      */
-    private InputGuards createTopics() throws IOException {
+    private record TopicSetup(InputGuards guards, String dictionarySequence) {
+    }
+
+    /**
+     * Creates the missing topics: the dead-letter topic with room for any input record plus the reason headers; and
+     * the dictionary sequence topic when a dictionary mapping reads an input of several partitions.
+     */
+    private TopicSetup createTopics() throws IOException {
         try (Admin admin = Admin.create(clientConfig())) {
             final Set<String> existing = admin.listTopics().names().get();
             final List<NewTopic> missing = new ArrayList<>();
@@ -346,9 +364,8 @@ public final class SpillwayApp implements AutoCloseable {
                 }
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
-            if (usesDictionary()) {
-                requireOnePartition(admin);
-            }
+            final String sequence = usesDictionary() && inputPartitions(admin) > 1 ? createDictionarySequence(admin)
+                    : null;
             final int deadLetterLimit = maxMessageBytes(admin, config.topics().deadLetters());
             if (existing.contains(config.topics().events())
                     && deadLetterLimit < maxMessageBytes(admin, config.topics().events())) {
@@ -356,7 +373,7 @@ public final class SpillwayApp implements AutoCloseable {
                         + " truncated (raise its max.message.bytes to keep them whole)", config.topics().deadLetters(),
                         deadLetterLimit, config.topics().events());
             }
-            return config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10));
+            return new TopicSetup(config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10)), sequence);
         } catch (final ExecutionException e) {
             throw new IOException("could not create topics on " + config.bootstrapServers() + ": "
                     + e.getCause().getMessage(), e.getCause());
@@ -366,18 +383,54 @@ public final class SpillwayApp implements AutoCloseable {
         }
     }
 
-    /**
-     * The dictionary vocabulary has one writer, the stream task of the input's one partition: tasks of several
-     * partitions would give one category different ids, or two categories one id (docs/input-formats.md).
-     */
-    private void requireOnePartition(final Admin admin) throws InterruptedException, ExecutionException {
-        final int partitions = admin.describeTopics(List.of(config.topics().events())).allTopicNames().get()
+    private int inputPartitions(final Admin admin) throws InterruptedException, ExecutionException {
+        return admin.describeTopics(List.of(config.topics().events())).allTopicNames().get()
                 .get(config.topics().events()).partitions().size();
-        if (partitions != 1) {
-            throw new IllegalArgumentException("type.vocabulary = dictionary needs an input topic of one partition: "
-                    + config.topics().events() + " has " + partitions + " (the stream task of the one partition is"
-                    + " the dictionary's only writer); use type.vocabulary = hash for a topic of several partitions");
+    }
+
+    /**
+     * The dictionary vocabulary has one writer: on an input of several partitions, the one task that reads the
+     * one-partition sequence topic, created here (once; another instance may have just done it) with room for any
+     * input record plus the position headers, and for any timestamp the input's time guard lets through.
+     *
+     * @return its name
+     */
+    private String createDictionarySequence(final Admin admin) throws InterruptedException, ExecutionException {
+        if (config.trainer().scaleOut() == ScaleOut.SPLIT) {
+            // Every chunk would come from the one chunking task, so go to one chunk-log partition: one instance
+            // would train them all while the others wait, which is no split.
+            throw new IllegalArgumentException("type.vocabulary = dictionary on an input of several partitions ("
+                    + config.topics().events() + " has " + inputPartitions(admin) + ") is chunked by one stream"
+                    + " task, whose chunks all go to one chunk-log partition, so --scale-out split cannot split its"
+                    + " training: use --scale-out replicate, an input of one partition, or type.vocabulary = hash");
         }
+        final String topic = io.spillway.app.topology.DictionarySequence.topic(config.applicationId());
+        if (!admin.listTopics().names().get().contains(topic)) {
+            final NewTopic t = new NewTopic(topic, java.util.Optional.of(1), config.replicationFactor() < 0
+                    ? java.util.Optional.empty() : java.util.Optional.of(config.replicationFactor()))
+                    .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Math.max(
+                                    maxMessageBytes(admin, config.topics().events()),
+                                    InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES) + DEAD_LETTER_HEADROOM_BYTES),
+                            // record timestamps as the input has them: the broker's default refuses an hour ahead
+                            TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, Long.toString(Long.MAX_VALUE)));
+            try {
+                admin.createTopics(List.of(t)).all().get();
+                LOG.info("Created topic {}: a dictionary mapping on an input of several partitions is chunked by"
+                        + " one task", topic);
+            } catch (final ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    throw e;
+                }
+            }
+            awaitLeaders(admin, List.of(topic));
+        }
+        final int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                .size();
+        if (partitions != 1) {
+            throw new IllegalArgumentException("topic " + topic + " has " + partitions + " partitions: the"
+                    + " dictionary's sequence needs one (its one reader is the dictionary's only writer)");
+        }
+        return topic;
     }
 
     /**
@@ -451,11 +504,15 @@ public final class SpillwayApp implements AutoCloseable {
 
     /**
      * Sum of the consumer's per-partition lag on the events topic, or -1 before it is known (see
-     * {@link #partitionLags()}).
+     * {@link #partitionLags()}); with a dictionary sequence, plus its lag (records sequenced, not yet chunked).
      */
     public long consumerLag() {
-        final Map<Integer, Long> lags = partitionLags().lags();
-        return lags.isEmpty() ? -1 : lags.values().stream().mapToLong(Long::longValue).sum();
+        final PartitionLags read = partitionLags();
+        final Map<Integer, Long> lags = read.lags();
+        if (lags.isEmpty() && read.sequenceLag() < 0) {
+            return -1;
+        }
+        return lags.values().stream().mapToLong(Long::longValue).sum() + Math.max(0, read.sequenceLag());
     }
 
     /** Records of input partition {@code partition} the Streams consumer has not fetched yet, -1 when unknown. */
@@ -475,23 +532,30 @@ public final class SpillwayApp implements AutoCloseable {
             return cached;
         }
         final Map<Integer, Long> lags = new HashMap<>();
+        long sequenceLag = -1;
         final KafkaStreams s = streams; // null while the constructor builds the topology
         if (s != null) {
             for (final Map.Entry<MetricName, ? extends Metric> e : s.metrics().entrySet()) {
                 final MetricName name = e.getKey();
-                if (name.name().equals("records-lag") && config.topics().events().equals(name.tags().get("topic"))
-                        && name.tags().get("partition") != null
-                        && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+                if (!name.name().equals("records-lag") || name.tags().get("partition") == null
+                        || !(e.getValue().metricValue() instanceof Double d) || d.isNaN()) {
+                    continue;
+                }
+                final String topic = name.tags().get("topic");
+                if (config.topics().events().equals(topic)) {
                     lags.merge(Integer.parseInt(name.tags().get("partition")), d.longValue(), Math::max);
+                } else if (topic != null && topic.equals(dictionarySequence)) {
+                    sequenceLag = Math.max(sequenceLag, d.longValue());
                 }
             }
         }
-        final PartitionLags read = new PartitionLags(now, Map.copyOf(lags));
+        final PartitionLags read = new PartitionLags(now, Map.copyOf(lags), sequenceLag);
         partitionLags = read;
         return read;
     }
 
-    private record PartitionLags(long readAtNanos, Map<Integer, Long> lags) {
+    /** @param sequenceLag the dictionary sequence's lag, -1 when unknown (or there is none) */
+    private record PartitionLags(long readAtNanos, Map<Integer, Long> lags, long sequenceLag) {
     }
 
     public PipelineCounters counters() {
