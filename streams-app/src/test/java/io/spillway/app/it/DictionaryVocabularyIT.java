@@ -8,6 +8,9 @@ import io.spillway.app.Formats;
 import io.spillway.app.SpillwayApp;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.mapping.FieldMapping;
+import io.spillway.app.trainer.ScaleOut;
+import io.spillway.app.topology.DeadLetterHeaders;
+import io.spillway.app.topology.DictionarySequence;
 import io.spillway.app.topology.KeyFormat;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.topology.ValueFormat;
@@ -37,7 +40,9 @@ import org.junit.jupiter.api.io.CleanupMode;
  * time, double dwell), written by Confluent's own Python {@code AvroProducer} with Avro string keys, trained with
  * {@code type.vocabulary = dictionary}. The pages get exact ids in first-seen order; the dictionary survives a
  * restart that has lost its local state (restored from the compacted changelog) and goes on from where it was,
- * up to the overflow class; every click trains; and the predictions carry the pages' names beside the ids.
+ * up to the overflow class; every click trains; and the predictions carry the pages' names beside the ids. On an
+ * input of two partitions the clicks go through the dictionary's one sequence: each page gets one id, every click
+ * trains or is dead-lettered naming its input position; with split training that input is refused at start.
  */
 class DictionaryVocabularyIT {
     private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
@@ -139,13 +144,80 @@ class DictionaryVocabularyIT {
     }
 
     @Test
-    void aDictionaryOnAnInputOfSeveralPartitionsIsRefusedAtStart() throws Exception {
+    void anInputOfSeveralPartitionsGoesThroughOneSequenceAndEveryClickTrainsWithOnePagesIdEverywhere()
+            throws Exception {
+        final int clicks = 1_200;
+        final int bad = 30;
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
             // TestApps' configuration creates the input with 2 partitions
-            assertThatThrownBy(() -> SpillwayApp.start(config(kafka.bootstrapServers(), registry.url().toString())))
+            final AppConfig config = config(bootstrap, url);
+            final Map<Integer, String> dictionary;
+            try (SpillwayApp app = SpillwayApp.start(config)) {
+                final String sequence = DictionarySequence.topic(config.applicationId());
+                TestApps.awaitLeaders(bootstrap, Topics.defaults().all());
+                // user-u's clicks on partition u % 2; one more page than the six; the last clicks lack the page
+                assertThat(python("click-produce", bootstrap, url, "events", Integer.toString(clicks),
+                        Integer.toString(USERS), Integer.toString(clicks), Integer.toString(bad), "0", "1", "2"))
+                        .contains("{\"produced\": " + (clicks + bad) + "}");
+                TestApps.await("every click trained or dead-lettered", Duration.ofSeconds(120),
+                        () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= clicks + bad);
+                assertThat(app.counters().consumed()).as("consumed").isEqualTo(clicks + bad);
+                assertThat(app.trainer().eventsTrained()).as("every click with a page").isEqualTo(clicks);
+                assertThat(app.counters().deadLettered()).as("the clicks without one").isEqualTo(bad);
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    final var topics = admin.describeTopics(List.of("events", sequence)).allTopicNames().get();
+                    assertThat(topics.get("events").partitions()).hasSize(2);
+                    assertThat(topics.get(sequence).partitions()).as("the dictionary's one sequence").hasSize(1);
+                }
+                dictionary = dictionary(bootstrap, VocabularyTopic.name(config.applicationId()));
+            }
+            assertThat(dictionary).as("each page once, ids 0..6 (7, the overflow class, unused)")
+                    .hasSize(7).containsOnlyKeys(0, 1, 2, 3, 4, 5, 6);
+            assertThat(Set.copyOf(dictionary.values())).hasSize(7).containsAll(PAGES).contains("/promo-0");
+            assertThat(dictionary.get(0)).as("user-0's and user-1's first clicks, on both partitions").isEqualTo("/home");
+
+            final List<ConsumerRecord<byte[], Prediction>> letters = TestApps.readAll(bootstrap, url,
+                    Topics.defaults().deadLetters(), null);
+            assertThat(letters).hasSize(bad).allSatisfy(r -> {
+                assertThat(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo("events");
+                assertThat(r.headers().toArray()).noneMatch(h -> h.key().startsWith(DictionarySequence.PREFIX));
+            });
+            assertThat(letters.stream().map(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.SOURCE_PARTITION)
+                    + "@" + DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.SOURCE_OFFSET)).distinct())
+                    .as("each names its own input position, on both partitions").hasSize(bad)
+                    .anyMatch(p -> p.startsWith("0@")).anyMatch(p -> p.startsWith("1@"));
+
+            final List<ConsumerRecord<byte[], Prediction>> predictions = TestApps.readAll(bootstrap, url,
+                    Topics.defaults().predictions(), Prediction.class);
+            assertThat(predictions).hasSizeGreaterThan(clicks / 2);
+            for (final ConsumerRecord<byte[], Prediction> r : predictions) {
+                final Prediction p = r.value();
+                assertThat(str(p.getPredictedCategory())).as("the predicted page's name")
+                        .isEqualTo(dictionary.get(p.getPredictedEventType()));
+                if (p.getActualEventType() != null) {
+                    assertThat(str(p.getActualCategory())).isNotNull()
+                            .isEqualTo(dictionary.get(p.getActualEventType()));
+                }
+            }
+            System.out.printf("DictionaryVocabularyIT (2 partitions): dictionary %s; %d predictions%n", dictionary,
+                    predictions.size());
+        }
+    }
+
+    @Test
+    void aDictionaryOnAnInputOfSeveralPartitionsIsRefusedWithSplitTraining() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final AppConfig replicated = config(kafka.bootstrapServers(), registry.url().toString());
+            final AppConfig split = replicated.withTrainer(replicated.trainer().withScaleOut(ScaleOut.SPLIT, 0.3));
+            // TestApps' configuration creates the input with 2 partitions
+            assertThatThrownBy(() -> SpillwayApp.start(split))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("one partition").hasMessageContaining("events has 2");
+                    .hasMessageContaining("events has 2").hasMessageContaining("--scale-out split")
+                    .hasMessageContaining("--scale-out replicate");
         }
     }
 
