@@ -89,6 +89,8 @@ public final class SpillwayApp implements AutoCloseable {
      * task ({@link io.spillway.app.topology.DictionarySequence}); null when the input is chunked where it is read.
      */
     private final String dictionarySequence;
+    /** Deletes what the chunking task has committed of the dictionary sequence; null without one. */
+    private final DictionarySequencePurge sequencePurge;
     /** The published dictionary, read to put categories beside the ids in predictions; null without one. */
     private final io.spillway.app.vocabulary.VocabularyReader vocabulary;
     /** Set once {@link #close()} begins: the client and the trainer then stop on request, which is no failure. */
@@ -170,6 +172,10 @@ public final class SpillwayApp implements AutoCloseable {
         ops.bindKafkaStreams(streams);
         ops.bindSnapshotRefusals(snapshotRefusals::size);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
+        this.sequencePurge = dictionarySequence == null ? null : new DictionarySequencePurge(clientConfig(),
+                config.applicationId(), dictionarySequence, Duration.ofMillis(Long.parseLong(String.valueOf(
+                        config.kafkaOverrides().getOrDefault(DictionarySequencePurge.INTERVAL_CONFIG,
+                                DictionarySequencePurge.DEFAULT_INTERVAL_MS)))));
         this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
                 Duration.ofSeconds(2));
         this.liveness = new Liveness(streams::state, trainerThread, trainer::failure, () -> closing);
@@ -623,6 +629,9 @@ public final class SpillwayApp implements AutoCloseable {
             chunkLog.close();
         }
         brokerWatch.close();
+        if (sequencePurge != null) {
+            sequencePurge.close();
+        }
         if (vocabulary != null) {
             vocabulary.close();
         }

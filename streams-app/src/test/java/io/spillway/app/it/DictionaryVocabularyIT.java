@@ -29,6 +29,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -153,7 +155,8 @@ class DictionaryVocabularyIT {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
             // TestApps' configuration creates the input with 2 partitions
-            final AppConfig config = config(bootstrap, url);
+            final AppConfig config = config(bootstrap, url).toBuilder().kafkaOverrides(Map.of("commit.interval.ms",
+                    200, "repartition.purge.interval.ms", 300)).build();
             final Map<Integer, String> dictionary;
             try (SpillwayApp app = SpillwayApp.start(config)) {
                 final String sequence = DictionarySequence.topic(config.applicationId());
@@ -171,6 +174,9 @@ class DictionaryVocabularyIT {
                     final var topics = admin.describeTopics(List.of("events", sequence)).allTopicNames().get();
                     assertThat(topics.get("events").partitions()).hasSize(2);
                     assertThat(topics.get(sequence).partitions()).as("the dictionary's one sequence").hasSize(1);
+                    final TopicPartition tp = new TopicPartition(sequence, 0);
+                    TestApps.await("the sequence purged of what the chunking task committed", Duration.ofSeconds(30),
+                            () -> earliest(admin, tp) >= clicks + bad);
                 }
                 dictionary = dictionary(bootstrap, VocabularyTopic.name(config.applicationId()));
             }
@@ -218,6 +224,14 @@ class DictionaryVocabularyIT {
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("events has 2").hasMessageContaining("--scale-out split")
                     .hasMessageContaining("--scale-out replicate");
+        }
+    }
+
+    private static long earliest(final Admin admin, final TopicPartition tp) {
+        try {
+            return admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).all().get().get(tp).offset();
+        } catch (final Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
