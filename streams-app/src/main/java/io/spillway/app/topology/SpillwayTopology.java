@@ -135,7 +135,8 @@ public final class SpillwayTopology {
                 Serdes.String(), Serdes.ByteArray()), CHUNKER);
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         // A chunk goes to the chunk-log partition of its input partition: one partition in replicated training,
-        // one per input partition in split training (each trainer then sees its keys' chunks in order).
+        // one per input partition in split training (each trainer then sees its keys' chunks in order). The task of
+        // a dictionary sequence writes all of them as partition 0's, its own.
         topology.addSink(CHUNK_SINK, topics.chunks(), new ByteArraySerializer(), new ByteArraySerializer(),
                 (topic, key, value, partitions) -> Optional.of(Set.of(ChunkRecords.sourcePartition(value) % partitions)),
                 CHUNKER);
