@@ -370,8 +370,8 @@ public final class SpillwayApp implements AutoCloseable {
                 }
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
-            final String sequence = usesDictionary() && inputPartitions(admin) > 1 ? createDictionarySequence(admin)
-                    : null;
+            final int inputPartitions = usesDictionary() ? inputPartitions(admin) : 1;
+            final String sequence = inputPartitions > 1 ? createDictionarySequence(admin, inputPartitions) : null;
             final int deadLetterLimit = maxMessageBytes(admin, config.topics().deadLetters());
             if (existing.contains(config.topics().events())
                     && deadLetterLimit < maxMessageBytes(admin, config.topics().events())) {
@@ -401,12 +401,13 @@ public final class SpillwayApp implements AutoCloseable {
      *
      * @return its name
      */
-    private String createDictionarySequence(final Admin admin) throws InterruptedException, ExecutionException {
+    private String createDictionarySequence(final Admin admin, final int inputPartitions)
+            throws InterruptedException, ExecutionException {
         if (config.trainer().scaleOut() == ScaleOut.SPLIT) {
             // Every chunk would come from the one chunking task, so go to one chunk-log partition: one instance
             // would train them all while the others wait, which is no split.
             throw new IllegalArgumentException("type.vocabulary = dictionary on an input of several partitions ("
-                    + config.topics().events() + " has " + inputPartitions(admin) + ") is chunked by one stream"
+                    + config.topics().events() + " has " + inputPartitions + ") is chunked by one stream"
                     + " task, whose chunks all go to one chunk-log partition, so --scale-out split cannot split its"
                     + " training: use --scale-out replicate, an input of one partition, or type.vocabulary = hash");
         }

@@ -31,11 +31,7 @@ public final class DictionarySequence {
 
     /** Names the record's input position, replacing any header of these names it had (a producer cannot forge it). */
     static void stamp(final Headers headers, final SourcePosition source) {
-        for (final Header h : headers.toArray()) {
-            if (h.key().startsWith(PREFIX)) {
-                headers.remove(h.key());
-            }
-        }
+        removeOurs(headers);
         headers.add(SOURCE_TOPIC, source.topic().getBytes(StandardCharsets.UTF_8));
         headers.add(SOURCE_PARTITION, Integer.toString(source.partition()).getBytes(StandardCharsets.UTF_8));
         headers.add(SOURCE_OFFSET, Long.toString(source.offset()).getBytes(StandardCharsets.UTF_8));
@@ -50,11 +46,7 @@ public final class DictionarySequence {
         final String topic = text(headers, SOURCE_TOPIC);
         final String partition = text(headers, SOURCE_PARTITION);
         final String offset = text(headers, SOURCE_OFFSET);
-        for (final Header h : headers.toArray()) {
-            if (h.key().startsWith(PREFIX)) {
-                headers.remove(h.key());
-            }
-        }
+        removeOurs(headers);
         if (topic == null || partition == null || offset == null) {
             return Optional.empty();
         }
@@ -62,6 +54,14 @@ public final class DictionarySequence {
             return Optional.of(new SourcePosition(topic, Integer.parseInt(partition), Long.parseLong(offset)));
         } catch (final NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    private static void removeOurs(final Headers headers) {
+        for (final Header h : headers.toArray()) {
+            if (h.key().startsWith(PREFIX)) {
+                headers.remove(h.key());
+            }
         }
     }
 
