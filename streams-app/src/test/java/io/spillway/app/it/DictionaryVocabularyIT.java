@@ -44,7 +44,8 @@ import org.junit.jupiter.api.io.CleanupMode;
  * restart that has lost its local state (restored from the compacted changelog) and goes on from where it was,
  * up to the overflow class; every click trains; and the predictions carry the pages' names beside the ids. On an
  * input of two partitions the clicks go through the dictionary's one sequence: each page gets one id, every click
- * trains or is dead-lettered naming its input position; with split training that input is refused at start.
+ * trains or is dead-lettered naming its input position; two instances on four partitions share the sequencing, one
+ * chunks, and their replicas agree exactly; with split training that input is refused at start.
  */
 class DictionaryVocabularyIT {
     private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
@@ -211,6 +212,68 @@ class DictionaryVocabularyIT {
             System.out.printf("DictionaryVocabularyIT (2 partitions): dictionary %s; %d predictions%n", dictionary,
                     predictions.size());
         }
+    }
+
+    /**
+     * Two instances on four input partitions: each sequences the partitions it is given, one of them chunks the
+     * sequence, and both train replicas over the one chunk log with the one dictionary, ending equal.
+     */
+    @Test
+    void twoInstancesShareTheSequencingAndTheirReplicasAgree() throws Exception {
+        final int clicks = 1_200;
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                admin.createTopics(List.of(new NewTopic("events", 4, (short) 1))).all().get();
+            }
+            final AppConfig base = config(bootstrap, url);
+            try (SpillwayApp a = SpillwayApp.start(instance(base, "a"));
+                 SpillwayApp b = SpillwayApp.start(instance(base, "b"))) {
+                TestApps.await("both instances running", Duration.ofSeconds(60),
+                        () -> a.streamsState() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+                                && b.streamsState() == org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+                TestApps.awaitLeaders(bootstrap, Topics.defaults().all());
+                assertThat(python("click-produce", bootstrap, url, "events", Integer.toString(clicks),
+                        Integer.toString(USERS), Integer.toString(clicks), "0", "0", "1", "4"))
+                        .contains("{\"produced\": " + clicks + "}");
+                TestApps.await("both replicas trained every click", Duration.ofSeconds(120),
+                        () -> a.trainer().eventsTrained() >= clicks && b.trainer().eventsTrained() >= clicks
+                                && a.trainer().position() == b.trainer().position()
+                                && a.learner().version() == b.learner().version());
+                assertThat(a.counters().consumed() + b.counters().consumed()).as("each click chunked once")
+                        .isEqualTo(clicks);
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    final var members = admin.describeConsumerGroups(List.of(base.applicationId())).all().get()
+                            .get(base.applicationId()).members();
+                    final List<Set<String>> topicsByMember = members.stream().map(m -> m.assignment()
+                            .topicPartitions().stream().map(TopicPartition::topic).collect(Collectors.toSet())).toList();
+                    assertThat(topicsByMember).as("both sequence input partitions").hasSize(2)
+                            .allMatch(t -> t.contains("events"));
+                    assertThat(topicsByMember).as("one chunks the sequence")
+                            .filteredOn(t -> t.contains(DictionarySequence.topic(base.applicationId()))).hasSize(1);
+                }
+                assertThat(a.counters().deadLettered() + b.counters().deadLettered()).isZero();
+                assertThat(b.trainer().eventsTrained()).isEqualTo(a.trainer().eventsTrained()).isEqualTo(clicks);
+                final Map<String, float[]> pa = a.learner().parameters();
+                final Map<String, float[]> pb = b.learner().parameters();
+                assertThat(pb.keySet()).isEqualTo(pa.keySet());
+                for (final Map.Entry<String, float[]> e : pa.entrySet()) {
+                    assertThat(pb.get(e.getKey())).as(e.getKey()).containsExactly(e.getValue());
+                }
+                System.out.printf("DictionaryVocabularyIT (two instances, 4 partitions): chunked %d / %d; version %d%n",
+                        a.counters().consumed(), b.counters().consumed(), a.learner().version());
+            }
+            final Map<Integer, String> dictionary = dictionary(bootstrap, VocabularyTopic.name(base.applicationId()));
+            assertThat(Set.copyOf(dictionary.values())).as("each page once").hasSize(7).hasSize(dictionary.size());
+        }
+    }
+
+    /** Same application id and model; its own instance id and state directory. */
+    private AppConfig instance(final AppConfig base, final String name) {
+        return base.toBuilder().stateDir(dir.resolve("state-" + name))
+                .trainer(base.trainer().withInstanceId(name)).build();
     }
 
     @Test
