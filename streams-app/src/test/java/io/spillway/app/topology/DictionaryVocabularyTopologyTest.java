@@ -224,6 +224,27 @@ class DictionaryVocabularyTopologyTest {
     }
 
     @Test
+    void theInputsTimeGuardRulesBeforeTheSequence() throws Exception {
+        start(CLICKS, SEQUENCE);
+        final long future = System.currentTimeMillis() + Duration.ofDays(30).toMillis();
+        input.pipeInput(new TestRecord<>("u1".getBytes(StandardCharsets.UTF_8),
+                "{\"page\":\"/late\",\"at\":1,\"dwell\":1.5}".getBytes(StandardCharsets.UTF_8), null, future));
+        final TestRecord<byte[], byte[]> forged = new TestRecord<>("u2".getBytes(StandardCharsets.UTF_8),
+                "{\"page\":\"/home\",\"at\":1,\"dwell\":1.5}".getBytes(StandardCharsets.UTF_8), Instant.now());
+        forged.headers().add(DeadLetterHeaders.ORIGINAL_TIMESTAMP, "-5".getBytes(StandardCharsets.UTF_8));
+        input.pipeInput(forged);
+        assertThat(dlq.readRecordsToList()).as("the guard's verdict crosses the sequence; a forged one does not")
+                .singleElement().satisfies(r -> {
+                    assertThat(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.REASON))
+                            .isEqualTo("invalid-record-timestamp");
+                    assertThat(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.ORIGINAL_TIMESTAMP))
+                            .isEqualTo(Long.toString(future));
+                    assertThat(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.SOURCE_OFFSET)).isEqualTo("0");
+                });
+        assertThat(dictionary()).isEqualTo(Map.of("/home", 0));
+    }
+
+    @Test
     void onlyASequencedTopologyHasTheSequenceSubTopology() {
         final Properties m = new Properties();
         m.setProperty("type", "page");
