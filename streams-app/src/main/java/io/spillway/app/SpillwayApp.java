@@ -165,10 +165,12 @@ public final class SpillwayApp implements AutoCloseable {
         }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards,
                 // the one chunking task of a dictionary sequence has all the input still to come ahead of it
                 dictionarySequence != null ? partition -> consumerLag() : this::inputLag,
-                // one chunk-log partition (replicated training) is fed by all of this instance's tasks
+                // one chunk-log partition (replicated training) is fed by all of this instance's tasks; the one
+                // chunking task of a dictionary sequence feeds every chunk-log partition
                 dictionarySequence != null
                         || config.trainer().scaleOut().chunkPartitions(config.partitions()) == 1
-                        ? partition -> consumerLag() : this::inputLag, dictionarySequence), props);
+                        ? partition -> consumerLag() : this::inputLag, dictionarySequence, topicSetup.chunkLogPartitions()),
+                props);
         ops.bindKafkaStreams(streams);
         ops.bindSnapshotRefusals(snapshotRefusals::size);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
@@ -329,8 +331,9 @@ public final class SpillwayApp implements AutoCloseable {
      *
      * @param guards the configured guards with the dead-letter topic's actual record limit
      * @param dictionarySequence the dictionary sequence topic, or null when the topology needs none
+     * @param chunkLogPartitions the chunk topic's partitions, where the topology needs them (a dictionary sequence)
      */
-    private record TopicSetup(InputGuards guards, String dictionarySequence) {
+    private record TopicSetup(InputGuards guards, String dictionarySequence, int chunkLogPartitions) {
     }
 
     /**
@@ -371,7 +374,7 @@ public final class SpillwayApp implements AutoCloseable {
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
             final int inputPartitions = usesDictionary() ? inputPartitions(admin) : 1;
-            final String sequence = inputPartitions > 1 ? createDictionarySequence(admin, inputPartitions) : null;
+            final String sequence = inputPartitions > 1 ? createDictionarySequence(admin) : null;
             final int deadLetterLimit = maxMessageBytes(admin, config.topics().deadLetters());
             if (existing.contains(config.topics().events())
                     && deadLetterLimit < maxMessageBytes(admin, config.topics().events())) {
@@ -379,7 +382,8 @@ public final class SpillwayApp implements AutoCloseable {
                         + " truncated (raise its max.message.bytes to keep them whole)", config.topics().deadLetters(),
                         deadLetterLimit, config.topics().events());
             }
-            return new TopicSetup(config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10)), sequence);
+            return new TopicSetup(config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10)), sequence,
+                    sequence == null ? 1 : partitions(admin, config.topics().chunks()));
         } catch (final ExecutionException e) {
             throw new IOException("could not create topics on " + config.bootstrapServers() + ": "
                     + e.getCause().getMessage(), e.getCause());
@@ -390,8 +394,11 @@ public final class SpillwayApp implements AutoCloseable {
     }
 
     private int inputPartitions(final Admin admin) throws InterruptedException, ExecutionException {
-        return admin.describeTopics(List.of(config.topics().events())).allTopicNames().get()
-                .get(config.topics().events()).partitions().size();
+        return partitions(admin, config.topics().events());
+    }
+
+    private static int partitions(final Admin admin, final String topic) throws InterruptedException, ExecutionException {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
     }
 
     /**
@@ -401,16 +408,7 @@ public final class SpillwayApp implements AutoCloseable {
      *
      * @return its name
      */
-    private String createDictionarySequence(final Admin admin, final int inputPartitions)
-            throws InterruptedException, ExecutionException {
-        if (config.trainer().scaleOut() == ScaleOut.SPLIT) {
-            // Every chunk would come from the one chunking task, so go to one chunk-log partition: one instance
-            // would train them all while the others wait, which is no split.
-            throw new IllegalArgumentException("type.vocabulary = dictionary on an input of several partitions ("
-                    + config.topics().events() + " has " + inputPartitions + ") is chunked by one stream"
-                    + " task, whose chunks all go to one chunk-log partition, so --scale-out split cannot split its"
-                    + " training: use --scale-out replicate, an input of one partition, or type.vocabulary = hash");
-        }
+    private String createDictionarySequence(final Admin admin) throws InterruptedException, ExecutionException {
         final String topic = io.spillway.app.topology.DictionarySequence.topic(config.applicationId());
         if (!admin.listTopics().names().get().contains(topic)) {
             final NewTopic t = new NewTopic(topic, java.util.Optional.of(1), config.replicationFactor() < 0
@@ -431,8 +429,7 @@ public final class SpillwayApp implements AutoCloseable {
             }
             awaitLeaders(admin, List.of(topic));
         }
-        final int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
-                .size();
+        final int partitions = partitions(admin, topic);
         if (partitions != 1) {
             throw new IllegalArgumentException("topic " + topic + " has " + partitions + " partitions: the"
                     + " dictionary's sequence needs one (its one reader is the dictionary's only writer)");

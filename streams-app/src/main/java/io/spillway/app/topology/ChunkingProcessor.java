@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * its input. Anything that cannot be trained is forwarded, with its original key and value bytes, to the
  * dead-letter sink, with the reason and its source topic/partition/offset in headers.
  * Nothing is dropped silently. A task reading a {@link DictionarySequence} takes that position from the sequence
- * headers; its chunks and barriers name its own partition (0), so they all go to one chunk-log partition.
+ * headers, its chunks name their records' input partition, and a barrier goes to each chunk-log partition that got
+ * a chunk since its last (see {@link ChunkRouting}).
  */
 final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkingProcessor.class);
@@ -77,8 +78,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final Map<String, Open> open = new HashMap<>();
     /** Wall-clock time this task last processed a record. */
     private long lastProcessedMs = -1;
-    /** A chunk went to the chunk log after the last barrier (in memory: after a restart, at worst one extra barrier). */
-    private boolean chunksSinceBarrier;
+    /**
+     * The chunk-log partitions that got a chunk after their last barrier, each with the input partition its barrier
+     * names (in memory: after a restart, at worst one extra barrier). A task reading its input partition has one.
+     */
+    private final java.util.SortedMap<Integer, Integer> barriersOwed = new java.util.TreeMap<>();
     /**
      * Input-clock time (record timestamp) at which this task last handed over a full chunk; in memory, so after a
      * restart the first flush writes its barrier.
@@ -94,6 +98,10 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private CategoryDictionary dictionary;
     /** The record's metadata, or the sequence headers when this task reads the dictionary sequence. */
     private final InputPosition inputPosition;
+    /** Whose partition chunks and barriers name, and how many chunk-log partitions they go to. */
+    private final ChunkRouting routing;
+    /** The input partitions of the open chunks, when chunks name them; null: they name this task's. */
+    private OpenChunkPartitions openPartitions;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
                       final String dlqSink, final String chunkSink,
@@ -101,9 +109,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                       final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
                       final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag,
-                      final String vocabularyStoreName, final InputPosition inputPosition) {
+                      final String vocabularyStoreName, final InputPosition inputPosition,
+                      final ChunkRouting routing) {
         this.vocabularyStoreName = vocabularyStoreName;
         this.inputPosition = inputPosition;
+        this.routing = routing;
         this.inputLag = inputLag;
         this.feedersLag = feedersLag;
         this.storeName = storeName;
@@ -153,6 +163,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             dictionary = CategoryDictionary.restore(validator.limits().vocabularySize(), kept, ids::put);
             values.useCategories(dictionary);
             LOG.info("Task {}: dictionary vocabulary of {} categories restored", context.taskId(), dictionary.size());
+        }
+        if (routing.openPartitionStore() != null) {
+            openPartitions = OpenChunkPartitions.restore(context.getStateStore(routing.openPartitionStore()));
         }
         waiting = new RegistryWaitQueue(context.getStateStore(waitStoreName), guards.maxWaitingForRegistryBytes());
         // Restored waiting records count as consumed in this run, so consumed = accepted + dead-lettered + waiting.
@@ -312,6 +325,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         if (chunk == null) {
             chunk = new Open(lastTimestampMs, context.currentSystemTimeMs(), record.timestamp(), new ArrayList<>());
             open.put(key, chunk);
+            if (openPartitions != null) {
+                openPartitions.opened(key, source.partition());
+            }
         }
         if (dictionary != null) {
             // accepted: the record's new categories keep their ids (the store's changelog commits with this chunk)
@@ -445,13 +461,15 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         // chunk only once that key's chunks before the barrier are trained, one per step).
         final boolean logFed = behind || feedersLag.applyAsLong(context.taskId().partition()) > 0
                 || lastFullChunkInputMs != Long.MIN_VALUE && inputNowMs - lastFullChunkInputMs < wait;
-        final boolean quiet = chunksSinceBarrier && !anyOpen && !logFed && lastProcessedMs >= 0
+        final boolean quiet = !barriersOwed.isEmpty() && !anyOpen && !logFed && lastProcessedMs >= 0
                 && nowMs - lastProcessedMs >= wait;
         if ((!stale.isEmpty() && !logFed) || quiet) {
             // The flush (or the quiet input) is a wall-clock decision; the barrier records it in the log, so that
             // the trainer's batches stay a function of the log alone.
-            context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(context.taskId().partition()), nowMs), chunkSink);
-            chunksSinceBarrier = false;
+            for (final int partition : barriersOwed.values()) {
+                context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(partition), nowMs), chunkSink);
+            }
+            barriersOwed.clear();
         }
     }
 
@@ -467,11 +485,12 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             offsets[i] = b.sourceOffset();
             events.add(b.event());
         }
+        final int partition = openPartitions == null ? context.taskId().partition() : openPartitions.handedOver(key);
         final TimedChunk handedOver = new TimedChunk(new SequenceChunk(key, events), timestamps,
-                chunk.previousTimestampMs(), context.taskId().partition(), offsets);
+                chunk.previousTimestampMs(), partition, offsets);
         context.forward(new Record<>(ChunkRecords.key(handedOver), ChunkRecords.encode(handedOver),
                 context.currentStreamTimeMs()), chunkSink);
-        chunksSinceBarrier = true;
+        barriersOwed.putIfAbsent(partition % routing.chunkLogPartitions(), partition);
         // The chunk record, these deletes, the meta and the input offsets commit in one transaction (exactly_once_v2).
         for (int i = 0; i < timestamps.length; i++) {
             eventStore.delete(OpenChunk.eventKey(key, i));

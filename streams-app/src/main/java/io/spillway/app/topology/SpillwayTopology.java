@@ -35,6 +35,8 @@ public final class SpillwayTopology {
     public static final String STORE = "open-chunks";
     /** The buffered events of the open chunks, one entry per event. */
     public static final String EVENT_STORE = "open-chunk-events";
+    /** With a dictionary sequence: the input partition of each open chunk (see {@link OpenChunkPartitions}). */
+    public static final String OPEN_PARTITION_STORE = "open-chunk-partitions";
     /** Input records waiting for the schema registry, in arrival order (see {@link RegistryWaitQueue}). */
     public static final String WAIT_STORE = "registry-wait";
 
@@ -88,7 +90,7 @@ public final class SpillwayTopology {
                                  final InputGuards guards, final IntToLongFunction inputLag,
                                  final IntToLongFunction feedersLag) {
         return build(topics, deserializers, keys, values, limits, counters, chunkLength, maxWait, guards, inputLag,
-                feedersLag, null);
+                feedersLag, null, 1);
     }
 
     /**
@@ -96,13 +98,17 @@ public final class SpillwayTopology {
      *        chunking task, or null to chunk the input where it is read: a dictionary needs one writer, so a
      *        dictionary mapping on an input of several partitions has one. The chunking task is then the sequence
      *        topic's partition 0, and {@code inputLag} and {@code feedersLag} are asked for 0: they answer for all
-     *        the input still to come (the input's lag and the sequence's)
+     *        the input still to come (the input's lag and the sequence's). Its chunks name their records' input
+     *        partitions, so split training still gets one chunk-log partition per input partition
+     * @param chunkLogPartitions the chunk log's partitions (with a dictionary sequence, a flush writes a barrier to
+     *        each that got a chunk since its last)
      */
     public static Topology build(final Topics topics, final Supplier<SpecificAvroDeserializer<Event>> deserializers,
                                  final KeyFormats keys, final ValueFormats values, final EventLimits limits,
                                  final PipelineCounters counters, final int chunkLength, final Duration maxWait,
                                  final InputGuards guards, final IntToLongFunction inputLag,
-                                 final IntToLongFunction feedersLag, final String dictionarySequence) {
+                                 final IntToLongFunction feedersLag, final String dictionarySequence,
+                                 final int chunkLogPartitions) {
         if (chunkLength <= 0) {
             throw new IllegalArgumentException("chunkLength must be > 0: " + chunkLength);
         }
@@ -115,9 +121,16 @@ public final class SpillwayTopology {
         final String chunkerInput = dictionarySequence == null ? SOURCE : addSequence(topology, dictionarySequence);
         final InputPosition position = dictionarySequence == null ? InputPosition.RECORD_METADATA
                 : InputPosition.SEQUENCE_HEADERS;
+        final ChunkRouting routing = dictionarySequence == null ? ChunkRouting.TASK_PARTITION
+                : new ChunkRouting(OPEN_PARTITION_STORE, chunkLogPartitions);
         topology.addProcessor(CHUNKER, () -> new ChunkingProcessor(STORE, EVENT_STORE, WAIT_STORE, DLQ_SINK,
                 CHUNK_SINK, values.decoder(deserializers.get(), limits), values.entityFromKey(), keys.decoder(), validator, counters, chunkLength, maxWait, guards, inputLag,
-                feedersLag, dictionary ? VocabularyTopic.STORE : null, position), chunkerInput);
+                feedersLag, dictionary ? VocabularyTopic.STORE : null, position, routing), chunkerInput);
+        if (dictionarySequence != null) {
+            // Cached, as the open chunks' stores: a chunk opened and handed over within one commit leaves nothing.
+            topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_PARTITION_STORE),
+                    Serdes.String(), Serdes.Integer()).withCachingEnabled(), CHUNKER);
+        }
         if (dictionary) {
             // Not cached: a new category is rare, and its id reaches the published changelog at the next commit,
             // in the transaction of the chunk that first uses it.
@@ -136,7 +149,7 @@ public final class SpillwayTopology {
         topology.addSink(DLQ_SINK, topics.deadLetters(), new ByteArraySerializer(), new ByteArraySerializer(), CHUNKER);
         // A chunk goes to the chunk-log partition of its input partition: one partition in replicated training,
         // one per input partition in split training (each trainer then sees its keys' chunks in order). The task of
-        // a dictionary sequence writes all of them as partition 0's, its own.
+        // a dictionary sequence names each chunk's input partition as the sequence headers gave it.
         topology.addSink(CHUNK_SINK, topics.chunks(), new ByteArraySerializer(), new ByteArraySerializer(),
                 (topic, key, value, partitions) -> Optional.of(Set.of(ChunkRecords.sourcePartition(value) % partitions)),
                 CHUNKER);

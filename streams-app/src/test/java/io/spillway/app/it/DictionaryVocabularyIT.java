@@ -45,7 +45,8 @@ import org.junit.jupiter.api.io.CleanupMode;
  * up to the overflow class; every click trains; and the predictions carry the pages' names beside the ids. On an
  * input of two partitions the clicks go through the dictionary's one sequence: each page gets one id, every click
  * trains or is dead-lettered naming its input position; two instances on four partitions share the sequencing, one
- * chunks, and their replicas agree exactly; with split training that input is refused at start.
+ * chunks, and their replicas agree exactly; with split training each input partition's chunks go to a chunk-log
+ * partition of their own.
  */
 class DictionaryVocabularyIT {
     private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
@@ -276,17 +277,79 @@ class DictionaryVocabularyIT {
                 .trainer(base.trainer().withInstanceId(name)).build();
     }
 
+    /**
+     * Split training of the same: the one chunking task names each chunk's input partition, so the chunk log keeps
+     * one partition per input partition, and each instance trains its share with the one dictionary.
+     */
     @Test
-    void aDictionaryOnAnInputOfSeveralPartitionsIsRefusedWithSplitTraining() throws Exception {
+    void splitTrainingGetsEachInputPartitionsChunksInItsOwnChunkLogPartition() throws Exception {
+        final int clicks = 1_200;
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
-            final AppConfig replicated = config(kafka.bootstrapServers(), registry.url().toString());
-            final AppConfig split = replicated.withTrainer(replicated.trainer().withScaleOut(ScaleOut.SPLIT, 0.3));
-            // TestApps' configuration creates the input with 2 partitions
-            assertThatThrownBy(() -> SpillwayApp.start(split))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("events has 2").hasMessageContaining("--scale-out split")
-                    .hasMessageContaining("--scale-out replicate");
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
+            // TestApps' configuration creates the input, and the split chunk log, with 2 partitions
+            final AppConfig base = config(bootstrap, url);
+            final AppConfig split = base.withTrainer(base.trainer().withScaleOut(ScaleOut.SPLIT, 1.0));
+            try (SpillwayApp a = SpillwayApp.start(instance(split, "a"));
+                 SpillwayApp b = SpillwayApp.start(instance(split, "b"))) {
+                TestApps.await("both instances running and training a chunk-log partition each", Duration.ofSeconds(60),
+                        () -> a.streamsState() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+                                && b.streamsState() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+                                && owned(a) == 1 && owned(b) == 1);
+                TestApps.awaitLeaders(bootstrap, Topics.defaults().all());
+                assertThat(python("click-produce", bootstrap, url, "events", Integer.toString(clicks),
+                        Integer.toString(USERS), Integer.toString(clicks), "0", "0", "1", "2"))
+                        .contains("{\"produced\": " + clicks + "}");
+                TestApps.await("every click trained, once", Duration.ofSeconds(120),
+                        () -> a.trainer().eventsTrained() + b.trainer().eventsTrained() >= clicks);
+                assertThat(a.trainer().eventsTrained()).as("a's share").isPositive();
+                assertThat(b.trainer().eventsTrained()).as("b's share").isPositive();
+                assertThat(a.trainer().eventsTrained() + b.trainer().eventsTrained()).isEqualTo(clicks);
+                assertThat(a.counters().consumed() + b.counters().consumed()).isEqualTo(clicks);
+            }
+            final Map<Integer, Set<String>> keysByChunkPartition = new HashMap<>();
+            for (final ConsumerRecord<byte[], byte[]> r : rawRecords(bootstrap, Topics.defaults().chunks())) {
+                if (!io.spillway.app.topology.ChunkRecords.isBarrier(r.value())) {
+                    assertThat(io.spillway.app.topology.ChunkRecords.sourcePartition(r.value()))
+                            .as("a chunk in its input partition's chunk-log partition").isEqualTo(r.partition());
+                    keysByChunkPartition.computeIfAbsent(r.partition(), p -> new java.util.TreeSet<>())
+                            .add(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            assertThat(keysByChunkPartition).as("user-u's clicks are on input partition u %% 2").isEqualTo(Map.of(
+                    0, Set.of("user-0", "user-2", "user-4"), 1, Set.of("user-1", "user-3", "user-5")));
+            final Map<Integer, String> dictionary = dictionary(bootstrap, VocabularyTopic.name(base.applicationId()));
+            assertThat(Set.copyOf(dictionary.values())).as("each page once").hasSize(7).hasSize(dictionary.size());
+            final List<ConsumerRecord<byte[], Prediction>> predictions = TestApps.readAll(bootstrap, url,
+                    Topics.defaults().predictions(), Prediction.class);
+            assertThat(predictions).hasSizeGreaterThan(clicks / 2).allSatisfy(r -> assertThat(
+                    str(r.value().getPredictedCategory())).isEqualTo(dictionary.get(r.value().getPredictedEventType())));
+        }
+    }
+
+    private static int owned(final SpillwayApp app) {
+        return ((io.spillway.app.trainer.SplitTrainerLoop) app.trainer()).ownedPartitions().size();
+    }
+
+    /** Every committed record of {@code topic}, raw. */
+    private static List<ConsumerRecord<byte[], byte[]>> rawRecords(final String bootstrap, final String topic) {
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(Map.of(
+                "bootstrap.servers", bootstrap, "isolation.level", "read_committed"),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            final List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            final List<ConsumerRecord<byte[], byte[]>> out = new java.util.ArrayList<>();
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))
+                    && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
         }
     }
 

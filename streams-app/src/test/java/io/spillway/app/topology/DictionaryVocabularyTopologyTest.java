@@ -58,8 +58,12 @@ class DictionaryVocabularyTopologyTest {
         start(mapping, null);
     }
 
-    /** @param sequence the dictionary sequence topic, null for an input of one partition */
     private void start(final String mapping, final String sequence) throws Exception {
+        start(mapping, sequence, 1);
+    }
+
+    /** @param sequence the dictionary sequence topic, null for an input of one partition */
+    private void start(final String mapping, final String sequence, final int chunkLogPartitions) throws Exception {
         final Properties m = new Properties();
         m.load(new StringReader(mapping));
         final Properties props = new Properties();
@@ -69,7 +73,7 @@ class DictionaryVocabularyTopologyTest {
         driver = new TopologyTestDriver(SpillwayTopology.build(topics, () -> null, KeyFormats.TEXT,
                 new ValueFormats(ValueFormat.JSON, FieldMapping.parse(m), () -> null),
                 new EventLimits(VOCABULARY, 4, 8, 4096), counters, CHUNK, Duration.ofSeconds(5), InputGuards.DEFAULTS,
-                p -> -1, p -> -1, sequence), props, Instant.ofEpochMilli(System.currentTimeMillis()));
+                p -> -1, p -> -1, sequence, chunkLogPartitions), props, Instant.ofEpochMilli(System.currentTimeMillis()));
         input = driver.createInputTopic(topics.events(), new ByteArraySerializer(), new ByteArraySerializer());
         dlq = driver.createOutputTopic(topics.deadLetters(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         chunkTopic = driver.createOutputTopic(topics.chunks(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -245,6 +249,28 @@ class DictionaryVocabularyTopologyTest {
     }
 
     @Test
+    void chunksAndBarriersOfTheSequenceNameTheirInputPartitions() throws Exception {
+        start(CLICKS, SEQUENCE, 2);
+        sequence().pipeInput(sequenced("u0", "/home", 1, 0, 10));
+        sequence().pipeInput(sequenced("u1", "/home", 1, 1, 20));
+        sequence().pipeInput(sequenced("u0", "/cart", 2, 0, 11));
+        sequence().pipeInput(sequenced("u1", "/cart", 2, 1, 21));
+        sequence().pipeInput(sequenced("u0", "/help", 3, 0, 12));
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        final List<String> log = chunkTopic.readRecordsToList().stream().map(r -> ChunkRecords.isBarrier(r.value())
+                ? "barrier@" + ChunkRecords.sourcePartition(r.value())
+                : ChunkRecords.decode(r.key(), r.value()).key() + "@" + ChunkRecords.sourcePartition(r.value()))
+                .toList();
+        assertThat(log).as("u0's full chunk, u1's flushed one, then a barrier to each chunk-log partition")
+                .containsExactly("u0@0", "u1@1", "barrier@0", "barrier@1");
+    }
+
+    private TestInputTopic<byte[], byte[]> sequence() {
+        return driver.createInputTopic(SEQUENCE, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Test
     void onlyASequencedTopologyHasTheSequenceSubTopology() {
         final Properties m = new Properties();
         m.setProperty("type", "page");
@@ -256,7 +282,7 @@ class DictionaryVocabularyTopologyTest {
                 p -> -1, p -> -1).describe();
         final var sequenced = SpillwayTopology.build(topics, () -> null, KeyFormats.TEXT, values,
                 new EventLimits(VOCABULARY, 4, 8, 4096), counters, CHUNK, Duration.ofSeconds(5), InputGuards.DEFAULTS,
-                p -> -1, p -> -1, SEQUENCE).describe();
+                p -> -1, p -> -1, SEQUENCE, 1).describe();
         assertThat(direct.subtopologies()).hasSize(1);
         assertThat(direct.toString()).doesNotContain(SEQUENCE);
         assertThat(sequenced.subtopologies()).hasSize(2);
