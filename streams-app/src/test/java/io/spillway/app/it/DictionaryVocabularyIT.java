@@ -99,6 +99,10 @@ class DictionaryVocabularyIT {
                         () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= first);
                 assertThat(app.trainer().eventsTrained()).as("every click").isEqualTo(first);
                 afterFirst = dictionary(bootstrap, vocabularyTopic);
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    assertThat(admin.listTopics().names().get()).as("one partition: chunked where it is read")
+                            .doesNotContain(DictionarySequence.topic(config.applicationId()));
+                }
             }
             assertThat(afterFirst.keySet()).containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5);
             assertThat(Set.copyOf(afterFirst.values())).isEqualTo(PAGES);
