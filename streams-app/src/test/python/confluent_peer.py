@@ -15,11 +15,13 @@ which need python3-avro) against Spillway's schema registry and a real broker:
       reads through the current DeserializingConsumer with a StringDeserializer for keys (as a client that reads
       the app's default text keys would) and the legacy MessageSerializer for the Confluent-framed Avro values (the
       current AvroDeserializer needs fastavro, which Debian lacks); prints {"key", "value"}
-  confluent_peer.py click-produce BOOTSTRAP REGISTRY TOPIC COUNT USERS EVOLVE_AT BAD [FROM [EXTRA_PAGES]]
+  confluent_peer.py click-produce BOOTSTRAP REGISTRY TOPIC COUNT USERS EVOLVE_AT BAD [FROM [EXTRA_PAGES [PARTITIONS [ONLY]]]]
       a clickstream of the test's own schema (not Spillway's) through the legacy AvroProducer (Avro string keys):
       from record EVOLVE_AT on, a second schema version with a new optional field; then BAD records of a third
       version without the page field. FROM: the clicks continue the stream from click FROM (later times);
-      EXTRA_PAGES: that many pages /promo-0, /promo-1, ... beside the six usual ones
+      EXTRA_PAGES: that many pages /promo-0, /promo-1, ... beside the six usual ones; PARTITIONS: user-u's clicks
+      go to partition u % PARTITIONS (0: the producer's partitioner); ONLY: just the clicks of that partition's
+      users (-1: all); prints how many it produced
   confluent_peer.py json-produce BOOTSTRAP TOPIC COUNT USERS BAD
       the same clickstream as plain JSON values with UTF-8 text keys, ISO-8601 times, and BAD records whose time
       is not a time
@@ -89,14 +91,19 @@ def click_at(i, users, extra_pages=0):
     }
 
 
-def click_produce(bootstrap, registry, topic, count, users, evolve_at, bad, start=0, extra_pages=0):
+def click_produce(bootstrap, registry, topic, count, users, evolve_at, bad, start=0, extra_pages=0, partitions=0,
+                  only=-1):
     from confluent_kafka.avro import AvroProducer
     producer = AvroProducer({"bootstrap.servers": bootstrap, "schema.registry.url": registry, "acks": "all"},
                             default_key_schema=loads('"string"'))
     v1, v2, v3 = (loads(json.dumps(s)) for s in (CLICK_V1, CLICK_V2, CLICK_V3))
     import datetime
+    produced = 0
     for i in range(count + bad):
         click = click_at(start + i, users, extra_pages)
+        partition = (start + i) % users % partitions if partitions > 0 else -1
+        if only >= 0 and partition != only:
+            continue
         # python3-avro writes a timestamp-millis field from a datetime
         click["at"] = datetime.datetime.fromtimestamp(click["at"] / 1000, tz=datetime.timezone.utc)
         if i < evolve_at:
@@ -108,13 +115,17 @@ def click_produce(bootstrap, registry, topic, count, users, evolve_at, bad, star
             schema = v3
             click.pop("page")
             click["referrer"] = None
-        producer.produce(topic=topic, key=click["user"], value=click, value_schema=schema)
+        if partition >= 0:
+            producer.produce(topic=topic, key=click["user"], value=click, value_schema=schema, partition=partition)
+        else:
+            producer.produce(topic=topic, key=click["user"], value=click, value_schema=schema)
+        produced += 1
         if i % 500 == 0:
             producer.poll(0)
     remaining = producer.flush(30)
     if remaining:
         raise SystemExit("%d clicks were not delivered" % remaining)
-    print(json.dumps({"produced": count + bad}))
+    print(json.dumps({"produced": produced}))
 
 
 def json_produce(bootstrap, topic, count, users, bad):
@@ -224,7 +235,7 @@ if __name__ == "__main__":
         deserializing_consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     elif mode == "click-produce":
         click_produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
-                      int(sys.argv[8]), *(int(a) for a in sys.argv[9:11]))
+                      int(sys.argv[8]), *(int(a) for a in sys.argv[9:13]))
     elif mode == "json-produce":
         json_produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
     else:

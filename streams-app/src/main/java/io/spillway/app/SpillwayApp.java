@@ -84,6 +84,13 @@ public final class SpillwayApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final io.spillway.app.ops.BrokerWatch brokerWatch;
     private final Liveness liveness;
+    /**
+     * The one-partition topic a dictionary mapping's input of several partitions goes through to its one chunking
+     * task ({@link io.spillway.app.topology.DictionarySequence}); null when the input is chunked where it is read.
+     */
+    private final String dictionarySequence;
+    /** Deletes what the chunking task has committed of the dictionary sequence; null without one. */
+    private final DictionarySequencePurge sequencePurge;
     /** The published dictionary, read to put categories beside the ids in predictions; null without one. */
     private final io.spillway.app.vocabulary.VocabularyReader vocabulary;
     /** Set once {@link #close()} begins: the client and the trainer then stop on request, which is no failure. */
@@ -98,7 +105,9 @@ public final class SpillwayApp implements AutoCloseable {
         this.config = config;
         this.ops = new OpsMetrics();
         this.counters = new PipelineCounters(ops::deadLettered);
-        final InputGuards guards = createTopics();
+        final TopicSetup topicSetup = createTopics();
+        final InputGuards guards = topicSetup.guards();
+        this.dictionarySequence = topicSetup.dictionarySequence();
         ops.bindPipeline(counters);
         this.learner = Learners.create(config.learner());
         this.vocabulary = usesDictionary() ? new io.spillway.app.vocabulary.VocabularyReader(clientConfig(),
@@ -153,13 +162,22 @@ public final class SpillwayApp implements AutoCloseable {
             final io.spillway.schemas.serde.GenericAvroDeserializer d = new io.spillway.schemas.serde.GenericAvroDeserializer();
             d.configure(topologySerde, false);
             return d;
-        }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards, this::inputLag,
-                // one chunk-log partition (replicated training) is fed by all of this instance's tasks
-                config.trainer().scaleOut().chunkPartitions(config.partitions()) == 1 ? partition -> consumerLag()
-                        : this::inputLag), props);
+        }), config.limits(), counters, config.chunkLength(), config.maxChunkWait(), guards,
+                // the one chunking task of a dictionary sequence has all the input still to come ahead of it
+                dictionarySequence != null ? partition -> consumerLag() : this::inputLag,
+                // one chunk-log partition (replicated training) is fed by all of this instance's tasks; the one
+                // chunking task of a dictionary sequence feeds every chunk-log partition
+                dictionarySequence != null
+                        || config.trainer().scaleOut().chunkPartitions(config.partitions()) == 1
+                        ? partition -> consumerLag() : this::inputLag, dictionarySequence, topicSetup.chunkLogPartitions()),
+                props);
         ops.bindKafkaStreams(streams);
         ops.bindSnapshotRefusals(snapshotRefusals::size);
         this.trainerThread = new Thread(trainer, "spillway-trainer");
+        this.sequencePurge = dictionarySequence == null ? null : new DictionarySequencePurge(clientConfig(),
+                config.applicationId(), dictionarySequence, Duration.ofMillis(Long.parseLong(String.valueOf(
+                        config.kafkaOverrides().getOrDefault(DictionarySequencePurge.INTERVAL_CONFIG,
+                                DictionarySequencePurge.DEFAULT_INTERVAL_MS)))));
         this.brokerWatch = io.spillway.app.ops.BrokerWatch.start(clientConfig(), config.bootstrapServers(),
                 Duration.ofSeconds(2));
         this.liveness = new Liveness(streams::state, trainerThread, trainer::failure, () -> closing);
@@ -309,11 +327,20 @@ public final class SpillwayApp implements AutoCloseable {
     }
 
     /**
-     * Creates the missing topics: the dead-letter topic with room for any input record plus the reason headers.
+     * What creating the topics found out.
      *
-     * @return the configured guards with the dead-letter topic's actual record limit
+     * @param guards the configured guards with the dead-letter topic's actual record limit
+     * @param dictionarySequence the dictionary sequence topic, or null when the topology needs none
+     * @param chunkLogPartitions the chunk topic's partitions, where the topology needs them (a dictionary sequence)
      */
-    private InputGuards createTopics() throws IOException {
+    private record TopicSetup(InputGuards guards, String dictionarySequence, int chunkLogPartitions) {
+    }
+
+    /**
+     * Creates the missing topics: the dead-letter topic with room for any input record plus the reason headers; and
+     * the dictionary sequence topic when a dictionary mapping reads an input of several partitions.
+     */
+    private TopicSetup createTopics() throws IOException {
         try (Admin admin = Admin.create(clientConfig())) {
             final Set<String> existing = admin.listTopics().names().get();
             final List<NewTopic> missing = new ArrayList<>();
@@ -346,9 +373,8 @@ public final class SpillwayApp implements AutoCloseable {
                 }
                 awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
             }
-            if (usesDictionary()) {
-                requireOnePartition(admin);
-            }
+            final int inputPartitions = usesDictionary() ? inputPartitions(admin) : 1;
+            final String sequence = inputPartitions > 1 ? createDictionarySequence(admin) : null;
             final int deadLetterLimit = maxMessageBytes(admin, config.topics().deadLetters());
             if (existing.contains(config.topics().events())
                     && deadLetterLimit < maxMessageBytes(admin, config.topics().events())) {
@@ -356,7 +382,8 @@ public final class SpillwayApp implements AutoCloseable {
                         + " truncated (raise its max.message.bytes to keep them whole)", config.topics().deadLetters(),
                         deadLetterLimit, config.topics().events());
             }
-            return config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10));
+            return new TopicSetup(config.guards().withDeadLetterMaxBytes(Math.max(deadLetterLimit, 16 << 10)), sequence,
+                    sequence == null ? 1 : partitions(admin, config.topics().chunks()));
         } catch (final ExecutionException e) {
             throw new IOException("could not create topics on " + config.bootstrapServers() + ": "
                     + e.getCause().getMessage(), e.getCause());
@@ -366,18 +393,48 @@ public final class SpillwayApp implements AutoCloseable {
         }
     }
 
+    private int inputPartitions(final Admin admin) throws InterruptedException, ExecutionException {
+        return partitions(admin, config.topics().events());
+    }
+
+    private static int partitions(final Admin admin, final String topic) throws InterruptedException, ExecutionException {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+    }
+
     /**
-     * The dictionary vocabulary has one writer, the stream task of the input's one partition: tasks of several
-     * partitions would give one category different ids, or two categories one id (docs/input-formats.md).
+     * The dictionary vocabulary has one writer: on an input of several partitions, the one task that reads the
+     * one-partition sequence topic, created here (once; another instance may have just done it) with room for any
+     * input record plus the position headers, and for any timestamp the input's time guard lets through.
+     *
+     * @return its name
      */
-    private void requireOnePartition(final Admin admin) throws InterruptedException, ExecutionException {
-        final int partitions = admin.describeTopics(List.of(config.topics().events())).allTopicNames().get()
-                .get(config.topics().events()).partitions().size();
-        if (partitions != 1) {
-            throw new IllegalArgumentException("type.vocabulary = dictionary needs an input topic of one partition: "
-                    + config.topics().events() + " has " + partitions + " (the stream task of the one partition is"
-                    + " the dictionary's only writer); use type.vocabulary = hash for a topic of several partitions");
+    private String createDictionarySequence(final Admin admin) throws InterruptedException, ExecutionException {
+        final String topic = io.spillway.app.topology.DictionarySequence.topic(config.applicationId());
+        if (!admin.listTopics().names().get().contains(topic)) {
+            final NewTopic t = new NewTopic(topic, java.util.Optional.of(1), config.replicationFactor() < 0
+                    ? java.util.Optional.empty() : java.util.Optional.of(config.replicationFactor()))
+                    .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Math.max(
+                                    maxMessageBytes(admin, config.topics().events()),
+                                    InputGuards.KAFKA_DEFAULT_MAX_MESSAGE_BYTES) + DEAD_LETTER_HEADROOM_BYTES),
+                            // record timestamps as the input has them: the broker's default refuses an hour ahead
+                            TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, Long.toString(Long.MAX_VALUE)));
+            try {
+                admin.createTopics(List.of(t)).all().get();
+                LOG.info("Created topic {}: a dictionary mapping on an input of several partitions is chunked by"
+                        + " one task", topic);
+            } catch (final ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    throw e;
+                }
+            }
+            awaitLeaders(admin, List.of(topic));
         }
+        final int partitions = partitions(admin, topic);
+        if (partitions != 1) {
+            throw new IllegalArgumentException("topic " + topic + " has " + partitions + " partitions: the"
+                    + " dictionary's sequence needs one (its one reader is the dictionary's only writer)");
+        }
+        return topic;
     }
 
     /**
@@ -451,11 +508,15 @@ public final class SpillwayApp implements AutoCloseable {
 
     /**
      * Sum of the consumer's per-partition lag on the events topic, or -1 before it is known (see
-     * {@link #partitionLags()}).
+     * {@link #partitionLags()}); with a dictionary sequence, plus its lag (records sequenced, not yet chunked).
      */
     public long consumerLag() {
-        final Map<Integer, Long> lags = partitionLags().lags();
-        return lags.isEmpty() ? -1 : lags.values().stream().mapToLong(Long::longValue).sum();
+        final PartitionLags read = partitionLags();
+        final Map<Integer, Long> lags = read.lags();
+        if (lags.isEmpty() && read.sequenceLag() < 0) {
+            return -1;
+        }
+        return lags.values().stream().mapToLong(Long::longValue).sum() + Math.max(0, read.sequenceLag());
     }
 
     /** Records of input partition {@code partition} the Streams consumer has not fetched yet, -1 when unknown. */
@@ -475,23 +536,30 @@ public final class SpillwayApp implements AutoCloseable {
             return cached;
         }
         final Map<Integer, Long> lags = new HashMap<>();
+        long sequenceLag = -1;
         final KafkaStreams s = streams; // null while the constructor builds the topology
         if (s != null) {
             for (final Map.Entry<MetricName, ? extends Metric> e : s.metrics().entrySet()) {
                 final MetricName name = e.getKey();
-                if (name.name().equals("records-lag") && config.topics().events().equals(name.tags().get("topic"))
-                        && name.tags().get("partition") != null
-                        && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+                if (!name.name().equals("records-lag") || name.tags().get("partition") == null
+                        || !(e.getValue().metricValue() instanceof Double d) || d.isNaN()) {
+                    continue;
+                }
+                final String topic = name.tags().get("topic");
+                if (config.topics().events().equals(topic)) {
                     lags.merge(Integer.parseInt(name.tags().get("partition")), d.longValue(), Math::max);
+                } else if (topic != null && topic.equals(dictionarySequence)) {
+                    sequenceLag = Math.max(sequenceLag, d.longValue());
                 }
             }
         }
-        final PartitionLags read = new PartitionLags(now, Map.copyOf(lags));
+        final PartitionLags read = new PartitionLags(now, Map.copyOf(lags), sequenceLag);
         partitionLags = read;
         return read;
     }
 
-    private record PartitionLags(long readAtNanos, Map<Integer, Long> lags) {
+    /** @param sequenceLag the dictionary sequence's lag, -1 when unknown (or there is none) */
+    private record PartitionLags(long readAtNanos, Map<Integer, Long> lags, long sequenceLag) {
     }
 
     public PipelineCounters counters() {
@@ -559,6 +627,9 @@ public final class SpillwayApp implements AutoCloseable {
             chunkLog.close();
         }
         brokerWatch.close();
+        if (sequencePurge != null) {
+            sequencePurge.close();
+        }
         if (vocabulary != null) {
             vocabulary.close();
         }

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * task handed over a full chunk within the last max-wait, or a task feeding the same chunk-log partition is behind
  * its input. Anything that cannot be trained is forwarded, with its original key and value bytes, to the
  * dead-letter sink, with the reason and its source topic/partition/offset in headers.
- * Nothing is dropped silently.
+ * Nothing is dropped silently. A task reading a {@link DictionarySequence} takes that position from the sequence
+ * headers, its chunks name their records' input partition, and a barrier goes to each chunk-log partition that got
+ * a chunk since its last (see {@link ChunkRouting}).
  */
 final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkingProcessor.class);
@@ -76,8 +78,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final Map<String, Open> open = new HashMap<>();
     /** Wall-clock time this task last processed a record. */
     private long lastProcessedMs = -1;
-    /** A chunk went to the chunk log after the last barrier (in memory: after a restart, at worst one extra barrier). */
-    private boolean chunksSinceBarrier;
+    /**
+     * The chunk-log partitions that got a chunk after their last barrier, each with the input partition its barrier
+     * names (in memory: after a restart, at worst one extra barrier). A task reading its input partition has one.
+     */
+    private final java.util.SortedMap<Integer, Integer> barriersOwed = new java.util.TreeMap<>();
     /**
      * Input-clock time (record timestamp) at which this task last handed over a full chunk; in memory, so after a
      * restart the first flush writes its barrier.
@@ -91,6 +96,12 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private final String vocabularyStoreName;
     /** This task's dictionary (restored from its store in {@link #init}); null without one. */
     private CategoryDictionary dictionary;
+    /** The record's metadata, or the sequence headers when this task reads the dictionary sequence. */
+    private final InputPosition inputPosition;
+    /** Whose partition chunks and barriers name, and how many chunk-log partitions they go to. */
+    private final ChunkRouting routing;
+    /** The input partitions of the open chunks, when chunks name them; null: they name this task's. */
+    private OpenChunkPartitions openPartitions;
 
     ChunkingProcessor(final String storeName, final String eventStoreName, final String waitStoreName,
                       final String dlqSink, final String chunkSink,
@@ -98,8 +109,11 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                       final EventValidator validator,
                       final PipelineCounters counters, final int chunkLength, final Duration maxWait,
                       final InputGuards guards, final IntToLongFunction inputLag, final IntToLongFunction feedersLag,
-                      final String vocabularyStoreName) {
+                      final String vocabularyStoreName, final InputPosition inputPosition,
+                      final ChunkRouting routing) {
         this.vocabularyStoreName = vocabularyStoreName;
+        this.inputPosition = inputPosition;
+        this.routing = routing;
         this.inputLag = inputLag;
         this.feedersLag = feedersLag;
         this.storeName = storeName;
@@ -151,6 +165,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             counters.vocabularyRestored(dictionary.size());
             LOG.info("Task {}: dictionary vocabulary of {} categories restored", context.taskId(), dictionary.size());
         }
+        if (routing.openPartitionStore() != null) {
+            openPartitions = OpenChunkPartitions.restore(context.getStateStore(routing.openPartitionStore()));
+        }
         waiting = new RegistryWaitQueue(context.getStateStore(waitStoreName), guards.maxWaitingForRegistryBytes());
         // Restored waiting records count as consumed in this run, so consumed = accepted + dead-lettered + waiting.
         counters.countRestoredWaiting(waiting.size());
@@ -170,10 +187,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     public void process(final Record<byte[], byte[]> record) {
         counters.countConsumed();
         lastProcessedMs = context.currentSystemTimeMs();
-        final SourcePosition source = context.recordMetadata()
-                .map(m -> new SourcePosition(m.topic(), m.partition(), m.offset()))
-                .orElse(new SourcePosition("", context.taskId().partition(), -1));
-        handle(record, source, false);
+        handle(record, inputPosition.of(context, record), false);
     }
 
     /**
@@ -312,6 +326,9 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         if (chunk == null) {
             chunk = new Open(lastTimestampMs, context.currentSystemTimeMs(), record.timestamp(), new ArrayList<>());
             open.put(key, chunk);
+            if (openPartitions != null) {
+                openPartitions.opened(key, source.partition());
+            }
         }
         if (dictionary != null) {
             // accepted: the record's new categories keep their ids (the store's changelog commits with this chunk)
@@ -416,7 +433,8 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
     private void flushStale(final long nowMs) {
         final long wait = maxWait.toMillis();
         // A task behind its input is not quiet: a pause in processing it (the stream thread busy elsewhere, or
-        // starved of CPU) must not move its input clock, or chunks would be cut short mid-backlog.
+        // starved of CPU) must not move its input clock, or chunks would be cut short mid-backlog. (The task of a
+        // dictionary sequence is its partition 0, and its lag is all the input still to come: SpillwayTopology.)
         final boolean behind = inputLag.applyAsLong(context.taskId().partition()) > 0;
         final long inputNowMs = context.currentStreamTimeMs() + (behind ? 0 : Math.max(0, nowMs - lastProcessedMs));
         final boolean anyOpen = !open.isEmpty();
@@ -444,13 +462,15 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         // chunk only once that key's chunks before the barrier are trained, one per step).
         final boolean logFed = behind || feedersLag.applyAsLong(context.taskId().partition()) > 0
                 || lastFullChunkInputMs != Long.MIN_VALUE && inputNowMs - lastFullChunkInputMs < wait;
-        final boolean quiet = chunksSinceBarrier && !anyOpen && !logFed && lastProcessedMs >= 0
+        final boolean quiet = !barriersOwed.isEmpty() && !anyOpen && !logFed && lastProcessedMs >= 0
                 && nowMs - lastProcessedMs >= wait;
         if ((!stale.isEmpty() && !logFed) || quiet) {
             // The flush (or the quiet input) is a wall-clock decision; the barrier records it in the log, so that
             // the trainer's batches stay a function of the log alone.
-            context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(context.taskId().partition()), nowMs), chunkSink);
-            chunksSinceBarrier = false;
+            for (final int partition : barriersOwed.values()) {
+                context.forward(new Record<byte[], byte[]>(null, ChunkRecords.barrier(partition), nowMs), chunkSink);
+            }
+            barriersOwed.clear();
         }
     }
 
@@ -466,11 +486,12 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             offsets[i] = b.sourceOffset();
             events.add(b.event());
         }
+        final int partition = openPartitions == null ? context.taskId().partition() : openPartitions.handedOver(key);
         final TimedChunk handedOver = new TimedChunk(new SequenceChunk(key, events), timestamps,
-                chunk.previousTimestampMs(), context.taskId().partition(), offsets);
+                chunk.previousTimestampMs(), partition, offsets);
         context.forward(new Record<>(ChunkRecords.key(handedOver), ChunkRecords.encode(handedOver),
                 context.currentStreamTimeMs()), chunkSink);
-        chunksSinceBarrier = true;
+        barriersOwed.putIfAbsent(partition % routing.chunkLogPartitions(), partition);
         // The chunk record, these deletes, the meta and the input offsets commit in one transaction (exactly_once_v2).
         for (int i = 0; i < timestamps.length; i++) {
             eventStore.delete(OpenChunk.eventKey(key, i));

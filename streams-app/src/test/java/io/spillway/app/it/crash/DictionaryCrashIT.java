@@ -16,9 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,6 +119,128 @@ class DictionaryCrashIT {
         }
     }
 
+    /**
+     * The same on an input of two partitions, through the dictionary's one sequence partition. Which of two busy
+     * partitions the sequence takes a record from first is up to the stream threads, so each run gets its input one
+     * partition at a time (the clicks of that partition's users), the next batch only once the last is sequenced:
+     * the sequence is then the same in every run, and so are the ids and the chunk log. Run "sb" is killed with
+     * SIGKILL at a random moment after each of the first batches, while the sequencer and the chunking task work
+     * on it, and restarted; run "sa" reads its own copy of the input uninterrupted.
+     */
+    @Test
+    void aRunOfTwoInputPartitionsKilledWhileItsDictionaryGrowsEndsBitIdenticalToAnUninterruptedOne()
+            throws Exception {
+        mapping = Files.writeString(dir.resolve("clicks.mapping"),
+                "time = at\ntype = page\ntype.vocabulary = dictionary\nfeatures = dwellSeconds\n");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final String bootstrap = kafka.bootstrapServers();
+            final String url = registry.url().toString();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                admin.createTopics(List.of(new NewTopic("events-sb", 2, (short) 1),
+                        new NewTopic("events-sa", 2, (short) 1))).all().get();
+            }
+            final long seed = System.nanoTime();
+            final Random random = new Random(seed);
+            final List<String> kills = new ArrayList<>();
+            final CrashEquivalenceIT.Child.Status b = runInBatches(bootstrap, url, "sb", random, kills);
+            final CrashEquivalenceIT.Child.Status a = runInBatches(bootstrap, url, "sa", null, kills);
+            System.out.printf("DictionaryCrashIT (2 partitions): killed (seed %d) %s; ends at %d (a) and %d (b)%n",
+                    seed, kills, a.position(), b.position());
+            assertThat(kills).hasSize(FIRST_BATCHES);
+
+            final Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
+            final SnapshotReader.Snapshot snapA = SnapshotReader.newest(client, url, Map.of(),
+                    CrashableApp.topics("sa").snapshots(), "crash-model").orElseThrow();
+            final SnapshotReader.Snapshot snapB = SnapshotReader.newest(client, url, Map.of(),
+                    CrashableApp.topics("sb").snapshots(), "crash-model").orElseThrow();
+            final TrainerCheckpoint ca = TrainerCheckpoint.decode(snapA.state());
+            final TrainerCheckpoint cb = TrainerCheckpoint.decode(snapB.state());
+            assertThat(ca.eventsTrained()).as("clicks trained (the rest wait in open chunks, under two per user)")
+                    .isGreaterThan(CLICKS - 2L * CrashableApp.CHUNK * USERS);
+            assertThat(cb.eventsTrained()).isEqualTo(ca.eventsTrained());
+            assertThat(snapB.version()).isEqualTo(snapA.version()).isPositive();
+            assertThat(cb.learnerState()).as("learner state bytes").isEqualTo(ca.learnerState());
+
+            final Map<Integer, String> dictA = dictionary(bootstrap, "sa");
+            final Map<Integer, String> dictB = dictionary(bootstrap, "sb");
+            assertThat(dictA).as("ids 0..62 taken, the overflow class 63 never stored").hasSize(VOCABULARY - 1);
+            assertThat(Set.copyOf(dictA.values())).as("each page once").hasSize(VOCABULARY - 1);
+            assertThat(dictB).as("the killed run's published dictionary").isEqualTo(dictA);
+            System.out.printf("DictionaryCrashIT (2 partitions): %d events trained, state %d B, dictionary of %d"
+                    + " pages%n", ca.eventsTrained(), ca.learnerState().length, dictA.size());
+        }
+    }
+
+    /**
+     * Runs {@code run} over its input {@code events-<run>}, produced in batches of one partition each, each
+     * sequenced before the next; killed (and restarted) after each of the first {@link #FIRST_BATCHES} when
+     * {@code random} is given.
+     */
+    private CrashEquivalenceIT.Child.Status runInBatches(final String bootstrap, final String url, final String run,
+                                                         final Random random, final List<String> kills)
+            throws Exception {
+        final String events = "events-" + run;
+        CrashEquivalenceIT.Child child = startOn(bootstrap, url, run, 0, events);
+        try {
+            int batch = 0;
+            for (int from = 0; from < CLICKS; ) {
+                final int count = from < FIRST_BATCHES / 2 * SMALL_BATCH ? SMALL_BATCH : CLICKS - from;
+                for (int partition = 0; partition < 2; partition++, batch++) {
+                    produce(bootstrap, url, events, from, count, partition);
+                    if (random != null && batch < FIRST_BATCHES) {
+                        Thread.sleep(random.nextInt(400));
+                        child.kill();
+                        final CrashEquivalenceIT.Child.Status at = child.last();
+                        kills.add("after batch " + batch + " " + (at == null ? "before its first status"
+                                : "at log position " + at.position()));
+                        child.close();
+                        child = startOn(bootstrap, url, run, batch + 1, events);
+                    }
+                    awaitSequenced(bootstrap, "crash-" + run, events);
+                }
+                from += count;
+            }
+            final CrashEquivalenceIT.Child.Status end = child.awaitDrained(Duration.ofSeconds(120));
+            child.stop();
+            return end;
+        } finally {
+            child.close();
+        }
+    }
+
+    /** Waits until the application has committed its whole input, so that all of it is in its sequence. */
+    private static void awaitSequenced(final String bootstrap, final String application, final String events)
+            throws Exception {
+        final List<TopicPartition> inputs = List.of(new TopicPartition(events, 0), new TopicPartition(events, 1));
+        final long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            while (true) {
+                final Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(application)
+                        .partitionsToOffsetAndMetadata().get();
+                final Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(Map.of(
+                        inputs.get(0), OffsetSpec.latest(), inputs.get(1), OffsetSpec.latest())).all().get();
+                if (inputs.stream().allMatch(tp -> ends.get(tp).offset() == 0 || committed.get(tp) != null
+                        && committed.get(tp).offset() == ends.get(tp).offset())) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(application + " has not sequenced " + events + ": committed "
+                            + committed + ", ends " + ends);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private CrashEquivalenceIT.Child startOn(final String bootstrap, final String url, final String run, final int n,
+                                             final String events) throws Exception {
+        final CrashEquivalenceIT.Child child = CrashEquivalenceIT.Child.start(bootstrap, url, dir, run, n,
+                mapping.toString(), Integer.toString(VOCABULARY), events);
+        child.await("the app to start", Duration.ofSeconds(60), s -> true);
+        return child;
+    }
+
     private CrashEquivalenceIT.Child start(final String bootstrap, final String url, final String run, final int n)
             throws Exception {
         return CrashEquivalenceIT.Child.start(bootstrap, url, dir, run, n, mapping.toString(),
@@ -134,6 +261,15 @@ class DictionaryCrashIT {
                 VocabularyTopic.name("crash-" + run), VOCABULARY)) {
             return reader.all();
         }
+    }
+
+    /** Of clicks {@code from .. from+count-1}, those of the users on {@code partition} (user-u's: u % 2). */
+    private void produce(final String bootstrap, final String url, final String topic, final int from,
+                         final int count, final int partition) throws Exception {
+        assertThat(ConfluentPeer.run(dir, "click-produce", bootstrap, url, topic, Integer.toString(count),
+                Integer.toString(USERS), Integer.toString(count), "0", Integer.toString(from),
+                Integer.toString(EXTRA_PAGES), "2", Integer.toString(partition)))
+                .contains("{\"produced\": " + count / 2 + "}");
     }
 
     /** Clicks {@code from .. from+count-1} of the stream. */
