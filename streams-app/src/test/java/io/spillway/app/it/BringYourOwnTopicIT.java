@@ -14,6 +14,7 @@ import io.spillway.app.topology.DeadLetterHeaders;
 import io.spillway.app.topology.KeyFormat;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.topology.ValueFormat;
+import io.spillway.schemas.avro.Prediction;
 import io.spillway.schemas.avro.ServedPrediction;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import java.nio.file.Files;
@@ -106,13 +107,15 @@ class BringYourOwnTopicIT {
     }
 
     @Test
-    void jsonClicksWithTextKeysTrainAndATimeThatIsNotATimeIsDeadLettered() throws Exception {
+    void jsonClicksWithTextKeysTrainThroughADictionaryAndATimeThatIsNotATimeIsDeadLettered() throws Exception {
         final int total = 1_200;
         final int bad = 30;
+        // the dictionary on an input of two partitions (TestApps creates it so): the sequence topic's path
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"));
              SpillwayApp app = SpillwayApp.start(TestApps.withFormats(TestApps.config(kafka.bootstrapServers(),
-                     registry.url().toString(), dir.resolve("state"), 16), formats(MAPPING)))) {
+                     registry.url().toString(), dir.resolve("state"), 16),
+                     formats(MAPPING.replace("type.vocabulary = hash", "type.vocabulary = dictionary"))))) {
             TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
             assertThat(python("json-produce", kafka.bootstrapServers(), "events", Integer.toString(total),
                     Integer.toString(USERS), Integer.toString(bad))).contains("{\"produced\": " + (total + bad) + "}");
@@ -124,6 +127,15 @@ class BringYourOwnTopicIT {
                     kafka.bootstrapServers(), registry.url().toString()).size() >= bad);
             assertThat(deadLetterReasons(kafka.bootstrapServers(), registry.url().toString()))
                     .hasSize(bad).containsOnly("mapping-failed: field at is not an ISO-8601 time: 'not a time'");
+            final Set<String> targets = new TreeSet<>();
+            for (final ConsumerRecord<byte[], Prediction> r : TestApps.readAll(kafka.bootstrapServers(),
+                    registry.url().toString(), Topics.defaults().predictions(), Prediction.class)) {
+                if (r.value().getActualCategory() != null) {
+                    targets.add(r.value().getActualCategory().toString());
+                }
+            }
+            assertThat(targets).as("the predictions carry the pages of the JSON clicks")
+                    .containsExactlyInAnyOrder("/home", "/search", "/product", "/cart", "/checkout", "/help");
         }
     }
 
