@@ -40,6 +40,14 @@ public interface SchemaRegistryClient extends AutoCloseable {
     Schema getById(int id);
 
     /**
+     * The schema a GUID names: the identifier Confluent's newer serializers carry in a record header
+     * ({@code __value_schema_id}) instead of the id before the payload.
+     *
+     * @throws UnknownSchemaException if no schema has that GUID
+     */
+    Schema getByGuid(java.util.UUID guid);
+
+    /**
      * Looks the schema up under the subject without registering it.
      *
      * @return the version holding exactly this schema, or empty when the subject does not hold it

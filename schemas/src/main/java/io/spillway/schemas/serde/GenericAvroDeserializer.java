@@ -1,11 +1,10 @@
 package io.spillway.schemas.serde;
 
 import io.spillway.schemas.registry.SchemaRegistryClient;
-import io.spillway.schemas.registry.SchemaRegistryException;
-import io.spillway.schemas.registry.UnknownSchemaException;
-import io.spillway.schemas.registry.UnsupportedSchemaTypeException;
+import io.spillway.schemas.serde.internals.HeaderSchemaId;
 import io.spillway.schemas.serde.internals.SerdeSettings;
 import io.spillway.schemas.serde.internals.WireFormat;
+import io.spillway.schemas.serde.internals.WriterSchemas;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Objects;
@@ -18,14 +17,16 @@ import org.apache.kafka.common.serialization.Deserializer;
 /**
  * Reads Confluent-framed Avro of any registered schema into Avro's generic representation (a
  * {@link org.apache.avro.generic.GenericRecord}, a {@link org.apache.avro.util.Utf8}, a boxed number, ...), with the
- * writer's schema fetched by id and cached. Fails with the same {@link SerdeException} reasons as
+ * writer's schema fetched by id (or by the GUID of a {@code __value_schema_id} header) and cached. Fails with the same {@link SerdeException} reasons as
  * {@link SpecificAvroDeserializer}: {@link SerdeException.Reason#REGISTRY_UNAVAILABLE} is transient, the others are
  * properties of the data. Thread-safe once configured.
  */
 public final class GenericAvroDeserializer implements Deserializer<Object> {
-    private final Map<Integer, GenericDatumReader<Object>> readers = new ConcurrentHashMap<>();
+    /** By schema id ({@code Integer}) or GUID ({@code UUID}). */
+    private final Map<Object, GenericDatumReader<Object>> readers = new ConcurrentHashMap<>();
     private SchemaRegistryClient client;
     private boolean ownsClient;
+    private boolean isKey;
 
     /** Configured later with {@link #configure} (the registry URL and its settings). */
     public GenericAvroDeserializer() {
@@ -38,6 +39,7 @@ public final class GenericAvroDeserializer implements Deserializer<Object> {
 
     @Override
     public void configure(final Map<String, ?> configs, final boolean isKey) {
+        this.isKey = isKey;
         if (client == null) {
             client = SerdeSettings.client(configs);
             ownsClient = true;
@@ -49,56 +51,60 @@ public final class GenericAvroDeserializer implements Deserializer<Object> {
         return data != null && data.length >= WireFormat.HEADER_SIZE && data[0] == WireFormat.MAGIC_BYTE;
     }
 
+    /** Whether the record names its writer schema in a {@code __value_schema_id} header (or the key's). */
+    public static boolean namesSchemaInHeader(final org.apache.kafka.common.header.Headers headers,
+                                              final boolean isKey) {
+        return HeaderSchemaId.present(headers, isKey);
+    }
+
     @Override
     public Object deserialize(final String topic, final byte[] data) {
+        return deserialize(topic, null, data);
+    }
+
+    /**
+     * Reads the record, its writer schema named by a {@code __value_schema_id} header (a GUID or an id, Confluent's
+     * newer framing, the bytes then being the Avro body alone) or else by the id before the body.
+     */
+    @Override
+    public Object deserialize(final String topic, final org.apache.kafka.common.header.Headers headers,
+                              final byte[] data) {
         if (data == null) {
             return null;
         }
         if (client == null) {
             throw new IllegalStateException("GenericAvroDeserializer used before configure()");
         }
-        if (!looksFramed(data)) {
+        final Object fromHeader = HeaderSchemaId.read(headers, isKey, topic);
+        if (fromHeader == null && !looksFramed(data)) {
             throw new SerdeException(data.length > 0 && data[0] != WireFormat.MAGIC_BYTE
                     ? SerdeException.Reason.WRONG_MAGIC_BYTE : SerdeException.Reason.TOO_SHORT, -1,
                     "not Confluent Avro wire format (magic byte 0x00 and a 4-byte schema id)" + onTopic(topic), null);
         }
-        final int id = WireFormat.readSchemaId(data);
-        final GenericDatumReader<Object> reader = readers.computeIfAbsent(id, k -> readerFor(k, topic));
-        final BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
-                data.length - WireFormat.HEADER_SIZE, null);
+        final Object ref = fromHeader != null ? fromHeader : (Object) WireFormat.readSchemaId(data);
+        final int body = fromHeader != null ? 0 : WireFormat.HEADER_SIZE;
+        final int id = ref instanceof Integer i ? i : -1;
+        final GenericDatumReader<Object> reader = readers.computeIfAbsent(ref,
+                k -> new GenericDatumReader<>(WriterSchemas.fetch(client, k, topic)));
+        final BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, body, data.length - body, null);
         try {
             final Object value = reader.read(null, decoder);
             if (!decoder.isEnd()) {
-                throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for schema id "
-                        + id + onTopic(topic) + ": bytes left over after the value", null);
+                throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for "
+                        + WriterSchemas.describe(ref) + onTopic(topic) + ": bytes left over after the value", null);
             }
             return value;
         } catch (final IOException | RuntimeException e) {
             if (e instanceof SerdeException s) {
                 throw s;
             }
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for schema id "
-                    + id + onTopic(topic) + ": " + e, e);
-        }
-    }
-
-    private GenericDatumReader<Object> readerFor(final int id, final String topic) {
-        try {
-            return new GenericDatumReader<>(client.getById(id));
-        } catch (final UnknownSchemaException e) {
-            throw new SerdeException(SerdeException.Reason.UNKNOWN_SCHEMA_ID, id,
-                    "schema id " + id + " is not known to the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);
-        } catch (final UnsupportedSchemaTypeException e) {
-            throw new SerdeException(SerdeException.Reason.UNSUPPORTED_SCHEMA_TYPE, id,
-                "schema id " + id + " is a " + e.schemaType() + " schema, not Avro" + onTopic(topic), e);
-        } catch (final SchemaRegistryException e) {
-            throw new SerdeException(SerdeException.Reason.REGISTRY_UNAVAILABLE, id,
-                    "cannot fetch schema id " + id + " from the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for "
+                    + WriterSchemas.describe(ref) + onTopic(topic) + ": " + e, e);
         }
     }
 
     private static String onTopic(final String topic) {
-        return topic == null ? "" : " on topic '" + topic + "'";
+        return WriterSchemas.onTopic(topic);
     }
 
     @Override

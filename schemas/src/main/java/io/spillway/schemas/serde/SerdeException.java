@@ -32,7 +32,12 @@ public class SerdeException extends SerializationException {
          */
         UNSUPPORTED_SCHEMA_TYPE,
         /** The registry could not be reached, kept failing, or refused the credentials: transient, retry. */
-        REGISTRY_UNAVAILABLE
+        REGISTRY_UNAVAILABLE,
+        /**
+         * The record's {@code __value_schema_id} (or {@code __key_schema_id}) header is neither a version-0 id
+         * (0x00 and 4 bytes) nor a version-1 GUID (0x01 and 16 bytes).
+         */
+        MALFORMED_SCHEMA_ID_HEADER
     }
 
     private final Reason reason;

@@ -1,13 +1,12 @@
 package io.spillway.schemas.serde;
 
 import io.spillway.schemas.registry.SchemaRegistryClient;
-import io.spillway.schemas.registry.SchemaRegistryException;
-import io.spillway.schemas.registry.UnknownSchemaException;
-import io.spillway.schemas.registry.UnsupportedSchemaTypeException;
 import io.spillway.schemas.registry.internals.CompatibilityChecker;
 import io.spillway.schemas.serde.internals.AvroTrust;
+import io.spillway.schemas.serde.internals.HeaderSchemaId;
 import io.spillway.schemas.serde.internals.SerdeSettings;
 import io.spillway.schemas.serde.internals.WireFormat;
+import io.spillway.schemas.serde.internals.WriterSchemas;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -42,9 +41,11 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
     private final Class<T> type;
     private final Schema readerSchema;
     private final SpecificData model;
-    private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+    /** By schema id ({@code Integer}) or GUID ({@code UUID}). */
+    private final Map<Object, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
     private SchemaRegistryClient client;
     private boolean ownsClient;
+    private boolean isKey;
 
     /**
      * For Kafka's reflective creation; call {@link #configure} before use.
@@ -68,10 +69,12 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
     public SpecificAvroDeserializer(final Class<T> type, final SchemaRegistryClient client, final boolean isKey) {
         this(type);
         this.client = Objects.requireNonNull(client, "client");
+        this.isKey = isKey;
     }
 
     @Override
     public void configure(final Map<String, ?> configs, final boolean isKey) {
+        this.isKey = isKey;
         if (client == null) {
             client = SerdeSettings.client(configs);
             ownsClient = true;
@@ -80,66 +83,69 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
 
     @Override
     public T deserialize(final String topic, final byte[] data) {
+        return deserialize(topic, null, data);
+    }
+
+    /**
+     * Reads the record, its writer schema named by a {@code __value_schema_id} header (a GUID or an id, Confluent's
+     * newer framing: the bytes are then the Avro body alone) or else by the id before the body.
+     */
+    @Override
+    public T deserialize(final String topic, final org.apache.kafka.common.header.Headers headers, final byte[] data) {
         if (data == null) {
             return null;
         }
         if (client == null) {
             throw new IllegalStateException("SpecificAvroDeserializer used before configure()");
         }
-        if (data.length == 0) {
-            throw tooShort(topic, data);
+        final Object fromHeader = HeaderSchemaId.read(headers, isKey, topic);
+        if (fromHeader == null) {
+            if (data.length == 0) {
+                throw tooShort(topic, data);
+            }
+            if (data[0] != WireFormat.MAGIC_BYTE) {
+                throw new SerdeException(SerdeException.Reason.WRONG_MAGIC_BYTE, -1,
+                    String.format("wrong magic byte 0x%02x at offset 0: not Confluent Avro wire format (expected 0x00)%s",
+                        data[0] & 0xff, onTopic(topic)), null);
+            }
+            if (data.length < WireFormat.HEADER_SIZE) {
+                throw tooShort(topic, data);
+            }
         }
-        if (data[0] != WireFormat.MAGIC_BYTE) {
-            throw new SerdeException(SerdeException.Reason.WRONG_MAGIC_BYTE, -1,
-                String.format("wrong magic byte 0x%02x at offset 0: not Confluent Avro wire format (expected 0x00)%s",
-                    data[0] & 0xff, onTopic(topic)), null);
-        }
-        if (data.length < WireFormat.HEADER_SIZE) {
-            throw tooShort(topic, data);
-        }
-        final int id = WireFormat.readSchemaId(data);
-        final SpecificDatumReader<T> reader = readers.computeIfAbsent(id, k -> readerFor(k, topic));
-        final BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
-            data.length - WireFormat.HEADER_SIZE, null);
+        final Object ref = fromHeader != null ? fromHeader : (Object) WireFormat.readSchemaId(data);
+        final int offset = fromHeader != null ? 0 : WireFormat.HEADER_SIZE;
+        final int id = ref instanceof Integer i ? i : -1;
+        final String what = WriterSchemas.describe(ref);
+        final SpecificDatumReader<T> reader = readers.computeIfAbsent(ref, k -> readerFor(k, topic));
+        final BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, null);
         final T record;
         try {
             record = reader.read(null, decoder);
         } catch (final IOException | RuntimeException e) {
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for schema id "
-                + id + " (" + reader.getSchema().getFullName() + ")" + onTopic(topic) + ": " + e, e);
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for " + what
+                + " (" + reader.getSchema().getFullName() + ")" + onTopic(topic) + ": " + e, e);
         }
         final boolean fullyRead;
         try {
             fullyRead = decoder.isEnd();
         } catch (final IOException e) {
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "cannot check end of Avro body for schema id "
-                + id + onTopic(topic) + ": " + e, e);
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "cannot check end of Avro body for "
+                + what + onTopic(topic) + ": " + e, e);
         }
         if (!fullyRead) {
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for schema id " + id
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for " + what
                 + onTopic(topic) + ": bytes left over after the record (payload of " + data.length + " bytes)", null);
         }
         return record;
     }
 
-    private SpecificDatumReader<T> readerFor(final int id, final String topic) {
-        final Schema writerSchema;
-        try {
-            writerSchema = client.getById(id);
-        } catch (final UnknownSchemaException e) {
-            throw new SerdeException(SerdeException.Reason.UNKNOWN_SCHEMA_ID, id,
-                "schema id " + id + " is not known to the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);
-        } catch (final UnsupportedSchemaTypeException e) {
-            throw new SerdeException(SerdeException.Reason.UNSUPPORTED_SCHEMA_TYPE, id,
-                "schema id " + id + " is a " + e.schemaType() + " schema, not Avro" + onTopic(topic), e);
-        } catch (final SchemaRegistryException e) {
-            throw new SerdeException(SerdeException.Reason.REGISTRY_UNAVAILABLE, id,
-                "cannot fetch schema id " + id + " from the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);
-        }
+    private SpecificDatumReader<T> readerFor(final Object ref, final String topic) {
+        final Schema writerSchema = WriterSchemas.fetch(client, ref, topic);
+        final int id = ref instanceof Integer i ? i : -1;
         final List<String> problems = CompatibilityChecker.readProblems(readerSchema, writerSchema);
         if (!problems.isEmpty()) {
             throw new SerdeException(SerdeException.Reason.INCOMPATIBLE_SCHEMA, id,
-                "writer schema id " + id + " (" + writerSchema.getFullName() + ") cannot be read as "
+                "writer " + WriterSchemas.describe(ref) + " (" + writerSchema.getFullName() + ") cannot be read as "
                     + type.getName() + onTopic(topic) + ": " + String.join("; ", problems), null);
         }
         return new SpecificDatumReader<>(writerSchema, readerSchema, model);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
+import io.spillway.schemas.serde.internals.HeaderSchemaId;
 import io.spillway.schemas.serde.internals.WireFormat;
 import io.spillway.schemas.testing.SampleRecords;
 import java.net.InetSocketAddress;
@@ -80,6 +81,47 @@ class SerdeRoundTripHttpTest {
             assertThat(e.reason()).isEqualTo(SerdeException.Reason.UNKNOWN_SCHEMA_ID);
             assertThat(e.schemaId()).isEqualTo(987_654);
             assertThat(e.getMessage()).contains("schema id 987654").contains("on topic 'http-unknown'");
+        }
+    }
+
+    @Test
+    void aWriterSchemaNamedInAHeaderReadsTheBodyAloneByGuidOrIdForSpecificAndGenericReaders() {
+        final Event event = (Event) SampleRecords.all().stream().filter(r -> r instanceof Event).findFirst()
+                .orElseThrow();
+        try (SpecificAvroSerializer<Event> serializer = new SpecificAvroSerializer<>(Event.class);
+             SpecificAvroDeserializer<Event> specific = new SpecificAvroDeserializer<>(Event.class);
+             GenericAvroDeserializer generic = new GenericAvroDeserializer();
+             io.spillway.schemas.registry.SchemaRegistryClient client =
+                     io.spillway.schemas.registry.SchemaRegistryClients.create(server.url().toString(), Map.of())) {
+            serializer.configure(config(), false);
+            specific.configure(config(), false);
+            generic.configure(config(), false);
+            final byte[] framed = serializer.serialize("headed", event);
+            final int id = WireFormat.readSchemaId(framed);
+            final byte[] body = java.util.Arrays.copyOfRange(framed, WireFormat.HEADER_SIZE, framed.length);
+            final java.util.UUID guid = io.spillway.schemas.registry.internals.SchemaGuids.of(client.getById(id));
+            assertThat(client.getByGuid(guid)).isEqualTo(client.getById(id));
+            for (final byte[] header : new byte[][] {HeaderSchemaId.guidHeader(guid), HeaderSchemaId.idHeader(id)}) {
+                final org.apache.kafka.common.header.internals.RecordHeaders headers =
+                        new org.apache.kafka.common.header.internals.RecordHeaders();
+                headers.add(HeaderSchemaId.VALUE_HEADER, header);
+                assertThat(specific.deserialize("headed", headers, body)).isEqualTo(event);
+                assertThat(generic.deserialize("headed", headers, body).toString())
+                        .isEqualTo(event.toString());
+                // a key's header does not name a value's schema
+                final org.apache.kafka.common.header.internals.RecordHeaders keyOnly =
+                        new org.apache.kafka.common.header.internals.RecordHeaders();
+                keyOnly.add(HeaderSchemaId.KEY_HEADER, header);
+                assertThat(org.junit.jupiter.api.Assertions.assertThrows(SerdeException.class,
+                        () -> specific.deserialize("headed", keyOnly, body)).reason())
+                        .isEqualTo(SerdeException.Reason.WRONG_MAGIC_BYTE);
+            }
+            final org.apache.kafka.common.header.internals.RecordHeaders unknown =
+                    new org.apache.kafka.common.header.internals.RecordHeaders();
+            unknown.add(HeaderSchemaId.VALUE_HEADER, HeaderSchemaId.guidHeader(java.util.UUID.randomUUID()));
+            assertThat(org.junit.jupiter.api.Assertions.assertThrows(SerdeException.class,
+                    () -> generic.deserialize("headed", unknown, body)).reason())
+                    .isEqualTo(SerdeException.Reason.UNKNOWN_SCHEMA_ID);
         }
     }
 }

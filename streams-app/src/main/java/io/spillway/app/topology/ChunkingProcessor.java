@@ -210,7 +210,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
                     + " bytes exceeds " + guards.maxKeyBytes()));
             return true;
         }
-        final KeyDecoder.Result decodedKey = keys.decode(source.topic(), record.key());
+        final KeyDecoder.Result decodedKey = keys.decode(source.topic(), record.headers(), record.key());
         if (decodedKey instanceof KeyDecoder.Refused refused) {
             deadLetter(record, source, refused.rejection());
             return true;

@@ -64,7 +64,7 @@ public final class InputReader {
 
     public Outcome read(final String topic, final Headers headers, final byte[] key, final long timestampMs,
                         final byte[] value) {
-        final KeyDecoder.Result decodedKey = keys.decode(topic, key);
+        final KeyDecoder.Result decodedKey = keys.decode(topic, headers, key);
         if (decodedKey instanceof KeyDecoder.Refused refused) {
             return new Refused(refused.rejection());
         }

@@ -10,6 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.util.Utf8;
+import org.apache.kafka.common.header.Headers;
 
 /**
  * Turns a record key into the entity id, in the configured {@link KeyFormat}. Keys that name an entity in a record
@@ -55,14 +56,20 @@ final class KeyDecoder {
     }
 
     Result decode(final String topic, final byte[] key) {
+        return decode(topic, null, key);
+    }
+
+    /** @param headers the record's, for a {@code __key_schema_id} header (Confluent's newer framing); may be null */
+    Result decode(final String topic, final Headers headers, final byte[] key) {
         if (key == null || key.length == 0) {
             return new Decoded(null);
         }
         return switch (format) {
             case TEXT -> text(key);
-            case AVRO -> avro(topic, key);
+            case AVRO -> avro(topic, headers, key);
             case JSON -> json(key);
-            case AUTO -> GenericAvroDeserializer.looksFramed(key) ? avro(topic, key)
+            case AUTO -> GenericAvroDeserializer.namesSchemaInHeader(headers, true)
+                    || GenericAvroDeserializer.looksFramed(key) ? avro(topic, headers, key)
                     : looksLikeJson(key) ? jsonOrText(key) : text(key);
         };
     }
@@ -72,10 +79,10 @@ final class KeyDecoder {
         return s != null ? new Decoded(s) : refuse("invalid-key", "record key is not UTF-8 text without NUL characters");
     }
 
-    private Result avro(final String topic, final byte[] key) {
+    private Result avro(final String topic, final Headers headers, final byte[] key) {
         final Object value;
         try {
-            value = avro.deserialize(topic, key);
+            value = avro.deserialize(topic, headers, key);
         } catch (final SerdeException e) {
             if (e.reason() == SerdeException.Reason.REGISTRY_UNAVAILABLE) {
                 return new RegistryUnavailable(e.getMessage());

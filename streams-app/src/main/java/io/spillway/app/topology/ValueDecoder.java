@@ -22,7 +22,6 @@ import org.apache.kafka.common.header.Headers;
  */
 final class ValueDecoder {
     /** Confluent's header-carried schema id (a GUID, magic byte 1), with the payload not prefixed. */
-    static final String VALUE_SCHEMA_ID_HEADER = "__value_schema_id";
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -84,37 +83,40 @@ final class ValueDecoder {
      */
     Result decode(final String topic, final Headers headers, final String key, final long recordTimestampMs,
                   final byte[] value) {
+        // a __value_schema_id header (Confluent's newer framing) names the writer schema instead of a prefix
+        final boolean headerId = GenericAvroDeserializer.namesSchemaInHeader(headers, false);
         return switch (format) {
-            case EVENT -> event(topic, value);
-            case AVRO -> headerCarriedId(headers) ? refuseHeaderId() : avro(topic, key, recordTimestampMs, value);
+            case EVENT -> event(topic, headers, value);
+            case AVRO -> avro(topic, headers, key, recordTimestampMs, value);
             case JSON -> json(key, recordTimestampMs, value, 0);
-            case AUTO -> headerCarriedId(headers) ? refuseHeaderId()
-                    : GenericAvroDeserializer.looksFramed(value) ? avro(topic, key, recordTimestampMs, value)
+            case AUTO -> headerId || GenericAvroDeserializer.looksFramed(value)
+                    ? avro(topic, headers, key, recordTimestampMs, value)
                     : looksLikeJson(value) ? json(key, recordTimestampMs, value, 0)
-                    : event(topic, value);
+                    : event(topic, headers, value);
         };
     }
 
     /** Spillway's Event, Confluent-framed: the reasons earlier versions gave. */
-    private Result event(final String topic, final byte[] value) {
+    private Result event(final String topic, final Headers headers, final byte[] value) {
         try {
-            return new Decoded(events.deserialize(topic, value));
+            return new Decoded(events.deserialize(topic, headers, value));
         } catch (final SerdeException e) {
-            return failed(e, value, null, -1);
+            return failed(e, headers, value, null, -1);
         } catch (final RuntimeException e) {
             return refuse("malformed-avro", e.toString());
         }
     }
 
-    private Result avro(final String topic, final String key, final long recordTimestampMs, final byte[] value) {
+    private Result avro(final String topic, final Headers headers, final String key, final long recordTimestampMs,
+                        final byte[] value) {
         if (mapping == null) {
-            return event(topic, value);
+            return event(topic, headers, value);
         }
         final Object datum;
         try {
-            datum = avro.deserialize(topic, value);
+            datum = avro.deserialize(topic, headers, value);
         } catch (final SerdeException e) {
-            return failed(e, value, key, recordTimestampMs);
+            return failed(e, headers, value, key, recordTimestampMs);
         } catch (final RuntimeException e) {
             return refuse("malformed-avro", e.toString());
         }
@@ -126,14 +128,16 @@ final class ValueDecoder {
     }
 
     /** A failed read: the registry's outage waits, a JSON Schema value is read as JSON, the rest is refused. */
-    private Result failed(final SerdeException e, final byte[] value, final String key, final long recordTimestampMs) {
+    private Result failed(final SerdeException e, final Headers headers, final byte[] value, final String key,
+                          final long recordTimestampMs) {
         return switch (e.reason()) {
             case REGISTRY_UNAVAILABLE -> new RegistryUnavailable(e.getMessage());
             case UNSUPPORTED_SCHEMA_TYPE -> {
                 final String type = e.getCause() instanceof UnsupportedSchemaTypeException u ? u.schemaType() : "?";
                 if (type.equals("JSON") && format != ValueFormat.EVENT) {
-                    // Confluent's JSON Schema serializer: the framing, then the JSON text
-                    yield json(key, recordTimestampMs, value, 5);
+                    // Confluent's JSON Schema serializer: the framing (or the header), then the JSON text
+                    yield json(key, recordTimestampMs, value,
+                            GenericAvroDeserializer.namesSchemaInHeader(headers, false) ? 0 : 5);
                 }
                 yield refuse("unsupported-value-format", "value schema id " + e.schemaId() + " is a " + type
                         + " schema: " + (type.equals("PROTOBUF") ? "Protobuf values are not supported"
@@ -169,16 +173,6 @@ final class ValueDecoder {
         } catch (final MappingException e) {
             return refuse("mapping-failed", e.getMessage());
         }
-    }
-
-    private static boolean headerCarriedId(final Headers headers) {
-        return headers != null && headers.lastHeader(VALUE_SCHEMA_ID_HEADER) != null;
-    }
-
-    private static Result refuseHeaderId() {
-        return refuse("unsupported-value-format", "the value's schema id is carried in the " + VALUE_SCHEMA_ID_HEADER
-                + " header (Confluent's schema GUID framing), which is not supported yet: produce with the default "
-                + "framing (the schema id prefixed to the value)");
     }
 
     private static boolean looksLikeJson(final byte[] value) {

@@ -9,6 +9,7 @@ import io.spillway.schemas.registry.SchemaRegistryClients;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
 import io.spillway.schemas.serde.GenericAvroDeserializer;
 import io.spillway.schemas.serde.SerdeConfig;
+import io.spillway.schemas.serde.internals.HeaderSchemaId;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.io.ByteArrayOutputStream;
 import java.io.StringReader;
@@ -50,7 +51,7 @@ class HostileValuesTest {
             "unknown-schema-id", "wrong-magic-byte", "too-short", "incompatible-schema", "unsupported-value-format",
             "timestamp-out-of-order", "timestamp-in-future", "negative-timestamp", "event-type-out-of-range",
             "label-out-of-range", "non-finite-feature", "feature-index-out-of-range", "oversized-event", "invalid-key",
-            "missing-key", "null-value");
+            "missing-key", "null-value", "malformed-schema-id-header");
     @TempDir
     Path dir;
 
@@ -88,13 +89,22 @@ class HostileValuesTest {
                 final TestOutputTopic<byte[], byte[]> dlq = driver.createOutputTopic(topics.deadLetters(),
                         new ByteArrayDeserializer(), new ByteArrayDeserializer());
                 final byte[] avro = avroClick(client);
+                final int avroId = java.nio.ByteBuffer.wrap(avro, 1, 4).getInt();
                 final byte[] json = ("{\"page\":\"/a\",\"at\":\"2026-01-01T00:00:00Z\",\"outcome\":3,\"dwell\":1.5,"
                         + "\"scores\":[1,2],\"props\":{\"x\":1.0}}").getBytes(StandardCharsets.UTF_8);
                 final Random random = new Random(17);
                 final long now = System.currentTimeMillis();
                 for (int i = 0; i < MUTANTS; i++) {
                     final byte[] original = i % 2 == 0 ? avro : json;
-                    input.pipeInput(("k" + i % 50).getBytes(StandardCharsets.UTF_8), mutate(original, random), now);
+                    final byte[] key = ("k" + i % 50).getBytes(StandardCharsets.UTF_8);
+                    final byte[] value = mutate(original, random);
+                    if (i % 3 == 0) {
+                        // a schema-id header of the newer framing, hostile or not, on a key or a value
+                        input.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(key, value,
+                                schemaIdHeaders(random, original == avro ? avroId : -1), Instant.ofEpochMilli(now)));
+                    } else {
+                        input.pipeInput(key, value, now);
+                    }
                 }
                 final TreeMap<String, Integer> seen = new TreeMap<>();
                 dlq.readRecordsToList().forEach(r -> seen.merge(
@@ -107,6 +117,25 @@ class HostileValuesTest {
                 assertThat(counters.accepted()).as("some mutants still read").isPositive();
             }
         }
+    }
+
+    /** Random {@code __value_schema_id} / {@code __key_schema_id} headers: garbage, or well formed naming an id or GUID. */
+    private static org.apache.kafka.common.header.Headers schemaIdHeaders(final Random random, final int avroId) {
+        final org.apache.kafka.common.header.internals.RecordHeaders headers =
+                new org.apache.kafka.common.header.internals.RecordHeaders();
+        final String name = random.nextInt(4) == 0 ? HeaderSchemaId.KEY_HEADER : HeaderSchemaId.VALUE_HEADER;
+        final byte[] header = switch (random.nextInt(4)) {
+            case 0 -> {
+                final byte[] garbage = new byte[random.nextInt(24)];
+                random.nextBytes(garbage);
+                yield garbage;
+            }
+            case 1 -> HeaderSchemaId.idHeader(avroId > 0 && random.nextBoolean() ? avroId : random.nextInt());
+            case 2 -> HeaderSchemaId.guidHeader(new java.util.UUID(random.nextLong(), random.nextLong()));
+            default -> null;
+        };
+        headers.add(name, header);
+        return headers;
     }
 
     private static byte[] mutate(final byte[] original, final Random random) {

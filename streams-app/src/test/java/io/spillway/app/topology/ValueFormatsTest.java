@@ -13,6 +13,7 @@ import io.spillway.schemas.serde.GenericAvroDeserializer;
 import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import io.spillway.schemas.serde.SpecificAvroSerializer;
+import io.spillway.schemas.serde.internals.HeaderSchemaId;
 import java.io.ByteArrayOutputStream;
 import java.io.StringReader;
 import java.net.InetSocketAddress;
@@ -264,14 +265,51 @@ class ValueFormatsTest {
     }
 
     @Test
-    void aSchemaIdCarriedInAHeaderIsRefusedAsNotSupportedYet() throws Exception {
+    void aWriterSchemaNamedInAHeaderByGuidOrIdReadsTheBodyAloneAsConfluentsNewerSerializersWriteIt() throws Exception {
         start(ValueFormat.AUTO, MAPPING);
+        final byte[] first = avro(CLICK_V1, click("h", "/home", 1_000, 1.0));
+        final int id = ByteBuffer.wrap(first, 1, 4).getInt();
+        // the registry gives each schema a GUID (GET /schemas/ids/{id}), which the header then names
+        final java.util.UUID guid = java.util.UUID.fromString(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        registry.url().resolve("/schemas/ids/" + id)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body()).get("guid").asText());
+        headed("h", body(first), HeaderSchemaId.guidHeader(guid));
+        headed("h", body(avro(CLICK_V1, click("h", "/cart", 2_000, 0.5))), HeaderSchemaId.idHeader(id));
+        // the key too: an Avro string without the prefix, its schema named by __key_schema_id
+        final int stringId = client.register("events-key", Schema.create(Schema.Type.STRING));
+        final RecordHeaders both = new RecordHeaders();
+        both.add(HeaderSchemaId.VALUE_HEADER, HeaderSchemaId.guidHeader(guid));
+        both.add(HeaderSchemaId.KEY_HEADER, HeaderSchemaId.idHeader(stringId));
+        input.pipeInput(new TestRecord<>(new byte[] {2, 'h'}, body(avro(CLICK_V1, click("h", "/home", 2_500, 2.0))),
+                both, Instant.now()));
+        assertThat(reasons()).isEmpty();
+        assertThat(chunks()).as("one key: the header-framed Avro key read as h, not as the text \\u0002h")
+                .singleElement().satisfies(c -> {
+                    assertThat(c.key()).isEqualTo("h");
+                    assertThat(c.timestampsMs()).containsExactly(1_000L, 2_000L, 2_500L);
+                });
+
+        headed("h", body(avro(CLICK_V1, click("h", "/a", 3_000, 1.0))), HeaderSchemaId.guidHeader(
+                java.util.UUID.nameUUIDFromBytes(utf8("no such schema"))));
+        headed("h", body(first), new byte[17]);
+        headed("h", body(first), new byte[] {1, 2, 3});
+        final List<String> refused = reasons();
+        assertThat(refused).hasSize(3);
+        assertThat(refused.get(0)).startsWith("unknown-schema-id: schema GUID ");
+        assertThat(refused.get(1)).startsWith("malformed-schema-id-header: the __value_schema_id header of 17 bytes");
+        assertThat(refused.get(2)).startsWith("malformed-schema-id-header: the __value_schema_id header of 3 bytes");
+    }
+
+    /** The Avro body of a prefix-framed value: what a header-framing producer writes. */
+    private static byte[] body(final byte[] framed) {
+        return java.util.Arrays.copyOfRange(framed, 5, framed.length);
+    }
+
+    private void headed(final String key, final byte[] value, final byte[] schemaIdHeader) {
         final RecordHeaders headers = new RecordHeaders();
-        headers.add(ValueDecoder.VALUE_SCHEMA_ID_HEADER, new byte[17]);
-        input.pipeInput(new TestRecord<>(utf8("h"), utf8("{\"page\":\"/a\",\"at\":1,\"dwell\":1}"), headers,
-                Instant.now()));
-        assertThat(reasons()).singleElement().asString().startsWith("unsupported-value-format")
-                .contains("__value_schema_id");
+        headers.add(HeaderSchemaId.VALUE_HEADER, schemaIdHeader);
+        input.pipeInput(new TestRecord<>(utf8(key), value, headers, Instant.now()));
     }
 
     @Test

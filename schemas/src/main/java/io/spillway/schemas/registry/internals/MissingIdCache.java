@@ -5,16 +5,18 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * Remembers, for a while and up to a bounded count, schema ids the registry said it does not know,
+ * Remembers, for a while and up to a bounded count, schema ids (or GUIDs) the registry said it does not know,
  * so that many records naming one bogus id cost one request. An id may be registered later, so an
  * entry expires after its time to live. Thread-safe.
+ *
+ * @param <K> the id's type: {@code Integer} for ids, {@code UUID} for GUIDs
  */
-final class MissingIdCache {
+final class MissingIdCache<K> {
     private final long ttlNanos;
     private final int capacity;
     private final LongSupplier clock;
     /** Insertion order, so the oldest entry is the eldest. */
-    private final LinkedHashMap<Integer, Long> expiries;
+    private final LinkedHashMap<K, Long> expiries;
 
     /**
      * @param ttlNanos how long an entry lives; 0 disables the cache
@@ -29,14 +31,14 @@ final class MissingIdCache {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(final Map.Entry<Integer, Long> eldest) {
+            protected boolean removeEldestEntry(final Map.Entry<K, Long> eldest) {
                 return size() > MissingIdCache.this.capacity;
             }
         };
     }
 
     /** @return whether the id was reported unknown less than the time to live ago */
-    synchronized boolean isMissing(final int id) {
+    synchronized boolean isMissing(final K id) {
         final Long expiry = expiries.get(id);
         if (expiry == null) {
             return false;
@@ -49,7 +51,7 @@ final class MissingIdCache {
     }
 
     /** Notes that the registry does not know the id. */
-    synchronized void markMissing(final int id) {
+    synchronized void markMissing(final K id) {
         if (ttlNanos <= 0 || capacity <= 0) {
             return;
         }
@@ -58,7 +60,7 @@ final class MissingIdCache {
     }
 
     /** Forgets the id (it was just seen registered). */
-    synchronized void forget(final int id) {
+    synchronized void forget(final K id) {
         expiries.remove(id);
     }
 

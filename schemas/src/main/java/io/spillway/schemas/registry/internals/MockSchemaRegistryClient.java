@@ -46,6 +46,11 @@ public final class MockSchemaRegistryClient implements SchemaRegistryClient {
     }
 
     @Override
+    public Schema getByGuid(final java.util.UUID guid) {
+        return store.schemaById(store.idByGuid(guid));
+    }
+
+    @Override
     public Optional<RegisteredSchema> lookup(final String subject, final Schema schema) {
         return store.lookup(subject, schema);
     }

@@ -85,7 +85,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     private final long backoffMaxMs;
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     private final Map<String, Map<Schema, Integer>> idsBySubject = new ConcurrentHashMap<>();
-    private final MissingIdCache missingIds;
+    private final MissingIdCache<Integer> missingIds;
+    private final MissingIdCache<java.util.UUID> missingGuids;
+    private final Map<java.util.UUID, Schema> schemasByGuid = new ConcurrentHashMap<>();
+    private final Map<java.util.UUID, UnsupportedSchemaTypeException> otherTypesByGuid = new ConcurrentHashMap<>();
     /** Ids of schemas that are not Avro (ids are immutable, so this is never stale); bounded by the registry's ids. */
     private final Map<Integer, UnsupportedSchemaTypeException> otherTypes = new ConcurrentHashMap<>();
     private final LongAdder requests = new LongAdder();
@@ -104,7 +107,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         this.maxRetries = settings.maxRetries;
         this.backoffMs = settings.backoffMs;
         this.backoffMaxMs = settings.backoffMaxMs;
-        this.missingIds = new MissingIdCache(settings.missingTtlNanos, settings.missingCacheSize, System::nanoTime);
+        this.missingIds = new MissingIdCache<>(settings.missingTtlNanos, settings.missingCacheSize, System::nanoTime);
+        this.missingGuids = new MissingIdCache<>(settings.missingTtlNanos, settings.missingCacheSize, System::nanoTime);
         final HttpClient.Builder builder = HttpClient.newBuilder()
             .connectTimeout(Duration.ofMillis(Math.max(1, Math.min(settings.connectTimeoutMs, settings.callTimeoutMs))))
             .followRedirects(HttpClient.Redirect.NEVER);
@@ -277,6 +281,48 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
         }
         final Schema schema = parseWithReferences(answer, "schema id " + id);
         final Schema raced = schemasById.putIfAbsent(id, schema);
+        return raced == null ? schema : raced;
+    }
+
+    @Override
+    public Schema getByGuid(final java.util.UUID guid) {
+        final Schema cached = schemasByGuid.get(guid);
+        if (cached != null) {
+            return cached;
+        }
+        final UnsupportedSchemaTypeException other = otherTypesByGuid.get(guid);
+        if (other != null) {
+            throw new UnsupportedSchemaTypeException(-1, other.schemaType(), other.schemaText());
+        }
+        if (missingGuids.isMissing(guid)) {
+            missingIdCacheHits.increment();
+            throw new UnknownSchemaException("schema GUID " + guid + " not found (the registry said so less than "
+                + missingGuids.ttlSeconds() + " s ago)");
+        }
+        final JsonNode answer;
+        try {
+            answer = send("GET", "/schemas/guids/" + guid, null);
+        } catch (final UnknownSchemaException e) {
+            missingGuids.markMissing(guid);
+            throw e;
+        } catch (final SchemaRegistryException e) {
+            if (e.httpStatus() != 404) {
+                throw e;
+            }
+            // a 404 without the registry's own "schema not found" code: a registry without GUIDs (before 8.0)
+            missingGuids.markMissing(guid);
+            throw new UnknownSchemaException("schema GUID " + guid + " not found: the registry does not serve"
+                + " /schemas/guids (a registry older than Confluent 8.0?): " + e.getMessage());
+        }
+        final String type = answer.path("schemaType").asText("AVRO").toUpperCase(Locale.ROOT);
+        if (!type.equals("AVRO")) {
+            final UnsupportedSchemaTypeException notAvro = new UnsupportedSchemaTypeException(-1, type,
+                answer.path("schema").asText(null));
+            otherTypesByGuid.putIfAbsent(guid, notAvro);
+            throw notAvro;
+        }
+        final Schema schema = parseWithReferences(answer, "schema GUID " + guid);
+        final Schema raced = schemasByGuid.putIfAbsent(guid, schema);
         return raced == null ? schema : raced;
     }
 

@@ -74,6 +74,7 @@ public final class SchemaStore implements AutoCloseable {
 
     private final Map<Integer, Schema> schemasById = new HashMap<>();
     private final Map<String, Integer> idsByText = new HashMap<>();
+    private final Map<java.util.UUID, Integer> idsByGuid = new HashMap<>();
     private final Map<String, Subject> subjects = new TreeMap<>();
     private final Limits limits;
     private CompatibilityLevel globalLevel = CompatibilityLevel.BACKWARD;
@@ -205,6 +206,15 @@ public final class SchemaStore implements AutoCloseable {
             throw new UnknownSchemaException("schema id " + id + " not found");
         }
         return schema;
+    }
+
+    /** @return the id of the schema with that GUID ({@link SchemaGuids}) @throws UnknownSchemaException when none */
+    public synchronized int idByGuid(final java.util.UUID guid) {
+        final Integer id = idsByGuid.get(guid);
+        if (id == null) {
+            throw new UnknownSchemaException("schema GUID " + guid + " not found");
+        }
+        return id;
     }
 
     /** @return the live version of the subject holding exactly this schema, if any */
@@ -390,6 +400,7 @@ public final class SchemaStore implements AutoCloseable {
                 }
                 schemasById.put(id, schema);
                 idsByText.put(canonical, id);
+                idsByGuid.put(SchemaGuids.of(schema), id);
                 nextId = Math.max(nextId, (long) id + 1);
                 return;
             }
@@ -484,6 +495,7 @@ public final class SchemaStore implements AutoCloseable {
                 final Schema schema = AvroSchemas.parse(entry.get("schema").asText());
                 schemasById.put(id, schema);
                 idsByText.put(AvroSchemas.canonicalText(schema), id);
+                idsByGuid.put(SchemaGuids.of(schema), id);
                 nextId = Math.max(nextId, (long) id + 1);
             }
             case "version" -> {

@@ -60,6 +60,33 @@ class SchemaRegistryServerTest {
     }
 
     @Test
+    void everySchemaHasAGuidThatSurvivesARestartAndLooksItUp() throws Exception {
+        final Path store = dir.resolve("guids.jsonl");
+        final int id;
+        final String guid;
+        try (SchemaRegistryServer server = SchemaRegistryServer.start(null, store)) {
+            id = register(server.url(), "events-value", V1).get("id").asInt();
+            guid = JSON.readTree(get(server.url(), "/schemas/ids/" + id).body()).get("guid").asText();
+            assertThat(JSON.readTree(get(server.url(), "/subjects/events-value/versions/1").body()).get("guid")
+                    .asText()).isEqualTo(guid);
+        }
+        try (SchemaRegistryServer server = SchemaRegistryServer.start(null, store)) {
+            final HttpResponse<String> byGuid = get(server.url(), "/schemas/guids/" + guid);
+            assertThat(byGuid.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(byGuid.body()).get("schemaType").asText()).isEqualTo("AVRO");
+            assertThat(JSON.readTree(JSON.readTree(byGuid.body()).get("schema").asText()))
+                    .isEqualTo(JSON.readTree(V1));
+            assertThat(get(server.url(), "/schemas/guids/" + guid + "/schema").body()).isEqualTo(
+                    JSON.readTree(get(server.url(), "/schemas/ids/" + id).body()).get("schema").asText());
+            for (final String bad : new String[] {"00000000-0000-0000-0000-000000000000", "not-a-guid"}) {
+                final HttpResponse<String> missing = get(server.url(), "/schemas/guids/" + bad);
+                assertThat(missing.statusCode()).isEqualTo(404);
+                assertThat(JSON.readTree(missing.body()).get("error_code").asInt()).isEqualTo(40403);
+            }
+        }
+    }
+
+    @Test
     void incompatibleSchemaIsRejectedWithConfluentsCode409() throws Exception {
         try (SchemaRegistryServer server = SchemaRegistryServer.start(null, null)) {
             register(server.url(), "events-value", V1);

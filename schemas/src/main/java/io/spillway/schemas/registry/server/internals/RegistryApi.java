@@ -10,6 +10,7 @@ import io.spillway.schemas.registry.SchemaRegistryException;
 import io.spillway.schemas.registry.UnknownSchemaException;
 import io.spillway.schemas.registry.UnknownSubjectException;
 import io.spillway.schemas.registry.internals.AvroSchemas;
+import io.spillway.schemas.registry.internals.SchemaGuids;
 import io.spillway.schemas.registry.internals.SchemaStore;
 import io.spillway.schemas.registry.internals.SubjectNames;
 import java.io.IOException;
@@ -100,8 +101,17 @@ public final class RegistryApi {
             case "schemas" -> {
                 if (n >= 3 && n <= 4 && path.get(1).equals("ids") && (n == 3 || path.get(3).equals("schema"))) {
                     requireMethod(method, rawPath, "GET");
-                    final String text = schemaById(path.get(2));
-                    return n == 3 ? Answer.json(200, Map.of("schema", text))
+                    final Schema schema = schemaById(path.get(2));
+                    final String text = AvroSchemas.canonicalText(schema);
+                    return n == 3 ? Answer.json(200, Map.of("schema", text, "guid", SchemaGuids.of(schema).toString()))
+                        : Answer.text(200, "application/json", text);
+                }
+                if (n >= 3 && n <= 4 && path.get(1).equals("guids") && (n == 3 || path.get(3).equals("schema"))) {
+                    // Confluent 8's look-up of the GUIDs its newer serializers carry in record headers
+                    requireMethod(method, rawPath, "GET");
+                    final Schema schema = store.schemaById(store.idByGuid(guid(path.get(2))));
+                    final String text = AvroSchemas.canonicalText(schema);
+                    return n == 3 ? Answer.json(200, Map.of("schema", text, "schemaType", "AVRO"))
                         : Answer.text(200, "application/json", text);
                 }
                 throw notFound(rawPath);
@@ -237,14 +247,22 @@ public final class RegistryApi {
             + " does not have subject-level compatibility configured (use ?defaultToGlobal=true)");
     }
 
-    private String schemaById(final String idText) {
+    private Schema schemaById(final String idText) {
         final int id;
         try {
             id = Integer.parseInt(idText);
         } catch (final NumberFormatException e) {
             throw new UnknownSchemaException("schema id " + abbreviate(idText) + " not found");
         }
-        return AvroSchemas.canonicalText(store.schemaById(id));
+        return store.schemaById(id);
+    }
+
+    private static java.util.UUID guid(final String text) {
+        try {
+            return java.util.UUID.fromString(text);
+        } catch (final IllegalArgumentException e) {
+            throw new UnknownSchemaException("schema GUID " + abbreviate(text) + " not found");
+        }
     }
 
     private static Map<String, Object> describe(final RegisteredSchema registered) {
@@ -253,6 +271,7 @@ public final class RegistryApi {
         body.put("version", registered.version());
         body.put("id", registered.id());
         body.put("schema", AvroSchemas.canonicalText(registered.schema()));
+        body.put("guid", SchemaGuids.of(registered.schema()).toString());
         return body;
     }
 
