@@ -139,6 +139,73 @@ class BringYourOwnTopicIT {
         }
     }
 
+    @Test
+    void clicksInConfluentsHeaderFramingTrainKeysAndValuesNamingTheirSchemasByIdAndGuid() throws Exception {
+        final int clicks = 600;
+        final org.apache.avro.Schema click = new org.apache.avro.Schema.Parser().parse("{\"type\":\"record\","
+                + "\"name\":\"HeaderClick\",\"fields\":[{\"name\":\"page\",\"type\":\"string\"},"
+                + "{\"name\":\"at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+                + "{\"name\":\"dwellSeconds\",\"type\":\"double\"}]}");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"));
+             io.spillway.schemas.registry.SchemaRegistryClient client = io.spillway.schemas.registry
+                     .SchemaRegistryClients.create(registry.url().toString(), Map.of());
+             SpillwayApp app = SpillwayApp.start(TestApps.withFormats(TestApps.config(kafka.bootstrapServers(),
+                     registry.url().toString(), dir.resolve("state"), 16),
+                     formats(MAPPING.replace("type.vocabulary = hash", "type.vocabulary = dictionary"))))) {
+            TestApps.awaitLeaders(kafka.bootstrapServers(), Topics.defaults().all());
+            final int valueId = client.register("events-value", click);
+            final java.util.UUID valueGuid = io.spillway.schemas.registry.internals.SchemaGuids.of(click);
+            assertThat(client.getByGuid(valueGuid)).as("the registry serves the GUID").isEqualTo(click);
+            final int keyId = client.register("events-key", org.apache.avro.Schema.create(
+                    org.apache.avro.Schema.Type.STRING));
+            final String[] pages = {"/home", "/search", "/cart"};
+            try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+                         new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of("bootstrap.servers",
+                                 kafka.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                                 new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                for (int i = 0; i < clicks; i++) {
+                    final org.apache.avro.generic.GenericRecord value = new org.apache.avro.generic.GenericData.Record(click);
+                    value.put("page", pages[i % 3]);
+                    value.put("at", 1_767_225_600_000L + i);
+                    value.put("dwellSeconds", 1.0);
+                    final org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record =
+                            new org.apache.kafka.clients.producer.ProducerRecord<>("events", null,
+                                    avroBody(org.apache.avro.Schema.create(org.apache.avro.Schema.Type.STRING),
+                                            "user-" + i % USERS), avroBody(click, value));
+                    // half the values name their schema by GUID, half by id; every key by id
+                    record.headers().add(io.spillway.schemas.serde.internals.HeaderSchemaId.VALUE_HEADER, i % 2 == 0
+                            ? io.spillway.schemas.serde.internals.HeaderSchemaId.guidHeader(valueGuid)
+                            : io.spillway.schemas.serde.internals.HeaderSchemaId.idHeader(valueId));
+                    record.headers().add(io.spillway.schemas.serde.internals.HeaderSchemaId.KEY_HEADER,
+                            io.spillway.schemas.serde.internals.HeaderSchemaId.idHeader(keyId));
+                    producer.send(record);
+                }
+            }
+            TestApps.await("the header-framed clicks trained", Duration.ofSeconds(120),
+                    () -> app.trainer().eventsTrained() + app.counters().deadLettered() >= clicks);
+            assertThat(app.counters().deadLettered()).isZero();
+            assertThat(app.trainer().eventsTrained()).isEqualTo(clicks);
+            final Set<String> targets = new TreeSet<>();
+            for (final ConsumerRecord<byte[], Prediction> r : TestApps.readAll(kafka.bootstrapServers(),
+                    registry.url().toString(), Topics.defaults().predictions(), Prediction.class)) {
+                if (r.value().getActualCategory() != null) {
+                    targets.add(r.value().getActualCategory().toString());
+                }
+                assertThat(r.value().getEntityId().toString()).as("keys read as Avro strings").startsWith("user-");
+            }
+            assertThat(targets).containsExactlyInAnyOrder(pages);
+        }
+    }
+
+    private static byte[] avroBody(final org.apache.avro.Schema schema, final Object datum) throws Exception {
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        final org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        new org.apache.avro.generic.GenericDatumWriter<Object>(schema).write(datum, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
     private static List<String> deadLetterReasons(final String bootstrap, final String registry) {
         final List<String> out = new ArrayList<>();
         for (final ConsumerRecord<byte[], ?> r : TestApps.readAll(bootstrap, registry, Topics.defaults().deadLetters(),
