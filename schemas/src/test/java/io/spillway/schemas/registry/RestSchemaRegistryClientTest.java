@@ -251,6 +251,38 @@ class RestSchemaRegistryClientTest {
     }
 
     @Test
+    void fetchByGuidAndARegistryWithoutGuidsSaysNotFoundOnceForAWhile() throws IOException {
+        client.register("g-value", Event.getClassSchema());
+        final java.util.UUID guid = io.spillway.schemas.registry.internals.SchemaGuids.of(Event.getClassSchema());
+        assertThat(client.getByGuid(guid)).isEqualTo(Event.getClassSchema());
+        assertThatThrownBy(() -> client.getByGuid(java.util.UUID.randomUUID()))
+            .isInstanceOfSatisfying(UnknownSchemaException.class, e -> assertThat(e.errorCode()).isEqualTo(40403));
+        // an older registry: a plain 404 page for /schemas/guids, which is "not found", asked once
+        final AtomicInteger calls = new AtomicInteger();
+        final HttpServer old = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        old.createContext("/", exchange -> {
+            calls.incrementAndGet();
+            final byte[] body = "<html>Not Found</html>".getBytes();
+            exchange.sendResponseHeaders(404, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        old.start();
+        try (SchemaRegistryClient older = SchemaRegistryClients.create(
+            "http://127.0.0.1:" + old.getAddress().getPort(), fastRetries(1))) {
+            assertThatThrownBy(() -> older.getByGuid(guid)).isInstanceOf(UnknownSchemaException.class)
+                .hasMessageContaining("does not serve /schemas/guids/");
+            for (int i = 0; i < 2; i++) {
+                assertThatThrownBy(() -> older.getByGuid(guid)).isInstanceOf(UnknownSchemaException.class)
+                    .hasMessageContaining("not found (the registry said so less than");
+            }
+            assertThat(calls.get()).as("remembered as missing").isEqualTo(1);
+        } finally {
+            old.stop(0);
+        }
+    }
+
+    @Test
     void failsOverToTheNextUrl() throws IOException {
         final String urls = "http://127.0.0.1:" + freePort() + "," + server.url();
         try (SchemaRegistryClient failover = SchemaRegistryClients.create(urls, fastRetries(1))) {

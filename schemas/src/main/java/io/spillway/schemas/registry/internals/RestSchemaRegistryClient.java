@@ -252,77 +252,60 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
     @Override
     public Schema getById(final int id) {
-        final Schema cached = schemasById.get(id);
+        return fetch(id, id, "schema id " + id, "/schemas/ids/" + id, schemasById, otherTypes, missingIds, false);
+    }
+
+    @Override
+    public Schema getByGuid(final java.util.UUID guid) {
+        return fetch(guid, -1, "schema GUID " + guid, "/schemas/guids/" + guid, schemasByGuid, otherTypesByGuid,
+            missingGuids, true);
+    }
+
+    /**
+     * A schema by id or GUID: cached, a type other than Avro remembered, a "not found" remembered for a while.
+     *
+     * @param plain404IsUnknown a 404 without the registry's "schema not found" code means not found too (a
+     *        registry that does not have the endpoint: GUIDs came with Confluent 8.0)
+     */
+    private <K> Schema fetch(final K key, final int id, final String what, final String path,
+                             final Map<K, Schema> cache, final Map<K, UnsupportedSchemaTypeException> others,
+                             final MissingIdCache<K> missing, final boolean plain404IsUnknown) {
+        final Schema cached = cache.get(key);
         if (cached != null) {
             return cached;
         }
-        final UnsupportedSchemaTypeException other = otherTypes.get(id);
+        final UnsupportedSchemaTypeException other = others.get(key);
         if (other != null) {
             throw new UnsupportedSchemaTypeException(id, other.schemaType(), other.schemaText());
         }
-        if (missingIds.isMissing(id)) {
+        if (missing.isMissing(key)) {
             missingIdCacheHits.increment();
-            throw new UnknownSchemaException("schema id " + id + " not found (the registry said so less than "
-                + missingIds.ttlSeconds() + " s ago)");
+            throw new UnknownSchemaException(what + " not found (the registry said so less than "
+                + missing.ttlSeconds() + " s ago)");
         }
         final JsonNode answer;
         try {
-            answer = send("GET", "/schemas/ids/" + id, null);
+            answer = send("GET", path, null);
         } catch (final UnknownSchemaException e) {
-            missingIds.markMissing(id);
+            missing.markMissing(key);
             throw e;
+        } catch (final SchemaRegistryException e) {
+            if (!plain404IsUnknown || e.httpStatus() != 404) {
+                throw e;
+            }
+            missing.markMissing(key);
+            throw new UnknownSchemaException(what + " not found: the registry does not serve " + path
+                + " (a registry older than Confluent 8.0?): " + e.getMessage());
         }
         final String type = answer.path("schemaType").asText("AVRO").toUpperCase(Locale.ROOT);
         if (!type.equals("AVRO")) {
             final UnsupportedSchemaTypeException notAvro = new UnsupportedSchemaTypeException(id, type,
                 answer.path("schema").asText(null));
-            otherTypes.putIfAbsent(id, notAvro);
+            others.putIfAbsent(key, notAvro);
             throw notAvro;
         }
-        final Schema schema = parseWithReferences(answer, "schema id " + id);
-        final Schema raced = schemasById.putIfAbsent(id, schema);
-        return raced == null ? schema : raced;
-    }
-
-    @Override
-    public Schema getByGuid(final java.util.UUID guid) {
-        final Schema cached = schemasByGuid.get(guid);
-        if (cached != null) {
-            return cached;
-        }
-        final UnsupportedSchemaTypeException other = otherTypesByGuid.get(guid);
-        if (other != null) {
-            throw new UnsupportedSchemaTypeException(-1, other.schemaType(), other.schemaText());
-        }
-        if (missingGuids.isMissing(guid)) {
-            missingIdCacheHits.increment();
-            throw new UnknownSchemaException("schema GUID " + guid + " not found (the registry said so less than "
-                + missingGuids.ttlSeconds() + " s ago)");
-        }
-        final JsonNode answer;
-        try {
-            answer = send("GET", "/schemas/guids/" + guid, null);
-        } catch (final UnknownSchemaException e) {
-            missingGuids.markMissing(guid);
-            throw e;
-        } catch (final SchemaRegistryException e) {
-            if (e.httpStatus() != 404) {
-                throw e;
-            }
-            // a 404 without the registry's own "schema not found" code: a registry without GUIDs (before 8.0)
-            missingGuids.markMissing(guid);
-            throw new UnknownSchemaException("schema GUID " + guid + " not found: the registry does not serve"
-                + " /schemas/guids (a registry older than Confluent 8.0?): " + e.getMessage());
-        }
-        final String type = answer.path("schemaType").asText("AVRO").toUpperCase(Locale.ROOT);
-        if (!type.equals("AVRO")) {
-            final UnsupportedSchemaTypeException notAvro = new UnsupportedSchemaTypeException(-1, type,
-                answer.path("schema").asText(null));
-            otherTypesByGuid.putIfAbsent(guid, notAvro);
-            throw notAvro;
-        }
-        final Schema schema = parseWithReferences(answer, "schema GUID " + guid);
-        final Schema raced = schemasByGuid.putIfAbsent(guid, schema);
+        final Schema schema = parseWithReferences(answer, what);
+        final Schema raced = cache.putIfAbsent(key, schema);
         return raced == null ? schema : raced;
     }
 
