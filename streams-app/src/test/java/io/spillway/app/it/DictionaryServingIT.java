@@ -33,9 +33,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -54,17 +51,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Records of the dictionary topic that are not a category with an id of the model are skipped.
  */
 class DictionaryServingIT {
-    private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
-    private static final int USERS = 6;
+    private static final Set<String> PAGES = DictionaryVocabularyIT.PAGES;
+    private static final int USERS = DictionaryVocabularyIT.USERS;
     /** Ids 0..5 for the six pages, 6 free, 7 the overflow class. */
     private static final int VOCABULARY = 8;
-    private static final String MAPPING = """
-            entity = $key
-            time = at
-            type = page
-            type.vocabulary = dictionary
-            features = dwellSeconds
-            """;
+    private static final String MAPPING = DictionaryVocabularyIT.MAPPING;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
@@ -82,9 +73,7 @@ class DictionaryServingIT {
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                admin.createTopics(List.of(new NewTopic("events", 1, (short) 1))).all().get();
-            }
+            TestApps.createTopic(bootstrap, "events", 1);
             final Path file = Files.writeString(dir.resolve("clicks.mapping"), MAPPING);
             final AppConfig c = TestApps.withFormats(TestApps.config(bootstrap, url, dir.resolve("state"), VOCABULARY),
                     new Formats(KeyFormat.AUTO, null, KeyFormat.TEXT).withValues(ValueFormat.AUTO,

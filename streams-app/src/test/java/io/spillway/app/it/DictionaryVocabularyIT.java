@@ -49,11 +49,13 @@ import org.junit.jupiter.api.io.CleanupMode;
  * partition of their own.
  */
 class DictionaryVocabularyIT {
-    private static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
-    private static final int USERS = 6;
+    /** The pages of confluent_peer.py's clickstream. */
+    static final Set<String> PAGES = Set.of("/home", "/search", "/product", "/cart", "/checkout", "/help");
+    static final int USERS = 6;
     /** Ids 0..6 for pages, 7 the overflow class: the six pages, then one of the two promotions, fit. */
     private static final int VOCABULARY = 8;
-    private static final String MAPPING = """
+    /** The clickstream's mapping with the dictionary vocabulary. */
+    static final String MAPPING = """
             entity = $key
             time = at
             type = page
@@ -84,9 +86,7 @@ class DictionaryVocabularyIT {
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                admin.createTopics(List.of(new NewTopic("events", 1, (short) 1))).all().get();
-            }
+            TestApps.createTopic(bootstrap, "events", 1);
             final AppConfig config = config(bootstrap, url);
             final String vocabularyTopic = VocabularyTopic.name(config.applicationId());
             final Map<Integer, String> afterFirst;

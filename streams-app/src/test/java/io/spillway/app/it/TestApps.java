@@ -104,6 +104,14 @@ public final class TestApps {
      * topic the app has only just created can otherwise race the broker taking leadership, which the
      * idempotent producer may report as lost sequence numbers on a loaded machine.
      */
+    /** Creates a topic of the given partitions (replication factor 1) before the app would create it its way. */
+    public static void createTopic(final String bootstrap, final String topic, final int partitions) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, (short) 1)))
+                    .all().get();
+        }
+    }
+
     public static void awaitLeaders(final String bootstrap, final Collection<String> topics) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             await("leaders of " + topics, Duration.ofSeconds(30), () -> {

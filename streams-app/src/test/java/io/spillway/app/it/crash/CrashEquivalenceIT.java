@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.spillway.app.demo.SequenceGenerator;
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.it.ChildJvm;
+import io.spillway.app.it.TestApps;
 import io.spillway.app.topology.ChunkRecords;
 import io.spillway.app.topology.DeadLetterHeaders;
 import io.spillway.app.topology.TimedChunk;
@@ -69,9 +70,7 @@ class CrashEquivalenceIT {
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                admin.createTopics(List.of(new NewTopic("events", 1, (short) 1))).all().get();
-            }
+            TestApps.createTopic(bootstrap, "events", 1);
             produce(bootstrap, url);
 
             final long started = System.nanoTime();

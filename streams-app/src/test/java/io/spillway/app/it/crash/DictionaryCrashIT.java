@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.app.embedded.EmbeddedKafka;
 import io.spillway.app.it.ConfluentPeer;
+import io.spillway.app.it.TestApps;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.TrainerCheckpoint;
 import io.spillway.app.vocabulary.VocabularyReader;
@@ -65,9 +66,7 @@ class DictionaryCrashIT {
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                admin.createTopics(List.of(new NewTopic("events", 1, (short) 1))).all().get();
-            }
+            TestApps.createTopic(bootstrap, "events", 1);
             // Run "b" first, killed while the clickstream arrives in small batches: its stream task is then reading
             // new pages, giving them ids, when it dies (the trainer, behind, is killed mid-training too).
             final long seed = System.nanoTime();
@@ -97,25 +96,8 @@ class DictionaryCrashIT {
             System.out.printf("DictionaryCrashIT: killed (seed %d) %s; ends at %d (a) and %d (b)%n", seed, kills,
                     a.position(), b.position());
 
-            final Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
-            final SnapshotReader.Snapshot snapA = SnapshotReader.newest(client, url, Map.of(),
-                    CrashableApp.topics("a").snapshots(), "crash-model").orElseThrow();
-            final SnapshotReader.Snapshot snapB = SnapshotReader.newest(client, url, Map.of(),
-                    CrashableApp.topics("b").snapshots(), "crash-model").orElseThrow();
-            final TrainerCheckpoint ca = TrainerCheckpoint.decode(snapA.state());
-            final TrainerCheckpoint cb = TrainerCheckpoint.decode(snapB.state());
-            assertThat(ca.eventsTrained()).as("clicks trained (the rest wait in open chunks, under two per user)")
-                    .isGreaterThan(CLICKS - 2L * CrashableApp.CHUNK * USERS);
-            assertThat(cb.eventsTrained()).isEqualTo(ca.eventsTrained());
-            assertThat(snapB.version()).isEqualTo(snapA.version()).isPositive();
-            assertThat(cb.learnerState()).as("learner state bytes").isEqualTo(ca.learnerState());
-
-            final Map<Integer, String> dictA = dictionary(bootstrap, "a");
-            final Map<Integer, String> dictB = dictionary(bootstrap, "b");
-            assertThat(dictA).as("ids 0..62 taken, the overflow class 63 never stored").hasSize(VOCABULARY - 1);
-            assertThat(dictB).as("the killed run's published dictionary").isEqualTo(dictA);
-            System.out.printf("DictionaryCrashIT: %d events trained, state %d B, dictionary of %d pages%n",
-                    ca.eventsTrained(), ca.learnerState().length, dictA.size());
+            final Map<Integer, String> dictA = assertEndedAlike(bootstrap, url, "a", "b");
+            System.out.printf("DictionaryCrashIT: dictionary of %d pages%n", dictA.size());
         }
     }
 
@@ -149,27 +131,36 @@ class DictionaryCrashIT {
                     seed, kills, a.position(), b.position());
             assertThat(kills).hasSize(FIRST_BATCHES);
 
-            final Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
-            final SnapshotReader.Snapshot snapA = SnapshotReader.newest(client, url, Map.of(),
-                    CrashableApp.topics("sa").snapshots(), "crash-model").orElseThrow();
-            final SnapshotReader.Snapshot snapB = SnapshotReader.newest(client, url, Map.of(),
-                    CrashableApp.topics("sb").snapshots(), "crash-model").orElseThrow();
-            final TrainerCheckpoint ca = TrainerCheckpoint.decode(snapA.state());
-            final TrainerCheckpoint cb = TrainerCheckpoint.decode(snapB.state());
-            assertThat(ca.eventsTrained()).as("clicks trained (the rest wait in open chunks, under two per user)")
-                    .isGreaterThan(CLICKS - 2L * CrashableApp.CHUNK * USERS);
-            assertThat(cb.eventsTrained()).isEqualTo(ca.eventsTrained());
-            assertThat(snapB.version()).isEqualTo(snapA.version()).isPositive();
-            assertThat(cb.learnerState()).as("learner state bytes").isEqualTo(ca.learnerState());
-
-            final Map<Integer, String> dictA = dictionary(bootstrap, "sa");
-            final Map<Integer, String> dictB = dictionary(bootstrap, "sb");
-            assertThat(dictA).as("ids 0..62 taken, the overflow class 63 never stored").hasSize(VOCABULARY - 1);
+            final Map<Integer, String> dictA = assertEndedAlike(bootstrap, url, "sa", "sb");
             assertThat(Set.copyOf(dictA.values())).as("each page once").hasSize(VOCABULARY - 1);
-            assertThat(dictB).as("the killed run's published dictionary").isEqualTo(dictA);
-            System.out.printf("DictionaryCrashIT (2 partitions): %d events trained, state %d B, dictionary of %d"
-                    + " pages%n", ca.eventsTrained(), ca.learnerState().length, dictA.size());
+            System.out.printf("DictionaryCrashIT (2 partitions): dictionary of %d pages%n", dictA.size());
         }
+    }
+
+    /**
+     * The uninterrupted run {@code a} and the killed run {@code b} end with the same snapshot (events, version,
+     * learner state bytes) and the same published dictionary, which is returned.
+     */
+    private Map<Integer, String> assertEndedAlike(final String bootstrap, final String url, final String a,
+                                                  final String b) throws Exception {
+        final Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
+        final SnapshotReader.Snapshot snapA = SnapshotReader.newest(client, url, Map.of(),
+                CrashableApp.topics(a).snapshots(), "crash-model").orElseThrow();
+        final SnapshotReader.Snapshot snapB = SnapshotReader.newest(client, url, Map.of(),
+                CrashableApp.topics(b).snapshots(), "crash-model").orElseThrow();
+        final TrainerCheckpoint ca = TrainerCheckpoint.decode(snapA.state());
+        final TrainerCheckpoint cb = TrainerCheckpoint.decode(snapB.state());
+        assertThat(ca.eventsTrained()).as("clicks trained (the rest wait in open chunks, under two per user)")
+                .isGreaterThan(CLICKS - 2L * CrashableApp.CHUNK * USERS);
+        assertThat(cb.eventsTrained()).isEqualTo(ca.eventsTrained());
+        assertThat(snapB.version()).isEqualTo(snapA.version()).isPositive();
+        assertThat(cb.learnerState()).as("learner state bytes").isEqualTo(ca.learnerState());
+        final Map<Integer, String> dictA = dictionary(bootstrap, a);
+        assertThat(dictA).as("ids 0..62 taken, the overflow class 63 never stored").hasSize(VOCABULARY - 1);
+        assertThat(dictionary(bootstrap, b)).as("the killed run's published dictionary").isEqualTo(dictA);
+        System.out.printf("DictionaryCrashIT: %s and %s: %d events trained, state %d B%n", a, b, ca.eventsTrained(),
+                ca.learnerState().length);
+        return dictA;
     }
 
     /**
