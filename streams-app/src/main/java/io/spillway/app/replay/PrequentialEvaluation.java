@@ -101,7 +101,7 @@ public final class PrequentialEvaluation {
             final Event e = events.next();
             read++;
             final List<SparseEvent> chunk = open.computeIfAbsent(e.getEntityId(), k -> new ArrayList<>(chunkLength));
-            chunk.add(toSparse(e));
+            chunk.add(io.spillway.app.topology.SparseEvents.of(e));
             if (chunk.size() == chunkLength) {
                 run.ready(new SequenceChunk(e.getEntityId(), chunk));
                 open.remove(e.getEntityId());
@@ -114,21 +114,6 @@ public final class PrequentialEvaluation {
         return new Result(read, run.targets, run.lossSum, run.correct, run.trainNanos / 1e9,
                 (System.nanoTime() - start) / 1e9, run.steps, run.diverged, run.firstLoss,
                 run.activityTargets == 0 ? Double.NaN : run.activitySum / run.activityTargets);
-    }
-
-    /** The event as the learner sees it: its type, sparse features and optional label. */
-    public static SparseEvent toSparse(final Event e) {
-        final List<Integer> idx = e.getFeatures().getIndices();
-        final List<Float> val = e.getFeatures().getValues();
-        final int[] indices = new int[idx.size()];
-        final float[] values = new float[val.size()];
-        for (int i = 0; i < indices.length; i++) {
-            indices[i] = idx.get(i);
-        }
-        for (int i = 0; i < values.length; i++) {
-            values[i] = val.get(i);
-        }
-        return new SparseEvent(e.getEventType(), indices, values, e.getLabel() == null ? SparseEvent.NO_LABEL : e.getLabel());
     }
 
     private final class Run {

@@ -3,6 +3,7 @@ package io.spillway.app.serving;
 import io.spillway.app.topology.EventLimits;
 import io.spillway.app.topology.EventValidator;
 import io.spillway.app.topology.Rejection;
+import io.spillway.app.topology.SparseEvents;
 import io.spillway.engine.SparseEvent;
 import io.spillway.schemas.avro.Event;
 import java.util.List;
@@ -71,14 +72,7 @@ public final class ScoringProcessor implements Processor<String, Event, String, 
             reject(record.key(), offset, invalid.get());
             return;
         }
-        final Event e = record.value();
-        final int[] idx = e.getFeatures().getIndices().stream().mapToInt(Integer::intValue).toArray();
-        final float[] val = new float[idx.length];
-        for (int i = 0; i < val.length; i++) {
-            val[i] = e.getFeatures().getValues().get(i);
-        }
-        final SparseEvent event = new SparseEvent(e.getEventType(), idx, val,
-                e.getLabel() == null ? SparseEvent.NO_LABEL : e.getLabel());
+        final SparseEvent event = SparseEvents.of(record.value());
         final NextEvent next;
         try {
             next = predictor.observe(record.key(), List.of(event), new long[] {offset}).getFirst();

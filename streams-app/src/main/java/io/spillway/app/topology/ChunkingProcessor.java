@@ -335,7 +335,7 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
             counters.countVocabulary(dictionary.commit(), dictionary.size());
         }
         final long offset = source.offset();
-        final OpenChunk.Buffered buffered = new OpenChunk.Buffered(event.getTimestampMs(), offset, toSparse(event));
+        final OpenChunk.Buffered buffered = new OpenChunk.Buffered(event.getTimestampMs(), offset, SparseEvents.of(event));
         eventStore.put(OpenChunk.eventKey(key, chunk.events().size()), OpenChunk.encodeEvent(buffered));
         chunk.events().add(buffered);
         counters.countAccepted();
@@ -510,19 +510,6 @@ final class ChunkingProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         counters.countDeadLettered(rejection.reason());
         LOG.debug("Dead-lettered a record: {} ({})", rejection.reason(), rejection.message());
-    }
-
-    private static SparseEvent toSparse(final Event event) {
-        final List<Integer> indices = event.getFeatures().getIndices();
-        final List<Float> values = event.getFeatures().getValues();
-        final int[] idx = new int[indices.size()];
-        final float[] val = new float[values.size()];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = indices.get(i);
-            val[i] = values.get(i);
-        }
-        final Integer label = event.getLabel();
-        return new SparseEvent(event.getEventType(), idx, val, label == null ? SparseEvent.NO_LABEL : label);
     }
 
     /** {@code WRONG_MAGIC_BYTE} becomes {@code wrong-magic-byte}. */

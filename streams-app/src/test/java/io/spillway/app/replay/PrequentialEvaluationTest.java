@@ -94,6 +94,6 @@ class PrequentialEvaluationTest {
             expected.computeIfAbsent(e.getEntityId(), k -> new ArrayList<>()).add(e.getEventType());
         }
         assertThat(seen).isEqualTo(expected);
-        assertThat(PrequentialEvaluation.toSparse(events.getFirst())).isEqualTo(SparseEvent.ofType(0));
+        assertThat(io.spillway.app.topology.SparseEvents.of(events.getFirst())).isEqualTo(SparseEvent.ofType(0));
     }
 }

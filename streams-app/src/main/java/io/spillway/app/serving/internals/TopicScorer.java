@@ -9,6 +9,7 @@ import io.spillway.app.topology.EventValidator;
 import io.spillway.app.topology.InputReader;
 import io.spillway.app.topology.KeyFormats;
 import io.spillway.app.topology.Rejection;
+import io.spillway.app.topology.SparseEvents;
 import io.spillway.app.topology.ValueFormats;
 import io.spillway.app.trainer.KafkaTrainingSink;
 import io.spillway.engine.SparseEvent;
@@ -182,7 +183,7 @@ public final class TopicScorer implements AutoCloseable {
                 reject(r, invalid.get());
                 continue;
             }
-            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(new Item(r, event, toSparse(event)));
+            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(new Item(r, event, SparseEvents.of(event)));
         }
         final long started = System.nanoTime();
         int events = 0;
@@ -237,19 +238,6 @@ public final class TopicScorer implements AutoCloseable {
         rejections.accept(why.reason());
         LOG.warn("Serving: not scoring {}-{}@{}: {} ({})", r.topic(), r.partition(), r.offset(), why.reason(),
                 why.message());
-    }
-
-    static SparseEvent toSparse(final Event event) {
-        final List<Integer> indices = event.getFeatures().getIndices();
-        final List<Float> values = event.getFeatures().getValues();
-        final int[] idx = new int[indices.size()];
-        final float[] val = new float[values.size()];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = indices.get(i);
-            val[i] = values.get(i);
-        }
-        final Integer label = event.getLabel();
-        return new SparseEvent(event.getEventType(), idx, val, label == null ? SparseEvent.NO_LABEL : label);
     }
 
     /** Events skipped, by reason. */
