@@ -14,20 +14,33 @@ public interface CellWindow<S, T> extends RecurrentModel<S, T> {
 
     WindowInputs inputs();
 
+    /** What the backward pass recorded at each target (one place for every cell: {@link TargetOutcomes}). */
+    TargetOutcomes outcomes();
+
     /** Sum of the per-target cross-entropy (nats) recorded by the backward pass; regularisers excluded. */
-    double lossSum();
+    default double lossSum() {
+        return outcomes().lossSum();
+    }
 
     /** Targets whose arg-max prediction was right. */
-    int correct();
+    default int correct() {
+        return outcomes().correct();
+    }
 
     /** Arg-max class predicted at {@code (t, b)}, or -1 where there was no target. */
-    int predicted(int t, int b);
+    default int predicted(final int t, final int b) {
+        return outcomes().predicted(t, b);
+    }
 
     /** Probability the model gave its arg-max class at {@code (t, b)}. */
-    float probability(int t, int b);
+    default float probability(final int t, final int b) {
+        return outcomes().probability(t, b);
+    }
 
     /** Cross-entropy of the target at {@code (t, b)}, nats. */
-    float loss(int t, int b);
+    default float loss(final int t, final int b) {
+        return outcomes().loss(t, b);
+    }
 
     /**
      * Inference: the readout's next-event distribution for {@code state}, a state of this window's batch that a

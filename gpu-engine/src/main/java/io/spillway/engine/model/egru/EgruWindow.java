@@ -7,6 +7,7 @@ import io.spillway.engine.checkpoint.ForwardPass;
 import io.spillway.engine.checkpoint.StateCodec;
 import io.spillway.engine.model.CellWindow;
 import io.spillway.engine.model.PortableMath;
+import io.spillway.engine.model.TargetOutcomes;
 import io.spillway.engine.model.WindowInputs;
 import java.util.Arrays;
 import java.util.List;
@@ -66,11 +67,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     private final List<Forward> forwards = new CopyOnWriteArrayList<>();
     private final Forward forward;
 
-    private final int[] predicted;
-    private final float[] probability;
-    private final float[] stepLoss;
-    private double lossSum;
-    private int correct;
+    private final TargetOutcomes outcomes;
     private long backwardSteps;
     private long adjointRows;
     private long denseAdjoints;
@@ -109,11 +106,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         }
         this.codec = new EgruStateCodec(batch, layers, n);
         this.forward = new Forward();
-        final int cells = batch * inputs.steps();
-        this.predicted = new int[cells];
-        this.probability = new float[cells];
-        this.stepLoss = new float[cells];
-        Arrays.fill(predicted, -1);
+        this.outcomes = new TargetOutcomes(batch, inputs.steps());
     }
 
     private static void checkInputs(final WindowInputs inputs, final EgruSettings cfg) {
@@ -398,9 +391,13 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     @Override
     public Backward<EgruTape> beginBackward() {
         Arrays.fill(grad, 0f);
-        lossSum = 0;
-        correct = 0;
+        outcomes.reset();
         return new EgruBackward();
+    }
+
+    @Override
+    public TargetOutcomes outcomes() {
+        return outcomes;
     }
 
     @Override
@@ -416,31 +413,6 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
     @Override
     public long tapeBytes(final EgruTape tape) {
         return tape.bytes();
-    }
-
-    @Override
-    public double lossSum() {
-        return lossSum;
-    }
-
-    @Override
-    public int correct() {
-        return correct;
-    }
-
-    @Override
-    public int predicted(final int t, final int b) {
-        return predicted[t * batch + b];
-    }
-
-    @Override
-    public float probability(final int t, final int b) {
-        return probability[t * batch + b];
-    }
-
-    @Override
-    public float loss(final int t, final int b) {
-        return stepLoss[t * batch + b];
     }
 
     @Override
@@ -573,14 +545,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 }
                 final double logSum = max + StrictMath.log(sum);
                 final double loss = logSum - logits[o + target];
-                final int cell = t * batch + b;
-                predicted[cell] = arg;
-                probability[cell] = (float) (exps[arg] / sum);
-                stepLoss[cell] = (float) loss;
-                lossSum += loss;
-                if (arg == target) {
-                    correct++;
-                }
+                outcomes.record(t, b, arg, (float) (exps[arg] / sum), loss, target);
                 for (int k = 0; k < classes; k++) {
                     final double pk = exps[k] / sum;
                     dz[o + k] = (float) ((pk - (k == target ? 1.0 : 0.0)) * lossScale);

@@ -6,6 +6,7 @@ import io.spillway.engine.checkpoint.ForwardPass;
 import io.spillway.engine.checkpoint.RecurrentModel;
 import io.spillway.engine.checkpoint.StateCodec;
 import io.spillway.engine.model.CellWindow;
+import io.spillway.engine.model.TargetOutcomes;
 import io.spillway.engine.model.WindowInputs;
 import java.util.Arrays;
 import java.util.List;
@@ -57,11 +58,7 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
     private final List<Forward> forwards = new CopyOnWriteArrayList<>();
     private final Forward forward;
 
-    private final int[] predicted;
-    private final float[] probability;
-    private final float[] stepLoss;
-    private double lossSum;
-    private int correct;
+    private final TargetOutcomes outcomes;
     private long backwardSteps;
     private long sparseAdjoints;
 
@@ -97,11 +94,7 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
         }
         this.codec = new LifStateCodec(batch, layers, n, cfg.adaptive());
         this.forward = new Forward();
-        final int cells = batch * inputs.steps();
-        this.predicted = new int[cells];
-        this.probability = new float[cells];
-        this.stepLoss = new float[cells];
-        Arrays.fill(predicted, -1);
+        this.outcomes = new TargetOutcomes(batch, inputs.steps());
     }
 
     @Override
@@ -309,9 +302,13 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
     @Override
     public Backward<LifTape> beginBackward() {
         Arrays.fill(grad, 0f);
-        lossSum = 0;
-        correct = 0;
+        outcomes.reset();
         return new LifBackward();
+    }
+
+    @Override
+    public TargetOutcomes outcomes() {
+        return outcomes;
     }
 
     @Override
@@ -327,34 +324,6 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
     @Override
     public long tapeBytes(final LifTape tape) {
         return tape.bytes();
-    }
-
-    /** Sum of the per-target cross-entropy (nats) recorded by the backward pass. */
-    @Override
-    public double lossSum() {
-        return lossSum;
-    }
-
-    /** Targets whose arg-max prediction was right. */
-    @Override
-    public int correct() {
-        return correct;
-    }
-
-    /** Arg-max class predicted at {@code (t, b)}, or -1 where there was no target. */
-    @Override
-    public int predicted(final int t, final int b) {
-        return predicted[t * batch + b];
-    }
-
-    @Override
-    public float probability(final int t, final int b) {
-        return probability[t * batch + b];
-    }
-
-    @Override
-    public float loss(final int t, final int b) {
-        return stepLoss[t * batch + b];
     }
 
     /** Forward step evaluations (first pass and recomputation). */
@@ -469,14 +438,7 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
                 final double logSum = logSoftmax(logits, o, argOut);
                 final int arg = argOut[0];
                 final double loss = logSum - logits[o + target];
-                final int cell = t * batch + b;
-                predicted[cell] = arg;
-                probability[cell] = (float) Math.exp(logits[o + arg] - logSum);
-                stepLoss[cell] = (float) loss;
-                lossSum += loss;
-                if (arg == target) {
-                    correct++;
-                }
+                outcomes.record(t, b, arg, (float) Math.exp(logits[o + arg] - logSum), loss, target);
                 for (int k = 0; k < classes; k++) {
                     final double p = Math.exp(logits[o + k] - logSum);
                     dz[o + k] = (float) ((p - (k == target ? 1.0 : 0.0)) * lossScale);
