@@ -3,6 +3,7 @@ package io.spillway.app.follower;
 import io.spillway.app.topology.Topics;
 import io.spillway.app.scaleout.PeerDeltas;
 import io.spillway.app.scaleout.SplitCheckpoint;
+import io.spillway.app.trainer.DeltaTopicReader;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.SnapshotRestore;
@@ -11,20 +12,13 @@ import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
 import io.spillway.schemas.avro.ModelDelta;
-import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,25 +102,16 @@ public final class ModelFollower implements AutoCloseable {
             model.close();
             throw e;
         }
-        final Properties props = new Properties();
-        props.putAll(clientConfig);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
-        final List<TopicPartition> partitions = consumer.partitionsFor(topics.deltas(), Duration.ofSeconds(30))
-                .stream().map(p -> new TopicPartition(topics.deltas(), p.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        for (final TopicPartition p : partitions) {
-            if (positions.containsKey(p.partition())) {
-                consumer.seek(p, positions.get(p.partition())); // a split snapshot includes the log before these
-            }
+        final DeltaTopicReader.Opened deltas;
+        try {
+            deltas = DeltaTopicReader.open(clientConfig, null, topics.deltas(), positions);
+        } catch (final RuntimeException e) {
+            model.close();
+            throw e;
         }
-        final SpecificAvroDeserializer<ModelDelta> deserializer = new SpecificAvroDeserializer<>(ModelDelta.class);
-        final Map<String, Object> serde = new HashMap<>(registryOverrides);
-        serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);
-        deserializer.configure(serde, false);
+        final KafkaConsumer<byte[], byte[]> consumer = deltas.consumer();
+        final SpecificAvroDeserializer<ModelDelta> deserializer = DeltaTopicReader.deserializer(registryUrl,
+                registryOverrides);
         LOG.info("Following model {} from {}", modelId, snapshot.isPresent() ? "snapshot version " + base
                 : "its initial weights (no snapshot yet)");
         return new ModelFollower(model, consumer, deserializer, topics.deltas(), modelId, base, !split);

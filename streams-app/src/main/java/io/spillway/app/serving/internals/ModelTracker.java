@@ -3,6 +3,7 @@ package io.spillway.app.serving.internals;
 import io.spillway.app.scaleout.PeerDeltas;
 import io.spillway.app.scaleout.SplitCheckpoint;
 import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.DeltaTopicReader;
 import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.SnapshotReader;
 import io.spillway.app.trainer.SnapshotRefusal;
@@ -13,7 +14,6 @@ import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
 import io.spillway.schemas.avro.ModelDelta;
-import io.spillway.schemas.serde.SerdeConfig;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.io.IOException;
 import java.time.Duration;
@@ -25,14 +25,11 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,25 +155,12 @@ public final class ModelTracker implements AutoCloseable {
                 refusals.forEach(r -> refused.add(new Refusal(r.ofVersion() ? "snapshot version " + r.version()
                         : "snapshot record " + r.where(), r.reason(), now)));
             }
-            final Properties props = new Properties();
-            props.putAll(clientConfig);
-            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-serve-deltas");
-            consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            final List<TopicPartition> parts = consumer.partitionsFor(topics.deltas(), Duration.ofSeconds(30))
-                    .stream().map(p -> new TopicPartition(topics.deltas(), p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            for (final TopicPartition p : parts) {
-                if (positions.containsKey(p.partition())) {
-                    consumer.seek(p, positions.get(p.partition())); // a split snapshot includes the log before these
-                }
-            }
-            final SpecificAvroDeserializer<ModelDelta> deserializer = new SpecificAvroDeserializer<>(ModelDelta.class);
-            final Map<String, Object> serde = new HashMap<>(registryOverrides);
-            serde.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);
-            deserializer.configure(serde, false);
+            final DeltaTopicReader.Opened deltas = DeltaTopicReader.open(clientConfig, "spillway-serve-deltas",
+                    topics.deltas(), positions);
+            consumer = deltas.consumer();
+            final List<TopicPartition> parts = deltas.partitions();
+            final SpecificAvroDeserializer<ModelDelta> deserializer = DeltaTopicReader.deserializer(registryUrl,
+                    registryOverrides);
             LOG.info("Serving model {} from {}", modelId, snapshot.isPresent() ? "snapshot version " + base
                     : "its initial weights (no snapshot restored)");
             return new ModelTracker(model, inference, consumer, parts, deserializer, topics.deltas(), modelId, base,
