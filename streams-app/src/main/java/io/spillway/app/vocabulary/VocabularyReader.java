@@ -116,6 +116,16 @@ public final class VocabularyReader implements AutoCloseable {
         return id == null ? -1 : id;
     }
 
+    /** The topic read. */
+    public String topic() {
+        return topic;
+    }
+
+    /** Categories read so far (without reading on). */
+    public synchronized int size() {
+        return categories.size();
+    }
+
     /** The learner's overflow class: the last id, which no category owns. */
     public int unknownId() {
         return unknownId;

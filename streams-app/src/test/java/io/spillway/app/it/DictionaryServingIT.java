@@ -153,6 +153,11 @@ class DictionaryServingIT {
                 assertThat(unpublished.get("top")).as("an unpublished page is the overflow class")
                         .isEqualTo(overflow.get("top"));
                 assertThat(serve.scrape()).contains("spillway_serving_unknown_categories_total 1.0");
+                final JsonNode model = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        serve.uri().orElseThrow().resolve("/v1/model")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+                assertThat(model.get("dictionary").get("topic").asText()).isEqualTo(vocabularyTopic);
+                assertThat(model.get("dictionary").get("categories").asInt()).as("the six pages").isEqualTo(6);
                 for (final String hostile : new String[] {"/short", "/overflow", "/beyond", "/negative"}) {
                     assertThat(post(predict, "{\"key\": \"new-user\", \"events\": [{\"category\": \""
                             + hostile + "\"}]}").get("top")).as("%s is not in the dictionary", hostile)

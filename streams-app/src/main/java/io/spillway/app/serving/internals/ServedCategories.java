@@ -33,6 +33,16 @@ public final class ServedCategories {
         return reader != null;
     }
 
+    /** The published dictionary's topic; null without one. */
+    public String topic() {
+        return reader == null ? null : reader.topic();
+    }
+
+    /** Categories read from it so far (0 without one). */
+    public int size() {
+        return reader == null ? 0 : reader.size();
+    }
+
     /** The ids of text categories for a mapping's reader; null without a dictionary. */
     public FieldMapping.Categories ids() {
         return reader == null ? null : this::id;

@@ -65,11 +65,18 @@ public final class ServingServer implements AutoCloseable {
         private static final long serialVersionUID = 1L;
         final int status;
         final String code;
+        /** The request's body was left unread: answer, then close the connection. */
+        final boolean closeConnection;
 
         Refused(final int status, final String code, final String message) {
+            this(status, code, message, false);
+        }
+
+        Refused(final int status, final String code, final String message, final boolean closeConnection) {
             super(message, null, false, false);
             this.status = status;
             this.code = code;
+            this.closeConnection = closeConnection;
         }
     }
 
@@ -126,6 +133,11 @@ public final class ServingServer implements AutoCloseable {
             status = route(request, response, done, path);
         } catch (final Refused r) {
             status = r.status;
+            // what is left of the body is read and dropped (up to a bound), so the client, which may still be
+            // sending it, reads the answer and can send its next request on the same connection
+            if ((r.closeConnection || !drainRest(request)) && !response.isCommitted()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
             error(request, response, done, r.status, r.code, r.getMessage());
         } catch (final ModelUnavailableException e) {
             status = 503;
@@ -239,6 +251,10 @@ public final class ServingServer implements AutoCloseable {
         root.put("version", v.version());
         root.put("cell", v.cell());
         root.put("vocabularySize", v.vocabularySize());
+        if (categories.present()) {
+            // the trainer's published dictionary, as read so far (it is read on when a category or id is missing)
+            root.putObject("dictionary").put("topic", categories.topic()).put("categories", categories.size());
+        }
         root.put("featureDimension", predictor.featureDimension());
         if (v.publishedAtMs() >= 0) {
             root.put("publishedAtMs", v.publishedAtMs());
@@ -268,15 +284,17 @@ public final class ServingServer implements AutoCloseable {
         }
         final long declared = request.getLength();
         if (declared > limits.maxBodyBytes()) {
+            // a body of a few times the limit is read and dropped, so the client, still sending it, gets the answer
+            // on a connection that stays open; a larger one is not read at all
             throw new Refused(413, "body-too-large", "the body has " + declared + " bytes, at most "
-                    + limits.maxBodyBytes() + " are read");
+                    + limits.maxBodyBytes() + " are read", declared > DRAINED_BODY_BYTES);
         }
         final byte[] body;
         try (InputStream in = Content.Source.asInputStream(request)) {
             body = in.readNBytes(limits.maxBodyBytes() + 1);
         }
         if (body.length > limits.maxBodyBytes()) {
-            throw new Refused(413, "body-too-large", "the body exceeds " + limits.maxBodyBytes() + " bytes");
+            throw new Refused(413, "body-too-large", "the body exceeds " + limits.maxBodyBytes() + " bytes", true);
         }
         final JsonNode root;
         try {
@@ -314,6 +332,26 @@ public final class ServingServer implements AutoCloseable {
             throw e;
         } catch (final IllegalArgumentException e) {
             throw new Refused(400, "invalid-event", e.getMessage());
+        }
+    }
+
+    /** The most of an over-long declared body read and dropped to answer 413 on a connection that stays open. */
+    private static final long DRAINED_BODY_BYTES = 1L << 20;
+
+    /** Reads and drops what is left of the request's body; false when more than the bound is left, or it fails. */
+    private static boolean drainRest(final Request request) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            long left = DRAINED_BODY_BYTES;
+            final byte[] scratch = new byte[8192];
+            for (int n; (n = in.read(scratch, 0, (int) Math.min(scratch.length, left + 1))) >= 0; ) {
+                left -= n;
+                if (left < 0) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (final IOException | RuntimeException e) {
+            return false;
         }
     }
 
