@@ -83,7 +83,7 @@ public final class GenericAvroDeserializer implements Deserializer<Object> {
         }
         final Object ref = fromHeader != null ? fromHeader : (Object) WireFormat.readSchemaId(data);
         final int body = fromHeader != null ? 0 : WireFormat.HEADER_SIZE;
-        final int id = ref instanceof Integer i ? i : -1;
+        final int id = WriterSchemas.idOf(ref);
         final GenericDatumReader<Object> reader = readers.computeIfAbsent(ref,
                 k -> new GenericDatumReader<>(WriterSchemas.fetch(client, k, topic)));
         final BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, body, data.length - body, null);

@@ -114,26 +114,27 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
         }
         final Object ref = fromHeader != null ? fromHeader : (Object) WireFormat.readSchemaId(data);
         final int offset = fromHeader != null ? 0 : WireFormat.HEADER_SIZE;
-        final int id = ref instanceof Integer i ? i : -1;
-        final String what = WriterSchemas.describe(ref);
         final SpecificDatumReader<T> reader = readers.computeIfAbsent(ref, k -> readerFor(k, topic));
         final BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, null);
         final T record;
         try {
             record = reader.read(null, decoder);
         } catch (final IOException | RuntimeException e) {
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for " + what
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, WriterSchemas.idOf(ref),
+                "malformed Avro body for " + WriterSchemas.describe(ref)
                 + " (" + reader.getSchema().getFullName() + ")" + onTopic(topic) + ": " + e, e);
         }
         final boolean fullyRead;
         try {
             fullyRead = decoder.isEnd();
         } catch (final IOException e) {
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "cannot check end of Avro body for "
-                + what + onTopic(topic) + ": " + e, e);
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, WriterSchemas.idOf(ref),
+                "cannot check end of Avro body for "
+                + WriterSchemas.describe(ref) + onTopic(topic) + ": " + e, e);
         }
         if (!fullyRead) {
-            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, id, "malformed Avro body for " + what
+            throw new SerdeException(SerdeException.Reason.MALFORMED_AVRO, WriterSchemas.idOf(ref),
+                "malformed Avro body for " + WriterSchemas.describe(ref)
                 + onTopic(topic) + ": bytes left over after the record (payload of " + data.length + " bytes)", null);
         }
         return record;
@@ -141,7 +142,7 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
 
     private SpecificDatumReader<T> readerFor(final Object ref, final String topic) {
         final Schema writerSchema = WriterSchemas.fetch(client, ref, topic);
-        final int id = ref instanceof Integer i ? i : -1;
+        final int id = WriterSchemas.idOf(ref);
         final List<String> problems = CompatibilityChecker.readProblems(readerSchema, writerSchema);
         if (!problems.isEmpty()) {
             throw new SerdeException(SerdeException.Reason.INCOMPATIBLE_SCHEMA, id,

@@ -18,7 +18,7 @@ public final class WriterSchemas {
 
     /** @param ref an {@link Integer} schema id or a {@link UUID} GUID */
     public static Schema fetch(final SchemaRegistryClient client, final Object ref, final String topic) {
-        final int id = ref instanceof Integer i ? i : -1;
+        final int id = idOf(ref);
         final String what = describe(ref);
         try {
             return ref instanceof UUID guid ? client.getByGuid(guid) : client.getById(id);
@@ -32,6 +32,11 @@ public final class WriterSchemas {
             throw new SerdeException(SerdeException.Reason.REGISTRY_UNAVAILABLE, id,
                     "cannot fetch " + what + " from the schema registry" + onTopic(topic) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The schema id a {@link SerdeException} names: the id, or -1 for a GUID. */
+    public static int idOf(final Object ref) {
+        return ref instanceof Integer i ? i : -1;
     }
 
     /** "schema id 7" or "schema GUID ...", for messages. */
