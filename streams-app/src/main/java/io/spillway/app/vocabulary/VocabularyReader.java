@@ -25,19 +25,12 @@ public final class VocabularyReader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VocabularyReader.class);
     /** How long one look for a missing id may take. */
     private static final Duration CATCH_UP = Duration.ofSeconds(5);
-    /**
-     * The least time between two looks for categories not in the dictionary: a scored stream full of new
-     * categories must not cost a round trip to the broker per event.
-     */
-    private static final Duration CATEGORY_MISS_INTERVAL = Duration.ofSeconds(1);
-
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final int unknownId;
     private final Map<Integer, String> categories = new HashMap<>();
     private final Map<String, Integer> idsByCategory = new HashMap<>();
     private TopicPartition partition;
-    private long lastMissCatchUpNanos = System.nanoTime() - CATEGORY_MISS_INTERVAL.toNanos();
 
     /**
      * @param client the Kafka client settings (bootstrap servers, security)
@@ -89,8 +82,8 @@ public final class VocabularyReader implements AutoCloseable {
     }
 
     /**
-     * The categories of ids as read so far, without reading on: null for the overflow class and for an id not read
-     * yet. For callers that rate their own reading on (serve asks per event).
+     * The categories of ids as read so far, without reading on (see {@link #readOn}): null for the overflow class
+     * and for an id not read yet.
      */
     public synchronized String[] knownCategories(final int[] ids) {
         final String[] out = new String[ids.length];
@@ -101,19 +94,21 @@ public final class VocabularyReader implements AutoCloseable {
     }
 
     /**
-     * The id the dictionary gives a category, reading on (at most once a second) when it is not known yet.
+     * The id the dictionary gives a category, as read so far, without reading on (see {@link #readOn}).
      *
-     * @return the id, or -1 for a category the published dictionary does not hold (the trainer has not seen it, or
-     *         it took the overflow class)
+     * @return the id, or -1 for a category not read (yet): the trainer has not seen it, or it took the overflow class
      */
-    public synchronized int id(final String category) {
-        Integer id = idsByCategory.get(category);
-        if (id == null && System.nanoTime() - lastMissCatchUpNanos >= CATEGORY_MISS_INTERVAL.toNanos()) {
-            lastMissCatchUpNanos = System.nanoTime();
-            catchUp();
-            id = idsByCategory.get(category);
-        }
+    public synchronized int knownId(final String category) {
+        final Integer id = idsByCategory.get(category);
         return id == null ? -1 : id;
+    }
+
+    /**
+     * Reads the topic on to its committed end, for callers that rate their own reading on ({@link #knownId},
+     * {@link #knownCategories}).
+     */
+    public synchronized void readOn() {
+        catchUp();
     }
 
     /** The topic read. */

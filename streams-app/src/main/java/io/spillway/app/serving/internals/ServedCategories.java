@@ -1,6 +1,7 @@
 package io.spillway.app.serving.internals;
 
 import io.spillway.app.mapping.FieldMapping;
+import io.spillway.app.serving.NextEvent;
 import io.spillway.app.vocabulary.VocabularyReader;
 
 /**
@@ -14,7 +15,11 @@ public final class ServedCategories {
     /** No dictionary vocabulary: ids only. */
     public static final ServedCategories NONE = new ServedCategories(null, () -> { });
 
-    /** The least time between two reads on for ids without a category. */
+    /**
+     * The least time between two reads on for a category or an id the dictionary does not hold: serve asks per event,
+     * and a stream of new categories, or an untrained model's predictions of ids no category has taken yet, must
+     * not cost a round trip to the broker each.
+     */
     private static final long READ_ON_INTERVAL_NANOS = 1_000_000_000L;
 
     private final VocabularyReader reader;
@@ -56,7 +61,11 @@ public final class ServedCategories {
         if (reader == null) {
             throw new IllegalStateException("no dictionary vocabulary: categories have no ids here");
         }
-        final int id = reader.id(category);
+        int id = reader.knownId(category);
+        if (id < 0 && readOnDue()) {
+            reader.readOn();
+            id = reader.knownId(category);
+        }
         if (id >= 0) {
             return id;
         }
@@ -65,25 +74,35 @@ public final class ServedCategories {
     }
 
     /**
-     * Each id's category; null where it has none (no dictionary, the overflow class, not published). Reads the
-     * dictionary on for a missing id at most once a second: an untrained model predicts ids no category has
-     * taken yet, and serve asks per event.
+     * The categories a prediction carries: of its predicted type first, then of each top type; null where there is
+     * none (no dictionary, the overflow class, an id not published).
      */
-    public String[] names(final int[] ids) {
+    public String[] names(final NextEvent p) {
         if (reader == null) {
-            return new String[ids.length];
+            return new String[p.top().size() + 1];
         }
-        final String[] known = reader.knownCategories(ids);
+        final int[] ids = new int[p.top().size() + 1];
+        ids[0] = p.predictedType();
+        for (int c = 0; c < p.top().size(); c++) {
+            ids[c + 1] = p.top().get(c).eventType();
+        }
+        String[] known = reader.knownCategories(ids);
         for (int i = 0; i < ids.length; i++) {
             if (known[i] == null && ids[i] >= 0 && ids[i] < reader.unknownId()) {
-                final long now = System.nanoTime();
-                final long last = lastReadOnNanos.get();
-                if (now - last >= READ_ON_INTERVAL_NANOS && lastReadOnNanos.compareAndSet(last, now)) {
-                    return reader.categories(ids);
+                if (readOnDue()) {
+                    reader.readOn();
+                    known = reader.knownCategories(ids);
                 }
                 break;
             }
         }
         return known;
+    }
+
+    /** Whether reading on is due: at most once per {@link #READ_ON_INTERVAL_NANOS}, for all the threads together. */
+    private boolean readOnDue() {
+        final long now = System.nanoTime();
+        final long last = lastReadOnNanos.get();
+        return now - last >= READ_ON_INTERVAL_NANOS && lastReadOnNanos.compareAndSet(last, now);
     }
 }

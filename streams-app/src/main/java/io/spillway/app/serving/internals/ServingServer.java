@@ -422,7 +422,7 @@ public final class ServingServer implements AutoCloseable {
     }
 
     private static ObjectNode nextEvent(final NextEvent p, final ServedCategories categories) {
-        final String[] names = categories.names(TopicScorer.categoryIds(p));
+        final String[] names = categories.names(p);
         final ObjectNode root = JSON.createObjectNode();
         root.put("key", p.key());
         root.put("modelVersion", p.modelVersion());

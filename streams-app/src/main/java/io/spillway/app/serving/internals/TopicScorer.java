@@ -204,7 +204,7 @@ public final class TopicScorer implements AutoCloseable {
             for (int i = 0; i < items.size(); i++) {
                 final Item item = items.get(i);
                 final NextEvent p = predictions.get(i);
-                final String[] names = categories.names(categoryIds(p));
+                final String[] names = categories.names(p);
                 final List<EventTypeProbability> top = new ArrayList<>(p.top().size());
                 for (int c = 0; c < p.top().size(); c++) {
                     final NextEvent.Candidate candidate = p.top().get(c);
@@ -221,16 +221,6 @@ public final class TopicScorer implements AutoCloseable {
             }
         }
         latency.accept(System.nanoTime() - started, events);
-    }
-
-    /** The ids whose categories a prediction carries: the predicted type, then each of the top ones. */
-    static int[] categoryIds(final NextEvent p) {
-        final int[] ids = new int[p.top().size() + 1];
-        ids[0] = p.predictedType();
-        for (int c = 0; c < p.top().size(); c++) {
-            ids[c + 1] = p.top().get(c).eventType();
-        }
-        return ids;
     }
 
     private void reject(final ConsumerRecord<byte[], byte[]> r, final Rejection why) {
