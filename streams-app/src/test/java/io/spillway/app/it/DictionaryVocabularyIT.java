@@ -28,7 +28,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -230,9 +229,7 @@ class DictionaryVocabularyIT {
              SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
             final String bootstrap = kafka.bootstrapServers();
             final String url = registry.url().toString();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                admin.createTopics(List.of(new NewTopic("events", 4, (short) 1))).all().get();
-            }
+            TestApps.createTopic(bootstrap, "events", 4);
             final AppConfig base = config(bootstrap, url);
             try (SpillwayApp a = SpillwayApp.start(instance(base, "a"));
                  SpillwayApp b = SpillwayApp.start(instance(base, "b"))) {

@@ -68,17 +68,7 @@ class PythonInteropIT {
             assertThat(records).anySatisfy(m -> assertThat(m.get("loss").asDouble()).isPositive().isLessThan(10));
 
             // Issue 17: Confluent's current DeserializingConsumer reads the default (text) output keys as strings
-            final List<String> keyed = python("deserializing-consume", bootstrap, url, "training-metrics", "2", "60");
-            assertThat(keyed).hasSize(2).allSatisfy(line -> {
-                final JsonNode m = json.readTree(line);
-                assertThat(m.get("key").asText()).isEqualTo("it-model");
-                assertThat(m.get("value").get("modelId").asText()).isEqualTo("it-model");
-            });
-            final List<String> predictions = python("deserializing-consume", bootstrap, url, "predictions", "20", "60");
-            assertThat(predictions).hasSize(20).allSatisfy(line -> {
-                final JsonNode p = json.readTree(line);
-                assertThat(p.get("key").asText()).startsWith("py-").isEqualTo(p.get("value").get("entityId").asText());
-            });
+            assertKeysDecode("deserializing-consume", bootstrap, url, json);
         }
     }
 
@@ -104,20 +94,26 @@ class PythonInteropIT {
                 assertThat(app.counters().deadLettered()).as("Avro keys are entity ids, not invalid keys").isZero();
                 assertThat(app.trainer().eventsTrained()).isEqualTo(events);
                 final ObjectMapper json = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
-                final List<String> metrics = python("avro-consume", bootstrap, url, "training-metrics", "2", "60");
-                assertThat(metrics).hasSize(2).allSatisfy(line -> {
-                    final JsonNode m = json.readTree(line);
-                    assertThat(m.get("key").asText()).isEqualTo("it-model");
-                    assertThat(m.get("value").get("modelId").asText()).isEqualTo("it-model");
-                });
-                final List<String> predictions = python("avro-consume", bootstrap, url, "predictions", "20", "60");
-                assertThat(predictions).hasSize(20).allSatisfy(line -> {
-                    final JsonNode p = json.readTree(line);
-                    assertThat(p.get("key").asText()).startsWith("py-")
-                            .isEqualTo(p.get("value").get("entityId").asText());
-                });
+                assertKeysDecode("avro-consume", bootstrap, url, json);
             }
         }
+    }
+
+    /**
+     * Confluent's Python consumer ({@code mode} of confluent_peer.py) reads training-metrics and predictions, their
+     * keys decoded: the model id, and each prediction's entity id.
+     */
+    private void assertKeysDecode(final String mode, final String bootstrap, final String url, final ObjectMapper json)
+            throws Exception {
+        assertThat(python(mode, bootstrap, url, "training-metrics", "2", "60")).hasSize(2).allSatisfy(line -> {
+            final JsonNode m = json.readTree(line);
+            assertThat(m.get("key").asText()).isEqualTo("it-model");
+            assertThat(m.get("value").get("modelId").asText()).isEqualTo("it-model");
+        });
+        assertThat(python(mode, bootstrap, url, "predictions", "20", "60")).hasSize(20).allSatisfy(line -> {
+            final JsonNode p = json.readTree(line);
+            assertThat(p.get("key").asText()).startsWith("py-").isEqualTo(p.get("value").get("entityId").asText());
+        });
     }
 
     private List<String> python(final String... args) throws Exception {
