@@ -37,6 +37,7 @@ public final class LearnerConfig {
     private final float candidateBias;
     private final String readout;
     private final boolean learnThresholds;
+    private final String mixture;
 
     private LearnerConfig(final Builder b) {
         this.vocabularySize = positive("vocabularySize", b.vocabularySize);
@@ -124,6 +125,8 @@ public final class LearnerConfig {
             throw new IllegalArgumentException("unknown readout '" + b.readout + "': expected one of " + READOUTS);
         }
         this.learnThresholds = b.learnThresholds;
+        this.mixture = Objects.requireNonNull(b.mixture, "mixture").strip().toLowerCase(java.util.Locale.ROOT);
+        io.spillway.engine.mixture.MixtureSpec.parse(mixture, vocabularySize); // refuses a malformed one now
     }
 
     /** The cell a learner runs unless told otherwise. */
@@ -342,6 +345,20 @@ public final class LearnerConfig {
         return learnThresholds;
     }
 
+    /**
+     * What the published predictions mix the network's with: {@code context} (the default, an adaptive context
+     * model; settings as in {@code context:order=5,pairs=2097152,rate=0.02}) or {@code none}
+     * ({@link io.spillway.engine.mixture.MixtureSpec}). The network trains the same either way.
+     */
+    public String mixture() {
+        return mixture;
+    }
+
+    /** {@link #mixture()}, read. */
+    public io.spillway.engine.mixture.MixtureSpec mixtureSpec() {
+        return io.spillway.engine.mixture.MixtureSpec.parse(mixture, vocabularySize);
+    }
+
     public Builder toBuilder() {
         final Builder b = new Builder();
         b.vocabularySize = vocabularySize;
@@ -373,6 +390,7 @@ public final class LearnerConfig {
         b.candidateBias = candidateBias;
         b.readout = readout;
         b.learnThresholds = learnThresholds;
+        b.mixture = mixture;
         return b;
     }
 
@@ -412,6 +430,7 @@ public final class LearnerConfig {
         s.put("candidateBias", String.valueOf(candidateBias));
         s.put("readout", String.valueOf(readout));
         s.put("learnThresholds", String.valueOf(learnThresholds));
+        s.put("mixture", mixture);
         return java.util.Collections.unmodifiableMap(s);
     }
 
@@ -473,6 +492,7 @@ public final class LearnerConfig {
         private float candidateBias = DEFAULT_CANDIDATE_BIAS;
         private String readout = DEFAULT_READOUT;
         private boolean learnThresholds = false;
+        private String mixture = io.spillway.engine.mixture.MixtureSpec.DEFAULT;
 
         private Builder() {
         }
@@ -514,6 +534,11 @@ public final class LearnerConfig {
 
         public Builder readout(final String v) {
             readout = v;
+            return this;
+        }
+
+        public Builder mixture(final String v) {
+            mixture = v;
             return this;
         }
 

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class InferenceTest {
 
     private static LearnerConfig config(final String cell) {
-        return LearnerConfig.builder().cell(cell).vocabularySize(7).featureDimension(5).hiddenSize(24).layers(2)
+        // the network alone: what Inference scores (the learner's mixture is of its published predictions)
+        return LearnerConfig.builder().mixture("none").cell(cell).vocabularySize(7).featureDimension(5).hiddenSize(24).layers(2)
                 .optimizer("adam").learningRate(0.02f).backend("cpu").seed(11).build();
     }
 

@@ -57,7 +57,8 @@ class LearnerConfigTest {
                 .recomputeAhead(!LearnerConfig.builder().build().recomputeAhead()).seed(7L).alpha(0.8f).gain(12f).surrogateBeta(4f)
                 .theta2(0.9f).spikeCapacity(0.25f).maxCarriedKeys(7).adaptation(0.3f).adaptationDecay(0.5f)
                 .cell("lif").gradientClip(2f).thresholdMean(0.4f).pseudoDerivativeScale(3f).activityTarget(0.1f)
-                .activityRegularization(0.5f).candidateBias(-1f).readout("events").learnThresholds(true).build();
+                .activityRegularization(0.5f).candidateBias(-1f).readout("events").learnThresholds(true)
+                .mixture("context:order=3").build();
     }
 
     /**

@@ -23,6 +23,16 @@ final class ByteArrayDataOutput implements DataOutput {
         size = 0;
     }
 
+    /** Bytes written. */
+    int size() {
+        return size;
+    }
+
+    /** Copies what was written to {@code out}. */
+    void writeTo(final DataOutput out) throws IOException {
+        out.write(buf, 0, size);
+    }
+
     /** Reads back what was written. */
     DataInputStream input() {
         return new DataInputStream(new ByteArrayInputStream(buf, 0, size));

@@ -15,8 +15,12 @@ import java.util.function.ToLongFunction;
  */
 final class CarriedStates<S> {
 
-    /** State of one key: a batch-1 cell state and the pending last event (null before any event). */
-    record KeyState<S>(S state, SparseEvent pending) {
+    /**
+     * State of one key: a batch-1 cell state, the pending last event (null before any event) and the key's last
+     * events as the prediction mixture's context model reads them ({@code ContextModel.history}; empty without a
+     * mixture).
+     */
+    record KeyState<S>(S state, SparseEvent pending, long context) {
     }
 
     private final int capacity;
@@ -59,8 +63,17 @@ final class CarriedStates<S> {
         map.put(key, e);
     }
 
+    /** Replaces the entry of a key present, keeping its place in the eviction order. */
+    void replace(final String key, final KeyState<S> e) {
+        final KeyState<S> old = map.replace(key, e);
+        if (old == null) {
+            throw new IllegalArgumentException("no entry for key to replace");
+        }
+        bytes += bytes(e) - bytes(old);
+    }
+
     private long bytes(final KeyState<S> e) {
-        return stateBytes.applyAsLong(e.state()) + (e.pending() == null ? 0 : 16L + 8L * e.pending().featureIndices().length);
+        return 8L + stateBytes.applyAsLong(e.state()) + (e.pending() == null ? 0 : 16L + 8L * e.pending().featureIndices().length);
     }
 
     int size() {

@@ -5,6 +5,8 @@ import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.MemoryReport;
 import io.spillway.engine.Prediction;
+import io.spillway.engine.mixture.ContextMixture;
+import io.spillway.engine.mixture.ContextModel;
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.engine.StateMismatchException;
@@ -62,10 +64,13 @@ public final class SpikingLearner implements Learner {
     private static final Logger LOG = LoggerFactory.getLogger(SpikingLearner.class);
     private static final int STATE_MAGIC = 0x5350574C; // "SPWL"
     /**
-     * 3: the cell's name and shape in the header (any cell). 2 (LIF only, still read): five shape ints, carried
+     * 4: each key's mixture context, and the mixture's block at the end. 3: the cell's name and shape in the
+     * header (any cell). 2 (LIF only, still read): five shape ints, carried
      * states as SpikeBlockCodec blocks; format 1 had a format byte per block.
      */
-    private static final int STATE_FORMAT = 3;
+    private static final int STATE_FORMAT = 4;
+    /** Before the prediction mixture: no context per key, no mixture block; still read. */
+    private static final int STATE_FORMAT_V3 = 3;
     private static final int LIF_STATE_FORMAT = 2;
     private static final int MAX_KEY_BYTES = 1 << 24;
 
@@ -79,6 +84,9 @@ public final class SpikingLearner implements Learner {
     private final float[] grad;
     private final float[] before;
     private final CarriedStates<Object> carried;
+    /** The published predictions' second expert; null without one (mixture none, or a single event type). */
+    private ContextMixture mixture;
+    private final ContextMixture.Outcome mixed = new ContextMixture.Outcome();
     private final SplitMix64 rng;
     private final Allocation parameterMemory;
     private Allocation optimizerMemory;
@@ -144,6 +152,7 @@ public final class SpikingLearner implements Learner {
         }
         this.optimizerMemory = accountant.allocate(MemoryTier.DEVICE, optimizer.stateBytes(), "optimizer state");
         this.carried = new CarriedStates<>(config.maxCarriedKeys(), cell::stateBytes);
+        this.mixture = newMixture(config);
         this.executor = new CheckpointExecutor(accountant, config.offChipDirectory() == null
                 ? OffChipStores.hostMemory() : OffChipStores.mappedFile(config.offChipDirectory()),
                 io.spillway.engine.checkpoint.Reuse.FULL, true, config.recomputeAhead());
@@ -154,9 +163,18 @@ public final class SpikingLearner implements Learner {
         return new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
     }
 
-    /** One chunk turned into window inputs, before anything is committed. */
+    private static ContextMixture newMixture(final LearnerConfig config) {
+        return config.mixtureSpec().enabled() && config.vocabularySize() >= 2
+                ? new ContextMixture(config.mixtureSpec(), config.vocabularySize()) : null;
+    }
+
+    /**
+     * One chunk turned into window inputs, before anything is committed; {@code primed}: the key's pending event
+     * is the first input (its context already holds it), {@code context}: the key's mixture context before the
+     * chunk.
+     */
     private record Prepared(SequenceChunk chunk, Object start, int steps, int[][] rows, float[][] scales,
-                            int[] targets, int[] targetIndex, SparseEvent pending) {
+                            int[] targets, int[] targetIndex, SparseEvent pending, boolean primed, long context) {
     }
 
     @Override
@@ -175,13 +193,18 @@ public final class SpikingLearner implements Learner {
         }
         final long base = version;
         transfersAtStart = accountant.transferredBytes();
+        final long[] contexts = new long[all.size()];
         if (active.isEmpty()) {
-            commit(all, null, null);
+            predictions(all, null, contexts);
+            commit(all, null, null, contexts);
             return new TrainingStep(base, base, 0, 0, 0, List.of(), List.of(), false, schedule, memoryReport(),
                     Double.NaN);
         }
         final WindowInputs inputs = windowInputs(active);
         final CellWindow<Object, ?> window = cell.window(backend, params, inputs, grad);
+        if (mixture != null) {
+            window.outcomes().keepDistributions(config.vocabularySize());
+        }
         final Object end;
         final long emittedBefore = spikesEmitted;
         final long unitStepsBefore = neuronSteps;
@@ -197,7 +220,7 @@ public final class SpikingLearner implements Learner {
         }
         final double activity = neuronSteps == unitStepsBefore ? Double.NaN
                 : (double) (spikesEmitted - emittedBefore) / (neuronSteps - unitStepsBefore);
-        final List<Prediction> predictions = predictions(active, window);
+        final List<Prediction> predictions = predictions(all, window, contexts);
         final double lossSum = window.lossSum();
         boolean diverged = !Double.isFinite(lossSum) || !allFinite(grad);
         List<TensorDelta> deltas = List.of();
@@ -218,8 +241,11 @@ public final class SpikingLearner implements Learner {
         }
         if (diverged) {
             divergedSteps++;
+            if (mixture != null) {
+                mixture.rollbackStep();
+            }
         } else {
-            commit(all, active, end);
+            commit(all, active, end, contexts);
         }
         refreshOptimizerMemory();
         return new TrainingStep(base, version, inputs.targetCount(), lossSum, window.correct(), predictions, deltas,
@@ -334,7 +360,8 @@ public final class SpikingLearner implements Learner {
             }
         }
         final Object start = entry != null ? entry.state() : cell.zeroState();
-        return new Prepared(c, start, steps, rows, scales, targets, targetIndex, sequence.getLast());
+        return new Prepared(c, start, steps, rows, scales, targets, targetIndex, sequence.getLast(), offset == 1,
+                entry != null ? entry.context() : ContextModel.EMPTY_HISTORY);
     }
 
     private static WindowInputs windowInputs(final List<Prepared> active) {
@@ -360,23 +387,60 @@ public final class SpikingLearner implements Learner {
         return new WindowInputs(lengths, rows, scales, targets);
     }
 
-    private static List<Prediction> predictions(final List<Prepared> active, final CellWindow<?, ?> w) {
+    /**
+     * One prediction per target, in batch then step order: the network's, or with a mixture the mixture's
+     * (the mixture learns from each target as it goes, in the same order). Fills each chunk's mixture context
+     * after it into {@code contexts}; {@code w} is null when no chunk had a target.
+     */
+    private List<Prediction> predictions(final List<Prepared> all, final CellWindow<?, ?> w, final long[] contexts) {
         final List<Prediction> out = new ArrayList<>();
-        for (int b = 0; b < active.size(); b++) {
-            final Prepared p = active.get(b);
-            for (int t = 0; t < p.steps; t++) {
-                out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
-                        p.targets[t], w.loss(t, b)));
+        if (mixture != null) {
+            mixture.beginStep();
+        }
+        final float[] network = mixture != null && w != null ? new float[config.vocabularySize()] : null;
+        int b = 0;
+        for (int i = 0; i < all.size(); i++) {
+            final Prepared p = all.get(i);
+            long h = p.context;
+            if (mixture != null && !p.primed) {
+                // the key's first input has not been counted yet: it is the chunk's first event
+                h = mixture.observe(h, p.steps > 0 ? p.rows[0][0] : p.pending.eventType());
             }
+            for (int t = 0; t < p.steps; t++) {
+                final float networkLoss = w.loss(t, b);
+                if (mixture == null) {
+                    out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
+                            p.targets[t], networkLoss));
+                    continue;
+                }
+                final int next = t + 1 < p.steps ? p.rows[t + 1][0] : p.pending.eventType();
+                final boolean nextEvent = p.targetIndex[t] == t + (p.primed ? 0 : 1);
+                if (nextEvent) {
+                    w.outcomes().distribution(t, b, network);
+                    h = mixture.mix(h, network, next, mixed);
+                    out.add(new Prediction(p.chunk.key(), p.targetIndex[t], mixed.predicted(),
+                            (float) mixed.probability(), p.targets[t], (float) mixed.loss(), networkLoss));
+                } else { // an explicit label: the context model predicts event types, not labels
+                    h = mixture.observe(h, next);
+                    out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
+                            p.targets[t], networkLoss));
+                }
+            }
+            if (p.steps > 0) {
+                b++;
+            }
+            contexts[i] = h;
         }
         return List.copyOf(out);
     }
 
-    private void commit(final List<Prepared> all, final List<Prepared> active, final Object end) {
+    private void commit(final List<Prepared> all, final List<Prepared> active, final Object end,
+                        final long[] contexts) {
         int b = 0;
-        for (final Prepared p : all) {
+        for (int i = 0; i < all.size(); i++) {
+            final Prepared p = all.get(i);
             final Object state = p.steps > 0 ? cell.element(end, b++) : p.start;
-            carried.put(p.chunk.key(), new CarriedStates.KeyState<>(state, p.pending));
+            carried.put(p.chunk.key(), new CarriedStates.KeyState<>(state, p.pending, contexts[i]));
         }
         if (active != null && b != active.size()) {
             throw new IllegalStateException("internal: " + b + " of " + active.size() + " states committed");
@@ -502,7 +566,19 @@ public final class SpikingLearner implements Learner {
     @Override
     public String describe() {
         return cell.describe() + " backend=" + backend.deviceDescription()
-                + " optimizer=" + optimizer.describe() + " schedule=" + schedule + " (" + config.checkpointSchedule() + ")";
+                + " optimizer=" + optimizer.describe() + " schedule=" + schedule + " (" + config.checkpointSchedule() + ")"
+                + " mixture=" + (mixture == null ? "none" : "context(order=" + config.mixtureSpec().order() + ", pairs<="
+                + config.mixtureSpec().maxPairs() + ")");
+    }
+
+    /** (Context, event type) pairs the prediction mixture's context model counts; 0 without a mixture. */
+    public int mixturePairs() {
+        return mixture == null ? 0 : mixture.model().pairs();
+    }
+
+    /** Heap bytes of the prediction mixture (its count tables); 0 without one. */
+    public long mixtureBytes() {
+        return mixture == null ? 0 : mixture.bytes();
     }
 
     @Override
@@ -607,6 +683,15 @@ public final class SpikingLearner implements Learner {
                     out.writeInt(Float.floatToRawIntBits(p.featureValues()[k]));
                 }
             }
+            out.writeLong(e.getValue().context());
+        }
+        out.writeBoolean(mixture != null);
+        if (mixture != null) {
+            // length-prefixed, so that a learner without a mixture (or with another one) can skip it
+            final ByteArrayDataOutput block = new ByteArrayDataOutput();
+            mixture.writeState(block);
+            out.writeInt(block.size());
+            block.writeTo(out);
         }
     }
 
@@ -630,7 +715,7 @@ public final class SpikingLearner implements Learner {
         }
         final int format = in.readInt();
         final String stateCell;
-        if (format == STATE_FORMAT) {
+        if (format == STATE_FORMAT || format == STATE_FORMAT_V3) {
             stateCell = in.readUTF();
         } else if (format == LIF_STATE_FORMAT) {
             stateCell = "lif"; // written before the cell seam, when LIF was the only cell
@@ -709,14 +794,74 @@ public final class SpikingLearner implements Learner {
                 StateChecks.requireFinite(val, "pending event feature value" + of);
                 pending = new SparseEvent(type, idx, val, label);
             }
-            carried.put(key, new CarriedStates.KeyState<>(state, pending));
+            final long context = format == STATE_FORMAT ? in.readLong() : ContextModel.EMPTY_HISTORY;
+            carried.put(key, new CarriedStates.KeyState<>(state, pending, context));
         }
+        readMixture(in, format == STATE_FORMAT && StateChecks.readFlag(in, "mixture flag"));
         carried.evictions(evictions + carried.evictions() - evictedBefore);
         if (reset > 0) {
             LOG.warn("{} of {} restored key states held non-finite potentials; those keys restart from a zero state",
                     reset, keys);
         }
         refreshOptimizerMemory();
+    }
+
+    /**
+     * The mixture's block, if the state has one ({@code present}): restored when this learner mixes with the same
+     * settings; otherwise skipped, and the mixture (if any) and every key's context start afresh, as when a state
+     * from before mixtures is restored. Each restored context must be one of the mixture's.
+     */
+    private void readMixture(final DataInput in, final boolean present) throws IOException {
+        boolean restored = false;
+        if (present) {
+            final int n = StateChecks.readLength(in, Integer.MAX_VALUE, "mixture state length");
+            if (mixture != null && n <= mixture.maxStateBytes()) {
+                final byte[] block = new byte[n];
+                in.readFully(block);
+                try (DataInputStream d = new DataInputStream(new java.io.ByteArrayInputStream(block))) {
+                    mixture.readState(d);
+                    if (d.available() > 0) {
+                        throw new InvalidStateException(d.available() + " bytes after the mixture state");
+                    }
+                    restored = true;
+                } catch (final StateMismatchException otherSettings) {
+                    LOG.warn("The restored state's prediction mixture has other settings ({}); it starts afresh",
+                            otherSettings.getMessage());
+                }
+            } else {
+                for (long left = n; left > 0; ) {
+                    final int skipped = in.skipBytes((int) Math.min(left, Integer.MAX_VALUE));
+                    if (skipped <= 0) {
+                        in.readByte(); // at the end: throws EOFException
+                        left--;
+                    } else {
+                        left -= skipped;
+                    }
+                }
+                if (mixture != null) {
+                    LOG.warn("The restored state's prediction mixture counts more pairs than this learner's {} allows;"
+                            + " it starts afresh", config.mixture());
+                }
+            }
+        }
+        if (!restored) {
+            mixture = newMixture(config);
+        }
+        final List<String> keys = new ArrayList<>();
+        for (final Map.Entry<String, CarriedStates.KeyState<Object>> e : carried.entries()) {
+            keys.add(e.getKey());
+        }
+        for (final String key : keys) {
+            final CarriedStates.KeyState<Object> e = carried.peek(key);
+            if (restored && !mixture.validHistory(e.context())) {
+                throw new InvalidStateException("mixture context of key " + StateChecks.quote(key) + " ("
+                        + Long.toHexString(e.context()) + ") is not one of an order-" + config.mixtureSpec().order()
+                        + " context model of " + config.vocabularySize() + " event types");
+            }
+            if (!restored && e.context() != ContextModel.EMPTY_HISTORY) {
+                carried.replace(key, new CarriedStates.KeyState<>(e.state(), e.pending(), ContextModel.EMPTY_HISTORY));
+            }
+        }
     }
 
     private void checkOpen() {

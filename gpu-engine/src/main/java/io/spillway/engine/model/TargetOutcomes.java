@@ -14,6 +14,8 @@ public final class TargetOutcomes {
     private final float[] loss;
     private double lossSum;
     private int correct;
+    private int classes;
+    private float[] distributions;
 
     public TargetOutcomes(final int batch, final int steps) {
         this.batch = batch;
@@ -22,6 +24,33 @@ public final class TargetOutcomes {
         this.probability = new float[cells];
         this.loss = new float[cells];
         Arrays.fill(predicted, -1);
+    }
+
+    /**
+     * Keeps each target's whole distribution as well (what a mixture of experts needs), for {@code classes}
+     * classes; call before the backward pass. Costs {@code batch * steps * classes} floats.
+     */
+    public void keepDistributions(final int classes) {
+        this.classes = classes;
+        this.distributions = new float[Math.multiplyExact(predicted.length, classes)];
+    }
+
+    /** Whether the cells are to record whole distributions ({@link #recordProbability}). */
+    public boolean keepsDistributions() {
+        return distributions != null;
+    }
+
+    /** The probability of class {@code k} at {@code (t, b)}; only where {@link #keepsDistributions}. */
+    public void recordProbability(final int t, final int b, final int k, final double p) {
+        distributions[(t * batch + b) * classes + k] = (float) p;
+    }
+
+    /** Copies the distribution recorded at {@code (t, b)} into {@code out} (length the classes). */
+    public void distribution(final int t, final int b, final float[] out) {
+        if (distributions == null) {
+            throw new IllegalStateException("distributions were not kept");
+        }
+        System.arraycopy(distributions, (t * batch + b) * classes, out, 0, classes);
     }
 
     /** Starts a backward pass: the sums from zero (the per-cell outcomes are overwritten where targets are). */

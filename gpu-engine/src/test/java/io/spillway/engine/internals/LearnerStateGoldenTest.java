@@ -22,11 +22,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Golden bytes of the learner state (format 3, with the cell's name; docs/formats.md), one file per cell and
+ * Golden bytes of the learner state (format 4, with each key's mixture context and the mixture's block;
+ * docs/formats.md), one file per cell and
  * optimizer family, written by this version's {@code writeState} after a few steps of a small model and checked in
  * under {@code src/test/resources/golden/}. Each must still be read by a learner of its configuration and written
  * back to the same bytes: a reader or writer that changes the layout fails here, and then needs a new format
- * number, a new golden file, and the old file kept with a test that still reads it.
+ * number, a new golden file, and the old file kept with a test that still reads it (format 3's are: the network
+ * they hold restores exactly, the mixture starts afresh).
  *
  * <p>To write the files of a new format: {@code java -cp <test classpath> io.spillway.engine.internals.LearnerStateGoldenTest
  * gpu-engine/src/test/resources/golden} (files already there are left alone).
@@ -41,20 +43,34 @@ class LearnerStateGoldenTest {
         }
     }
 
-    private static LearnerConfig.Builder small(final String cell, final String optimizer) {
+    static LearnerConfig.Builder small(final String cell, final String optimizer) {
         return LearnerConfig.builder().vocabularySize(5).featureDimension(3).hiddenSize(6).cell(cell)
                 .optimizer(optimizer).backend("cpu").seed(19).maxCarriedKeys(8);
     }
 
     static List<Golden> goldens() {
+        return goldens(4);
+    }
+
+    /** The golden files of {@code format}: the same configurations, trained alike, in each format. */
+    static List<Golden> goldens(final int format) {
         final List<Golden> g = new ArrayList<>();
         for (final String optimizer : List.of("sgd", "adam", "mfac", "mfac-sparse", "mfac-sparse-no-ef",
                 "mfac-lowrank", "ggt", "ggt-sparse")) {
-            g.add(new Golden("learner-state-v3-egru-" + optimizer + ".bin", small("egru", optimizer).build(), 4));
+            g.add(new Golden("learner-state-v" + format + "-egru-" + optimizer + ".bin", small("egru", optimizer)
+                    .build(), 4));
         }
-        g.add(new Golden("learner-state-v3-lif-mfac-sparse.bin", small("lif", "mfac-sparse").build(), 4));
-        g.add(new Golden("learner-state-v3-lif-adaptive-adam.bin", small("lif", "adam").adaptation(0.2f).build(), 4));
+        g.add(new Golden("learner-state-v" + format + "-lif-mfac-sparse.bin", small("lif", "mfac-sparse").build(), 4));
+        g.add(new Golden("learner-state-v" + format + "-lif-adaptive-adam.bin", small("lif", "adam").adaptation(0.2f)
+                .build(), 4));
         return g;
+    }
+
+    static byte[] golden(final String file) throws IOException {
+        try (InputStream in = LearnerStateGoldenTest.class.getResourceAsStream("/golden/" + file)) {
+            assertThat(in).as("golden file %s is checked in", file).isNotNull();
+            return in.readAllBytes();
+        }
     }
 
     /** Four steps on two keys, the second of which ends with a pending event with features. */
@@ -88,15 +104,40 @@ class LearnerStateGoldenTest {
         return goldens().stream();
     }
 
+    static Stream<Golden> formatThreeFiles() {
+        return goldens(3).stream();
+    }
+
+    /**
+     * A state from before the prediction mixture restores: the same network as the same training's format-4 state
+     * holds (the mixture does not touch the network), with a fresh mixture; written back, it is format 4.
+     */
+    @ParameterizedTest
+    @MethodSource("formatThreeFiles")
+    void aFormatThreeStateStillRestores(final Golden golden) throws IOException {
+        final byte[] v3 = golden(golden.file());
+        assertThat(v3).startsWith(0x53, 0x50, 0x57, 0x4C, 0, 0, 0, 3);
+        final byte[] v4 = golden(golden.file().replace("-v3-", "-v4-"));
+        try (Learner old = Learners.create(golden.config()); Learner now = Learners.create(golden.config())) {
+            try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(v3))) {
+                old.readState(in);
+                assertThat(in.available()).as("bytes after the state").isZero();
+            }
+            now.readState(new DataInputStream(new java.io.ByteArrayInputStream(v4)));
+            assertThat(old.version()).isEqualTo(golden.version());
+            assertThat(old.parameters()).containsOnlyKeys(now.parameters().keySet());
+            now.parameters().forEach((name, w) -> assertThat(old.parameters().get(name)).as(name).containsExactly(w));
+            assertThat(((SpikingLearner) old).mixturePairs()).isZero();
+            assertThat(((SpikingLearner) now).mixturePairs()).isPositive();
+            assertThat(state(old)).startsWith(0x53, 0x50, 0x57, 0x4C, 0, 0, 0, 4);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("files")
     void aGoldenStateIsReadAndWrittenBackToTheSameBytes(final Golden golden) throws IOException {
-        final byte[] bytes;
-        try (InputStream in = LearnerStateGoldenTest.class.getResourceAsStream("/golden/" + golden.file())) {
-            assertThat(in).as("golden file %s is checked in", golden.file()).isNotNull();
-            bytes = in.readAllBytes();
-        }
-        assertThat(bytes).startsWith(0x53, 0x50, 0x57, 0x4C, 0, 0, 0, 3); // "SPWL", format 3
+        final byte[] bytes = golden(golden.file());
+        assertThat(bytes).startsWith(0x53, 0x50, 0x57, 0x4C, 0, 0, 0, 4); // "SPWL", format 4
         try (Learner learner = Learners.create(golden.config())) {
             try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
                 learner.readState(in);

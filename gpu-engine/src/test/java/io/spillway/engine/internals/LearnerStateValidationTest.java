@@ -52,7 +52,7 @@ class LearnerStateValidationTest {
 
     /** Offsets of the fields of the first two carried keys (the SGD state is 12 bytes). */
     private record Layout(int keyCount, int key0Length, int key0State, int key0StateBytes, int key0Flag,
-                          int key0Type, int key0Label, int key0Nnz, int key0Features, int key1Bytes) {
+                          int key0Type, int key0Label, int key0Nnz, int key0Features, int key0Context, int key1Bytes) {
     }
 
     @BeforeAll
@@ -85,9 +85,10 @@ class LearnerStateValidationTest {
         assertThat(state[key0Flag]).isEqualTo((byte) 1);
         final int nnz = key0Flag + 1 + 8;
         assertThat(b.getInt(nnz)).isEqualTo(2);
-        final int key1Length = nnz + 4 + 8 * 2;
+        final int key0Context = nnz + 4 + 8 * 2;
+        final int key1Length = key0Context + 8;
         layout = new Layout(keyCount, key0Length, key0State, key0StateLength, key0Flag, key0Flag + 1, key0Flag + 5,
-                nnz, nnz + 4, key1Length + 4);
+                nnz, nnz + 4, key0Context, key1Length + 4);
     }
 
     private static void restore(final byte[] bytes) throws IOException {
@@ -208,6 +209,19 @@ class LearnerStateValidationTest {
         final byte[] twice = state.clone();
         System.arraycopy("key-0".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, twice, layout.key1Bytes(), 5);
         assertRefused(twice, "carried key 'key-0' appears twice");
+    }
+
+    /** A key's mixture context must be one its context model could have made: its length, its event types. */
+    @Test
+    void aForeignMixtureContextIsRefused() {
+        final long length6 = 6L << 56; // longer than the order-5 model keeps
+        for (final long bad : new long[] {-1L, length6, (1L << 56) | 9 /* event type 9 of 8 */, (1L << 56) | (1L << 20)}) {
+            final byte[] forged = state.clone();
+            ByteBuffer.wrap(forged).putLong(layout.key0Context(), bad);
+            assertRefused(forged, "mixture context of key 'key-0'");
+        }
+        // and the one written restores
+        assertThat(ByteBuffer.wrap(state).getLong(layout.key0Context()) >>> 56).isEqualTo(5);
     }
 
     @Test

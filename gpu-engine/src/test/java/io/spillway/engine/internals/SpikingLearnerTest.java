@@ -33,7 +33,7 @@ class SpikingLearnerTest {
 
     private static LearnerConfig.Builder config() {
         return LearnerConfig.builder().cell("lif").vocabularySize(VOCAB).featureDimension(6).hiddenSize(48).layers(2)
-                .optimizer("adam").learningRate(3e-3f).backend("cpu").seed(5L);
+                .optimizer("adam").learningRate(3e-3f).backend("cpu").seed(5L).mixture("none"); // the network alone
     }
 
     /** Every key follows the Markov chain next = perm[cur], with 10% random events; two sparse features. */

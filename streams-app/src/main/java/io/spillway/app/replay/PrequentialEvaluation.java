@@ -47,7 +47,7 @@ public final class PrequentialEvaluation {
      */
     public record Result(long events, long targets, double lossSumNats, long correct, double trainSeconds,
                          double wallSeconds, long steps, long divergedSteps, double firstStepLossNats,
-                         double activity) {
+                         double activity, double predictionLossSumNats, long predictionsCorrect) {
         /** Mean prequential log loss per target, nats. */
         public double meanLossNats() {
             return targets == 0 ? Double.NaN : lossSumNats / targets;
@@ -60,6 +60,19 @@ public final class PrequentialEvaluation {
 
         public double accuracy() {
             return targets == 0 ? Double.NaN : (double) correct / targets;
+        }
+
+        /**
+         * Mean log loss per target of the published predictions, bits: with a prediction mixture the mixture's
+         * (the network alone is {@link #bitsPerEvent}), else the network's as its predictions carry it.
+         */
+        public double predictionBitsPerEvent() {
+            return targets == 0 ? Double.NaN : predictionLossSumNats / targets / LN2;
+        }
+
+        /** Fraction of the published predictions whose class was right. */
+        public double predictionAccuracy() {
+            return targets == 0 ? Double.NaN : (double) predictionsCorrect / targets;
         }
 
         /** Trained events (targets) per second of training time. */
@@ -113,7 +126,8 @@ public final class PrequentialEvaluation {
         run.flush();
         return new Result(read, run.targets, run.lossSum, run.correct, run.trainNanos / 1e9,
                 (System.nanoTime() - start) / 1e9, run.steps, run.diverged, run.firstLoss,
-                run.activityTargets == 0 ? Double.NaN : run.activitySum / run.activityTargets);
+                run.activityTargets == 0 ? Double.NaN : run.activitySum / run.activityTargets, run.predictionLossSum,
+                run.predictionsCorrect);
     }
 
     private final class Run {
@@ -123,6 +137,8 @@ public final class PrequentialEvaluation {
         long targets;
         double lossSum;
         long correct;
+        double predictionLossSum;
+        long predictionsCorrect;
         long trainNanos;
         long steps;
         long diverged;
@@ -170,6 +186,8 @@ public final class PrequentialEvaluation {
             }
             lossSum += step.lossSum();
             correct += step.correct();
+            predictionLossSum += step.predictionLossSum();
+            predictionsCorrect += step.predictionsCorrect();
             if (step.diverged()) {
                 diverged++;
             }

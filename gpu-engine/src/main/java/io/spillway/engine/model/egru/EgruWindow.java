@@ -546,8 +546,12 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 final double logSum = max + StrictMath.log(sum);
                 final double loss = logSum - logits[o + target];
                 outcomes.record(t, b, arg, (float) (exps[arg] / sum), loss, target);
+                final boolean keep = outcomes.keepsDistributions();
                 for (int k = 0; k < classes; k++) {
                     final double pk = exps[k] / sum;
+                    if (keep) {
+                        outcomes.recordProbability(t, b, k, pk);
+                    }
                     dz[o + k] = (float) ((pk - (k == target ? 1.0 : 0.0)) * lossScale);
                     grad[params.readoutBias() + k] += dz[o + k];
                 }

@@ -439,8 +439,12 @@ public final class LifWindow implements CellWindow<LifState, LifTape> {
                 final int arg = argOut[0];
                 final double loss = logSum - logits[o + target];
                 outcomes.record(t, b, arg, (float) Math.exp(logits[o + arg] - logSum), loss, target);
+                final boolean keep = outcomes.keepsDistributions();
                 for (int k = 0; k < classes; k++) {
                     final double p = Math.exp(logits[o + k] - logSum);
+                    if (keep) {
+                        outcomes.recordProbability(t, b, k, p);
+                    }
                     dz[o + k] = (float) ((p - (k == target ? 1.0 : 0.0)) * lossScale);
                     grad[params.readoutBias() + k] += dz[o + k];
                 }

@@ -23,6 +23,7 @@ import io.spillway.engine.Learners;
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
 import io.spillway.engine.TrainingStep;
+import io.spillway.engine.mixture.ContextModel;
 import io.spillway.engine.optim.Optimizers;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.registry.server.SchemaRegistryServer;
@@ -221,7 +222,10 @@ public final class RealDataBenchmark {
         return b.build();
     }
 
-    /** Settings of the cell for exploring them: -Drealdata.layers, .activityTarget, .thresholdMean, .readout, .clip. */
+    /**
+     * Settings of the cell for exploring them: -Drealdata.layers, .activityTarget, .thresholdMean, .readout,
+     * .mixture, .clip.
+     */
     private static void cellOverrides(final LearnerConfig.Builder b) {
         final String layers = System.getProperty("realdata.layers");
         if (layers != null) {
@@ -238,6 +242,10 @@ public final class RealDataBenchmark {
         final String readout = System.getProperty("realdata.readout");
         if (readout != null) {
             b.readout(readout);
+        }
+        final String mixture = System.getProperty("realdata.mixture");
+        if (mixture != null) {
+            b.mixture(mixture);
         }
         final String clip = System.getProperty("realdata.clip");
         if (clip != null) {
@@ -304,6 +312,8 @@ public final class RealDataBenchmark {
         o.put("events", r.events()).put("targets", r.targets()).put("steps", r.steps())
                 .put("loss_nats", r.meanLossNats()).put("bits_per_event", r.bitsPerEvent())
                 .put("accuracy", r.accuracy()).put("first_step_loss_nats", r.firstStepLossNats())
+                .put("mixture", config.mixture()).put("prediction_bits_per_event", r.predictionBitsPerEvent())
+                .put("prediction_accuracy", r.predictionAccuracy())
                 .put("events_per_s", r.trainedEventsPerSecond()).put("train_seconds", r.trainSeconds())
                 .put("diverged_steps", r.divergedSteps()).put("documents", events.documentsOpened())
                 .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
@@ -390,8 +400,9 @@ public final class RealDataBenchmark {
      */
     private static void context(final RealDataset ds) throws Exception {
         final InterleavedDocuments events = stream(ds);
-        final ContextModel model = new ContextModel(CharacterVocabulary.SIZE, CONTEXT_ORDER);
-        final Map<String, ContextModel.History> histories = new HashMap<>();
+        // the learner's own context model, alone and unbounded
+        final ContextModel model = new ContextModel(CharacterVocabulary.SIZE, CONTEXT_ORDER, Integer.MAX_VALUE);
+        final Map<String, Long> histories = new HashMap<>();
         final long cpu0 = processCpuNanos();
         final long t0 = System.nanoTime();
         long read = 0;
@@ -404,11 +415,9 @@ public final class RealDataBenchmark {
             final Event e = events.next();
             read++;
             final int symbol = e.getEventType();
-            ContextModel.History h = histories.get(e.getEntityId());
-            if (h == null) {
-                h = new ContextModel.History();
-                histories.put(e.getEntityId(), h);
-            } else {
+            final Long seen = histories.get(e.getEntityId());
+            final long h = seen == null ? ContextModel.EMPTY_HISTORY : seen;
+            if (seen != null) {
                 bits -= Math.log(model.probability(h, symbol));
                 if (accuracy) {
                     model.distribution(h, p);
@@ -420,7 +429,7 @@ public final class RealDataBenchmark {
                 }
                 targets++;
             }
-            model.update(h, symbol);
+            histories.put(e.getEntityId(), model.update(h, symbol));
         }
         final double seconds = (System.nanoTime() - t0) / 1e9;
         final ObjectNode o = JSON.createObjectNode();
@@ -892,6 +901,11 @@ public final class RealDataBenchmark {
         figures.put(prefix + "loss" + suffix, round(r.get("loss_nats").asDouble()));
         figures.put(prefix + "bits_per_event" + suffix, round(r.get("bits_per_event").asDouble()));
         figures.put(prefix + "accuracy" + suffix, round(r.get("accuracy").asDouble()));
+        if (!r.path("mixture").asText("none").equals("none")) {
+            // what the learner publishes: the network's predictions mixed with its context model's
+            figures.put(prefix + "bits_per_event_mixture" + suffix, round(r.get("prediction_bits_per_event").asDouble()));
+            figures.put(prefix + "accuracy_mixture" + suffix, round(r.get("prediction_accuracy").asDouble()));
+        }
         figures.put(prefix + "activity" + suffix, round(r.get("activity").asDouble()));
         figures.put(prefix + "events_per_s" + suffix, Math.round(r.get("events_per_s").asDouble()));
         figures.put(prefix + "events_per_cpu_s" + suffix, Math.round(r.get("targets").asDouble()

@@ -1,4 +1,4 @@
-package io.spillway.app.replay.bench;
+package io.spillway.engine.mixture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class LongIntCountsTest {
 
-    /** Through many growths, against a HashMap; keys that collide in the low bits too. */
+    /** Through many growths, against a HashMap; keys that collide in the low bits too; decrements as well. */
     @Test
     void countsAsAHashMapDoesThroughGrowth() {
         final LongIntCounts counts = new LongIntCounts();
@@ -18,17 +18,24 @@ class LongIntCountsTest {
         final SplittableRandom rnd = new SplittableRandom(1);
         for (int i = 0; i < 200_000; i++) {
             final long key = rnd.nextBoolean() ? 1 + rnd.nextInt(50_000) : (1L + rnd.nextInt(1_000)) << 40;
-            assertThat(counts.increment(key)).isEqualTo(expected.merge(key, 1, Integer::sum));
+            final int delta = rnd.nextInt(4) == 0 ? -1 : 1;
+            assertThat(counts.add(key, delta)).isEqualTo(expected.merge(key, delta, Integer::sum));
         }
         assertThat(counts.size()).isEqualTo(expected.size());
         for (final Map.Entry<Long, Integer> e : expected.entrySet()) {
             assertThat(counts.get(e.getKey())).isEqualTo(e.getValue());
+            assertThat(counts.contains(e.getKey())).isTrue();
         }
         assertThat(counts.get(123_456_789L)).isZero();
+        assertThat(counts.contains(123_456_789L)).isFalse();
+        assertThat(counts.sortedKeys()).hasSize(expected.size()).isSorted();
+        counts.clear();
+        assertThat(counts.size()).isZero();
+        assertThat(counts.get(1)).isZero();
     }
 
     @Test
     void zeroIsNotAKey() {
-        assertThatThrownBy(() -> new LongIntCounts().increment(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new LongIntCounts().add(0, 1)).isInstanceOf(IllegalArgumentException.class);
     }
 }
