@@ -56,6 +56,8 @@ final class MetricsTopicReader {
                 m.getEventsPerSecond(), m.getEventsTrained(), m.getConsumerLag() == null ? -1 : m.getConsumerLag(),
                 m.getQueueDepth(), m.getPeakDeviceBytes(), m.getOffChipBytes(), m.getTransferBytes(),
                 m.getRecomputeRatio(), m.getOptimizerWindowBytes(), m.getDivergedSteps(), m.getBackend(),
-                m.getOptimizer(), m.getCheckpointSchedule());
+                m.getOptimizer(), m.getCheckpointSchedule(),
+                m.getPredictionLoss() == null ? Double.NaN : m.getPredictionLoss(),
+                m.getPredictionAccuracy() == null ? Double.NaN : m.getPredictionAccuracy());
     }
 }

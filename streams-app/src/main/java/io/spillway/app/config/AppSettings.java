@@ -114,6 +114,12 @@ public final class AppSettings {
                     SettingType.oneOf(LearnerConfig.READOUTS))
             .byDefault(LearnerConfig.DEFAULT_READOUT).group(MODEL)
             .doc("EGRU: what the readout reads from every layer: cell (the dense cell states) or events"));
+    public static final Setting<String> MIXTURE = add(Setting.define("mixture", SettingType.STRING)
+            .byDefault(io.spillway.engine.mixture.MixtureSpec.DEFAULT).validator(Validator.notBlank()).group(MODEL)
+            .doc("What the published predictions mix the network's with: context (an adaptive order-5 context model"
+                    + " of the event types, counts shared by the keys; settings as in"
+                    + " context:order=5,pairs=2097152,rate=0.02) or none; the network trains the same either way"
+                    + " (docs/learner.md)"));
     public static final Setting<Long> SEED = add(Setting.define("seed", SettingType.LONG)
             .byDefault("42").group(MODEL).doc("Seed of the model's initialisation"));
 
@@ -277,7 +283,7 @@ public final class AppSettings {
                 .optimizer(s.get(OPTIMIZER)).backend(s.get(BACKEND)).deviceMemoryBytes(s.get(DEVICE_MEMORY))
                 .checkpointSchedule(s.get(CHECKPOINT_SCHEDULE)).seed(s.get(SEED)).cell(s.get(CELL))
                 .activityTarget(s.get(ACTIVITY_TARGET)).activityRegularization(s.get(ACTIVITY_REGULARIZATION))
-                .thresholdMean(s.get(THRESHOLD_MEAN)).readout(s.get(READOUT));
+                .thresholdMean(s.get(THRESHOLD_MEAN)).readout(s.get(READOUT)).mixture(s.get(MIXTURE));
         if (s.get(LEARNING_RATE) != null) {
             learner.learningRate(s.get(LEARNING_RATE));
         }

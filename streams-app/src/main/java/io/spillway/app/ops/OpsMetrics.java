@@ -50,6 +50,10 @@ public final class OpsMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         gauge("spillway.training.loss", "Prequential loss of the last step, nats per event", TrainingFigures::loss);
         gauge("spillway.training.accuracy", "Prequential next-event accuracy of the last step", TrainingFigures::accuracy);
+        gauge("spillway.prediction.loss", "Prequential loss of the last step's published predictions (the network mixed"
+                + " with the context model), nats per event", TrainingFigures::predictionLoss);
+        gauge("spillway.prediction.accuracy", "Accuracy of the last step's published predictions",
+                TrainingFigures::predictionAccuracy);
         gauge("spillway.training.events.per.second", "Trained events per second", TrainingFigures::eventsPerSecond);
         gauge("spillway.training.events.trained", "Events trained since start", f -> f.eventsTrained());
         gauge("spillway.training.consumer.lag", "Records behind the end of the input topic (-1 unknown)",

@@ -212,6 +212,8 @@ public final class OpsServer implements AutoCloseable {
             p.put("version", f.modelVersion());
             number(p, "loss", f.loss());
             number(p, "accuracy", f.accuracy());
+            number(p, "predictionLoss", f.predictionLoss());
+            number(p, "predictionAccuracy", f.predictionAccuracy());
             number(p, "eventsPerSecond", f.eventsPerSecond());
             p.put("eventsTrained", f.eventsTrained());
             p.put("consumerLag", f.consumerLag());

@@ -34,7 +34,8 @@ public final class SvgReport {
         Files.createDirectories(folder);
         final List<Path> files = new ArrayList<>();
         files.add(chart(folder.resolve("loss.svg"), "Prequential loss (nats/event)", steps,
-                List.of(new Series("loss", TrainingFigures::loss))));
+                List.of(new Series("network", TrainingFigures::loss),
+                        new Series("published", TrainingFigures::predictionLoss))));
         files.add(chart(folder.resolve("accuracy.svg"), "Prequential accuracy", steps,
                 List.of(new Series("accuracy", TrainingFigures::accuracy))));
         files.add(chart(folder.resolve("throughput.svg"), "Throughput (events/s)", steps,

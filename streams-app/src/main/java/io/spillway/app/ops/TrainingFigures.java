@@ -6,7 +6,8 @@ package io.spillway.app.ops;
  *
  * @param timestampMs wall-clock time of the step
  * @param modelVersion model version after the step
- * @param loss mean prequential loss of the step, nats per event (NaN when nothing was trained)
+ * @param loss mean prequential loss of the step, nats per event (NaN when nothing was trained): the network's
+ *     own, what it trains on
  * @param accuracy fraction of next-event predictions that were right, 0..1 (NaN when nothing was trained)
  * @param eventsPerSecond trained events per second over the recent window
  * @param eventsTrained total events trained since start
@@ -21,10 +22,13 @@ package io.spillway.app.ops;
  * @param backend compute backend, e.g. {@code cpu}
  * @param optimizer optimizer description, e.g. {@code mfac-sparse(m=1024, k=1%)}
  * @param checkpointSchedule schedule the planner chose, e.g. {@code double(Cr=256,Cl=16)}
+ * @param predictionLoss mean loss of the step's published predictions, nats per event: the network mixed with
+ *     the context model (mixture = context), else {@code loss}; NaN when nothing was trained or unknown
+ * @param predictionAccuracy accuracy of the published predictions, 0..1; NaN as {@code predictionLoss}
  */
 public record TrainingFigures(long timestampMs, long modelVersion, double loss, double accuracy,
                               double eventsPerSecond, long eventsTrained, long consumerLag, int queueDepth,
                               long peakDeviceBytes, long offChipBytes, long transferBytes, double recomputeRatio,
                               long optimizerWindowBytes, long divergedSteps, String backend, String optimizer,
-                              String checkpointSchedule) {
+                              String checkpointSchedule, double predictionLoss, double predictionAccuracy) {
 }

@@ -184,7 +184,9 @@ final class StepPublisher {
         return new TrainingFigures(now, step.version(), step.meanLoss(), step.accuracy(), rate, total,
                 consumerLag.getAsLong(), queueDepth, m.peakDeviceBytes(), m.offChipBytes(), m.transferBytes(),
                 m.recomputeRatio(), m.optimizerWindowBytes(), learner.divergedSteps(), learner.backendName(),
-                learner.optimizerDescription(), step.schedule());
+                learner.optimizerDescription(), step.schedule(),
+                step.targets() == 0 ? Double.NaN : step.predictionLossSum() / step.targets(),
+                step.targets() == 0 ? Double.NaN : (double) step.predictionsCorrect() / step.targets());
     }
 
     private TrainingMetrics metricsRecord(final TrainingStep step, final TrainingFigures f, final int events) {
@@ -196,6 +198,8 @@ final class StepPublisher {
                 .setBatchEvents(events).setEventsTrained(f.eventsTrained())
                 .setEventsDeadLettered(deadLettered.getAsLong())
                 .setLoss(f.loss()).setAccuracy(f.accuracy()).setEventsPerSecond(f.eventsPerSecond())
+                .setPredictionLoss(Double.isNaN(f.predictionLoss()) ? null : f.predictionLoss())
+                .setPredictionAccuracy(Double.isNaN(f.predictionAccuracy()) ? null : f.predictionAccuracy())
                 .setQueueDepth(f.queueDepth()).setConsumerLag(f.consumerLag() < 0 ? null : f.consumerLag())
                 .setPeakDeviceBytes(m.peakDeviceBytes()).setOffChipBytes(m.offChipBytes())
                 .setTransferBytes(m.transferBytes()).setRecomputedSteps(m.recomputedSteps())

@@ -39,7 +39,7 @@ class OpsServerTest {
     static TrainingFigures figures(final long version, final double loss) {
         return new TrainingFigures(1_700_000_000_000L + version, version, loss, 0.25 + version / 100.0, 1234.5,
                 100 * version, 42, 3, 64L << 20, 8L << 20, 1L << 20, 1.5, 2L << 20, 0, "cpu",
-                "mfac-sparse(m=64, k=1%)", "double(Cr=64,Cl=8)");
+                "mfac-sparse(m=64, k=1%)", "double(Cr=64,Cl=8)", loss * 0.75, 0.5);
     }
 
     @Test

@@ -23,7 +23,7 @@ class TrainerCheckpointTest {
         assertThat(back.chunkOffset()).isEqualTo(17);
         assertThat(back.eventsTrained()).isEqualTo(12_345);
         assertThat(back.provenance()).isEqualTo(MADE_WITH);
-        assertThat(back.provenance().settings()).containsEntry("hiddenSize", "128").hasSize(29);
+        assertThat(back.provenance().settings()).containsEntry("hiddenSize", "128").hasSize(30);
     }
 
     @Test
