@@ -164,8 +164,17 @@ public final class SpikingLearner implements Learner {
     }
 
     private static ContextMixture newMixture(final LearnerConfig config) {
-        return config.mixtureSpec().enabled() && config.vocabularySize() >= 2
-                ? new ContextMixture(config.mixtureSpec(), config.vocabularySize()) : null;
+        final io.spillway.engine.mixture.MixtureSpec spec = config.mixtureSpec();
+        if (!spec.enabled() || config.vocabularySize() < 2) {
+            return null;
+        }
+        if (config.vocabularySize() > io.spillway.engine.mixture.MixtureSpec.MAX_VOCABULARY) {
+            LOG.info("Predictions are the network's alone: the prediction mixture runs for vocabularies of at most {}"
+                    + " event types, this one has {}", io.spillway.engine.mixture.MixtureSpec.MAX_VOCABULARY,
+                    config.vocabularySize());
+            return null;
+        }
+        return new ContextMixture(spec, config.vocabularySize());
     }
 
     /**

@@ -18,6 +18,13 @@ public record MixtureSpec(boolean enabled, int order, int maxPairs, double rate)
     public static final int DEFAULT_MAX_PAIRS = 1 << 21;
     public static final double DEFAULT_RATE = 0.02;
 
+    /**
+     * The largest vocabulary a learner mixes for: a target costs the mixture a pass over the vocabulary per order,
+     * and a window keeps every target's whole network distribution, so above this the learner publishes the
+     * network's predictions alone (and says so in its log).
+     */
+    public static final int MAX_VOCABULARY = 4096;
+
     /** The network's predictions alone. */
     public static final MixtureSpec NONE = new MixtureSpec(false, 0, 1, DEFAULT_RATE);
 

@@ -218,6 +218,18 @@ class PredictionMixtureTest {
     }
 
     @Test
+    void aVocabularyAboveTheBoundHasNoMixture() {
+        try (SpikingLearner l = (SpikingLearner) Learners.create(config("egru", "context").vocabularySize(
+                io.spillway.engine.mixture.MixtureSpec.MAX_VOCABULARY + 1).hiddenSize(4).build())) {
+            final TrainingStep step = l.train(List.of(new SequenceChunk("k", List.of(SparseEvent.ofType(7),
+                    SparseEvent.ofType(4000), SparseEvent.ofType(7)))));
+            assertThat(step.predictions()).allSatisfy(p -> assertThat(p.loss()).isEqualTo(p.networkLoss()));
+            assertThat(l.mixturePairs()).isZero();
+            assertThat(l.describe()).contains("mixture=none");
+        }
+    }
+
+    @Test
     void aSingleEventTypeHasNoMixtureAndContextsStartEmpty() {
         try (SpikingLearner l = (SpikingLearner) Learners.create(config("egru", "context").vocabularySize(1).build())) {
             final TrainingStep step = l.train(List.of(new SequenceChunk("k", List.of(SparseEvent.ofType(0),

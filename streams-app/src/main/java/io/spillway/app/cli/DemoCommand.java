@@ -197,7 +197,8 @@ final class DemoCommand implements Callable<Integer> {
                 final long done = app.trainer().eventsTrained() + app.counters().deadLettered();
                 bar.stepTo(done);
                 app.ops().latest().ifPresent(f -> bar.setExtraMessage(String.format(Locale.ROOT,
-                        " loss %.3f acc %.0f%% v%d", f.loss(), 100 * f.accuracy(), f.modelVersion())));
+                        " loss %.3f acc %.0f%% (network %.3f) v%d", RunCommand.published(f.predictionLoss(), f.loss()),
+                        100 * RunCommand.published(f.predictionAccuracy(), f.accuracy()), f.loss(), f.modelVersion())));
                 final long goal = target.getAsLong();
                 if (goal != events) {
                     bar.maxHint(goal);
@@ -227,12 +228,13 @@ final class DemoCommand implements Callable<Integer> {
                 app.trainer().eventsTrained(), app.counters().deadLettered(), seconds,
                 app.trainer().eventsTrained() / seconds, app.learner().version());
         if (!steps.isEmpty()) {
-            out.printf(Locale.ROOT, "Prequential loss: first %d steps %.3f -> last %d steps %.3f nats/event "
-                            + "(uniform guess: %.3f); accuracy now %.1f%%%n",
-                    window, mean(steps.subList(0, window), true), window,
-                    mean(steps.subList(steps.size() - window, steps.size()), true),
-                    Math.log(config.limits().vocabularySize()),
-                    100 * mean(steps.subList(steps.size() - window, steps.size()), false));
+            final List<TrainingFigures> last = steps.subList(steps.size() - window, steps.size());
+            out.printf(Locale.ROOT, "Prequential loss of the published predictions: first %d steps %.3f -> last %d"
+                            + " steps %.3f nats/event (uniform guess: %.3f; the network alone: %.3f); accuracy now"
+                            + " %.1f%%%n",
+                    window, mean(steps.subList(0, window), Figure.PUBLISHED_LOSS), window,
+                    mean(last, Figure.PUBLISHED_LOSS), Math.log(config.limits().vocabularySize()),
+                    mean(last, Figure.NETWORK_LOSS), 100 * mean(last, Figure.PUBLISHED_ACCURACY));
         }
         out.println("Topics: " + String.join(", ", config.topics().all()) + " (Avro, Confluent wire format)");
         out.println("Metrics: the '" + config.topics().metrics() + "' topic"
@@ -247,8 +249,13 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static double mean(final List<TrainingFigures> fs, final boolean loss) {
-        return fs.stream().mapToDouble(f -> loss ? f.loss() : f.accuracy()).filter(Double::isFinite).average()
-                .orElse(Double.NaN);
+    private enum Figure { PUBLISHED_LOSS, NETWORK_LOSS, PUBLISHED_ACCURACY }
+
+    private static double mean(final List<TrainingFigures> fs, final Figure figure) {
+        return fs.stream().mapToDouble(f -> switch (figure) {
+            case PUBLISHED_LOSS -> RunCommand.published(f.predictionLoss(), f.loss());
+            case NETWORK_LOSS -> f.loss();
+            case PUBLISHED_ACCURACY -> RunCommand.published(f.predictionAccuracy(), f.accuracy());
+        }).filter(Double::isFinite).average().orElse(Double.NaN);
     }
 }

@@ -130,6 +130,17 @@ class TrainerLoopTest {
         final List<Prediction> predictions = sink.of(TOPICS.predictions(), Prediction.class);
         assertThat(predictions).hasSize((int) metrics.stream().mapToLong(m -> m.getBatchEvents()).sum() - 2);
         assertThat(predictions).allSatisfy(p -> assertThat(p.getActualEventType()).isBetween(0, VOCAB - 1));
+        // the published predictions are the mixture's (the default): scored beside the network's own loss
+        assertThat(metrics).allSatisfy(m -> assertThat(m.getPredictionLoss()).isNotNull().isFinite()
+                .isNotEqualTo(m.getLoss()));
+        final double published = metrics.subList(metrics.size() - 5, metrics.size()).stream()
+                .mapToDouble(TrainingMetrics::getPredictionLoss).average().orElseThrow();
+        assertThat(published).as("the mixture's late loss against the network's %s", late).isLessThan(late);
+        final long right = predictions.stream().filter(p -> p.getPredictedEventType() == p.getActualEventType()).count();
+        final double meanAccuracy = metrics.stream().mapToDouble(m -> m.getPredictionAccuracy() * (m.getBatchEvents()
+                - (m == metrics.getFirst() ? 2 : 0))).sum() / predictions.size();
+        assertThat((double) right / predictions.size()).as("the published predictions' accuracy, as the metrics say")
+                .isCloseTo(meanAccuracy, org.assertj.core.api.Assertions.within(1e-9));
     }
 
     @Test
