@@ -34,6 +34,38 @@ class LongIntCountsTest {
         assertThat(counts.get(1)).isZero();
     }
 
+    /** Removing the keys added since a moment, newest first, gives back the table of that moment, probe runs intact. */
+    @Test
+    void removingTheNewestKeysGivesBackTheTableBeforeThem() {
+        final LongIntCounts counts = new LongIntCounts();
+        final SplittableRandom rnd = new SplittableRandom(2);
+        final Map<Long, Integer> before = new HashMap<>();
+        for (int i = 0; i < 1_500; i++) { // keys crowded into few slots, so probe runs are long
+            final long key = 1 + rnd.nextInt(3_000);
+            before.merge(key, 1, Integer::sum);
+            counts.add(key, 1);
+        }
+        final long[] added = new long[600];
+        for (int i = 0; i < added.length; i++) {
+            long key;
+            do {
+                key = 1 + rnd.nextInt(100_000);
+            } while (before.containsKey(key) || counts.contains(key));
+            added[i] = key;
+            counts.add(key, 7);
+        }
+        for (int i = added.length - 1; i >= 0; i--) {
+            counts.remove(added[i]);
+        }
+        assertThat(counts.size()).isEqualTo(before.size());
+        before.forEach((k, v) -> assertThat(counts.get(k)).as("key %d", k).isEqualTo(v));
+        for (final long k : added) {
+            assertThat(counts.contains(k)).isFalse();
+        }
+        counts.remove(123_456_789L); // absent: nothing happens
+        assertThat(counts.size()).isEqualTo(before.size());
+    }
+
     @Test
     void zeroIsNotAKey() {
         assertThatThrownBy(() -> new LongIntCounts().add(0, 1)).isInstanceOf(IllegalArgumentException.class);

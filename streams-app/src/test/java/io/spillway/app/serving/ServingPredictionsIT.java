@@ -58,8 +58,10 @@ class ServingPredictionsIT {
     Path dir;
 
     private AppConfig config(final AppConfig base, final String cell, final ScaleOut mode) {
+        // the network's predictions alone on both sides: serve scores with the network (the trainer's published
+        // predictions would otherwise be the network mixed with its context model, docs/learner.md section 4)
         final LearnerConfig learner = LearnerConfig.builder().cell(cell).vocabularySize(8).featureDimension(16)
-                .hiddenSize(24).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).build();
+                .hiddenSize(24).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).mixture("none").build();
         final TrainerSettings t = new TrainerSettings("it-model", "it-instance", 8, 4, 100_000, 512 * 1024)
                 .withScaleOut(mode, 0.3);
         return base.toBuilder().chunkLength(8).learner(learner).trainer(t).build();
