@@ -7,7 +7,6 @@ import io.spillway.engine.Learners;
 import io.spillway.engine.Prediction;
 import io.spillway.engine.SequenceChunk;
 import io.spillway.engine.SparseEvent;
-import io.spillway.engine.TensorDelta;
 import io.spillway.engine.TrainingStep;
 import io.spillway.engine.mixture.ContextModel;
 import java.io.ByteArrayInputStream;
@@ -138,15 +137,7 @@ class PredictionMixtureTest {
             for (final List<SequenceChunk> batch : stream(5, 5)) {
                 l.train(batch);
             }
-            // every input weight near the largest float: three active input rows overflow the membrane to inf
-            final int rows = VOCAB + 2;
-            final int[] idx = new int[rows * 24];
-            final float[] val = new float[idx.length];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = i;
-                val[i] = 3e38f;
-            }
-            l.applyDelta(new TensorDelta("layer0.w_in", idx.length, idx, val));
+            LearnerFaults.saturateLifInputWeights(l, VOCAB + 2, 24);
             final byte[] before = state(l);
             final int pairs = l.mixturePairs();
             // new keys and new contexts: the step would count new pairs

@@ -318,15 +318,7 @@ class SpikingLearnerTest {
         try (SpikingLearner l = (SpikingLearner) Learners.create(config().layers(1).build())) {
             final MotifSource src = new MotifSource(3, 5L);
             l.train(src.batch(6));
-            // every input weight near the largest float: three active input rows overflow the membrane to inf
-            final int rows = VOCAB + 6;
-            final int[] idx = new int[rows * 48];
-            final float[] val = new float[idx.length];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = i;
-                val[i] = 3e38f;
-            }
-            l.applyDelta(new TensorDelta("layer0.w_in", idx.length, idx, val));
+            LearnerFaults.saturateLifInputWeights(l, VOCAB + 6, 48);
             final byte[] before = state(l);
             final SparseEvent big = new SparseEvent(1, new int[] {0, 1}, new float[] {1f, 1f}, SparseEvent.NO_LABEL);
             final TrainingStep step = l.train(List.of(new SequenceChunk("key-0", List.of(big, big, big))));
