@@ -1,6 +1,7 @@
 package io.spillway.engine.mixture;
 
 import io.spillway.engine.InvalidStateException;
+import io.spillway.engine.StateMismatchException;
 import io.spillway.engine.internals.StateChecks;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -357,6 +358,7 @@ public final class ContextModel {
      * Replaces the counts with those {@link #writeState} wrote, for the same vocabulary and order; the contexts'
      * totals are rebuilt from the pairs. Damage is refused.
      *
+     * @throws StateMismatchException if the state counts more pairs than this model may (another setting)
      * @throws InvalidStateException naming what is wrong; this model is then empty, as after a state that ends
      *     early
      */
@@ -368,7 +370,11 @@ public final class ContextModel {
         StateChecks.readExactly(in, STATE_FORMAT, "context model state format");
         StateChecks.readExactly(in, vocabulary, "context model vocabulary");
         StateChecks.readExactly(in, maxOrder, "context model order");
-        final int n = StateChecks.readLength(in, maxPairs, "context model pair count");
+        final int n = StateChecks.readLength(in, Integer.MAX_VALUE, "context model pair count");
+        if (n > maxPairs) { // a sound state of a model allowed more pairs: another setting, not damage
+            throw new StateMismatchException("the context model state counts " + n + " pairs, this model at most "
+                    + maxPairs);
+        }
         long last = Long.MIN_VALUE;
         try {
             for (int i = 0; i < n; i++) {

@@ -218,7 +218,7 @@ class ContextModelTest {
                 .isInstanceOf(InvalidStateException.class).hasMessageContaining("order");
         // more pairs than this model counts
         assertThatThrownBy(() -> new ContextModel(5, 2, 3).readState(input(good)))
-                .isInstanceOf(InvalidStateException.class).hasMessageContaining("pair count");
+                .isInstanceOf(io.spillway.engine.StateMismatchException.class).hasMessageContaining("at most 3");
         // a pair with an event type outside the vocabulary: the first pair's low bits set to 7
         final byte[] bad = good.clone();
         bad[16 + 4 + 7] = 7;
