@@ -347,7 +347,7 @@ public final class LearnerConfig {
 
     /**
      * What the published predictions mix the network's with: {@code context} (the default, an adaptive context
-     * model; settings as in {@code context:order=5,pairs=2097152,rate=0.02}) or {@code none}
+     * model; settings as in {@code context:order=6,pairs=2097152,rate=0.02}) or {@code none}
      * ({@link io.spillway.engine.mixture.MixtureSpec}). The network trains the same either way.
      */
     public String mixture() {

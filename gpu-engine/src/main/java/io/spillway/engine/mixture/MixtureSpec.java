@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * What the learner's published predictions mix the network's with: {@code none}, or {@code context} with
- * optional settings, e.g. {@code context:order=5,pairs=2097152,rate=0.02}.
+ * optional settings, e.g. {@code context:order=6,pairs=2097152,rate=0.02}.
  *
  * @param enabled whether predictions mix in a context model at all
  * @param order the context model's longest context
@@ -12,9 +12,9 @@ import java.util.Locale;
  * @param rate learning rate of the mixing weights
  */
 public record MixtureSpec(boolean enabled, int order, int maxPairs, double rate) {
-    /** The learner's default: a context model of order 5 mixed in. */
+    /** The learner's default: a context model of order 6 mixed in (cut to what the vocabulary's codes allow). */
     public static final String DEFAULT = "context";
-    public static final int DEFAULT_ORDER = 5;
+    public static final int DEFAULT_ORDER = 6;
     public static final int DEFAULT_MAX_PAIRS = 1 << 21;
     public static final double DEFAULT_RATE = 0.02;
 
@@ -51,7 +51,7 @@ public record MixtureSpec(boolean enabled, int order, int maxPairs, double rate)
         }
         if (!kind.equals("context")) {
             throw new IllegalArgumentException("unknown mixture '" + spec + "': expected none, or context with"
-                    + " optional settings, e.g. context:order=5,pairs=2097152,rate=0.02");
+                    + " optional settings, e.g. context:order=6,pairs=2097152,rate=0.02");
         }
         int order = Math.min(DEFAULT_ORDER, ContextModel.maxOrderFor(vocabulary));
         int pairs = DEFAULT_MAX_PAIRS;

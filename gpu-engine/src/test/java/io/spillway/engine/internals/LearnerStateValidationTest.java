@@ -214,14 +214,14 @@ class LearnerStateValidationTest {
     /** A key's mixture context must be one its context model could have made: its length, its event types. */
     @Test
     void aForeignMixtureContextIsRefused() {
-        final long length6 = 6L << 56; // longer than the order-5 model keeps
-        for (final long bad : new long[] {-1L, length6, (1L << 56) | 9 /* event type 9 of 8 */, (1L << 56) | (1L << 20)}) {
+        final long length7 = 7L << 56; // longer than the order-6 model keeps
+        for (final long bad : new long[] {-1L, length7, (1L << 56) | 9 /* event type 9 of 8 */, (1L << 56) | (1L << 20)}) {
             final byte[] forged = state.clone();
             ByteBuffer.wrap(forged).putLong(layout.key0Context(), bad);
             assertRefused(forged, "mixture context of key 'key-0'");
         }
         // and the one written restores
-        assertThat(ByteBuffer.wrap(state).getLong(layout.key0Context()) >>> 56).isEqualTo(5);
+        assertThat(ByteBuffer.wrap(state).getLong(layout.key0Context()) >>> 56).isEqualTo(6);
     }
 
     @Test

@@ -11,7 +11,7 @@ class MixtureSpecTest {
     @Test
     void readsTheKindsAndSettings() {
         assertThat(MixtureSpec.parse("none", 16).enabled()).isFalse();
-        assertThat(MixtureSpec.parse(" Context ", 16)).isEqualTo(new MixtureSpec(true, 5, 1 << 21, 0.02));
+        assertThat(MixtureSpec.parse(" Context ", 16)).isEqualTo(new MixtureSpec(true, 6, 1 << 21, 0.02));
         assertThat(MixtureSpec.parse("context:order=3, pairs=1000,rate=0.1", 16))
                 .isEqualTo(new MixtureSpec(true, 3, 1000, 0.1));
         // the default order is cut to what the vocabulary's codes allow: 2^20 types take 20 bits, order 1 at most

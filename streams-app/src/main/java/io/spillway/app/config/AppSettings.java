@@ -116,9 +116,9 @@ public final class AppSettings {
             .doc("EGRU: what the readout reads from every layer: cell (the dense cell states) or events"));
     public static final Setting<String> MIXTURE = add(Setting.define("mixture", SettingType.STRING)
             .byDefault(io.spillway.engine.mixture.MixtureSpec.DEFAULT).validator(Validator.notBlank()).group(MODEL)
-            .doc("What the published predictions mix the network's with: context (an adaptive order-5 context model"
+            .doc("What the published predictions mix the network's with: context (an adaptive order-6 context model"
                     + " of the event types, counts shared by the keys; settings as in"
-                    + " context:order=5,pairs=2097152,rate=0.02) or none; the network trains the same either way"
+                    + " context:order=6,pairs=2097152,rate=0.02) or none; the network trains the same either way"
                     + " (docs/learner.md)"));
     public static final Setting<Long> SEED = add(Setting.define("seed", SettingType.LONG)
             .byDefault("42").group(MODEL).doc("Seed of the model's initialisation"));
