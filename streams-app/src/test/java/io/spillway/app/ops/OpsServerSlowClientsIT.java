@@ -129,8 +129,10 @@ class OpsServerSlowClientsIT {
         }
         final long t0 = System.nanoTime();
         assertThat(probe(server.uri(), "/health", Duration.ofSeconds(15))).startsWith("HTTP/1.1 200");
+        // shedding takes the idle timeout and a second or two; the slack is for a loaded 2-core CI machine (one run
+        // took 8.0 s with the whole suite beside it), the probe's own 15 s bounds it anyway
         assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to answer past the limit")
-                .isLessThan(IDLE_TIMEOUT.toMillis() + 5_000);
+                .isLessThan(IDLE_TIMEOUT.toMillis() + 9_000);
     }
 
     private Socket open() throws IOException {
