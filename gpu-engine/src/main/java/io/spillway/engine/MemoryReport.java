@@ -10,9 +10,11 @@ package io.spillway.engine;
  * @param forwardSteps forward step evaluations, cumulative (first pass plus recomputation)
  * @param trainedSteps steps back-propagated, cumulative
  * @param optimizerWindowBytes bytes held by the optimizer's state (e.g. the M-FAC gradient window)
+ * @param mixturePairs (context, event type) pairs the prediction mixture's context model counts, up to its bound;
+ *     0 without a mixture
  */
 public record MemoryReport(long peakDeviceBytes, long offChipBytes, long transferBytes, long forwardSteps,
-                           long trainedSteps, long optimizerWindowBytes) {
+                           long trainedSteps, long optimizerWindowBytes, long mixturePairs) {
 
     /** Recomputed forward steps: forward evaluations beyond one per trained step. */
     public long recomputedSteps() {

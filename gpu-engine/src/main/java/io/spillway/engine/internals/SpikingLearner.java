@@ -518,7 +518,8 @@ public final class SpikingLearner implements Learner {
 
     private MemoryReport memoryReport() {
         return new MemoryReport(accountant.peakBytes(MemoryTier.DEVICE), accountant.peakBytes(MemoryTier.OFF_CHIP),
-                accountant.transferredBytes() - transfersAtStart, forwardSteps, trainedSteps, optimizer.stateBytes());
+                accountant.transferredBytes() - transfersAtStart, forwardSteps, trainedSteps, optimizer.stateBytes(),
+                mixturePairs());
     }
 
     @Override

@@ -58,6 +58,7 @@ final class MetricsTopicReader {
                 m.getRecomputeRatio(), m.getOptimizerWindowBytes(), m.getDivergedSteps(), m.getBackend(),
                 m.getOptimizer(), m.getCheckpointSchedule(),
                 m.getPredictionLoss() == null ? Double.NaN : m.getPredictionLoss(),
-                m.getPredictionAccuracy() == null ? Double.NaN : m.getPredictionAccuracy());
+                m.getPredictionAccuracy() == null ? Double.NaN : m.getPredictionAccuracy(),
+                m.getMixturePairs() == null ? -1 : m.getMixturePairs());
     }
 }

@@ -54,6 +54,8 @@ public final class OpsMetrics implements AutoCloseable {
                 + " with the context model), nats per event", TrainingFigures::predictionLoss);
         gauge("spillway.prediction.accuracy", "Accuracy of the last step's published predictions",
                 TrainingFigures::predictionAccuracy);
+        gauge("spillway.mixture.pairs", "(Context, event type) pairs the prediction mixture counts; past its bound"
+                + " (--mixture pairs) it counts no new ones", f -> f.mixturePairs());
         gauge("spillway.training.events.per.second", "Trained events per second", TrainingFigures::eventsPerSecond);
         gauge("spillway.training.events.trained", "Events trained since start", f -> f.eventsTrained());
         gauge("spillway.training.consumer.lag", "Records behind the end of the input topic (-1 unknown)",

@@ -25,10 +25,12 @@ package io.spillway.app.ops;
  * @param predictionLoss mean loss of the step's published predictions, nats per event: the network mixed with
  *     the context model (mixture = context), else {@code loss}; NaN when nothing was trained or unknown
  * @param predictionAccuracy accuracy of the published predictions, 0..1; NaN as {@code predictionLoss}
+ * @param mixturePairs pairs the prediction mixture's context model counts (0 without one, -1 unknown)
  */
 public record TrainingFigures(long timestampMs, long modelVersion, double loss, double accuracy,
                               double eventsPerSecond, long eventsTrained, long consumerLag, int queueDepth,
                               long peakDeviceBytes, long offChipBytes, long transferBytes, double recomputeRatio,
                               long optimizerWindowBytes, long divergedSteps, String backend, String optimizer,
-                              String checkpointSchedule, double predictionLoss, double predictionAccuracy) {
+                              String checkpointSchedule, double predictionLoss, double predictionAccuracy,
+                              long mixturePairs) {
 }

@@ -186,7 +186,8 @@ final class StepPublisher {
                 m.recomputeRatio(), m.optimizerWindowBytes(), learner.divergedSteps(), learner.backendName(),
                 learner.optimizerDescription(), step.schedule(),
                 step.targets() == 0 ? Double.NaN : step.predictionLossSum() / step.targets(),
-                step.targets() == 0 ? Double.NaN : (double) step.predictionsCorrect() / step.targets());
+                step.targets() == 0 ? Double.NaN : (double) step.predictionsCorrect() / step.targets(),
+                m.mixturePairs());
     }
 
     private TrainingMetrics metricsRecord(final TrainingStep step, final TrainingFigures f, final int events) {
@@ -200,6 +201,7 @@ final class StepPublisher {
                 .setLoss(f.loss()).setAccuracy(f.accuracy()).setEventsPerSecond(f.eventsPerSecond())
                 .setPredictionLoss(Double.isNaN(f.predictionLoss()) ? null : f.predictionLoss())
                 .setPredictionAccuracy(Double.isNaN(f.predictionAccuracy()) ? null : f.predictionAccuracy())
+                .setMixturePairs(f.mixturePairs())
                 .setQueueDepth(f.queueDepth()).setConsumerLag(f.consumerLag() < 0 ? null : f.consumerLag())
                 .setPeakDeviceBytes(m.peakDeviceBytes()).setOffChipBytes(m.offChipBytes())
                 .setTransferBytes(m.transferBytes()).setRecomputedSteps(m.recomputedSteps())

@@ -39,7 +39,7 @@ class OpsServerTest {
     static TrainingFigures figures(final long version, final double loss) {
         return new TrainingFigures(1_700_000_000_000L + version, version, loss, 0.25 + version / 100.0, 1234.5,
                 100 * version, 42, 3, 64L << 20, 8L << 20, 1L << 20, 1.5, 2L << 20, 0, "cpu",
-                "mfac-sparse(m=64, k=1%)", "double(Cr=64,Cl=8)", loss * 0.75, 0.5);
+                "mfac-sparse(m=64, k=1%)", "double(Cr=64,Cl=8)", loss * 0.75, 0.5, 1234);
     }
 
     @Test
@@ -54,6 +54,9 @@ class OpsServerTest {
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
         assertThat(r.body())
                 .contains("spillway_training_loss 1.75")
+                .contains("spillway_prediction_loss 1.3125")
+                .contains("spillway_prediction_accuracy 0.5")
+                .contains("spillway_mixture_pairs 1234.0")
                 .contains("spillway_model_version 2.0")
                 .contains("spillway_optimizer_window_bytes 2097152.0")
                 .contains("spillway_dlq_records_total{reason=\"bad-magic-byte\"} 2.0")

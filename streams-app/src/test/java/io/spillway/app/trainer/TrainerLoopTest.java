@@ -136,6 +136,7 @@ class TrainerLoopTest {
         final double published = metrics.subList(metrics.size() - 5, metrics.size()).stream()
                 .mapToDouble(TrainingMetrics::getPredictionLoss).average().orElseThrow();
         assertThat(published).as("the mixture's late loss against the network's %s", late).isLessThan(late);
+        assertThat(last.getMixturePairs()).isPositive();
         final long right = predictions.stream().filter(p -> p.getPredictedEventType() == p.getActualEventType()).count();
         final double meanAccuracy = metrics.stream().mapToDouble(m -> m.getPredictionAccuracy() * (m.getBatchEvents()
                 - (m == metrics.getFirst() ? 2 : 0))).sum() / predictions.size();
