@@ -417,23 +417,20 @@ public final class SpikingLearner implements Learner {
             }
             for (int t = 0; t < p.steps; t++) {
                 final float networkLoss = w.loss(t, b);
-                if (mixture == null) {
-                    out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
-                            p.targets[t], networkLoss));
-                    continue;
-                }
-                final int next = t + 1 < p.steps ? p.rows[t + 1][0] : p.pending.eventType();
-                final boolean nextEvent = p.targetIndex[t] == t + (p.primed ? 0 : 1);
-                if (nextEvent) {
-                    w.outcomes().distribution(t, b, network);
-                    h = mixture.mix(h, network, next, mixed);
-                    out.add(new Prediction(p.chunk.key(), p.targetIndex[t], mixed.predicted(),
-                            (float) mixed.probability(), p.targets[t], (float) mixed.loss(), networkLoss));
-                } else { // an explicit label: the context model predicts event types, not labels
+                if (mixture != null) {
+                    final int next = t + 1 < p.steps ? p.rows[t + 1][0] : p.pending.eventType();
+                    if (p.targetIndex[t] == t + (p.primed ? 0 : 1)) { // the target is the next event
+                        w.outcomes().distribution(t, b, network);
+                        h = mixture.mix(h, network, next, mixed);
+                        out.add(new Prediction(p.chunk.key(), p.targetIndex[t], mixed.predicted(),
+                                (float) mixed.probability(), p.targets[t], (float) mixed.loss(), networkLoss));
+                        continue;
+                    }
+                    // an explicit label: the context model predicts event types, not labels
                     h = mixture.observe(h, next);
-                    out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
-                            p.targets[t], networkLoss));
                 }
+                out.add(new Prediction(p.chunk.key(), p.targetIndex[t], w.predicted(t, b), w.probability(t, b),
+                        p.targets[t], networkLoss));
             }
             if (p.steps > 0) {
                 b++;
@@ -854,8 +851,8 @@ public final class SpikingLearner implements Learner {
                 }
             }
         }
-        if (!restored) {
-            mixture = newMixture(config);
+        if (!restored && mixture != null) {
+            mixture = newMixture(config); // a failed read may have left it half-read
         }
         final List<String> keys = new ArrayList<>();
         for (final Map.Entry<String, CarriedStates.KeyState<Object>> e : carried.entries()) {
@@ -863,7 +860,7 @@ public final class SpikingLearner implements Learner {
         }
         for (final String key : keys) {
             final CarriedStates.KeyState<Object> e = carried.peek(key);
-            if (restored && !mixture.validHistory(e.context())) {
+            if (restored && !mixture.model().validHistory(e.context())) {
                 throw new InvalidStateException("mixture context of key " + StateChecks.quote(key) + " ("
                         + Long.toHexString(e.context()) + ") is not one of an order-" + config.mixtureSpec().order()
                         + " context model of " + config.vocabularySize() + " event types");

@@ -123,25 +123,6 @@ public final class ContextMixture {
         return model.update(history, event);
     }
 
-    /** Whether {@code history} can be one of this mixture's (its length and events in range). */
-    public boolean validHistory(final long history) {
-        if (history >>> 60 != 0 || ContextModel.historyLength(history) > spec.order()) {
-            return false;
-        }
-        long h = ContextModel.EMPTY_HISTORY;
-        // rebuilding it from its own events must give it back (no stray bits, no event out of range)
-        final int bits = 32 - Integer.numberOfLeadingZeros(model.vocabulary() - 1);
-        final int n = ContextModel.historyLength(history);
-        for (int i = n - 1; i >= 0; i--) {
-            final int event = (int) ((history >>> (i * bits)) & ((1L << bits) - 1));
-            if (event >= model.vocabulary()) {
-                return false;
-            }
-            h = model.history(h, event);
-        }
-        return h == history;
-    }
-
     /** Heap bytes: the count tables, mostly. */
     public long bytes() {
         return model.bytes() + 16L * theta.length + 8L * context.length;

@@ -89,7 +89,7 @@ public final class ContextModel {
         this.vocabulary = vocabulary;
         this.maxOrder = maxOrder;
         this.maxPairs = maxPairs;
-        this.symbolBits = 32 - Integer.numberOfLeadingZeros(vocabulary - 1);
+        this.symbolBits = symbolBits(vocabulary);
         if ((maxOrder + 1) * symbolBits > 56) {
             throw new IllegalArgumentException("order " + maxOrder + " over " + vocabulary + " symbols does not fit 56"
                     + " bits: at most order " + (56 / symbolBits - 1));
@@ -98,7 +98,12 @@ public final class ContextModel {
 
     /** The longest order that fits the code for {@code vocabulary} symbols. */
     public static int maxOrderFor(final int vocabulary) {
-        return Math.min(15, 56 / (32 - Integer.numberOfLeadingZeros(Math.max(1, vocabulary - 1))) - 1);
+        return Math.min(15, 56 / symbolBits(Math.max(2, vocabulary)) - 1);
+    }
+
+    /** Bits of one symbol in a history or context code. */
+    private static int symbolBits(final int vocabulary) {
+        return 32 - Integer.numberOfLeadingZeros(vocabulary - 1);
     }
 
     public int vocabulary() {
@@ -124,6 +129,18 @@ public final class ContextModel {
     /** Events in a history, at most the model's order. */
     public static int historyLength(final long history) {
         return (int) (history >>> 56) & 0xF;
+    }
+
+    /**
+     * Whether {@code history} can be one of this model's: its length at most the order, nothing above its events'
+     * bits, every event in the vocabulary (a check for histories read from outside).
+     */
+    public boolean validHistory(final long history) {
+        final int n = historyLength(history);
+        if (history >>> 60 != 0 || n > maxOrder) {
+            return false;
+        }
+        return symbolsValid(history & ~ORDER_BITS, n);
     }
 
     /** Probability of {@code symbol} next after {@code history}, in (0, 1]; bitwise as {@link #distribution} gives it. */
@@ -242,9 +259,9 @@ public final class ContextModel {
     }
 
     /**
-     * Starts a step: the updates from here on are what {@link #rollbackStep} takes back. Contexts counted
-     * as many times as the rescaling total ({@code 2^30}) are halved first (each pair's count rounded up), between steps, where nothing is
-     * to be taken back.
+     * Starts a step: the updates from here on are what {@link #rollbackStep} takes back. Contexts counted as many
+     * times as the rescaling total ({@code 2^30}) are halved first (each pair's count rounded up), between steps,
+     * where nothing is to be taken back.
      */
     public void beginStep() {
         stepping = true;
@@ -427,12 +444,15 @@ public final class ContextModel {
         if (order < 1 || order > maxOrder + 1) {
             return false;
         }
-        final int bits = order * symbolBits;
-        final long symbols = pair & ~ORDER_BITS;
-        if (symbols >>> bits != 0) {
+        return symbolsValid(pair & ~ORDER_BITS, order);
+    }
+
+    /** Whether {@code symbols} holds {@code n} symbols of the vocabulary and nothing above them. */
+    private boolean symbolsValid(final long symbols, final int n) {
+        if (symbols >>> (n * symbolBits) != 0) {
             return false;
         }
-        for (int i = 0; i < order; i++) {
+        for (int i = 0; i < n; i++) {
             if (((symbols >>> (i * symbolBits)) & ((1L << symbolBits) - 1)) >= vocabulary) {
                 return false;
             }

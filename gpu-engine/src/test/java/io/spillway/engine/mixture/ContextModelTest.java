@@ -251,6 +251,22 @@ class ContextModelTest {
         assertThat(Arrays.stream(p).sum()).isCloseTo(1.0, within(1e-12));
     }
 
+    /** Every history the model makes is valid; a longer one, stray bits or an event out of range are not. */
+    @Test
+    void knowsItsOwnHistories() {
+        final ContextModel model = new ContextModel(6, 3, 100); // 3 bits a symbol
+        long h = ContextModel.EMPTY_HISTORY;
+        assertThat(model.validHistory(h)).isTrue();
+        for (int i = 0; i < 10; i++) {
+            h = model.history(h, (i * 5) % 6);
+            assertThat(model.validHistory(h)).as("after %d events", i + 1).isTrue();
+        }
+        assertThat(model.validHistory(4L << 56)).as("longer than the order").isFalse();
+        assertThat(model.validHistory((1L << 56) | (1L << 3))).as("a bit above its one event").isFalse();
+        assertThat(model.validHistory((1L << 56) | 6)).as("event type 6 of 6").isFalse();
+        assertThat(model.validHistory(-1L)).isFalse();
+    }
+
     @Test
     void rejectsSymbolsOutsideTheVocabularyAndCodesThatDoNotFit() {
         final ContextModel model = new ContextModel(4, 2, 10);

@@ -22,6 +22,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.ToDoubleFunction;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -197,8 +198,8 @@ final class DemoCommand implements Callable<Integer> {
                 final long done = app.trainer().eventsTrained() + app.counters().deadLettered();
                 bar.stepTo(done);
                 app.ops().latest().ifPresent(f -> bar.setExtraMessage(String.format(Locale.ROOT,
-                        " loss %.3f acc %.0f%% (network %.3f) v%d", RunCommand.published(f.predictionLoss(), f.loss()),
-                        100 * RunCommand.published(f.predictionAccuracy(), f.accuracy()), f.loss(), f.modelVersion())));
+                        " loss %.3f acc %.0f%% (network %.3f) v%d", f.publishedLoss(), 100 * f.publishedAccuracy(),
+                        f.loss(), f.modelVersion())));
                 final long goal = target.getAsLong();
                 if (goal != events) {
                     bar.maxHint(goal);
@@ -232,9 +233,9 @@ final class DemoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "Prequential loss of the published predictions: first %d steps %.3f -> last %d"
                             + " steps %.3f nats/event (uniform guess: %.3f; the network alone: %.3f); accuracy now"
                             + " %.1f%%%n",
-                    window, mean(steps.subList(0, window), Figure.PUBLISHED_LOSS), window,
-                    mean(last, Figure.PUBLISHED_LOSS), Math.log(config.limits().vocabularySize()),
-                    mean(last, Figure.NETWORK_LOSS), 100 * mean(last, Figure.PUBLISHED_ACCURACY));
+                    window, mean(steps.subList(0, window), TrainingFigures::publishedLoss), window,
+                    mean(last, TrainingFigures::publishedLoss), Math.log(config.limits().vocabularySize()),
+                    mean(last, TrainingFigures::loss), 100 * mean(last, TrainingFigures::publishedAccuracy));
         }
         out.println("Topics: " + String.join(", ", config.topics().all()) + " (Avro, Confluent wire format)");
         out.println("Metrics: the '" + config.topics().metrics() + "' topic"
@@ -249,13 +250,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private enum Figure { PUBLISHED_LOSS, NETWORK_LOSS, PUBLISHED_ACCURACY }
-
-    private static double mean(final List<TrainingFigures> fs, final Figure figure) {
-        return fs.stream().mapToDouble(f -> switch (figure) {
-            case PUBLISHED_LOSS -> RunCommand.published(f.predictionLoss(), f.loss());
-            case NETWORK_LOSS -> f.loss();
-            case PUBLISHED_ACCURACY -> RunCommand.published(f.predictionAccuracy(), f.accuracy());
-        }).filter(Double::isFinite).average().orElse(Double.NaN);
+    private static double mean(final List<TrainingFigures> fs, final ToDoubleFunction<TrainingFigures> figure) {
+        return fs.stream().mapToDouble(figure).filter(Double::isFinite).average().orElse(Double.NaN);
     }
 }

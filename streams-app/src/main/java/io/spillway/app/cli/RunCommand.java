@@ -62,15 +62,10 @@ final class RunCommand implements Callable<Integer> {
                 bar.stepTo(app.trainer().eventsTrained());
                 final long dead = app.counters().deadLettered();
                 app.ops().latest().ifPresent(f -> bar.setExtraMessage(String.format(Locale.ROOT,
-                        " loss %.3f acc %.0f%% (network %.3f) v%d%s", published(f.predictionLoss(), f.loss()),
-                        100 * published(f.predictionAccuracy(), f.accuracy()), f.loss(), f.modelVersion(),
+                        " loss %.3f acc %.0f%% (network %.3f) v%d%s", f.publishedLoss(), 100 * f.publishedAccuracy(),
+                        f.loss(), f.modelVersion(),
                         dead > 0 ? " dlq " + dead : "")));
             }
         }
-    }
-
-    /** The published predictions' figure (with a mixture, the mixture's), or the network's where it is unknown. */
-    static double published(final double prediction, final double network) {
-        return Double.isNaN(prediction) ? network : prediction;
     }
 }

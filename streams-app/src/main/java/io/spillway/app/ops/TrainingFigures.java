@@ -33,4 +33,14 @@ public record TrainingFigures(long timestampMs, long modelVersion, double loss, 
                               long optimizerWindowBytes, long divergedSteps, String backend, String optimizer,
                               String checkpointSchedule, double predictionLoss, double predictionAccuracy,
                               long mixturePairs) {
+
+    /** The published predictions' loss (with a mixture, the mixture's), or the network's where that is unknown. */
+    public double publishedLoss() {
+        return Double.isNaN(predictionLoss) ? loss : predictionLoss;
+    }
+
+    /** The published predictions' accuracy, or the network's where that is unknown. */
+    public double publishedAccuracy() {
+        return Double.isNaN(predictionAccuracy) ? accuracy : predictionAccuracy;
+    }
 }
