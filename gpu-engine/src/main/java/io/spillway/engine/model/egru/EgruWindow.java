@@ -154,10 +154,6 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         return Optional.of(new Forward());
     }
 
-    static float sigmoid(final float x) {
-        return (float) PortableMath.sigmoid(x);
-    }
-
     /** The pseudo-derivative at {@code x = c-hat - theta}: a triangle of height and inverse half-width kappa. */
     static float pseudoDerivative(final float kappa, final float x) {
         return kappa * Math.max(0f, 1f - kappa * Math.abs(x));
@@ -185,9 +181,14 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
 
     /** Forward steps with their scratch. */
     private final class Forward implements ForwardPass<EgruState, EgruTape> {
-        private final float[] input = new float[gates];
+        /** Input gate terms ({@code bias_in + W_in x}) of every element of the batch at this layer, {@code batch x gates}. */
+        private final float[] input = new float[batch * gates];
         /** Recurrent gate inputs of every element of the batch at this layer, {@code batch x gates}. */
         private final float[] recurrent = new float[batch * gates];
+        /** u and r of every element ({@code batch x 2 hidden}), then g ({@code batch x hidden}): gate math in bulk. */
+        private final float[] updateReset = new float[batch * 2 * n];
+        private final float[] candidate = new float[batch * n];
+        private final PortableMath.Scratch scratch = new PortableMath.Scratch(batch * 2 * n);
         private final SharedRows previousEvents = new SharedRows(n, batch * n / 4);
         private final float[] resetBy = new float[n];
         private final float[] values = new float[n];
@@ -249,22 +250,31 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 }
                 backend.gatherShared(w, params.wRec(l), gates, previousEvents, recurrent, gates);
                 for (int b = 0; b < batch; b++) {
+                    if (!in.active(t, b)) {
+                        continue;
+                    }
+                    final int p = l * batch + b;
+                    System.arraycopy(w, params.biasIn(l), input, b * gates, gates);
+                    if (l == 0) {
+                        final int[] rows = in.rows(t, b);
+                        backend.gatherRows(w, params.wIn(0), gates, rows, in.scales(t, b), 0, rows.length, input,
+                                b * gates);
+                    } else {
+                        final int[] below = events[p - batch];
+                        eventValues(c, (p - batch) * n, below, values);
+                        backend.gatherRows(w, params.wIn(l), gates, below, values, 0, below.length, input,
+                                b * gates);
+                    }
+                }
+                gates();
+                for (int b = 0; b < batch; b++) {
                     final int p = l * batch + b;
                     if (!in.active(t, b)) {
                         System.arraycopy(cPrev, p * n, c, p * n, n);
                         events[p] = ePrev[p];
                         continue;
                     }
-                    System.arraycopy(w, params.biasIn(l), input, 0, gates);
-                    if (l == 0) {
-                        final int[] rows = in.rows(t, b);
-                        backend.gatherRows(w, params.wIn(0), gates, rows, in.scales(t, b), 0, rows.length, input, 0);
-                    } else {
-                        final int[] below = events[p - batch];
-                        eventValues(c, (p - batch) * n, below, values);
-                        backend.gatherRows(w, params.wIn(l), gates, below, values, 0, below.length, input, 0);
-                    }
-                    final int count = update(cPrev, c, p, l, ePrev[p], b * gates, tape);
+                    final int count = update(cPrev, c, p, l, b, ePrev[p], tape);
                     events[p] = Arrays.copyOf(ids, count);
                     emitted += count;
                     units += n;
@@ -275,29 +285,55 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
             return new EgruState(batch, layers, n, c, events);
         }
 
-        /** The gates and the new cell state of population {@code p}; fills {@link #ids}, returns their count. */
-        private int update(final float[] cPrev, final float[] c, final int p, final int l, final int[] prev,
-                           final int ro, final float[][] tape) {
+        /**
+         * u, r and g of every element of the batch from {@link #input} and {@link #recurrent}, into
+         * {@link #updateReset} and {@link #candidate}: the transcendental functions over whole arrays, where they
+         * vectorise. Inactive elements are computed too, from stale scratch, and never read.
+         */
+        private void gates() {
+            for (int b = 0; b < batch; b++) {
+                final int o = b * gates;
+                final int ur = b * 2 * n;
+                for (int i = 0; i < 2 * n; i++) {
+                    updateReset[ur + i] = input[o + i] + recurrent[o + i];
+                }
+            }
+            PortableMath.sigmoidInPlace(updateReset, 0, updateReset.length, scratch);
+            for (int b = 0; b < batch; b++) {
+                final int o = b * gates + 2 * n;
+                final int r = b * 2 * n + n;
+                final int g = b * n;
+                for (int i = 0; i < n; i++) {
+                    candidate[g + i] = input[o + i] + updateReset[r + i] * recurrent[o + i];
+                }
+            }
+            PortableMath.tanhInPlace(candidate, 0, candidate.length, scratch);
+        }
+
+        /** The new cell state of population {@code p} (element {@code b}); fills {@link #ids}, returns their count. */
+        private int update(final float[] cPrev, final float[] c, final int p, final int l, final int b,
+                           final int[] prev, final float[][] tape) {
             final int th = params.threshold(l);
             resetAmounts(prev, th, resetBy);
+            final int ur = b * 2 * n;
+            final int g0 = b * n;
+            final int q0 = b * gates + 2 * n;
             int count = 0;
             for (int i = 0; i < n; i++) {
-                final float u = sigmoid(input[i] + recurrent[ro + i]);
-                final float r = sigmoid(input[n + i] + recurrent[ro + n + i]);
-                final float q = recurrent[ro + 2 * n + i];
-                final float g = (float) PortableMath.tanh(input[2 * n + i] + r * q);
+                final float u = updateReset[ur + i];
+                final float g = candidate[g0 + i];
                 final float before = cPrev[p * n + i] - resetBy[i];
                 final float chat = u * before + (1f - u) * g;
                 c[p * n + i] = chat;
                 if (chat > w[th + i]) {
                     ids[count++] = i;
                 }
-                if (tape != null) {
-                    tape[0][p * n + i] = u;
-                    tape[1][p * n + i] = r;
-                    tape[2][p * n + i] = g;
-                    tape[3][p * n + i] = q;
-                }
+            }
+            if (tape != null) {
+                System.arraycopy(updateReset, ur, tape[0], p * n, n);
+                System.arraycopy(updateReset, ur + n, tape[1], p * n, n);
+                System.arraycopy(candidate, g0, tape[2], p * n, n);
+                System.arraycopy(recurrent, q0, tape[3], p * n, n);
             }
             return count;
         }
@@ -344,7 +380,8 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
      * returns the max; the arg-max goes to {@code arg[0]}. Training and inference both run this (and sum the
      * exponentials in class order), so they give one probability bitwise.
      */
-    private double exponentials(final float[] logits, final int o, final int[] arg, final double[] exps) {
+    private double exponentials(final float[] logits, final int o, final int[] arg, final float[] exps,
+                                final PortableMath.Scratch scratch) {
         final int classes = cfg.vocabularySize();
         double max = Double.NEGATIVE_INFINITY;
         int best = 0;
@@ -355,9 +392,11 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 best = k;
             }
         }
+        final float top = (float) max;
         for (int k = 0; k < classes; k++) {
-            exps[k] = PortableMath.exp(logits[o + k] - max);
+            exps[k] = logits[o + k] - top;
         }
+        PortableMath.expInPlace(exps, 0, classes, scratch);
         arg[0] = best;
         return max;
     }
@@ -373,17 +412,18 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         readoutFeatures(state, feature);
         backend.multiplyTransposed(readout, feature, batch, logits, false);
         final int[] arg = new int[1];
-        final double[] exps = new double[classes];
+        final float[] exps = new float[classes];
+        final PortableMath.Scratch scratch = new PortableMath.Scratch(classes);
         for (int b = 0; b < batch; b++) {
             final int o = b * classes;
-            exponentials(logits, o, arg, exps);
+            exponentials(logits, o, arg, exps, scratch);
             argMax[b] = arg[0];
             double sum = 0;
             for (int k = 0; k < classes; k++) {
                 sum += exps[k];
             }
             for (int k = 0; k < classes; k++) {
-                probabilities[o + k] = (float) (exps[k] / sum);
+                probabilities[o + k] = (float) ((double) exps[k] / sum);
             }
         }
     }
@@ -483,7 +523,8 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
         private final float[] logits = new float[batch * classes];
         private final float[] dz = new float[batch * classes];
         /** e^(z_k - max z) of one element's logits. */
-        private final double[] exps = new double[classes];
+        private final float[] exps = new float[classes];
+        private final PortableMath.Scratch scratch = new PortableMath.Scratch(classes);
         private final int[] argOut = new int[1];
         private final float[] dFeature = new float[batch * features];
         private final float[] dy = new float[batch * n];
@@ -537,7 +578,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 any = true;
                 final int o = b * classes;
                 // one exp per class: the softmax is e_k / sum
-                final double max = exponentials(logits, o, argOut, exps);
+                final double max = exponentials(logits, o, argOut, exps, scratch);
                 final int arg = argOut[0];
                 double sum = 0;
                 for (int k = 0; k < classes; k++) {
@@ -545,10 +586,10 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
                 }
                 final double logSum = max + StrictMath.log(sum);
                 final double loss = logSum - logits[o + target];
-                outcomes.record(t, b, arg, (float) (exps[arg] / sum), loss, target);
+                outcomes.record(t, b, arg, (float) ((double) exps[arg] / sum), loss, target);
                 final boolean keep = outcomes.keepsDistributions();
                 for (int k = 0; k < classes; k++) {
-                    final double pk = exps[k] / sum;
+                    final double pk = (double) exps[k] / sum;
                     if (keep) {
                         outcomes.recordProbability(t, b, k, pk);
                     }
