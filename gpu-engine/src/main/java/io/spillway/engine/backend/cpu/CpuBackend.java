@@ -2,6 +2,7 @@ package io.spillway.engine.backend.cpu;
 
 import io.spillway.engine.backend.ArrayBackend;
 import io.spillway.engine.backend.DenseMatrix;
+import io.spillway.engine.backend.SharedRows;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -102,38 +103,26 @@ public final class CpuBackend implements ArrayBackend {
     @Override
     public void gatherRows(final float[] w, final int wOffset, final int cols, final int[] rows, final float[] scales,
                            final int from, final int to, final float[] out, final int outOffset) {
-        for (int i = from; i < to; i++) {
-            final int row = wOffset + rows[i] * cols;
-            if (scales == null) {
-                for (int c = 0; c < cols; c++) {
-                    out[outOffset + c] += w[row + c];
-                }
-            } else {
-                final float s = scales[i];
-                for (int c = 0; c < cols; c++) {
-                    out[outOffset + c] += s * w[row + c];
-                }
-            }
-        }
+        RowKernels.gatherRows(w, wOffset, cols, rows, scales, from, to, out, outOffset);
     }
 
     @Override
     public void scatterAddRows(final float[] g, final int gOffset, final int cols, final int[] rows,
                                final float[] scales, final int from, final int to, final float[] src,
                                final int srcOffset) {
-        for (int i = from; i < to; i++) {
-            final int row = gOffset + rows[i] * cols;
-            if (scales == null) {
-                for (int c = 0; c < cols; c++) {
-                    g[row + c] += src[srcOffset + c];
-                }
-            } else {
-                final float s = scales[i];
-                for (int c = 0; c < cols; c++) {
-                    g[row + c] += s * src[srcOffset + c];
-                }
-            }
-        }
+        RowKernels.scatterAddRows(g, gOffset, cols, rows, scales, from, to, src, srcOffset);
+    }
+
+    @Override
+    public void gatherShared(final float[] w, final int wOffset, final int cols, final SharedRows uses,
+                             final float[] out, final int outStride) {
+        RowKernels.gatherShared(w, wOffset, cols, uses, out, outStride);
+    }
+
+    @Override
+    public void scatterShared(final float[] g, final int gOffset, final int cols, final SharedRows uses,
+                              final float[] src, final int srcStride) {
+        RowKernels.scatterShared(g, gOffset, cols, uses, src, srcStride);
     }
 
     @Override
