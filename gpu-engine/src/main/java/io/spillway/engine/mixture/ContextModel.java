@@ -34,24 +34,36 @@ public final class ContextModel {
     private static final int STATE_MAGIC = 0x53504358; // "SPCX"
     private static final int STATE_FORMAT = 1;
     private static final long ORDER_BITS = 0xFL << 56;
+    private static final int PAIR_INTS = 3;
+    private static final int COUNT = 0;
+    private static final int SYMBOL = 1;
+    private static final int CONTEXT = 2;
+    /** Pairs the arena can hold in one int array. */
+    private static final int MAX_ARENA_PAIRS = (Integer.MAX_VALUE - 8) / PAIR_INTS;
     private final int vocabulary;
     private final int maxOrder;
+    /** Scratch of {@link #seenContexts}: the context id of each order (one thread at a time, as everything here). */
+    private final int[] seen;
     private final int maxPairs;
     private final int symbolBits;
-    // Pairs and contexts live in arenas (ids never move, so a context can chain its pairs for the distribution to
+    // Pairs and contexts live in arenas (ids never move, so a context can list its pairs for the distribution to
     // visit only the event types that followed it); the hash tables map a code to its id + 1.
     private final LongIntCounts pairIds = new LongIntCounts();
     private final LongIntCounts contextIds = new LongIntCounts();
-    private int[] pairCount = new int[1024];
-    private int[] pairSymbol = new int[1024];
-    private int[] pairContext = new int[1024];
-    /** The next pair (id + 1, 0 for none) of the same context. */
-    private int[] pairNext = new int[1024];
+    /** Per pair, side by side ({@link #PAIR_INTS} ints, one cache line): its count, event type and context id. */
+    private int[] pairs = new int[1024 * PAIR_INTS];
     private int pairsUsed;
     private int[] contextTotal = new int[256];
     private int[] contextDistinct = new int[256];
-    /** The context's newest pair (id + 1, 0 for none). */
-    private int[] contextHead = new int[256];
+    /**
+     * Each context's pair ids, oldest first, in an array of its own: the distribution reads them in sequence, with
+     * loads that do not wait on each other (a linked chain through the arena, which this replaced, made every pair a
+     * dependent cache miss and the mixture a fifth of a training step). Null for a context with none.
+     */
+    private int[][] successors = new int[256][];
+    private int[] successorCount = new int[256];
+    /** Ints held by the successor lists, for {@link #bytes}. */
+    private long successorInts;
     private long[] contextCodes = new long[256];
     private int contextsUsed;
     private int[] journal = new int[256];
@@ -88,6 +100,7 @@ public final class ContextModel {
         }
         this.vocabulary = vocabulary;
         this.maxOrder = maxOrder;
+        this.seen = new int[maxOrder + 1];
         this.maxPairs = maxPairs;
         this.symbolBits = symbolBits(vocabulary);
         if ((maxOrder + 1) * symbolBits > 56) {
@@ -146,24 +159,23 @@ public final class ContextModel {
     /** Probability of {@code symbol} next after {@code history}, in (0, 1]; bitwise as {@link #distribution} gives it. */
     public double probability(final long history, final int symbol) {
         checkSymbol(symbol);
-        double p = 1.0 / vocabulary;
-        for (int k = 0; k <= historyLength(history); k++) {
-            final long context = context(history, k);
-            final int c = contextIds.get(context) - 1;
-            if (c < 0 || contextTotal[c] == 0) {
-                break; // a longer context ending in this one was never seen either
-            }
+        final int longest = seenContexts(history);
+        double p = 0;
+        double weight = 1; // the escape weights of the orders above the one being added
+        for (int k = longest; k >= 0; k--) {
+            final int c = seen[k];
             final double norm = 1.0 / (contextTotal[c] + contextDistinct[c]);
-            final double scale = contextDistinct[c] * norm;
-            final int pair = pairIds.get(withSymbol(context, symbol)) - 1;
-            p = p * scale + (pair < 0 ? 0 : pairCount[pair]) * norm;
+            final int pair = pairIds.get(withSymbol(context(history, k), symbol)) - 1;
+            p += (pair < 0 ? 0 : pairs[PAIR_INTS * pair + COUNT]) * (weight * norm);
+            weight *= contextDistinct[c] * norm;
         }
-        return p;
+        return p + weight / vocabulary;
     }
 
     /**
      * The whole next-symbol distribution after {@code history} into {@code out} (length the vocabulary). Each order
-     * visits only the event types that followed its context.
+     * visits only the event types that followed its context, longest first; the orders' escape weights multiply
+     * into one factor for the uniform distribution, so only that is a pass over every event type.
      *
      * @return the longest order whose context was seen, -1 when none was (the uniform distribution)
      */
@@ -171,21 +183,39 @@ public final class ContextModel {
         if (out.length != vocabulary) {
             throw new IllegalArgumentException("out has " + out.length + " entries for " + vocabulary + " symbols");
         }
-        java.util.Arrays.fill(out, 1.0 / vocabulary);
+        java.util.Arrays.fill(out, 0.0);
+        final int longest = seenContexts(history);
+        double weight = 1;
+        for (int k = longest; k >= 0; k--) {
+            final int c = seen[k];
+            final double norm = 1.0 / (contextTotal[c] + contextDistinct[c]);
+            final double w = weight * norm;
+            final int[] list = successors[c];
+            for (int j = 0, end = successorCount[c]; j < end; j++) {
+                final int at = PAIR_INTS * list[j];
+                out[pairs[at + SYMBOL]] += pairs[at + COUNT] * w;
+            }
+            weight *= contextDistinct[c] * norm;
+        }
+        final double uniform = weight / vocabulary;
+        for (int s = 0; s < vocabulary; s++) {
+            out[s] += uniform;
+        }
+        return longest;
+    }
+
+    /**
+     * Ids of the history's contexts into {@link #seen}, order 0 upwards, up to the first that was never seen (a
+     * longer context ending in it was never seen either) or has no counts; returns the longest order found, or -1.
+     */
+    private int seenContexts(final long history) {
         int longest = -1;
         for (int k = 0; k <= historyLength(history); k++) {
             final int c = contextIds.get(context(history, k)) - 1;
             if (c < 0 || contextTotal[c] == 0) {
                 break;
             }
-            final double norm = 1.0 / (contextTotal[c] + contextDistinct[c]);
-            final double scale = contextDistinct[c] * norm;
-            for (int s = 0; s < vocabulary; s++) {
-                out[s] *= scale;
-            }
-            for (int pair = contextHead[c] - 1; pair >= 0; pair = pairNext[pair] - 1) {
-                out[pairSymbol[pair]] += pairCount[pair] * norm;
-            }
+            seen[k] = c;
             longest = k;
         }
         return longest;
@@ -205,11 +235,11 @@ public final class ContextModel {
                 }
                 pair = newPair(contextId(context), code, symbol);
             }
-            final int c = pairContext[pair];
+            final int c = pairs[PAIR_INTS * pair + CONTEXT];
             if (++contextTotal[c] == rescaleAt) {
                 markOverfull(c);
             }
-            if (++pairCount[pair] == 1) {
+            if (++pairs[PAIR_INTS * pair + COUNT] == 1) {
                 contextDistinct[c]++;
             }
             if (stepping) {
@@ -232,7 +262,8 @@ public final class ContextModel {
             final int n = 2 * contextTotal.length;
             contextTotal = java.util.Arrays.copyOf(contextTotal, n);
             contextDistinct = java.util.Arrays.copyOf(contextDistinct, n);
-            contextHead = java.util.Arrays.copyOf(contextHead, n);
+            successors = java.util.Arrays.copyOf(successors, n);
+            successorCount = java.util.Arrays.copyOf(successorCount, n);
             contextCodes = java.util.Arrays.copyOf(contextCodes, n);
         }
         contextCodes[contextsUsed] = context;
@@ -242,18 +273,25 @@ public final class ContextModel {
 
     /** A new pair of count 0, chained to its context. */
     private int newPair(final int context, final long code, final int symbol) {
-        if (pairsUsed == pairCount.length) {
-            final int n = (int) Math.min(2L * pairCount.length, Math.max(maxPairs, pairCount.length + 1));
-            pairCount = java.util.Arrays.copyOf(pairCount, n);
-            pairSymbol = java.util.Arrays.copyOf(pairSymbol, n);
-            pairContext = java.util.Arrays.copyOf(pairContext, n);
-            pairNext = java.util.Arrays.copyOf(pairNext, n);
+        final int capacity = pairs.length / PAIR_INTS;
+        if (pairsUsed == capacity) {
+            final long n = Math.min(Math.min(2L * capacity, Math.max(maxPairs, capacity + 1L)), MAX_ARENA_PAIRS);
+            if (n <= capacity) {
+                throw new IllegalStateException("context model: more than " + MAX_ARENA_PAIRS + " pairs");
+            }
+            pairs = java.util.Arrays.copyOf(pairs, (int) n * PAIR_INTS);
         }
         final int pair = pairsUsed++;
-        pairSymbol[pair] = symbol;
-        pairContext[pair] = context;
-        pairNext[pair] = contextHead[context];
-        contextHead[context] = pair + 1;
+        pairs[PAIR_INTS * pair + SYMBOL] = symbol;
+        pairs[PAIR_INTS * pair + CONTEXT] = context;
+        int[] list = successors[context];
+        if (list == null || successorCount[context] == list.length) {
+            final int grown = list == null ? 2 : 2 * list.length;
+            successorInts += grown - (list == null ? 0 : list.length);
+            list = list == null ? new int[grown] : java.util.Arrays.copyOf(list, grown);
+            successors[context] = list;
+        }
+        list[successorCount[context]++] = pair;
         pairIds.add(code, pair + 1);
         return pair;
     }
@@ -284,13 +322,23 @@ public final class ContextModel {
         overfull[overfullLength++] = context;
     }
 
+    private void dropSuccessors(final int context) {
+        if (successors[context] != null) {
+            successorInts -= successors[context].length;
+            successors[context] = null;
+        }
+        successorCount[context] = 0;
+    }
+
     private void halve(final int context) {
         int total = 0;
-        for (int pair = contextHead[context] - 1; pair >= 0; pair = pairNext[pair] - 1) {
-            if (pairCount[pair] > 1) {
-                pairCount[pair] -= pairCount[pair] / 2;
+        final int[] list = successors[context];
+        for (int j = 0; j < successorCount[context]; j++) {
+            final int at = PAIR_INTS * list[j] + COUNT;
+            if (pairs[at] > 1) {
+                pairs[at] -= pairs[at] / 2;
             }
-            total += pairCount[pair];
+            total += pairs[at];
         }
         contextTotal[context] = total;
     }
@@ -302,24 +350,22 @@ public final class ContextModel {
     public void rollbackStep() {
         for (int i = journalLength - 1; i >= 0; i--) {
             final int pair = journal[i];
-            final int c = pairContext[pair];
+            final int c = pairs[PAIR_INTS * pair + CONTEXT];
             contextTotal[c]--;
-            if (--pairCount[pair] == 0) {
+            if (--pairs[PAIR_INTS * pair + COUNT] == 0) {
                 contextDistinct[c]--;
             }
         }
         journalLength = 0;
-        // a new pair went to its context's head, so newest first each is its context's head again
+        // a new pair went to the end of its context's list, so newest first each is the last of its list again
         for (int pair = pairsUsed - 1; pair >= pairsAtStep; pair--) {
-            final int c = pairContext[pair];
-            contextHead[c] = pairNext[pair];
+            successorCount[pairs[PAIR_INTS * pair + CONTEXT]]--;
             pairIds.remove(pairCode(pair));
-            pairNext[pair] = 0;
         }
         pairsUsed = pairsAtStep;
         for (int c = contextsUsed - 1; c >= contextsAtStep; c--) {
             contextIds.remove(contextCodes[c]);
-            contextHead[c] = 0;
+            dropSuccessors(c);
         }
         contextsUsed = contextsAtStep;
         pairsRefused = refusedAtStep;
@@ -334,7 +380,7 @@ public final class ContextModel {
 
     /** The code of a pair: its context's code with its event type appended. */
     private long pairCode(final int pair) {
-        return withSymbol(contextCodes[pairContext[pair]], pairSymbol[pair]);
+        return withSymbol(contextCodes[pairs[PAIR_INTS * pair + CONTEXT]], pairs[PAIR_INTS * pair + SYMBOL]);
     }
 
     /** (Context, symbol) pairs counted. */
@@ -349,7 +395,8 @@ public final class ContextModel {
 
     /** Heap bytes of the count tables. */
     public long bytes() {
-        return pairIds.bytes() + contextIds.bytes() + 16L * pairCount.length + 20L * contextTotal.length;
+        return pairIds.bytes() + contextIds.bytes() + 4L * pairs.length + 24L * contextTotal.length
+                + 4L * successorInts + 16L * contextsUsed;
     }
 
     /**
@@ -362,11 +409,11 @@ public final class ContextModel {
         out.writeInt(STATE_FORMAT);
         out.writeInt(vocabulary);
         out.writeInt(maxOrder);
-        final long[] pairs = pairIds.sortedKeys();
-        out.writeInt(pairs.length);
-        for (final long pair : pairs) {
+        final long[] codes = pairIds.sortedKeys();
+        out.writeInt(codes.length);
+        for (final long pair : codes) {
             out.writeLong(pair);
-            out.writeInt(pairCount[pairIds.get(pair) - 1]);
+            out.writeInt(pairs[PAIR_INTS * (pairIds.get(pair) - 1) + COUNT]);
         }
         out.writeLong(pairsRefused);
     }
@@ -405,7 +452,7 @@ public final class ContextModel {
                 final long context = (pair & ORDER_BITS) | ((pair & ~ORDER_BITS) >>> symbolBits);
                 final int c = contextId(context);
                 final int id = newPair(c, pair, (int) (pair & ((1L << symbolBits) - 1)));
-                pairCount[id] = count;
+                pairs[PAIR_INTS * id + COUNT] = count;
                 contextTotal[c] += count;
                 contextDistinct[c]++;
             }
@@ -424,10 +471,12 @@ public final class ContextModel {
     private void clear() {
         pairIds.clear();
         contextIds.clear();
-        java.util.Arrays.fill(pairCount, 0, pairsUsed, 0);
+        java.util.Arrays.fill(pairs, 0, PAIR_INTS * pairsUsed, 0);
         java.util.Arrays.fill(contextTotal, 0, contextsUsed, 0);
         java.util.Arrays.fill(contextDistinct, 0, contextsUsed, 0);
-        java.util.Arrays.fill(contextHead, 0, contextsUsed, 0);
+        for (int c = 0; c < contextsUsed; c++) {
+            dropSuccessors(c);
+        }
         pairsUsed = 0;
         contextsUsed = 0;
         pairsAtStep = 0;
