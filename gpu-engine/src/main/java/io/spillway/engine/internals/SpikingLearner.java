@@ -236,7 +236,10 @@ public final class SpikingLearner implements Learner {
         if (!diverged) {
             clip(grad);
             System.arraycopy(params, 0, before, 0, before.length);
-            snapshotOptimizer();
+            final boolean marked = optimizer.markStep();
+            if (!marked) {
+                snapshotOptimizer();
+            }
             optimizer.step(params, grad);
             cell.constrain(params, before);
             if (allFinite(params)) {
@@ -244,7 +247,11 @@ public final class SpikingLearner implements Learner {
                 deltas = deltas();
             } else {
                 System.arraycopy(before, 0, params, 0, before.length);
-                restoreOptimizer();
+                if (marked) {
+                    optimizer.undoStep();
+                } else {
+                    restoreOptimizer();
+                }
                 diverged = true;
             }
         }

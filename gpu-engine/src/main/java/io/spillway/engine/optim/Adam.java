@@ -24,6 +24,11 @@ public final class Adam implements Optimizer {
     private float[] m;
     private float[] v;
     private long steps;
+    /** What {@link #markStep} saved (allocated on first use), and whether a mark is set. */
+    private float[] markedM;
+    private float[] markedV;
+    private long markedSteps;
+    private boolean marked;
     /** Per-parameter multipliers of the rate; null: 1 everywhere. */
     private float[] rateScales;
 
@@ -62,6 +67,7 @@ public final class Adam implements Optimizer {
         m = new float[dimension];
         v = new float[dimension];
         steps = 0;
+        marked = false;
     }
 
     static void checkShapes(final int dimension, final float[] params, final float[] gradient) {
@@ -89,6 +95,33 @@ public final class Adam implements Optimizer {
             final float rate = scales == null ? stepSize : stepSize * scales[i];
             params[i] -= rate * m[i] / ((float) Math.sqrt(v[i]) + epsilon);
         }
+    }
+
+    @Override
+    public boolean markStep() {
+        if (m == null) {
+            return false;
+        }
+        if (markedM == null || markedM.length != m.length) {
+            markedM = new float[m.length];
+            markedV = new float[m.length];
+        }
+        System.arraycopy(m, 0, markedM, 0, m.length);
+        System.arraycopy(v, 0, markedV, 0, v.length);
+        markedSteps = steps;
+        marked = true;
+        return true;
+    }
+
+    @Override
+    public void undoStep() {
+        if (!marked || markedM.length != m.length) {
+            throw new IllegalStateException("no step marked to undo");
+        }
+        System.arraycopy(markedM, 0, m, 0, m.length);
+        System.arraycopy(markedV, 0, v, 0, v.length);
+        steps = markedSteps;
+        marked = false;
     }
 
     @Override
@@ -147,6 +180,7 @@ public final class Adam implements Optimizer {
             throw new StateMismatchException("Adam state is for dimension " + d + ", this optimizer has "
                     + (m == null ? "none (not initialised)" : m.length));
         }
+        marked = false;
         steps = StateChecks.readNonNegative(in, "Adam step count");
         for (int i = 0; i < d; i++) {
             m[i] = in.readFloat();
@@ -169,6 +203,7 @@ public final class Adam implements Optimizer {
             java.util.Arrays.fill(v, 0f);
         }
         steps = 0;
+        marked = false;
     }
 
     @Override

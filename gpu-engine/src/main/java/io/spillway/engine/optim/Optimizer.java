@@ -55,4 +55,20 @@ public interface Optimizer {
     default boolean scaleRates(final float[] perParameter) {
         return false;
     }
+
+    /**
+     * Saves what {@link #step} changes so that {@link #undoStep} can put it back, for a learner that undoes a step
+     * whose result diverged. Cheaper than a {@link #writeState} round trip where an optimizer has one (copies of its
+     * arrays); the default has none.
+     *
+     * @return whether the state was saved; if not, the caller round-trips {@link #writeState}/{@link #readState}
+     */
+    default boolean markStep() {
+        return false;
+    }
+
+    /** Puts back the state {@link #markStep} saved (which must have returned true) and forgets the mark. */
+    default void undoStep() {
+        throw new IllegalStateException(describe() + " saves no state to undo a step with");
+    }
 }

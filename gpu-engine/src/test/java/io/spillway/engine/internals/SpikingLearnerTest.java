@@ -334,6 +334,22 @@ class SpikingLearnerTest {
     /** A faulty optimizer: behaves as Adam, then writes a NaN into the parameters on its second step. */
     private static final class NanOnSecondStep implements Optimizer {
         private final Adam inner = new Adam(1e-3f);
+        /** Whether it offers Adam's own undo, or leaves the learner to round-trip the state bytes. */
+        private final boolean undoes;
+
+        NanOnSecondStep(final boolean undoes) {
+            this.undoes = undoes;
+        }
+
+        @Override
+        public boolean markStep() {
+            return undoes && inner.markStep();
+        }
+
+        @Override
+        public void undoStep() {
+            inner.undoStep();
+        }
 
         @Override
         public void initialise(final int dimension) {
@@ -380,13 +396,14 @@ class SpikingLearnerTest {
 
         @Override
         public Optimizer copy() {
-            return new NanOnSecondStep();
+            return new NanOnSecondStep(undoes);
         }
     }
 
-    @Test
-    void nonFiniteUpdateRestoresParametersAndOptimizer() throws IOException {
-        final NanOnSecondStep opt = new NanOnSecondStep();
+    @org.junit.jupiter.params.ParameterizedTest(name = "optimizer undoes itself: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void nonFiniteUpdateRestoresParametersAndOptimizer(final boolean undoes) throws IOException {
+        final NanOnSecondStep opt = new NanOnSecondStep(undoes);
         try (SpikingLearner l = new SpikingLearner(config().build(), new CpuBackend(), opt)) {
             final MotifSource src = new MotifSource(3, 6L);
             assertThat(l.train(src.batch(6)).diverged()).isFalse();

@@ -121,4 +121,30 @@ class AdamTest {
         assertThatThrownBy(() -> scaled.scaleRates(new float[] {1f, 0f, 1f})).hasMessageContaining("positive");
         assertThat(new Sgd(0.1f).scaleRates(new float[] {1f, 0.5f, 1f})).as("one rate for all").isFalse();
     }
+
+    private static byte[] state(final Optimizer o) throws Exception {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        o.writeState(new DataOutputStream(bytes));
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void anUndoneStepLeavesTheStateAsItWasBitwise() throws Exception {
+        final Adam adam = new Adam(0.01f);
+        adam.initialise(5);
+        final float[] params = {1, 2, 3, 4, 5};
+        adam.step(params, new float[] {0.5f, -1, 2, 0, 3});
+        final byte[] before = state(adam);
+        assertThat(adam.markStep()).isTrue();
+        adam.step(params, new float[] {1e30f, 1e30f, -1e30f, 7, Float.MAX_VALUE});
+        assertThat(state(adam)).isNotEqualTo(before);
+        adam.undoStep();
+        assertThat(state(adam)).isEqualTo(before);
+        assertThat(adam.steps()).isEqualTo(1);
+        assertThatThrownBy(adam::undoStep).as("the mark is used up").isInstanceOf(IllegalStateException.class);
+        assertThat(adam.markStep()).isTrue();
+        adam.reset();
+        assertThatThrownBy(adam::undoStep).as("a reset forgets the mark").isInstanceOf(IllegalStateException.class);
+        assertThat(new Adam(0.01f).markStep()).as("nothing to save before initialise").isFalse();
+    }
 }
