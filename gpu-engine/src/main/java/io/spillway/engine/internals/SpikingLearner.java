@@ -83,6 +83,9 @@ public final class SpikingLearner implements Learner {
     private final float[] params;
     private final float[] grad;
     private final float[] before;
+    /** Scratch of {@link #deltas}, as long as the largest tensor. */
+    private int[] deltaIndices = new int[0];
+    private float[] deltaValues = new float[0];
     private final CarriedStates<Object> carried;
     /** The published predictions' second expert; null without one (mixture none, or a single event type). */
     private ContextMixture mixture;
@@ -231,10 +234,12 @@ public final class SpikingLearner implements Learner {
                 : (double) (spikesEmitted - emittedBefore) / (neuronSteps - unitStepsBefore);
         final List<Prediction> predictions = predictions(all, window, contexts);
         final double lossSum = window.lossSum();
-        boolean diverged = !Double.isFinite(lossSum) || !allFinite(grad);
+        // one pass: a sum of squares of floats in double is finite exactly when every float is
+        final double gradientSquares = squares(grad);
+        boolean diverged = !Double.isFinite(lossSum) || !Double.isFinite(gradientSquares);
         List<TensorDelta> deltas = List.of();
         if (!diverged) {
-            clip(grad);
+            clip(grad, gradientSquares);
             System.arraycopy(params, 0, before, 0, before.length);
             final boolean marked = optimizer.markStep();
             if (!marked) {
@@ -268,17 +273,21 @@ public final class SpikingLearner implements Learner {
                 diverged, schedule, memoryReport(), activity);
     }
 
-    /** Scales the gradient down to the configured global L2 norm (0: no clipping). */
-    private void clip(final float[] g) {
-        final float max = config.gradientClip();
-        if (max <= 0) {
-            return;
-        }
+    private static double squares(final float[] g) {
         double sum = 0;
         for (final float f : g) {
             sum += (double) f * f;
         }
-        final double norm = Math.sqrt(sum);
+        return sum;
+    }
+
+    /** Scales the gradient down to the configured global L2 norm (0: no clipping); {@code squares} is its square. */
+    private void clip(final float[] g, final double squares) {
+        final float max = config.gradientClip();
+        if (max <= 0) {
+            return;
+        }
+        final double norm = Math.sqrt(squares);
         if (norm > max) {
             clippedSteps++;
             final float scale = (float) (max / norm);
@@ -460,29 +469,27 @@ public final class SpikingLearner implements Learner {
         }
     }
 
+    /** What the step changed, tensor by tensor: one pass over the parameters into reused scratch. */
     private List<TensorDelta> deltas() {
         final float[] now = params;
         final List<TensorDelta> out = new ArrayList<>();
         for (final ParameterTensor t : cell.tensors()) {
+            if (deltaIndices.length < t.size()) {
+                deltaIndices = new int[t.size()];
+                deltaValues = new float[t.size()];
+            }
             int count = 0;
-            for (int i = t.offset(); i < t.offset() + t.size(); i++) {
-                if (now[i] != before[i]) {
-                    count++;
+            for (int i = 0; i < t.size(); i++) {
+                final int at = t.offset() + i;
+                if (now[at] != before[at]) {
+                    deltaIndices[count] = i;
+                    deltaValues[count++] = now[at] - before[at];
                 }
             }
-            if (count == 0) {
-                continue;
+            if (count > 0) {
+                out.add(new TensorDelta(t.name(), t.size(), Arrays.copyOf(deltaIndices, count),
+                        Arrays.copyOf(deltaValues, count)));
             }
-            final int[] idx = new int[count];
-            final float[] val = new float[count];
-            int k = 0;
-            for (int i = t.offset(); i < t.offset() + t.size(); i++) {
-                if (now[i] != before[i]) {
-                    idx[k] = i - t.offset();
-                    val[k++] = now[i] - before[i];
-                }
-            }
-            out.add(new TensorDelta(t.name(), t.size(), idx, val));
         }
         return List.copyOf(out);
     }
