@@ -48,9 +48,12 @@ public final class DeadLetterHeaders {
         headers.add(name, value.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The value of header {@code name} as text, or null. */
+    /**
+     * The value of the last header {@code name} as UTF-8 text, or null when there is none or it has no value (a
+     * producer may send a header with a null value). Every header Spillway reads as text goes through here.
+     */
     public static String get(final Headers headers, final String name) {
         final Header h = headers.lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 }

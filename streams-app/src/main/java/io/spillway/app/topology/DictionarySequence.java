@@ -43,9 +43,9 @@ public final class DictionarySequence {
      * @return empty when they are missing or malformed (a record the sequencer did not write)
      */
     static Optional<SourcePosition> take(final Headers headers) {
-        final String topic = text(headers, SOURCE_TOPIC);
-        final String partition = text(headers, SOURCE_PARTITION);
-        final String offset = text(headers, SOURCE_OFFSET);
+        final String topic = DeadLetterHeaders.get(headers, SOURCE_TOPIC);
+        final String partition = DeadLetterHeaders.get(headers, SOURCE_PARTITION);
+        final String offset = DeadLetterHeaders.get(headers, SOURCE_OFFSET);
         removeOurs(headers);
         if (topic == null || partition == null || offset == null) {
             return Optional.empty();
@@ -65,8 +65,4 @@ public final class DictionarySequence {
         }
     }
 
-    private static String text(final Headers headers, final String name) {
-        final Header h = headers.lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-    }
 }

@@ -3,7 +3,6 @@ package io.spillway.app.topology;
 import java.nio.charset.StandardCharsets;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.processor.TimestampExtractor;
 
 /**
@@ -38,7 +37,7 @@ final class RecordTimeGuard implements TimestampExtractor {
 
     /** The invalid timestamp the record was produced with, or null when it was valid. */
     static Long invalidTimestamp(final org.apache.kafka.common.header.Headers headers) {
-        final Header h = headers.lastHeader(DeadLetterHeaders.ORIGINAL_TIMESTAMP);
-        return h == null ? null : Long.parseLong(new String(h.value(), StandardCharsets.UTF_8));
+        final String original = DeadLetterHeaders.get(headers, DeadLetterHeaders.ORIGINAL_TIMESTAMP);
+        return original == null ? null : Long.parseLong(original);
     }
 }
