@@ -681,8 +681,13 @@ public final class RealDataBenchmark {
         WINDOW_DATASETS.forEach(RealDataset::byId);
         final Map<String, Object> figures = new LinkedHashMap<>();
         if (MERGE && Files.exists(out)) {
-            // a run of some parts keeps what the file holds from the others (and says which those are)
+            // a run of some parts keeps what the file holds from the others (and says which those are), each kept
+            // part's machine_<part> and date_<part> with it
             JSON.readTree(out.toFile()).get("figures").fields().forEachRemaining(f -> figures.put(f.getKey(), f.getValue()));
+        }
+        for (final String part : PARTS) { // where and when each part was measured, since a merged file mixes runs
+            figures.put("machine_" + part, machine());
+            figures.put("date_" + part, LocalDate.now(ZoneOffset.UTC).toString());
         }
         final LearnerConfig defaults = learner(DEFAULT);
         figures.put("hidden", HIDDEN);
