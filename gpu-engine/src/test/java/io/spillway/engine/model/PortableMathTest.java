@@ -1,6 +1,7 @@
 package io.spillway.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import java.util.SplittableRandom;
 import java.util.function.DoubleUnaryOperator;
@@ -47,7 +48,8 @@ class PortableMathTest {
             final float[] small = uniform(200 + round, -0.4, 0.4);
             final float[] tiny = uniform(300 + round, -1e-6, 1e-6);
             for (final float[] xs : new float[][] {wide, gate, small, tiny}) {
-                assertThat(worstUlps(PortableMath::expInPlace, StrictMath::exp, xs, 0)).as("exp").isLessThanOrEqualTo(2);
+                assertThat(worstUlps(PortableMath::expInPlace, StrictMath::exp, xs, 0)).as("exp")
+                        .isLessThanOrEqualTo(2);
                 assertThat(worstUlps(PortableMath::expm1InPlace, StrictMath::expm1, xs, 0)).as("expm1")
                         .isLessThanOrEqualTo(3);
                 assertThat(worstUlps(PortableMath::tanhInPlace, StrictMath::tanh, xs, 0)).as("tanh")
@@ -67,8 +69,8 @@ class PortableMathTest {
         PortableMath.expInPlace(exp, 0, exp.length, scratch);
         assertThat(exp[0]).isEqualTo(1f);
         assertThat(exp[1]).isEqualTo(1f);
-        assertThat((double) exp[2]).isCloseTo(StrictMath.exp(88), org.assertj.core.api.Assertions.withinPercentage(1e-5));
-        assertThat((double) exp[3]).isCloseTo(StrictMath.exp(-86.5), org.assertj.core.api.Assertions.withinPercentage(1e-5));
+        assertThat((double) exp[2]).isCloseTo(StrictMath.exp(88), withinPercentage(1e-5));
+        assertThat((double) exp[3]).isCloseTo(StrictMath.exp(-86.5), withinPercentage(1e-5));
         assertThat(exp[4]).isEqualTo(exp[2]);
         assertThat(exp[5]).isEqualTo(exp[3]);
         assertThat(exp[6]).isNaN();

@@ -71,17 +71,13 @@ final class RowKernels {
         }
     }
 
-    /** See {@code ArrayBackend.gatherShared}: each output row in an accumulator of its own, each weight row read once. */
+    /**
+     * See {@code ArrayBackend.gatherShared}: each output row in an accumulator of its own, each weight row
+     * read once.
+     */
     static void gatherShared(final float[] w, final int wOffset, final int cols, final SharedRows uses,
                              final float[] out, final int outStride) {
-        final float[][] acc = new float[elements(uses)][];
-        for (int u = 0; u < uses.size(); u++) {
-            final int e = uses.element(u);
-            if (acc[e] == null) {
-                acc[e] = new float[cols];
-                System.arraycopy(out, e * outStride, acc[e], 0, cols);
-            }
-        }
+        final float[][] acc = elementRows(uses, out, outStride, cols);
         final float[] row = new float[cols];
         for (int r = 0; r < uses.rows(); r++) {
             final int end = uses.from(r + 1);
@@ -103,14 +99,7 @@ final class RowKernels {
     /** See {@code ArrayBackend.scatterShared}: each source row copied once, each gradient row read and written once. */
     static void scatterShared(final float[] g, final int gOffset, final int cols, final SharedRows uses,
                               final float[] src, final int srcStride) {
-        final float[][] source = new float[elements(uses)][];
-        for (int u = 0; u < uses.size(); u++) {
-            final int e = uses.element(u);
-            if (source[e] == null) {
-                source[e] = new float[cols];
-                System.arraycopy(src, e * srcStride, source[e], 0, cols);
-            }
-        }
+        final float[][] source = elementRows(uses, src, srcStride, cols);
         final float[] acc = new float[cols];
         for (int r = 0; r < uses.rows(); r++) {
             final int end = uses.from(r + 1);
@@ -126,11 +115,20 @@ final class RowKernels {
         }
     }
 
-    private static int elements(final SharedRows uses) {
-        int max = -1;
+    /** A copy of row {@code e} of {@code a} (at {@code e * stride}) for each element e of the uses, else null. */
+    private static float[][] elementRows(final SharedRows uses, final float[] a, final int stride, final int cols) {
+        int elements = 0;
         for (int u = 0; u < uses.size(); u++) {
-            max = Math.max(max, uses.element(u));
+            elements = Math.max(elements, uses.element(u) + 1);
         }
-        return max + 1;
+        final float[][] rows = new float[elements][];
+        for (int u = 0; u < uses.size(); u++) {
+            final int e = uses.element(u);
+            if (rows[e] == null) {
+                rows[e] = new float[cols];
+                System.arraycopy(a, e * stride, rows[e], 0, cols);
+            }
+        }
+        return rows;
     }
 }

@@ -181,7 +181,7 @@ public final class EgruWindow implements CellWindow<EgruState, EgruTape> {
 
     /** Forward steps with their scratch. */
     private final class Forward implements ForwardPass<EgruState, EgruTape> {
-        /** Input gate terms ({@code bias_in + W_in x}) of every element of the batch at this layer, {@code batch x gates}. */
+        /** Input gate terms ({@code bias_in + W_in x}) of every element at this layer, {@code batch x gates}. */
         private final float[] input = new float[batch * gates];
         /** Recurrent gate inputs of every element of the batch at this layer, {@code batch x gates}. */
         private final float[] recurrent = new float[batch * gates];
