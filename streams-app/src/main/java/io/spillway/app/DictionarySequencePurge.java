@@ -24,6 +24,11 @@ final class DictionarySequencePurge implements AutoCloseable {
     /** Kafka Streams' setting for its own repartition topics, and its default. */
     static final String INTERVAL_CONFIG = "repartition.purge.interval.ms";
     static final long DEFAULT_INTERVAL_MS = 30_000;
+    /**
+     * The shortest interval the timer runs at. Kafka Streams allows 0, meaning "at every commit" (100 ms apart under
+     * exactly-once by default); a timer given 0 refuses to start, and the app with it.
+     */
+    static final long MIN_INTERVAL_MS = 100;
 
     private final Admin admin;
     private final String group;
@@ -42,7 +47,8 @@ final class DictionarySequencePurge implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(this::purge, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        final long ms = Math.max(MIN_INTERVAL_MS, every.toMillis());
+        timer.scheduleWithFixedDelay(this::purge, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     private void purge() {
