@@ -271,7 +271,7 @@ public final class ContextModel {
         return contextsUsed++;
     }
 
-    /** A new pair of count 0, chained to its context. */
+    /** A new pair of count 0 (the arena holds 0 there: never used, cleared or rolled back), last in its context. */
     private int newPair(final int context, final long code, final int symbol) {
         final int capacity = pairs.length / PAIR_INTS;
         if (pairsUsed == capacity) {
