@@ -166,7 +166,8 @@ public final class SpikingLearner implements Learner {
         return new MemoryAccountant(config.deviceMemoryBytes(), MemoryAccountant.UNLIMITED);
     }
 
-    private static ContextMixture newMixture(final LearnerConfig config) {
+    /** The prediction mixture a learner of {@code config} publishes with, fresh; null when it has none. */
+    public static ContextMixture newMixture(final LearnerConfig config) {
         final io.spillway.engine.mixture.MixtureSpec spec = config.mixtureSpec();
         if (!spec.enabled() || config.vocabularySize() < 2) {
             return null;
@@ -595,6 +596,23 @@ public final class SpikingLearner implements Learner {
     /** (Context, event type) pairs the prediction mixture's context model counts; 0 without a mixture. */
     public int mixturePairs() {
         return mixture == null ? 0 : mixture.model().pairs();
+    }
+
+    /** A copy of the prediction mixture as it stands (counts and weights), nothing shared; null without one. */
+    public ContextMixture copyOfMixture() {
+        checkOpen();
+        if (mixture == null) {
+            return null;
+        }
+        try {
+            final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            mixture.writeState(new java.io.DataOutputStream(bytes));
+            final ContextMixture copy = new ContextMixture(config.mixtureSpec(), config.vocabularySize());
+            copy.readState(new DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+            return copy;
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e); // in memory: cannot happen
+        }
     }
 
     /** Heap bytes of the prediction mixture (its count tables); 0 without one. */

@@ -91,13 +91,7 @@ public final class ContextMixture {
      * @return the key's history with the target appended
      */
     public long mix(final long history, final float[] network, final int target, final Outcome out) {
-        final int longest = model.distribution(history, context);
-        int networkArg = 0;
-        for (int k = 1; k < network.length; k++) {
-            networkArg = network[k] > network[networkArg] ? k : networkArg;
-        }
-        final int confidence = Math.min(CONFIDENCE_BUCKETS - 1, (int) (network[networkArg] * CONFIDENCE_BUCKETS));
-        final int bucket = (longest + 1) * CONFIDENCE_BUCKETS + confidence;
+        final int bucket = bucket(model.distribution(history, context), network);
         final double w = 1 / (1 + Math.exp(-theta[bucket]));
         int arg = 0;
         double best = -1;
@@ -116,6 +110,40 @@ public final class ContextMixture {
         out.loss = -Math.log(m);
         theta[bucket] += spec.rate() * w * (1 - w) * (r - c) / m;
         return model.update(history, target);
+    }
+
+    /**
+     * The mixture's distribution after {@code history}, as {@link #mix} weighs it, without learning anything: for
+     * predictions whose target is not known yet (serving).
+     *
+     * @param network the network's distribution over the event types (summing to 1)
+     * @param out receives the mixture's probability of each event type
+     * @return the mixture's arg-max class (the lowest among equal probabilities), as {@link Outcome#predicted}
+     */
+    public int distribution(final long history, final float[] network, final float[] out) {
+        final int bucket = bucket(model.distribution(history, context), network);
+        final double w = 1 / (1 + Math.exp(-theta[bucket]));
+        int arg = 0;
+        double best = -1;
+        for (int k = 0; k < network.length; k++) {
+            final double m = w * network[k] + (1 - w) * context[k];
+            out[k] = (float) m;
+            if (m > best) {
+                best = m;
+                arg = k;
+            }
+        }
+        return arg;
+    }
+
+    /** The weight's bucket: the longest context seen ({@code -1}: none) and the network's arg-max probability. */
+    private static int bucket(final int longest, final float[] network) {
+        int networkArg = 0;
+        for (int k = 1; k < network.length; k++) {
+            networkArg = network[k] > network[networkArg] ? k : networkArg;
+        }
+        final int confidence = Math.min(CONFIDENCE_BUCKETS - 1, (int) (network[networkArg] * CONFIDENCE_BUCKETS));
+        return (longest + 1) * CONFIDENCE_BUCKETS + confidence;
     }
 
     /** Counts an event without a prediction (a key's first, or one whose target was an explicit label). */
