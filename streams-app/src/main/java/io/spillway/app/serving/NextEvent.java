@@ -10,8 +10,9 @@ import java.util.List;
  * @param modelVersion the version whose weights produced it
  * @param offset offset of the event it follows in the scored topic, or -1 (an HTTP request's own events, or a
  *     key's state read back)
- * @param predictedType the most probable type: the trainer's prequential prediction for the same weights and events
- * @param probability its probability (bitwise the trainer's on the CPU backend)
+ * @param predictedType the most probable type, as the trainer predicts it: the network's distribution mixed with the
+ *     context model's where the model has one ({@link Predictor})
+ * @param probability its probability
  * @param top the {@code k} most probable types, most probable first
  */
 public record NextEvent(String key, long modelVersion, long offset, int predictedType, float probability,

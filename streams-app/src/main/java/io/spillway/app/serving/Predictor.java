@@ -3,6 +3,7 @@ package io.spillway.app.serving;
 import io.spillway.app.serving.internals.KeyStates;
 import io.spillway.app.serving.internals.ModelTracker;
 import io.spillway.engine.Inference;
+import io.spillway.engine.PredictionMixture;
 import io.spillway.engine.SparseEvent;
 import java.io.IOException;
 import java.time.Duration;
@@ -30,7 +31,11 @@ import org.slf4j.LoggerFactory;
  * predictor tries a fresh start from the newest snapshot, taken only if it is newer and sound.
  *
  * <p>Scoring runs the trainer's own code ({@link Inference}): for the same weights and the same events from the same
- * state, the prediction equals the trainer's prequential prediction bitwise on the CPU backend.
+ * state, the network's distribution equals the trainer's bitwise on the CPU backend. What is served is, as what the
+ * trainer publishes, the network's distribution mixed with an adaptive context model's ({@link PredictionMixture}):
+ * the mixture restored with the snapshot the predictor starts from (the trainer's counts; fresh without a snapshot),
+ * learning on from every event scored by {@link #observe}. A model trained with mixture {@code none} serves the
+ * network's alone.
  *
  * <p>Per-key state is bounded by {@link PredictorSettings#maxKeys()} and {@link PredictorSettings#idleTimeout()}; an
  * evicted key starts again from the zero state.
@@ -44,6 +49,8 @@ public final class Predictor implements AutoCloseable {
     private final PredictorSettings settings;
     private final Inference inference;
     private final KeyStates states;
+    /** Null without a mixture; set once, from the first model read, before any scoring can happen. */
+    private volatile PredictionMixture mixture;
     private final AtomicReference<ModelVersion> current = new AtomicReference<>();
     private final List<Consumer<ModelVersion>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong swaps = new AtomicLong();
@@ -59,6 +66,7 @@ public final class Predictor implements AutoCloseable {
         this.settings = settings;
         this.inference = Inference.create(settings.learner());
         this.states = new KeyStates(settings.maxKeys(), settings.idleTimeout(), System::nanoTime);
+        this.mixture = PredictionMixture.create(settings.learner()).orElse(null);
         this.follower = new Thread(this::follow, "spillway-serve-follower-" + settings.modelId());
         follower.setDaemon(true);
     }
@@ -84,6 +92,19 @@ public final class Predictor implements AutoCloseable {
         final Predictor p = new Predictor(Objects.requireNonNull(settings, "settings"));
         p.fixed = true;
         p.swap(new ModelTracker.Assembled(version, p.inference.flatten(parameters), -1, ModelTracker.Source.SNAPSHOT));
+        return p;
+    }
+
+    /**
+     * A predictor of {@code learner}'s model as it stands, following nothing: its version, its weights and, where
+     * {@code settings} mix, a copy of its prediction mixture (counts and mixing weights), which learns on from the
+     * events scored without touching the learner's. Call it on the thread that trains the learner, between steps.
+     */
+    public static Predictor of(final PredictorSettings settings, final io.spillway.engine.Learner learner) {
+        final Predictor p = fixed(settings, learner.version(), learner.parameters());
+        if (p.mixture != null) {
+            p.mixture = PredictionMixture.of(learner).orElse(null);
+        }
         return p;
     }
 
@@ -132,12 +153,28 @@ public final class Predictor implements AutoCloseable {
         final KeyStates.Entry entry = states.get(key);
         final Inference.Scored s = inference.score(v.rawWeights(), entry == null ? inference.zeroState()
                 : entry.state(), events, true);
-        states.put(key, s.state(), offsets[offsets.length - 1], events.size());
-        scored.addAndGet(events.size());
+        final PredictionMixture m = mixture;
+        long context = entry == null ? PredictionMixture.EMPTY : entry.context();
+        // what predicted the first event: nothing for a new key; the network's reading of the key's state otherwise
+        // (read again rather than kept per key: a distribution per key would cost the vocabulary's size in floats)
+        float[] before = m == null || entry == null || entry.labelled() ? null
+                : inference.distribution(v.rawWeights(), entry.state()).probabilities();
         final List<NextEvent> out = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++) {
-            out.add(nextEvent(key, v, offsets[i], s.distributions().get(i), settings.topK()));
+            final Inference.Distribution network = s.distributions().get(i);
+            Inference.Distribution served = network;
+            if (m != null) {
+                context = m.learn(context, before, events.get(i).eventType());
+                // after an explicitly labelled event the network predicts the label: the counts know nothing of it
+                final boolean label = events.get(i).label() != SparseEvent.NO_LABEL;
+                served = label ? network : m.distribution(context, network);
+                before = label ? null : network.probabilities();
+            }
+            out.add(nextEvent(key, v, offsets[i], served, settings.topK()));
         }
+        states.put(key, s.state(), context, events.getLast().label() != SparseEvent.NO_LABEL,
+                offsets[offsets.length - 1], events.size());
+        scored.addAndGet(events.size());
         return out;
     }
 
@@ -152,8 +189,10 @@ public final class Predictor implements AutoCloseable {
         if (entry == null) {
             return Optional.empty();
         }
-        return Optional.of(nextEvent(key, v, entry.offset(), inference.distribution(v.rawWeights(), entry.state()),
-                k));
+        final Inference.Distribution network = inference.distribution(v.rawWeights(), entry.state());
+        final PredictionMixture m = mixture;
+        return Optional.of(nextEvent(key, v, entry.offset(), m == null || entry.labelled() ? network
+                : m.distribution(entry.context(), network), k));
     }
 
     /**
@@ -167,13 +206,28 @@ public final class Predictor implements AutoCloseable {
         final KeyStates.Entry entry = states.get(key);
         final Inference.Scored s = inference.score(v.rawWeights(), entry == null ? inference.zeroState()
                 : entry.state(), events, false);
-        return nextEvent(key, v, -1, s.distributions().getLast(), k);
+        return nextEvent(key, v, -1, lookAhead(entry == null ? PredictionMixture.EMPTY : entry.context(), events,
+                s.distributions().getLast()), k);
     }
 
     /** As {@link #predict(String, List, int)} with a given model version (e.g. one a swap listener kept). */
     public NextEvent predictWith(final ModelVersion version, final List<SparseEvent> events, final int k) {
         final Inference.Scored s = inference.score(version.rawWeights(), inference.zeroState(), events, false);
-        return nextEvent("", version, -1, s.distributions().getLast(), k);
+        return nextEvent("", version, -1, lookAhead(PredictionMixture.EMPTY, events, s.distributions().getLast()), k);
+    }
+
+    /** The distribution served after {@code events} from {@code context}, counting nothing. */
+    private Inference.Distribution lookAhead(final long context, final List<SparseEvent> events,
+                                             final Inference.Distribution network) {
+        final PredictionMixture m = mixture;
+        if (m == null || events.getLast().label() != SparseEvent.NO_LABEL) {
+            return network;
+        }
+        long c = context;
+        for (final SparseEvent e : events) {
+            c = m.advance(c, e.eventType());
+        }
+        return m.distribution(c, network);
     }
 
     private static NextEvent nextEvent(final String key, final ModelVersion v, final long offset,
@@ -229,6 +283,18 @@ public final class Predictor implements AutoCloseable {
         return states.bytes();
     }
 
+    /** (Context, event type) pairs the prediction mixture counts; 0 without one. */
+    public int mixturePairs() {
+        final PredictionMixture m = mixture;
+        return m == null ? 0 : m.pairs();
+    }
+
+    /** Heap bytes of the prediction mixture (its count tables); 0 without one. */
+    public long mixtureBytes() {
+        final PredictionMixture m = mixture;
+        return m == null ? 0 : m.bytes();
+    }
+
     /** Why the model is not advancing (a refused delta, the broker unreachable), or null while all is well. */
     public String problem() {
         return problem.get();
@@ -254,6 +320,10 @@ public final class Predictor implements AutoCloseable {
                 if (tracker == null) {
                     try {
                         tracker = startTracker();
+                        if (current.get() == null) {
+                            // the first model read: its snapshot's counts, before anything is scored
+                            mixture = tracker.mixture().orElse(null);
+                        }
                         swap(tracker.initial());
                         refusals.set(tracker.refusals());
                         problem.set(null);

@@ -12,6 +12,7 @@ import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.Inference;
 import io.spillway.engine.LearnerConfig;
+import io.spillway.engine.PredictionMixture;
 import io.spillway.schemas.avro.Event;
 import io.spillway.schemas.avro.ModelSnapshotChunk;
 import io.spillway.schemas.avro.Prediction;
@@ -41,6 +42,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -58,10 +60,14 @@ class ServingPredictionsIT {
     Path dir;
 
     private AppConfig config(final AppConfig base, final String cell, final ScaleOut mode) {
-        // the network's predictions alone on both sides: serve scores with the network (the trainer's published
-        // predictions would otherwise be the network mixed with its context model, docs/learner.md section 4)
+        // the network's predictions alone on both sides: with a mixture, each side's counts are of the events in the
+        // order it saw them (across keys, the trainer's batches and serve's partitions order them differently)
+        return config(base, cell, mode, "none");
+    }
+
+    private AppConfig config(final AppConfig base, final String cell, final ScaleOut mode, final String mixture) {
         final LearnerConfig learner = LearnerConfig.builder().cell(cell).vocabularySize(8).featureDimension(16)
-                .hiddenSize(24).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).mixture("none").build();
+                .hiddenSize(24).optimizer("adam").learningRate(0.01f).backend("cpu").seed(3).mixture(mixture).build();
         final TrainerSettings t = new TrainerSettings("it-model", "it-instance", 8, 4, 100_000, 512 * 1024)
                 .withScaleOut(mode, 0.3);
         return base.toBuilder().chunkLength(8).learner(learner).trainer(t).build();
@@ -69,9 +75,14 @@ class ServingPredictionsIT {
 
     private static ServingApp serve(final AppConfig c, final Map<Long, ModelVersion.Source> sources,
                                     final String group) throws Exception {
+        return serve(c, sources, group, c.topics().events());
+    }
+
+    private static ServingApp serve(final AppConfig c, final Map<Long, ModelVersion.Source> sources,
+                                    final String group, final String scored) throws Exception {
         final ServingApp app = ServingApp.start(new ServingApp.Settings(PredictorSettings.of(
                 Map.of("bootstrap.servers", c.bootstrapServers()), c.schemaRegistryUrl(), Map.of(), c.topics(),
-                c.trainer().modelId(), c.learner(), c.trainer().scaleOut()).withTopK(8), c.topics().events(),
+                c.trainer().modelId(), c.learner(), c.trainer().scaleOut()).withTopK(8), scored,
                 "scores", group, c.limits(), 2, (short) 1, null, HttpLimits.DEFAULT));
         app.predictor().model().ifPresent(v -> sources.put(v.version(), v.source()));
         app.predictor().addSwapListener(v -> sources.putIfAbsent(v.version(), v.source()));
@@ -154,6 +165,62 @@ class ServingPredictionsIT {
             final int again = compare(kafka.bootstrapServers(), url, c.topics(), restartedSources, "b-",
                     trainedVersion);
             assertThat(again).as("predictions compared at the snapshot's version").isGreaterThanOrEqualTo(20);
+        }
+    }
+
+    /**
+     * With the default mixture, a serve started from the trainer's snapshot mixes with the trainer's counts and
+     * mixing weights as the snapshot holds them: before it has scored anything, its prediction after a probe equals,
+     * bitwise, a copy of the trainer's mixture over the trainer's network.
+     */
+    @Test
+    void aServeStartedFromASnapshotMixesWithTheTrainersCounts() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             SchemaRegistryServer registry = SchemaRegistryServer.start(null, dir.resolve("schemas.jsonl"))) {
+            final String url = registry.url().toString();
+            final AppConfig c = config(TestApps.config(kafka.bootstrapServers(), url, dir.resolve("state"), 8), "egru",
+                    ScaleOut.REPLICATE, io.spillway.engine.mixture.MixtureSpec.DEFAULT);
+            final int events = 320;
+            final var probe = List.of(io.spillway.engine.SparseEvent.ofType(2), io.spillway.engine.SparseEvent.ofType(5),
+                    io.spillway.engine.SparseEvent.ofType(5));
+            final Inference.Distribution expected;
+            final int trainerPairs;
+            final long trainedVersion;
+            try (SpillwayApp trainer = SpillwayApp.start(c); Inference inference = Inference.create(c.learner())) {
+                awaitTopics(kafka.bootstrapServers(), c.topics());
+                produce(kafka.bootstrapServers(), url, new SequenceGenerator(16, 8, 16, 0.05, 31), events, "");
+                TestApps.await("trained", Duration.ofSeconds(120), () -> trainer.trainer().eventsTrained() == events);
+                final PredictionMixture counts = PredictionMixture.of(trainer.learner()).orElseThrow();
+                trainerPairs = counts.pairs();
+                trainedVersion = trainer.learner().version();
+                long context = PredictionMixture.EMPTY;
+                for (final io.spillway.engine.SparseEvent e : probe) {
+                    context = counts.advance(context, e.eventType());
+                }
+                expected = counts.distribution(context, inference.score(inference.flatten(trainer.learner()
+                        .parameters()), inference.zeroState(), probe, false).distributions().getLast());
+            }
+            assertThat(trainerPairs).isPositive();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("quiet", 1, (short) 1)))
+                        .all().get();
+            }
+            try (ServingApp served = serve(c, new ConcurrentHashMap<>(), "serve-quiet", "quiet")) {
+                final ModelVersion v = served.predictor().model().orElseThrow();
+                assertThat(v.source()).isEqualTo(ModelVersion.Source.SNAPSHOT);
+                assertThat(v.version()).isEqualTo(trainedVersion);
+                assertThat(served.predictor().mixturePairs()).isEqualTo(trainerPairs);
+                final NextEvent answer = served.predictor().predictWith(v, probe, 8);
+                assertThat(answer.predictedType()).isEqualTo(expected.argMax());
+                assertThat(Float.floatToRawIntBits(answer.probability()))
+                        .isEqualTo(Float.floatToRawIntBits(expected.probability()));
+                // and it is not what the network alone predicts
+                try (Inference inference = Inference.create(c.learner())) {
+                    assertThat(answer.probability()).isNotEqualTo(inference.score(v.weights(),
+                            inference.zeroState(), probe, false).distributions().getLast().probabilities()[
+                            answer.predictedType()]);
+                }
+            }
         }
     }
 

@@ -37,8 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ServingSwapIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "swap-model";
+    // the network alone: what each version's weights predict (a mixture's counts would move between versions)
     private static final LearnerConfig CONFIG = LearnerConfig.builder().vocabularySize(6).featureDimension(4)
-            .hiddenSize(16).backend("cpu").seed(7).build();
+            .hiddenSize(16).backend("cpu").seed(7).mixture("none").build();
     private static final List<SparseEvent> EVENTS = List.of(SparseEvent.ofType(1), SparseEvent.ofType(3),
             new SparseEvent(2, new int[] {0, 2}, new float[] {0.5f, -1.25f}, SparseEvent.NO_LABEL));
     private static final String BODY = "{\"key\":\"probe\",\"k\":6,\"events\":[{\"eventType\":1},{\"eventType\":3},"

@@ -19,10 +19,15 @@ public final class KeyStates {
     /**
      * A key's state after its last event.
      *
+     * @param context the key's last events as the prediction mixture reads them
+     *     ({@link io.spillway.engine.PredictionMixture#EMPTY} without a mixture)
+     * @param labelled whether that event carried an explicit label (what the network predicted after it was the
+     *     label, not the next event)
      * @param offset offset of that event in the scored topic, or -1 when it came another way
      * @param events events the key has been scored on since it was (re)created here
      */
-    public record Entry(Inference.KeyState state, long offset, long events, long touchedNanos) {
+    public record Entry(Inference.KeyState state, long context, boolean labelled, long offset, long events,
+                        long touchedNanos) {
     }
 
     private final int maxKeys;
@@ -53,12 +58,17 @@ public final class KeyStates {
         return entries.get(key);
     }
 
-    /** Stores the key's state after {@code events} more events, the last at {@code offset}. */
-    public synchronized void put(final String key, final Inference.KeyState state, final long offset,
-                                 final long events) {
+    /** Stores the key's state after {@code events} more events, the last at {@code offset}; no mixture context. */
+    public void put(final String key, final Inference.KeyState state, final long offset, final long events) {
+        put(key, state, io.spillway.engine.PredictionMixture.EMPTY, false, offset, events);
+    }
+
+    /** Stores the key's state and mixture context after {@code events} more events, the last at {@code offset}. */
+    public synchronized void put(final String key, final Inference.KeyState state, final long context,
+                                 final boolean labelled, final long offset, final long events) {
         final Entry before = entries.remove(key); // re-inserted last: the order is that of the last update
         final long total = (before == null ? 0 : before.events()) + events;
-        final Entry after = new Entry(state, offset, total, clock.getAsLong());
+        final Entry after = new Entry(state, context, labelled, offset, total, clock.getAsLong());
         entries.put(key, after);
         bytes += state.bytes() - (before == null ? 0 : before.state().bytes());
         expire();

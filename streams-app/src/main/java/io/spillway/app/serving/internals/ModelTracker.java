@@ -13,6 +13,7 @@ import io.spillway.engine.Inference;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
 import io.spillway.engine.Learners;
+import io.spillway.engine.PredictionMixture;
 import io.spillway.schemas.avro.ModelDelta;
 import io.spillway.schemas.serde.SpecificAvroDeserializer;
 import java.io.IOException;
@@ -84,6 +85,7 @@ public final class ModelTracker implements AutoCloseable {
     private final boolean replicated;
     private final long settleNanos;
     private final Assembled initial;
+    private final PredictionMixture mixture;
     private final List<Refusal> refusals = new ArrayList<>();
     private final NavigableMap<Long, Set<String>> applied = new TreeMap<>();
     /** Chunks seen per tensor of the deltas applied since the last complete version, and each tensor's count. */
@@ -115,6 +117,7 @@ public final class ModelTracker implements AutoCloseable {
         this.building = snapshotVersion;
         this.refusals.addAll(snapshotRefusals);
         this.initial = new Assembled(snapshotVersion, inference.flatten(model.parameters()), -1, source);
+        this.mixture = PredictionMixture.of(model).orElse(null); // before any delta: deltas carry weights only
     }
 
     /**
@@ -172,6 +175,15 @@ public final class ModelTracker implements AutoCloseable {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * A copy of the prediction mixture restored with the snapshot (the trainer's counts and mixing weights as of
+     * {@link #initial}), fresh when none was restored; empty when the model publishes the network's predictions
+     * alone.
+     */
+    public Optional<PredictionMixture> mixture() {
+        return Optional.ofNullable(mixture);
     }
 
     /** The version restored (snapshot or initial weights). */

@@ -53,6 +53,11 @@ public final class ServingMetrics implements AutoCloseable {
                 .register(registry);
         Gauge.builder("spillway.serving.state.bytes", predictor, Predictor::stateBytes)
                 .description("Heap bytes of per-key states").register(registry);
+        Gauge.builder("spillway.serving.mixture.pairs", predictor, Predictor::mixturePairs)
+                .description("(Context, event type) pairs the served prediction mixture counts (0: none)")
+                .register(registry);
+        Gauge.builder("spillway.serving.mixture.bytes", predictor, Predictor::mixtureBytes)
+                .description("Heap bytes of the served prediction mixture's count tables").register(registry);
         Gauge.builder("spillway.serving.degraded", predictor, p -> p.problem() == null ? 0 : 1)
                 .description("1 while the model cannot advance (a refused delta, an unreachable broker)")
                 .register(registry);
