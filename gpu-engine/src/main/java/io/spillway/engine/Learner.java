@@ -47,6 +47,13 @@ public interface Learner extends AutoCloseable {
     long divergedSteps();
 
     /**
+     * A copy of the prediction mixture the published predictions come from, as it stands (counts and mixing
+     * weights), sharing nothing with the learner: for scoring outside it ({@link PredictionMixture}). Empty when the
+     * learner publishes the network's predictions alone.
+     */
+    java.util.Optional<PredictionMixture> predictionMixture();
+
+    /**
      * Writes everything needed to continue bit-identically after {@link #readState}: version, parameters,
      * optimizer state, RNG and the carried per-key states. The format is versioned by the implementation.
      */

@@ -43,14 +43,16 @@ public final class PredictionMixture {
 
     /**
      * A copy of {@code learner}'s mixture as it stands (e.g. one restored from a snapshot): what the trainer had
-     * counted, learning on from there without touching the learner's. Empty as for {@link #create}.
+     * counted, learning on from there without touching the learner's ({@link Learner#predictionMixture}). Empty as
+     * for {@link #create}.
      */
     public static Optional<PredictionMixture> of(final Learner learner) {
-        Objects.requireNonNull(learner, "learner");
-        if (learner instanceof SpikingLearner s) {
-            return Optional.ofNullable(s.copyOfMixture()).map(PredictionMixture::new);
-        }
-        return create(learner.config());
+        return Objects.requireNonNull(learner, "learner").predictionMixture();
+    }
+
+    /** Scoring over {@code mixture}, which the caller gives up (for {@link Learner} implementations). */
+    public static PredictionMixture over(final ContextMixture mixture) {
+        return new PredictionMixture(Objects.requireNonNull(mixture, "mixture"));
     }
 
     /**
@@ -64,11 +66,15 @@ public final class PredictionMixture {
      */
     public synchronized long learn(final long context, final float[] before, final int event) {
         checkEvent(event);
+        final long after;
         if (before == null) {
-            return mixture.observe(context, event);
+            after = mixture.observe(context, event);
+        } else {
+            checkLength(before);
+            after = mixture.mix(context, before, event, outcome);
         }
-        checkLength(before);
-        return mixture.mix(context, before, event, outcome);
+        mixture.model().rescale(); // no steps here: a busy context is halved as soon as it is full
+        return after;
     }
 
     /**

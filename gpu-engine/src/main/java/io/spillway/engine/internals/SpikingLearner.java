@@ -598,18 +598,18 @@ public final class SpikingLearner implements Learner {
         return mixture == null ? 0 : mixture.model().pairs();
     }
 
-    /** A copy of the prediction mixture as it stands (counts and weights), nothing shared; null without one. */
-    public ContextMixture copyOfMixture() {
+    @Override
+    public java.util.Optional<io.spillway.engine.PredictionMixture> predictionMixture() {
         checkOpen();
         if (mixture == null) {
-            return null;
+            return java.util.Optional.empty();
         }
         try {
             final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             mixture.writeState(new java.io.DataOutputStream(bytes));
             final ContextMixture copy = new ContextMixture(config.mixtureSpec(), config.vocabularySize());
             copy.readState(new DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
-            return copy;
+            return java.util.Optional.of(io.spillway.engine.PredictionMixture.over(copy));
         } catch (final IOException e) {
             throw new UncheckedIOException(e); // in memory: cannot happen
         }

@@ -304,15 +304,24 @@ public final class ContextModel {
     public void beginStep() {
         stepping = true;
         journalLength = 0;
+        rescale();
+        pairsAtStep = pairsUsed;
+        contextsAtStep = contextsUsed;
+        refusedAtStep = pairsRefused;
+    }
+
+    /**
+     * Halves the counts of the contexts counted as many times as the rescaling total, as {@link #beginStep} does
+     * first: for a model that counts without steps (nothing to take back), which must call it at least once every
+     * {@code 2^30} updates so that no total overflows. Cheap when there is nothing to halve.
+     */
+    public void rescale() {
         for (int i = 0; i < overfullLength; i++) {
             if (contextTotal[overfull[i]] >= rescaleAt) {
                 halve(overfull[i]);
             }
         }
         overfullLength = 0;
-        pairsAtStep = pairsUsed;
-        contextsAtStep = contextsUsed;
-        refusedAtStep = pairsRefused;
     }
 
     private void markOverfull(final int context) {

@@ -251,6 +251,26 @@ class ContextModelTest {
         assertThat(Arrays.stream(p).sum()).isCloseTo(1.0, within(1e-12));
     }
 
+    /** Counting without steps (as serving does), {@code rescale} halves a full context and takes nothing back. */
+    @Test
+    void rescalesWithoutStepsAsBeginStepDoes() {
+        final ContextModel stepless = new ContextModel(3, 0, 100, 64);
+        final ContextModel stepped = new ContextModel(3, 0, 100, 64);
+        long a = ContextModel.EMPTY_HISTORY;
+        long b = ContextModel.EMPTY_HISTORY;
+        stepped.beginStep();
+        for (int i = 0; i < 64; i++) {
+            a = stepless.update(a, i % 4 == 0 ? 1 : 0);
+            b = stepped.update(b, i % 4 == 0 ? 1 : 0);
+        }
+        stepless.rescale();
+        stepped.beginStep();
+        assertThat(stepless.probability(a, 0)).isEqualTo(stepped.probability(b, 0))
+                .isCloseTo((24 + 2.0 / 3) / 34, within(1e-12));
+        stepless.rescale(); // nothing more to halve
+        assertThat(stepless.probability(a, 0)).isEqualTo(stepped.probability(b, 0));
+    }
+
     /** Every history the model makes is valid; a longer one, stray bits or an event out of range are not. */
     @Test
     void knowsItsOwnHistories() {

@@ -14,8 +14,13 @@ import io.spillway.app.replay.PrequentialEvaluation;
 import io.spillway.app.replay.ProcessMemory;
 import io.spillway.app.replay.RealDataset;
 import io.spillway.app.replay.ReplayCommand;
+import io.spillway.app.serving.NextEvent;
+import io.spillway.app.serving.Predictor;
+import io.spillway.app.serving.PredictorSettings;
 import io.spillway.app.topology.EventLimits;
+import io.spillway.app.topology.SparseEvents;
 import io.spillway.app.topology.Topics;
+import io.spillway.app.trainer.ScaleOut;
 import io.spillway.app.trainer.TrainerSettings;
 import io.spillway.engine.Learner;
 import io.spillway.engine.LearnerConfig;
@@ -41,6 +46,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -161,6 +167,11 @@ public final class RealDataBenchmark {
      */
     static final long LIVE_RATE = Long.getLong("realdata.liveRate", 0);
     static final double LIVE_RATE_OVER_ENGINE = 1.25;
+    /**
+     * Events after each engine run that {@code serve}'s predictor scores (with the trained weights, fixed) beside the
+     * trainer training on; 0: none.
+     */
+    static final int SERVED_EVENTS = Integer.getInteger("realdata.servedEvents", 20_000);
 
     private RealDataBenchmark() {
     }
@@ -292,6 +303,9 @@ public final class RealDataBenchmark {
             }
         };
         final StepRecorder steps = new StepRecorder();
+        final long cpuSeconds;
+        final long endAt;
+        ObjectNode served = null;
         try (Learner learner = steps.wrap(Learners.create(config))) { // closing the view closes the engine's learner
             description = learner.optimizerDescription();
             if (export != null) {
@@ -306,8 +320,12 @@ public final class RealDataBenchmark {
             } else {
                 r = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner, events, EVENTS, halfway);
             }
+            endAt = System.nanoTime();
+            cpuSeconds = processCpuNanos() - cpu0;
+            if (SERVED_EVENTS > 0) {
+                served = served(learner, config, events);
+            }
         }
-        final long endAt = System.nanoTime();
         final ObjectNode o = JSON.createObjectNode();
         o.put("events", r.events()).put("targets", r.targets()).put("steps", r.steps())
                 .put("loss_nats", r.meanLossNats()).put("bits_per_event", r.bitsPerEvent())
@@ -316,7 +334,7 @@ public final class RealDataBenchmark {
                 .put("prediction_accuracy", r.predictionAccuracy())
                 .put("events_per_s", r.trainedEventsPerSecond()).put("train_seconds", r.trainSeconds())
                 .put("diverged_steps", r.divergedSteps()).put("documents", events.documentsOpened())
-                .put("cpu_seconds", (processCpuNanos() - cpu0) / 1e9).put("learning_rate", config.learningRate())
+                .put("cpu_seconds", cpuSeconds / 1e9).put("learning_rate", config.learningRate())
                 .put("optimizer", config.optimizer()).put("optimizer_description", description)
                 .put("peak_rss_bytes", ProcessMemory.peakRssBytes())
                 .put("events_per_s_first_half", half[2] / ((half[1] - half[3]) / 1e9))
@@ -328,7 +346,77 @@ public final class RealDataBenchmark {
         if (export != null) {
             twinInputs(o, config, steps);
         }
+        if (served != null) {
+            o.set("served", served);
+        }
         System.out.println(RESULT + o);
+    }
+
+    /**
+     * What {@code serve} would publish on the stream's next {@link #SERVED_EVENTS} events, scoring them one at a
+     * time as they come with the trained model fixed: with the learner's mixture (a copy of its counts, learning on
+     * from the events scored) and with the network alone, keys starting from the zero state; beside them, the
+     * trainer's published and network predictions of the same events as it trains on. Bits per predicted event.
+     */
+    private static ObjectNode served(final Learner learner, final LearnerConfig config,
+                                     final Iterator<Event> events) {
+        final List<Event> next = new ArrayList<>();
+        while (events.hasNext() && next.size() < SERVED_EVENTS) {
+            next.add(events.next());
+        }
+        final PredictorSettings mixed = PredictorSettings.of(
+                Map.of(), "http://unused", Map.of(), Topics.defaults(), "bench", config,
+                ScaleOut.REPLICATE).withTopK(config.vocabularySize());
+        final PredictorSettings alone = PredictorSettings.of(
+                Map.of(), "http://unused", Map.of(), Topics.defaults(), "bench",
+                config.toBuilder().mixture("none").build(), ScaleOut.REPLICATE)
+                .withTopK(config.vocabularySize());
+        double mixedBits = 0;
+        double aloneBits = 0;
+        long predicted = 0;
+        final long t0 = System.nanoTime();
+        try (Predictor withCounts = Predictor.of(mixed, learner);
+             Predictor network = Predictor.fixed(alone,
+                     learner.version(), learner.parameters())) {
+            final Map<String, NextEvent[]> last = new HashMap<>();
+            long offset = 0;
+            for (final Event e : next) {
+                final SparseEvent event = SparseEvents.of(e);
+                final NextEvent[] before = last.get(e.getEntityId());
+                if (before != null) {
+                    mixedBits -= log2(probabilityOf(before[0], event.eventType()));
+                    aloneBits -= log2(probabilityOf(before[1], event.eventType()));
+                    predicted++;
+                }
+                final long[] at = {offset++};
+                last.put(e.getEntityId(), new NextEvent[] {
+                        withCounts.observe(e.getEntityId(), List.of(event), at).getFirst(),
+                        network.observe(e.getEntityId(), List.of(event), at).getFirst()});
+            }
+        }
+        final double scoringSeconds = (System.nanoTime() - t0) / 1e9;
+        final PrequentialEvaluation.Result trained = new PrequentialEvaluation(CHUNK, BATCH_KEYS).run(learner,
+                next.iterator(), next.size(), null);
+        final ObjectNode o = JSON.createObjectNode();
+        o.put("events", next.size()).put("predicted", predicted)
+                .put("bits_per_event", mixedBits / predicted).put("bits_per_event_network", aloneBits / predicted)
+                .put("trainer_bits_per_event", trained.predictionBitsPerEvent())
+                .put("trainer_bits_per_event_network", trained.bitsPerEvent())
+                .put("scored_events_per_s", 2 * next.size() / scoringSeconds);
+        return o;
+    }
+
+    private static double probabilityOf(final NextEvent e, final int type) {
+        for (final NextEvent.Candidate c : e.top()) {
+            if (c.eventType() == type) {
+                return c.probability();
+            }
+        }
+        throw new IllegalStateException("event type " + type + " is not among the candidates");
+    }
+
+    private static double log2(final double p) {
+        return Math.log(p) / Math.log(2);
     }
 
     /**
@@ -518,7 +606,7 @@ public final class RealDataBenchmark {
 
     /** The benchmark's producer of the data set's stream, in parts (serialized with the registry, acks=all). */
     private static final class StreamProducer implements AutoCloseable {
-        private final java.util.Iterator<Event> events;
+        private final Iterator<Event> events;
         private final String topic;
         private final KafkaProducer<String, byte[]> producer;
         private final SpecificAvroSerializer<Event> serializer;
@@ -919,6 +1007,16 @@ public final class RealDataBenchmark {
         figures.put(prefix + "learning_rate" + suffix, r.get("learning_rate").asDouble());
         figures.put(prefix + "schedule" + suffix, r.get("schedule").asText());
         figures.put(prefix + "diverged_steps" + suffix, r.get("diverged_steps").asLong());
+        final JsonNode served = r.get("served");
+        if (served != null && served.get("predicted").asLong() > 0) {
+            // serve's predictions of the next events (the trained model fixed) beside the trainer's training on
+            figures.put(prefix + "served_bits_per_event" + suffix, round(served.get("bits_per_event").asDouble()));
+            figures.put(prefix + "served_bits_per_event_network" + suffix,
+                    round(served.get("bits_per_event_network").asDouble()));
+            figures.put(prefix + "served_trainer_bits_per_event" + suffix,
+                    round(served.get("trainer_bits_per_event").asDouble()));
+            figures.put(prefix + "served_events" + suffix, served.get("events").asLong());
+        }
     }
 
     /** Steps whose losses the EGRU twin's run is compared with the engine's on, step by step. */
