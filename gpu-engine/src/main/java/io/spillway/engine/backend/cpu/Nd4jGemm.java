@@ -41,27 +41,41 @@ final class Nd4jGemm {
         return a;
     }
 
+    /** Per thread, the last product copied out (see {@link #unload}). */
+    private static final ThreadLocal<float[][]> RESULT = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    /**
+     * The first {@code length} entries of {@code a}, in the calling thread's result buffer: valid until the thread's
+     * next product, and possibly longer than {@code length} (a fresh array per product was a sixteenth of a step's
+     * garbage).
+     */
     private static float[] unload(final INDArray a, final int length) {
-        final float[] out = new float[length];
-        new FloatPointer(a.data().addressPointer()).get(out, 0, length);
-        return out;
+        final float[][] holder = RESULT.get();
+        if (holder[0].length < length) {
+            holder[0] = new float[length];
+        }
+        new FloatPointer(a.data().addressPointer()).get(holder[0], 0, length);
+        return holder[0];
     }
 
-    /** {@code x (batch x m.cols) times m^T}, row-major. */
+    /** {@code x (batch x m.cols) times m^T}, row-major, in the thread's result buffer ({@link #unload}). */
     static float[] timesTransposed(final CpuMatrix m, final float[] x, final int batch) {
         final INDArray out = scratch(1, batch, m.rows());
         load(x, batch, m.cols()).mmuli(transposed(m), out);
         return unload(out, batch * m.rows());
     }
 
-    /** {@code x (batch x m.rows) times m}, row-major. */
+    /** {@code x (batch x m.rows) times m}, row-major, in the thread's result buffer ({@link #unload}). */
     static float[] times(final CpuMatrix m, final float[] x, final int batch) {
         final INDArray out = scratch(1, batch, m.cols());
         load(x, batch, m.rows()).mmuli(plain(m), out);
         return unload(out, batch * m.cols());
     }
 
-    /** {@code a^T x} for {@code a (batch x rows)} and {@code x (batch x cols)}, row-major: rows x cols. */
+    /**
+     * {@code a^T x} for {@code a (batch x rows)} and {@code x (batch x cols)}, row-major: rows x cols, in the
+     * thread's result buffer ({@link #unload}).
+     */
     static float[] transposedTimes(final float[] a, final float[] x, final int batch, final int rows,
                                    final int cols) {
         final INDArray left = scratch(2, batch, rows);
