@@ -95,7 +95,8 @@ public final class AppSettings {
                     + "mfac-sparse, 0.1 for the other M-FAC variants, 0.01 for Adam")
             .validator(Validator.positive()).group(MODEL)
             .doc("Learning rate; with Adam an egru wider than 128 learns its matrices that read hidden units at this "
-                    + "rate times 128/hidden (muP, docs/learner.md)"));
+                    + "rate times (128/hidden)^(2/3) and its other parameters at this rate times (hidden/128)^(1/3) "
+                    + "(after muP, docs/learner.md)"));
     public static final Setting<Float> GRADIENT_CLIP = add(Setting.define("gradient-clip", SettingType.FLOAT)
             .computedDefault(LearnerConfig.DEFAULT_EGRU_GRADIENT_CLIP + " for egru, 0 for lif")
             .validator(Validator.atLeast(0.0)).group(MODEL)
